@@ -1,0 +1,91 @@
+/**
+ * Where every node and Sentinel lives: static addresses on the stack's network and the host ports
+ * they are published on. Static addresses (announced by each process) keep Sentinel working while
+ * a container is stopped, when its DNS name stops resolving.
+ */
+export const REDIS_PORT = 6379;
+export const SENTINEL_PORT = 26379;
+/** Static addresses start at this host offset; .1 is Docker's gateway. */
+export const FIRST_STATIC_HOST = 10;
+
+export interface Ipv4Cidr {
+    readonly base: number;
+    readonly prefix: number;
+}
+
+export function parseIpv4(text: string): number | undefined {
+    const parts = text.split(".");
+    if (parts.length !== 4 || parts.some((p) => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)) {
+        return undefined;
+    }
+    return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+export function formatIpv4(value: number): string {
+    return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+export function parseCidr(text: string): Ipv4Cidr | undefined {
+    const match = /^([0-9.]+)\/([0-9]{1,2})$/.exec(text);
+    if (!match) return undefined;
+    const base = parseIpv4(match[1]);
+    const prefix = Number(match[2]);
+    if (base === undefined || prefix > 32) return undefined;
+    return { base, prefix };
+}
+
+export const cidrSize = (cidr: Ipv4Cidr): number => 2 ** (32 - cidr.prefix);
+
+export interface Endpoint {
+    /** Stable name by index: roles move after a failover, names do not. */
+    readonly name: string;
+    readonly address: string;
+    readonly port: number;
+    readonly hostPort: number;
+}
+
+export interface AddressPlan {
+    readonly subnet: string;
+    readonly gateway: string;
+    /** Docker hands addresses from this range to other containers (the app), away from the static ones. */
+    readonly dynamicRange: string;
+    readonly nodes: readonly Endpoint[];
+    readonly sentinels: readonly Endpoint[];
+}
+
+export interface AddressPlanInput {
+    readonly subnet: string;
+    readonly nodeCount: number;
+    readonly sentinelCount: number;
+    readonly redisBasePort: number;
+    readonly sentinelBasePort: number;
+}
+
+/** How many addresses the static half of the subnet must hold. */
+export const staticAddressesNeeded = (nodeCount: number, sentinelCount: number): number => FIRST_STATIC_HOST + nodeCount + sentinelCount;
+
+export function planAddresses(input: AddressPlanInput): AddressPlan {
+    const cidr = parseCidr(input.subnet);
+    if (!cidr) throw new Error(`not a CIDR: ${input.subnet}`);
+    const half = cidrSize(cidr) / 2;
+    const at = (offset: number) => formatIpv4(cidr.base + offset);
+    const nodes = Array.from({ length: input.nodeCount }, (_, i) => ({
+        name: `redis-${i}`,
+        address: at(FIRST_STATIC_HOST + i),
+        port: REDIS_PORT,
+        hostPort: input.redisBasePort + i,
+    }));
+    const sentinels = Array.from({ length: input.sentinelCount }, (_, i) => ({
+        name: `sentinel-${i}`,
+        address: at(FIRST_STATIC_HOST + input.nodeCount + i),
+        port: SENTINEL_PORT,
+        hostPort: input.sentinelBasePort + i,
+    }));
+    return {
+        subnet: input.subnet,
+        gateway: at(1),
+        dynamicRange: `${at(half)}/${cidr.prefix + 1}`,
+        nodes,
+        sentinels,
+    };
+}

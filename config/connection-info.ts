@@ -1,0 +1,47 @@
+import { StackSettings } from "./validate";
+
+export interface HostPort {
+    readonly host: string;
+    readonly port: number;
+}
+
+export interface ConnectionInfo {
+    readonly masterName: string;
+    /** Sentinels as the Pulumi host (and anything on it) reaches them: published ports. */
+    readonly sentinelEndpoints: readonly HostPort[];
+    /** Sentinels as containers on the stack's network reach them. */
+    readonly sentinelEndpointsInNetwork: readonly HostPort[];
+    /** Announced `address:port` of each node -> published host port, for ioredis's `natMap`. */
+    readonly natMap: Readonly<Record<string, HostPort>>;
+    readonly publishedPorts: Readonly<Record<string, number>>;
+    readonly ioredisExample: string;
+}
+
+/** What an app needs to connect, derived from the validated settings alone. */
+export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
+    const { plan, cluster } = settings;
+    const host = cluster.publish.host;
+    const sentinelEndpoints = plan.sentinels.map((s) => ({ host, port: s.hostPort }));
+    const natMap = Object.fromEntries(plan.nodes.map((n) => [`${n.address}:${n.port}`, { host, port: n.hostPort }]));
+    const example = [
+        'import Redis from "ioredis";',
+        "",
+        "// From the host; inside the stack's Docker network use sentinelEndpointsInNetwork and drop natMap.",
+        "const redis = new Redis({",
+        `  sentinels: ${JSON.stringify(sentinelEndpoints)},`,
+        `  name: ${JSON.stringify(cluster.sentinel.masterName)},`,
+        "  password: process.env.REDIS_PASSWORD, // stack output redisPassword",
+        "  sentinelPassword: process.env.REDIS_SENTINEL_PASSWORD, // stack output sentinelPassword",
+        "  failoverDetector: true, // leave a demoted master within about a second",
+        `  natMap: ${JSON.stringify(natMap)},`,
+        "});",
+    ].join("\n");
+    return {
+        masterName: cluster.sentinel.masterName,
+        sentinelEndpoints,
+        sentinelEndpointsInNetwork: plan.sentinels.map((s) => ({ host: s.address, port: s.port })),
+        natMap,
+        publishedPorts: Object.fromEntries([...plan.nodes, ...plan.sentinels].map((e) => [e.name, e.hostPort])),
+        ioredisExample: example,
+    };
+}

@@ -1,0 +1,131 @@
+import { z } from "zod";
+
+/** Eviction policies Redis 7 accepts for `maxmemory-policy`. */
+export const EVICTION_POLICIES = [
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+] as const;
+
+export const FSYNC_MODES = ["always", "everysec", "no"] as const;
+
+/** `<number>[unit]` as redis.conf reads it; the units Redis documents, any case. */
+export const MEMORY_SIZE_PATTERN = /^([1-9][0-9]*)(b|k|kb|m|mb|g|gb)?$/i;
+
+/**
+ * Characters allowed in anything that lands in a generated config line. Redis splits config
+ * lines on spaces and honours quotes and backslashes, so a value holding one of them (or a
+ * newline) could add a directive of its own.
+ */
+const CONFIG_SAFE_PATTERN = /^[A-Za-z0-9_.:@%+=,~^!#&*()[\]{}<>?/|-]+$/;
+
+const int = (min: number, max: number, fix: string) =>
+    z
+        .int({ error: `must be a whole number` })
+        .min(min, { error: `must be at least ${min}; ${fix}` })
+        .max(max, { error: `must be at most ${max}; ${fix}` });
+
+const bool = () => z.boolean({ error: `must be true or false (YAML boolean, not a string)` });
+
+const saveRule = z
+    .string({ error: 'each save rule must be a string "<seconds> <changes>", e.g. "300 100"' })
+    .regex(/^[1-9][0-9]* [1-9][0-9]*$/, {
+        error: 'each save rule must be "<seconds> <changes>" with two positive whole numbers, e.g. "300 100"',
+    });
+
+const port = () => int(1024, 65535, "pick an unprivileged port (1024-65535) that is free on the host");
+
+export const imageSchema = z.strictObject({
+    name: z
+        .string({ error: "must be an image reference such as redis:7.0.15-bookworm" })
+        .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, {
+            error: "must be an image reference such as redis:7.0.15-bookworm (lowercase, no spaces)",
+        })
+        .default("redis:7.0.15-bookworm"),
+    pull: bool().default(true),
+});
+
+export const networkSchema = z.strictObject({
+    subnet: z.string({ error: "must be an IPv4 CIDR string such as 172.28.0.0/24" }).default("172.28.0.0/24"),
+});
+
+export const publishSchema = z.strictObject({
+    host: z.ipv4({ error: "must be an IPv4 address of a host interface, e.g. 127.0.0.1" }).default("127.0.0.1"),
+    allowAllInterfaces: bool().default(false),
+    redisBasePort: port().default(6379),
+    sentinelBasePort: port().default(26379),
+});
+
+export const redisSchema = z.strictObject({
+    save: z
+        .array(saveRule, { error: 'must be a list of "<seconds> <changes>" rules (an empty list turns RDB snapshots off)' })
+        .max(10, { error: "redis.save takes at most 10 rules" })
+        .default(["3600 1", "300 100", "60 10000"]),
+    appendonly: bool().default(true),
+    appendfsync: z
+        .enum(FSYNC_MODES, { error: `must be one of ${FSYNC_MODES.join(", ")} (everysec loses at most about 1 s of writes)` })
+        .default("everysec"),
+    aofUseRdbPreamble: bool().default(true),
+    maxmemory: z
+        .string({ error: 'must be a string size such as "256mb"' })
+        .regex(MEMORY_SIZE_PATTERN, {
+            error: 'must be a size such as "256mb", "1gb" or "524288000" (units b, k, kb, m, mb, g, gb)',
+        })
+        .default("256mb"),
+    maxmemoryPolicy: z.enum(EVICTION_POLICIES, { error: `must be one of ${EVICTION_POLICIES.join(", ")}` }).default("allkeys-lru"),
+    maxclients: int(1, 100_000, "the seed value is 10000").default(10000),
+    tcpKeepalive: int(0, 7200, "use seconds, the seed value is 300 (0 turns it off)").default(300),
+    minReplicasToWrite: int(0, 16, "it must not exceed the replica count").default(1),
+    minReplicasMaxLag: int(1, 3600, "use seconds, e.g. 10").default(10),
+});
+
+export const sentinelSchema = z.strictObject({
+    masterName: z
+        .string({ error: "must be a string such as mymaster" })
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+            error: "sentinel.masterName may hold only letters, digits, '.', '_' and '-' (at most 64), e.g. mymaster",
+        })
+        .default("mymaster"),
+    quorum: int(1, 15, "use a majority of the Sentinels, e.g. 2 of 3").default(2),
+    downAfterMilliseconds: int(100, 600_000, "the seed value is 5000").default(5000),
+    parallelSyncs: int(1, 16, "the seed value is 1").default(1),
+    failoverTimeout: int(1000, 3_600_000, "the seed value is 10000").default(10000),
+});
+
+export const cacheSchema = z.strictObject({
+    screenshotsTtlSeconds: int(60, 30 * 86400, "use seconds between a minute and 30 days").default(86400),
+    metadataTtlSeconds: int(60, 30 * 86400, "use seconds between a minute and 30 days").default(21600),
+    ttlJitterPercent: int(0, 50, "use a percentage such as 10").default(10),
+});
+
+export const clusterSchema = z.strictObject({
+    replicas: int(1, 16, "a cluster that survives a failover needs at least 1 replica").default(2),
+    sentinels: int(3, 15, "run at least 3 Sentinels so that a majority survives the loss of one").default(3),
+    image: imageSchema.prefault({}),
+    network: networkSchema.prefault({}),
+    publish: publishSchema.prefault({}),
+    redis: redisSchema.prefault({}),
+    sentinel: sentinelSchema.prefault({}),
+    cache: cacheSchema.prefault({}),
+});
+
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+
+/** Passwords: the Redis one (requirepass/masterauth) and the Sentinels' own. */
+export const passwordSchema = (key: string) =>
+    z
+        .string()
+        .min(16, {
+            error: `${key}: must be at least 16 characters; set a longer one with \`pulumi config set --secret ${key} ...\` or remove it to have one generated`,
+        })
+        .max(512, { error: `${key}: must be at most 512 characters` })
+        .regex(CONFIG_SAFE_PATTERN, {
+            error: `${key}: must not contain spaces, quotes, backslashes, '$', '\`' or line breaks (they would break out of the generated config line); set another with \`pulumi config set --secret ${key} ...\` or remove it to have one generated`,
+        });
+
+export { CONFIG_SAFE_PATTERN };

@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { PROJECT } from "../config/validate";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** The Pulumi runtime's flat config map: `project:key` -> string (objects as JSON). */
+export interface FlatConfig {
+    readonly values: Record<string, string>;
+    readonly secretKeys: string[];
+}
+
+export type StackConfigObject = Record<string, unknown>;
+
+/** Reads `Pulumi.<stack>.yaml` as the object under `config:`, with the project prefix removed. */
+export function readStackFile(stack: string, dir = PROJECT_DIR): StackConfigObject {
+    const doc = parse(readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> } | null;
+    const out: StackConfigObject = {};
+    for (const [key, value] of Object.entries(doc?.config ?? {})) {
+        out[key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key] = value;
+    }
+    return out;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Deep merge for config overrides in tests: objects merge, anything else replaces. */
+export function mergeConfig(base: StackConfigObject, override: StackConfigObject): StackConfigObject {
+    const out: StackConfigObject = { ...base };
+    for (const [key, value] of Object.entries(override)) {
+        out[key] = isPlainObject(value) && isPlainObject(out[key]) ? mergeConfig(out[key] as StackConfigObject, value) : value;
+    }
+    return out;
+}
+
+/** Flattens a config object the way `pulumi` hands it to the program; `secretKeys` are unprefixed. */
+export function flattenConfig(config: StackConfigObject, secretKeys: readonly string[] = []): FlatConfig {
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        values[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return { values, secretKeys: secretKeys.map((k) => `${PROJECT}:${k}`) };
+}
