@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as path from "node:path";
 import { PROJECT } from "../config/validate";
-import { FlatConfig, PROJECT_DIR } from "./stack-config";
+import { FlatConfig, PROJECT_DIR } from "../config/stack-file";
 
 /** What the engine is told about a resource beyond its inputs (MockResourceArgs lacks these). */
 export interface Registration {
@@ -23,6 +23,11 @@ export function keyOfUrn(urn: string): string {
     return resourceKey(types[types.length - 1], parts.slice(3).join("::"));
 }
 
+interface RegisterOutputsRequest {
+    getUrn(): string;
+    getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
 interface RegisterResourceRequest {
     getType(): string;
     getName(): string;
@@ -36,6 +41,7 @@ class RecordingMonitor extends MockMonitor {
     constructor(
         mocks: pulumi.runtime.Mocks,
         private readonly registrations: Map<string, Registration>,
+        private readonly stackOutputs: { value: Record<string, unknown> },
     ) {
         super(mocks);
     }
@@ -51,11 +57,18 @@ class RecordingMonitor extends MockMonitor {
         this.registrations.set(resourceKey(registration.type, registration.name), registration);
         return super.registerResource(req, callback);
     }
+
+    override registerResourceOutputs(req: RegisterOutputsRequest, callback: (err: unknown, response: unknown) => void): void {
+        if (req.getUrn().includes("::pulumi:pulumi:Stack::")) this.stackOutputs.value = req.getOutputs()?.toJavaScript() ?? {};
+        super.registerResourceOutputs(req, callback);
+    }
 }
 
 export interface ProgramRun {
     /** The stack outputs, resolved (secrets unwrapped: this is test tooling). */
     readonly outputs: Record<string, unknown>;
+    /** The same, with secrets still in the engine's wire form (see isWireSecret). */
+    readonly rawOutputs: Record<string, unknown>;
     /** Every registration, in the order the program made them. */
     readonly registrations: ReadonlyMap<string, Registration>;
 }
@@ -73,7 +86,8 @@ export async function runProgramUnderMocks(
     registrations: Map<string, Registration> = new Map(),
 ): Promise<ProgramRun> {
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
-    pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, registrations), PROJECT, stack, false);
+    const stackOutputs = { value: {} as Record<string, unknown> };
+    pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, registrations, stackOutputs), PROJECT, stack, false);
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
     const programPath = path.join(PROJECT_DIR, "index.ts");
     // Re-evaluate the program (and the modules it reads config in) on every run.
@@ -87,10 +101,11 @@ export async function runProgramUnderMocks(
             delete require.cache[key];
         }
     }
-    const outputs = (await pulumi.runtime.runInPulumiStack(async () => require(programPath))) ?? {};
+    await pulumi.runtime.runInPulumiStack(async () => require(programPath));
     // Resources that no output awaits are still in flight; the SDK's own shutdown waits the same way.
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { outputs: unwrapSecrets(outputs) as Record<string, unknown>, registrations };
+    const rawOutputs = stackOutputs.value;
+    return { outputs: unwrapSecrets(rawOutputs) as Record<string, unknown>, rawOutputs, registrations };
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { PROJECT } from "../config/validate";
+import { PROJECT } from "./validate";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 

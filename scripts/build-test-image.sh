@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the live tests' image offline from Debian's Redis packages installed on this machine:
+# no registry is reachable, so nothing is pulled. It has what the stack relies on in the official
+# image: redis-server, redis-sentinel, redis-cli and a POSIX shell on PATH, /data owned by the
+# redis user (uid 999) and /usr/local/etc for uploads. Rebuilt only when its inputs change.
+set -euo pipefail
+image=${TEST_IMAGE:-appscreens-redis-test:7.0.15}
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/install-packages.sh"
+
+binaries=(/usr/bin/redis-server /usr/bin/redis-cli /bin/busybox)
+# The version of every input decides whether the image is current.
+stamp=$( (dpkg-query -W redis-server redis-tools busybox-static; sha256sum "$0") | sha256sum | cut -c1-16)
+if [ "$(docker image inspect -f '{{ index .Config.Labels "appscreens.build" }}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
+  exit 0
+fi
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,usr/bin,usr/local/etc,etc,data,tmp,lib64}
+cp /bin/busybox "$root/bin/busybox"
+for applet in sh cat cp mv rm mkdir chmod cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc; do
+  ln -s /bin/busybox "$root/bin/$applet"
+done
+cp /usr/bin/redis-server /usr/bin/redis-cli "$root/usr/bin/"
+# Redis picks its mode from the name it runs under, as Debian's own links do.
+ln -s redis-server "$root/usr/bin/redis-sentinel"
+ln -s redis-server "$root/usr/bin/redis-check-aof"
+ln -s redis-server "$root/usr/bin/redis-check-rdb"
+for bin in /usr/bin/redis-server /usr/bin/redis-cli; do
+  ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+done
+printf 'root:x:0:0:root:/root:/bin/sh\nredis:x:999:999:redis:/data:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nredis:x:999:\n' >"$root/etc/group"
+chown 999:999 "$root/data"
+chmod 1777 "$root/tmp"
+
+tar -C "$root" -c . | docker import \
+  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+  --change 'WORKDIR /data' \
+  --change 'VOLUME /data' \
+  --change 'CMD ["redis-server"]' \
+  --change "LABEL appscreens.build=$stamp" \
+  - "$image" >/dev/null
+echo "build-test-image: built $image from $(dpkg-query -W -f='${Package} ${Version}' redis-server)"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Deploys one stack with Pulumi's local file backend (no Pulumi Cloud account needed):
+#   npm run deploy -- dev        (or: bash scripts/deploy.sh prod)
+# State goes to .pulumi-state/ unless PULUMI_BACKEND_URL says otherwise; the secrets passphrase
+# comes from PULUMI_CONFIG_PASSPHRASE(_FILE) or is generated once per stack into .pulumi-state/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stack=${1:-dev}
+shift || true
+
+if ! command -v pulumi >/dev/null 2>&1; then
+  echo "deploy: the Pulumi CLI is not on PATH. Install it (https://www.pulumi.com/docs/iac/download-install/), then run this again." >&2
+  exit 1
+fi
+if ! docker info >/dev/null 2>&1; then
+  echo "deploy: no Docker Engine answers. Start Docker (as root on Debian: bash scripts/docker-engine.sh), then run this again." >&2
+  exit 1
+fi
+[ -d node_modules ] || npm ci
+
+mkdir -p .pulumi-state
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  passphrase=.pulumi-state/passphrase-$stack
+  if [ ! -f "$passphrase" ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$passphrase")
+    echo "deploy: generated the secrets passphrase of stack $stack in $passphrase; back it up, state secrets need it"
+  fi
+  export PULUMI_CONFIG_PASSPHRASE_FILE=$PWD/$passphrase
+fi
+
+pulumi stack select --create --secrets-provider passphrase "$stack"
+pulumi up --yes --stack "$stack" "$@"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the live tests need when they are missing: Docker Engine
+# (docker.io) and Redis 7 (server, Sentinel, tools; also the source of the test image), plus
+# busybox-static for the test image's shell. Needs root; does nothing when all are present.
+set -euo pipefail
+needed=(docker.io redis-server redis-sentinel redis-tools busybox-static)
+missing=()
+for pkg in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-packages: missing ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 1
+fi
+echo "install-packages: installing ${missing[*]}"
+apt-get update -qq
+# The packages' service units are not wanted: the tests start their own processes.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,139 @@
+import { expect } from "chai";
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import Redis from "ioredis";
+import { readStackFile } from "../../config/stack-file";
+import { memoryBytes, validateStackConfig } from "../../config/validate";
+import { renderRedisConf } from "../../config-templates/redis-conf";
+import { renderSentinelConf } from "../../config-templates/sentinel-conf";
+import { freePort } from "./helpers/ports";
+import { rawCommand } from "./helpers/raw-command";
+import { requireProgram } from "./helpers/requirements";
+import { waitFor } from "./helpers/wait";
+
+const REDIS_PASSWORD = "RenderedConfTest0Password0Redis";
+const SENTINEL_PASSWORD = "RenderedConfTest0Password0Sentinel";
+
+/** The only lines changed to run a container's file on this host: where it listens and stores. */
+function forHost(conf: string, port: number, dir: string, masterPort: number): string {
+    return conf
+        .replace(/^port \d+$/m, `port ${port}`)
+        .replace(/^dir \/data$/m, `dir ${dir}`)
+        .replace(/^replica-announce-ip .*$/m, "replica-announce-ip 127.0.0.1")
+        .replace(/^sentinel announce-ip .*$/m, "sentinel announce-ip 127.0.0.1")
+        .replace(/^replicaof .*$/m, `replicaof 127.0.0.1 ${masterPort}`)
+        .replace(/^(sentinel monitor \S+) \S+ \d+/m, `$1 127.0.0.1 ${masterPort}`);
+}
+
+describe("rendered dev-stack config on Debian's redis-server and redis-sentinel", function () {
+    this.timeout(60_000);
+    const settings = validateStackConfig({ stack: "dev", keys: ["cluster"], cluster: readStackFile("dev").cluster, secrets: {} });
+    const r = settings.cluster.redis;
+    const processes: ChildProcess[] = [];
+    const clients: Redis[] = [];
+    let dir: string;
+    let ports: { master: number; replica: number; sentinel: number };
+
+    const start = (binary: string, name: string, conf: string) => {
+        const file = path.join(dir, `${name}.conf`);
+        writeFileSync(file, conf, { mode: 0o600 });
+        // The rendered maxclients needs more open files than a shell's default limit.
+        const child = spawn("sh", ["-c", `ulimit -n ${r.maxclients + 64} && exec ${binary} "$0"`, file], { stdio: "ignore" });
+        processes.push(child);
+    };
+    const client = (port: number, password: string) => {
+        const c = new Redis({ port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        clients.push(c);
+        return c;
+    };
+
+    before(async function () {
+        requireProgram(this, "redis-server", ["--version"], "Debian's redis-server package");
+        requireProgram(this, "redis-sentinel", ["--version"], "Debian's redis-sentinel package");
+        dir = mkdtempSync(path.join(tmpdir(), "appscreens-rendered-"));
+        ports = { master: await freePort(), replica: await freePort(), sentinel: await freePort() };
+        const dataDir = (name: string) => {
+            const d = path.join(dir, name);
+            mkdirSync(d);
+            return d;
+        };
+        start(
+            "redis-server",
+            "redis-0",
+            forHost(renderRedisConf({ settings, nodeIndex: 0, password: REDIS_PASSWORD }), ports.master, dataDir("redis-0"), ports.master),
+        );
+        start(
+            "redis-server",
+            "redis-1",
+            forHost(renderRedisConf({ settings, nodeIndex: 1, password: REDIS_PASSWORD }), ports.replica, dataDir("redis-1"), ports.master),
+        );
+        start(
+            "redis-sentinel",
+            "sentinel-0",
+            forHost(
+                renderSentinelConf({ settings, sentinelIndex: 0, redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD }),
+                ports.sentinel,
+                dataDir("sentinel-0"),
+                ports.master,
+            ),
+        );
+    });
+
+    after(async () => {
+        for (const c of clients) c.disconnect();
+        for (const p of processes) p.kill("SIGKILL");
+        if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("starts Redis from the rendered file with every configured value in effect", async () => {
+        const master = client(ports.master, REDIS_PASSWORD);
+        await waitFor("redis-0 to answer", async () => ((await master.ping()) === "PONG" ? true : undefined));
+        const get = async (name: string) => ((await master.call("CONFIG", "GET", name)) as string[])[1];
+        expect(await get("save")).to.equal(r.save.join(" "));
+        expect(await get("appendonly")).to.equal(r.appendonly ? "yes" : "no");
+        expect(await get("appendfsync")).to.equal(r.appendfsync);
+        expect(await get("aof-use-rdb-preamble")).to.equal(r.aofUseRdbPreamble ? "yes" : "no");
+        expect(await get("appenddirname")).to.equal("appendonlydir");
+        expect(Number(await get("maxmemory"))).to.equal(memoryBytes(r.maxmemory));
+        expect(await get("maxmemory-policy")).to.equal(r.maxmemoryPolicy);
+        expect(Number(await get("maxclients"))).to.equal(r.maxclients);
+        expect(Number(await get("tcp-keepalive"))).to.equal(r.tcpKeepalive);
+        expect(Number(await get("min-replicas-to-write"))).to.equal(r.minReplicasToWrite);
+        expect(Number(await get("min-replicas-max-lag"))).to.equal(r.minReplicasMaxLag);
+        expect(await get("requirepass")).to.equal(REDIS_PASSWORD);
+        expect(await get("masterauth")).to.equal(REDIS_PASSWORD);
+        expect(await get("protected-mode")).to.equal("yes");
+    });
+
+    it("starts the replica from its rendered file, linked to the master with masterauth", async () => {
+        const replica = client(ports.replica, REDIS_PASSWORD);
+        const info = await waitFor("the replication link", async () => {
+            const text = await replica.info("replication");
+            return text.includes("master_link_status:up") ? text : undefined;
+        });
+        expect(info).to.include("role:slave");
+    });
+
+    it("starts Sentinel from the rendered file with the configured monitor settings", async () => {
+        const sentinel = client(ports.sentinel, SENTINEL_PASSWORD);
+        const s = settings.cluster.sentinel;
+        const master = await waitFor("Sentinel to see the master", async () => {
+            const flat = (await sentinel.call("SENTINEL", "MASTER", s.masterName)) as string[];
+            const fields = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+            return fields["num-slaves"] === "1" ? fields : undefined;
+        });
+        expect(master.quorum).to.equal(String(s.quorum));
+        expect(master["down-after-milliseconds"]).to.equal(String(s.downAfterMilliseconds));
+        expect(master["parallel-syncs"]).to.equal(String(s.parallelSyncs));
+        expect(master["failover-timeout"]).to.equal(String(s.failoverTimeout));
+        expect(master.flags).to.equal("master");
+    });
+
+    it("refuses unauthenticated clients on Redis and Sentinel", async () => {
+        for (const port of [ports.master, ports.replica, ports.sentinel]) {
+            expect(await rawCommand("127.0.0.1", port, "PING")).to.match(/^-NOAUTH/);
+        }
+    });
+});

@@ -1,0 +1,224 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { flattenConfig, StackConfigObject } from "../../../config/stack-file";
+import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../../testing/program-under-mocks";
+
+const GENERATED = "GeneratedPassw0rdGeneratedPassw0";
+const CONTAINER = "docker:index/container:Container";
+const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+interface Declared {
+    readonly run: ProgramRun;
+    readonly resources: pulumi.runtime.MockResourceArgs[];
+}
+
+/** Runs the program for a stack config and records what it declares. */
+async function declare(config: StackConfigObject, secretKeys: string[] = []): Promise<Declared> {
+    const resources: pulumi.runtime.MockResourceArgs[] = [];
+    const run = await runProgramUnderMocks("dev", flattenConfig(config, secretKeys), {
+        newResource(args) {
+            resources.push(args);
+            const computed: Record<string, unknown> = {};
+            if (args.type === "random:index/randomPassword:RandomPassword") computed.result = GENERATED;
+            if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = IMAGE_ID;
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        },
+        call: (args) => args.inputs,
+    });
+    return { run, resources };
+}
+
+const containers = (d: Declared) => d.resources.filter((r) => r.type === CONTAINER);
+const container = (d: Declared, name: string) => {
+    const found = containers(d).find((r) => r.name === name);
+    if (!found) throw new Error(`no container ${name}`);
+    return found;
+};
+const typeCounts = (d: Declared) =>
+    d.resources.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.type]: (acc[r.type] ?? 0) + 1 }), {});
+
+/** Every string in a value, however deep, with whether it sits inside a secret. */
+function strings(value: unknown, inSecret = false): { text: string; secret: boolean }[] {
+    if (isWireSecret(value)) return strings(value.value, true);
+    if (typeof value === "string") return [{ text: value, secret: inSecret }];
+    if (Array.isArray(value)) return value.flatMap((v) => strings(v, inSecret));
+    if (typeof value === "object" && value !== null) return Object.values(value).flatMap((v) => strings(v, inSecret));
+    return [];
+}
+
+describe("the Pulumi program under mocks", () => {
+    for (const replicas of [1, 2, 5]) {
+        it(`declares ${replicas + 1} nodes and 3 Sentinels for ${replicas} replica(s)`, async () => {
+            const d = await declare({ cluster: { replicas } });
+            expect(typeCounts(d)).to.deep.equal({
+                "pulumi:pulumi:Stack": 1,
+                "appscreens:redis:RedisCluster": 1,
+                "appscreens:redis:RedisNode": replicas + 1,
+                "appscreens:redis:Sentinel": 3,
+                "random:index/randomPassword:RandomPassword": 2,
+                "docker:index/remoteImage:RemoteImage": 1,
+                "docker:index/network:Network": 1,
+                "docker:index/volume:Volume": replicas + 1 + 3,
+                [CONTAINER]: replicas + 1 + 3,
+            });
+            expect(containers(d).map((c) => c.inputs.name)).to.include(`appscreens-redis-dev-redis-${replicas}`);
+        });
+    }
+
+    describe("with the dev stack's defaults", () => {
+        let d: Declared;
+        before(async () => {
+            d = await declare({});
+        });
+
+        it("runs every container from the pulled image, as the redis user, through the start script", () => {
+            for (const c of containers(d)) {
+                expect(c.inputs.image, c.name).to.equal(IMAGE_ID);
+                expect(c.inputs.user).to.equal("999:999");
+                expect(c.inputs.entrypoints).to.deep.equal(["/bin/sh", "/usr/local/etc/appscreens-start.sh"]);
+                expect(c.inputs.command).to.deep.equal([]);
+                expect(c.inputs.restart).to.equal("unless-stopped");
+                expect(c.inputs.wait).to.equal(true);
+            }
+            const image = d.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage")!;
+            expect(image.inputs.name).to.equal("redis:7.0.15-bookworm");
+        });
+
+        it("gives each container its static address, its volume at /data and its port on 127.0.0.1", () => {
+            const expected: [string, string, number, number][] = [
+                ["redis-0", "172.28.0.10", 6379, 6379],
+                ["redis-1", "172.28.0.11", 6379, 6380],
+                ["redis-2", "172.28.0.12", 6379, 6381],
+                ["sentinel-0", "172.28.0.13", 26379, 26379],
+                ["sentinel-1", "172.28.0.14", 26379, 26380],
+                ["sentinel-2", "172.28.0.15", 26379, 26381],
+            ];
+            for (const [name, address, internal, external] of expected) {
+                const c = container(d, name);
+                expect(c.inputs.networksAdvanced).to.deep.equal([{ name: "appscreens-redis-dev", ipv4Address: address, aliases: [name] }]);
+                expect(c.inputs.volumes).to.deep.equal([{ volumeName: `appscreens-redis-dev-${name}-data`, containerPath: "/data" }]);
+                expect(c.inputs.ports).to.deep.equal([{ internal, external, ip: "127.0.0.1", protocol: "tcp" }]);
+                expect(c.inputs.labels).to.deep.include({ label: "appscreens.stack", value: "dev" });
+                expect(c.inputs.labels).to.deep.include({ label: "appscreens.node", value: name });
+            }
+        });
+
+        it("checks health with the authenticated PING script", () => {
+            for (const c of containers(d)) {
+                expect(c.inputs.healthcheck.tests).to.deep.equal(["CMD", "/bin/sh", "/usr/local/etc/appscreens-healthcheck.sh"]);
+                expect(c.inputs.healthcheck.interval).to.equal("2s");
+            }
+        });
+
+        it("declares the network with a fixed subnet and apps in the upper half", () => {
+            const network = d.resources.find((r) => r.type === "docker:index/network:Network")!;
+            expect(network.inputs.name).to.equal("appscreens-redis-dev");
+            expect(network.inputs.ipamConfigs).to.deep.equal([
+                { subnet: "172.28.0.0/24", gateway: "172.28.0.1", ipRange: "172.28.0.128/25" },
+            ]);
+        });
+
+        it("starts replicas after the master and Sentinels after every node, replacing delete-first", () => {
+            const deps = (name: string) => d.run.registrations.get(resourceKey(CONTAINER, name))!;
+            for (const replica of ["redis-1", "redis-2"]) {
+                expect(deps(replica).dependencies).to.include(resourceKey(CONTAINER, "redis-0"));
+            }
+            expect(deps("redis-0").dependencies.filter((k) => k.startsWith(CONTAINER))).to.deep.equal([]);
+            for (const sentinel of ["sentinel-0", "sentinel-1", "sentinel-2"]) {
+                for (const node of ["redis-0", "redis-1", "redis-2"])
+                    expect(deps(sentinel).dependencies).to.include(resourceKey(CONTAINER, node));
+                expect(deps(sentinel).dependencies).to.include("docker:index/network:Network::network");
+            }
+            for (const c of containers(d)) expect(deps(c.name).deleteBeforeReplace, c.name).to.equal(true);
+        });
+
+        it("keeps the password secret in every input that carries it and out of commands, env and labels", () => {
+            let carriers = 0;
+            for (const r of d.resources) {
+                for (const s of strings(r.inputs)) {
+                    if (s.text.includes(GENERATED)) {
+                        expect(s.secret, `${r.type} ${r.name} carries the password in the clear`).to.equal(true);
+                        carriers++;
+                    }
+                }
+            }
+            expect(carriers).to.equal(6);
+            for (const c of containers(d)) {
+                const exposed = unwrapSecrets({
+                    e: c.inputs.entrypoints,
+                    c: c.inputs.command,
+                    env: c.inputs.envs,
+                    l: c.inputs.labels,
+                    h: c.inputs.healthcheck,
+                });
+                expect(JSON.stringify(exposed)).to.not.include(GENERATED);
+            }
+        });
+
+        it("uploads the config readable only by the redis user", () => {
+            const uploads = unwrapSecrets(container(d, "redis-0").inputs.uploads) as Record<string, unknown>[];
+            expect(uploads[0]).to.include({
+                file: "/usr/local/etc/appscreens-redis.conf",
+                owner: "999",
+                group: "999",
+                permissions: "0400",
+            });
+            expect(uploads[0].content).to.include(`requirepass "${GENERATED}"`);
+            const sentinelUploads = unwrapSecrets(container(d, "sentinel-1").inputs.uploads) as Record<string, unknown>[];
+            expect(sentinelUploads[0].file).to.equal("/usr/local/etc/appscreens-sentinel.conf");
+            expect(sentinelUploads[0].content).to.include("sentinel announce-ip 172.28.0.14");
+        });
+
+        it("exports what the app needs, with the passwords secret", () => {
+            const { outputs, rawOutputs } = d.run;
+            expect(outputs.masterName).to.equal("mymaster");
+            expect(outputs.networkName).to.equal("appscreens-redis-dev");
+            expect(outputs.sentinelEndpoints).to.deep.equal([26379, 26380, 26381].map((port) => ({ host: "127.0.0.1", port })));
+            expect(outputs.sentinelEndpointsInNetwork).to.have.length(3);
+            expect(outputs.publishedPorts).to.include({ "redis-0": 6379, "sentinel-2": 26381 });
+            expect(outputs.natMap).to.have.property("172.28.0.12:6379");
+            expect(outputs.ioredisExample).to.be.a("string").and.include("sentinels");
+            for (const key of ["redisPassword", "sentinelPassword"]) {
+                expect(isWireSecret(rawOutputs[key]), key).to.equal(true);
+                expect(outputs[key]).to.equal(GENERATED);
+            }
+            for (const key of ["masterName", "sentinelEndpoints", "ioredisExample"])
+                expect(isWireSecret(rawOutputs[key]), key).to.equal(false);
+        });
+    });
+
+    it("uses a supplied secret password instead of generating one", async () => {
+        const supplied = "Supplied0Password0Supplied0";
+        const d = await declare({ redisPassword: supplied }, ["redisPassword"]);
+        expect(d.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name)).to.deep.equal([
+            "sentinel-password",
+        ]);
+        const upload = strings(container(d, "redis-1").inputs.uploads).find((s) => s.text.includes(supplied));
+        expect(upload?.secret).to.equal(true);
+        expect(isWireSecret(d.run.rawOutputs.redisPassword)).to.equal(true);
+    });
+
+    it("uses a local image by name without declaring a pull", async () => {
+        const d = await declare({ cluster: { image: { name: "appscreens-redis-test:7.0.15", pull: false } } });
+        expect(d.resources.some((r) => r.type === "docker:index/remoteImage:RemoteImage")).to.equal(false);
+        for (const c of containers(d)) expect(c.inputs.image).to.equal("appscreens-redis-test:7.0.15");
+    });
+
+    it("rejects a bad config before declaring any resource", async () => {
+        let error: unknown;
+        const resources: string[] = [];
+        try {
+            await runProgramUnderMocks("dev", flattenConfig({ cluster: { sentinel: { quorum: 5 } } }), {
+                newResource: (args) => {
+                    resources.push(args.type);
+                    return { id: "x", state: args.inputs };
+                },
+                call: (args) => args.inputs,
+            });
+        } catch (err) {
+            error = err;
+        }
+        expect(String(error)).to.match(/appscreens-redis:cluster\.sentinel\.quorum: 5 is more than the 3 Sentinels/);
+        expect(resources.filter((t) => t !== "pulumi:pulumi:Stack")).to.deep.equal([]);
+    });
+});

@@ -1,0 +1,85 @@
+import { expect } from "chai";
+import { renderRedisConf } from "../../../config-templates/redis-conf";
+import { directiveValue, directiveValues, settingsFor } from "../helpers";
+
+const PASSWORD = "Zq8mN2vR5tY7uI9oP1aS";
+
+describe("renderRedisConf", () => {
+    const defaults = settingsFor();
+    const master = renderRedisConf({ settings: defaults, nodeIndex: 0, password: PASSWORD });
+    const replica = renderRedisConf({ settings: defaults, nodeIndex: 2, password: PASSWORD });
+
+    it("renders the seed document's persistence and memory settings by default", () => {
+        expect(directiveValues(master, "save")).to.deep.equal(["3600 1", "300 100", "60 10000"]);
+        expect(directiveValue(master, "appendonly")).to.equal("yes");
+        expect(directiveValue(master, "appendfsync")).to.equal("everysec");
+        expect(directiveValue(master, "aof-use-rdb-preamble")).to.equal("yes");
+        expect(directiveValue(master, "appenddirname")).to.equal('"appendonlydir"');
+        expect(directiveValue(master, "maxmemory")).to.equal("256mb");
+        expect(directiveValue(master, "maxmemory-policy")).to.equal("allkeys-lru");
+        expect(directiveValue(master, "maxclients")).to.equal("10000");
+        expect(directiveValue(master, "tcp-keepalive")).to.equal("300");
+        expect(directiveValue(master, "dir")).to.equal("/data");
+    });
+
+    it("gives every node both requirepass and masterauth", () => {
+        for (const conf of [master, replica]) {
+            expect(directiveValue(conf, "requirepass")).to.equal(`"${PASSWORD}"`);
+            expect(directiveValue(conf, "masterauth")).to.equal(`"${PASSWORD}"`);
+        }
+        expect(directiveValue(master, "protected-mode")).to.equal("yes");
+    });
+
+    it("announces each node's static address and points replicas at node 0", () => {
+        expect(directiveValue(master, "replica-announce-ip")).to.equal("172.28.0.10");
+        expect(directiveValue(master, "replicaof")).to.equal(undefined);
+        expect(directiveValue(replica, "replica-announce-ip")).to.equal("172.28.0.12");
+        expect(directiveValue(replica, "replicaof")).to.equal("172.28.0.10 6379");
+        expect(directiveValue(replica, "min-replicas-to-write")).to.equal("1");
+        expect(directiveValue(replica, "min-replicas-max-lag")).to.equal("10");
+    });
+
+    it("renders non-default values", () => {
+        const conf = renderRedisConf({
+            settings: settingsFor({
+                network: { subnet: "10.9.0.0/24" },
+                redis: {
+                    save: [],
+                    appendonly: false,
+                    appendfsync: "always",
+                    aofUseRdbPreamble: false,
+                    maxmemory: "2gb",
+                    maxmemoryPolicy: "volatile-ttl",
+                    maxclients: 500,
+                    tcpKeepalive: 60,
+                    minReplicasToWrite: 2,
+                    minReplicasMaxLag: 5,
+                },
+            }),
+            nodeIndex: 1,
+            password: PASSWORD,
+        });
+        expect(directiveValues(conf, "save")).to.deep.equal(['""']);
+        expect(directiveValue(conf, "appendonly")).to.equal("no");
+        expect(directiveValue(conf, "appendfsync")).to.equal("always");
+        expect(directiveValue(conf, "aof-use-rdb-preamble")).to.equal("no");
+        expect(directiveValue(conf, "maxmemory")).to.equal("2gb");
+        expect(directiveValue(conf, "maxmemory-policy")).to.equal("volatile-ttl");
+        expect(directiveValue(conf, "maxclients")).to.equal("500");
+        expect(directiveValue(conf, "tcp-keepalive")).to.equal("60");
+        expect(directiveValue(conf, "min-replicas-to-write")).to.equal("2");
+        expect(directiveValue(conf, "min-replicas-max-lag")).to.equal("5");
+        expect(directiveValue(conf, "replicaof")).to.equal("10.9.0.10 6379");
+    });
+
+    it("is deterministic and comments every block", () => {
+        expect(renderRedisConf({ settings: settingsFor(), nodeIndex: 0, password: PASSWORD })).to.equal(master);
+        const blocks = master.trim().split("\n\n");
+        for (const block of blocks) expect(block.startsWith("#"), block).to.equal(true);
+    });
+
+    it("refuses a value that could break out of its line even if validation were bypassed", () => {
+        expect(() => renderRedisConf({ settings: defaults, nodeIndex: 0, password: 'x"\nreplicaof 1.2.3.4 6379' })).to.throw(/refusing/);
+        expect(() => renderRedisConf({ settings: defaults, nodeIndex: 3, password: PASSWORD })).to.throw(/no node 3/);
+    });
+});

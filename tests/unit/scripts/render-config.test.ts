@@ -1,0 +1,35 @@
+import { expect } from "chai";
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import * as path from "node:path";
+import { MASK, renderStackForReview } from "../../../scripts/render-config";
+import { PROJECT_DIR, readStackFile } from "../../../config/stack-file";
+
+const GOLDEN_DIR = path.join(PROJECT_DIR, "tests", "golden", "dev");
+
+describe("rendering a stack for review", () => {
+    const files = renderStackForReview("dev", readStackFile("dev"));
+
+    it("matches the golden files of the dev stack (UPDATE_GOLDEN=1 rewrites them)", () => {
+        if (process.env.UPDATE_GOLDEN === "1") {
+            mkdirSync(GOLDEN_DIR, { recursive: true });
+            for (const [name, content] of Object.entries(files)) writeFileSync(path.join(GOLDEN_DIR, name), content);
+        }
+        expect(Object.keys(files).sort()).to.deep.equal(readdirSync(GOLDEN_DIR).sort());
+        for (const [name, content] of Object.entries(files)) {
+            expect(content, name).to.equal(readFileSync(path.join(GOLDEN_DIR, name), "utf8"));
+        }
+    });
+
+    it("masks every password", () => {
+        for (const [name, content] of Object.entries(files)) {
+            for (const line of content.split("\n").filter((l) => /^(requirepass|masterauth|sentinel auth-pass) /.test(l))) {
+                expect(line, name).to.match(new RegExp(`"${MASK.replace(/\*/g, "\\*")}"$`));
+            }
+        }
+    });
+
+    it("renders one file per node and Sentinel of each shipped stack", () => {
+        expect(Object.keys(renderStackForReview("prod", readStackFile("prod")))).to.have.length(3 + 5);
+        expect(Object.keys(renderStackForReview("test", readStackFile("test")))).to.have.length(3 + 3);
+    });
+});
