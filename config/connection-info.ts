@@ -45,3 +45,11 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
         ioredisExample: example,
     };
 }
+
+/** The stack outputs as the app, the warmer and the verifier read them. */
+export interface StackOutputs extends Omit<ConnectionInfo, "natMap"> {
+    readonly natMap: Record<string, HostPort>;
+    readonly networkName: string;
+    readonly redisPassword: string;
+    readonly sentinelPassword: string;
+}

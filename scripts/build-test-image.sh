@@ -19,7 +19,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,usr/bin,usr/local/etc,etc,data,tmp,lib64}
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh cat cp mv rm mkdir chmod cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc; do
+for applet in sh chroot cat cp mv rm mkdir chmod cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc; do
   ln -s /bin/busybox "$root/bin/$applet"
 done
 cp /usr/bin/redis-server /usr/bin/redis-cli "$root/usr/bin/"

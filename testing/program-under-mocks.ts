@@ -11,6 +11,8 @@ export interface Registration {
     readonly custom: boolean;
     /** `type::name` of every resource this one waits for (dependsOn and inputs). */
     readonly dependencies: readonly string[];
+    /** Those whose outputs flow into this one's inputs (not merely dependsOn). */
+    readonly propertyDependencies: readonly string[];
     readonly deleteBeforeReplace: boolean;
 }
 
@@ -33,7 +35,14 @@ interface RegisterResourceRequest {
     getName(): string;
     getCustom(): boolean;
     getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }) => void): void };
     getDeletebeforereplace(): boolean;
+}
+
+function propertyDependencyKeys(req: RegisterResourceRequest): string[] {
+    const keys = new Set<string>();
+    req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => keys.add(keyOfUrn(urn))));
+    return [...keys];
 }
 
 /** The SDK's mock monitor, recording each registration before the mock creates the resource. */
@@ -52,6 +61,7 @@ class RecordingMonitor extends MockMonitor {
             name: req.getName(),
             custom: req.getCustom(),
             dependencies: req.getDependenciesList().map(keyOfUrn),
+            propertyDependencies: propertyDependencyKeys(req),
             deleteBeforeReplace: req.getDeletebeforereplace(),
         };
         this.registrations.set(resourceKey(registration.type, registration.name), registration);

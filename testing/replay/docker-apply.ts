@@ -1,0 +1,256 @@
+import Docker from "dockerode";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { pack } from "tar-stream";
+
+/** Label every object the replay deployer creates carries, valued with the test run's id. */
+export const RUN_LABEL = "appscreens.test-run";
+
+type Inputs = Record<string, unknown>;
+type Outputs = Record<string, unknown>;
+
+interface Upload {
+    file: string;
+    content?: string;
+    owner?: string;
+    group?: string;
+    permissions?: string;
+    executable?: boolean;
+}
+
+const labelsOf = (inputs: Inputs, runId: string): Record<string, string> => ({
+    ...Object.fromEntries(((inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [l.label, l.value])),
+    [RUN_LABEL]: runId,
+});
+
+/** "2s", "500ms", "1m" -> nanoseconds, as the Engine API wants durations. */
+export function durationNs(text: string | undefined): number | undefined {
+    if (text === undefined) return undefined;
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+    if (!match) throw new Error(`unsupported duration ${text}`);
+    const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[match[2] as "ms" | "s" | "m" | "h"];
+    return Math.round(Number(match[1]) * unit);
+}
+
+/** A tar of the uploads in one directory, with the owner and mode each asks for. */
+async function uploadArchive(uploads: Upload[]): Promise<Buffer> {
+    const tar = pack();
+    const chunks: Buffer[] = [];
+    tar.on("data", (c: unknown) => chunks.push(c as Buffer));
+    const done = new Promise<void>((resolve, reject) => {
+        tar.on("end", () => resolve());
+        tar.on("error", reject);
+    });
+    for (const u of uploads) {
+        const mode = u.permissions ? parseInt(u.permissions, 8) : u.executable ? 0o755 : 0o644;
+        tar.entry({ name: path.basename(u.file), mode, uid: Number(u.owner ?? 0), gid: Number(u.group ?? 0) }, u.content ?? "");
+    }
+    tar.finalize();
+    await done;
+    return Buffer.concat(chunks);
+}
+
+async function waitHealthy(container: Docker.Container, timeoutSeconds: number): Promise<void> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+        const info = await container.inspect();
+        const health = info.State.Health?.Status;
+        if (health === "healthy") return;
+        if (!info.State.Running && info.State.Status !== "restarting") {
+            const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString("utf8");
+            throw new Error(`container ${info.Name} exited (${info.State.ExitCode}) before it was healthy:\n${logs}`);
+        }
+        if (Date.now() > deadline) throw new Error(`container ${info.Name} was not healthy within ${timeoutSeconds} s (health: ${health})`);
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
+
+async function createContainer(docker: Docker, inputs: Inputs, runId: string): Promise<Outputs> {
+    const ports = (inputs.ports as { internal: number; external: number; ip?: string; protocol?: string }[] | undefined) ?? [];
+    const networks = (inputs.networksAdvanced as { name: string; ipv4Address?: string; aliases?: string[] }[] | undefined) ?? [];
+    const volumes =
+        (inputs.volumes as { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean }[] | undefined) ?? [];
+    const healthcheck = inputs.healthcheck as
+        { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string } | undefined;
+    const ulimits = (inputs.ulimits as { name: string; soft: number; hard: number }[] | undefined) ?? [];
+    const [firstNetwork, ...otherNetworks] = networks;
+    const endpoint = (n: (typeof networks)[number]) => ({
+        IPAMConfig: n.ipv4Address ? { IPv4Address: n.ipv4Address } : undefined,
+        Aliases: n.aliases,
+    });
+    const created = await docker.createContainer({
+        name: inputs.name as string,
+        Image: inputs.image as string,
+        Hostname: inputs.hostname as string | undefined,
+        User: inputs.user as string | undefined,
+        Entrypoint: inputs.entrypoints as string[] | undefined,
+        Cmd: inputs.command as string[] | undefined,
+        Env: inputs.envs as string[] | undefined,
+        Labels: labelsOf(inputs, runId),
+        ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.internal}/${p.protocol ?? "tcp"}`, {}])),
+        Healthcheck: healthcheck && {
+            Test: healthcheck.tests,
+            Interval: durationNs(healthcheck.interval),
+            Timeout: durationNs(healthcheck.timeout),
+            Retries: healthcheck.retries,
+            StartPeriod: durationNs(healthcheck.startPeriod),
+        },
+        HostConfig: {
+            Mounts: volumes.map((v) =>
+                v.hostPath
+                    ? { Type: "bind" as const, Source: v.hostPath, Target: v.containerPath, ReadOnly: v.readOnly }
+                    : { Type: "volume" as const, Source: v.volumeName ?? "", Target: v.containerPath, ReadOnly: v.readOnly },
+            ),
+            PortBindings: Object.fromEntries(
+                ports.map((p) => [`${p.internal}/${p.protocol ?? "tcp"}`, [{ HostIp: p.ip ?? "", HostPort: String(p.external) }]]),
+            ),
+            RestartPolicy: { Name: (inputs.restart as string | undefined) ?? "no" },
+            Ulimits: ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+            NetworkMode: firstNetwork?.name,
+        },
+        NetworkingConfig: firstNetwork ? { EndpointsConfig: { [firstNetwork.name]: endpoint(firstNetwork) } } : undefined,
+    });
+    for (const n of otherNetworks) await docker.getNetwork(n.name).connect({ Container: created.id, EndpointConfig: endpoint(n) });
+    // Uploads land before the first start, as the provider does; Docker copies only into existing directories.
+    const uploads = (inputs.uploads as Upload[] | undefined) ?? [];
+    const byDir = new Map<string, Upload[]>();
+    for (const u of uploads) byDir.set(path.dirname(u.file), [...(byDir.get(path.dirname(u.file)) ?? []), u]);
+    for (const [dir, files] of byDir) await created.putArchive(await uploadArchive(files), { path: dir });
+    if (inputs.start !== false) {
+        await created.start();
+        if (inputs.wait) await waitHealthy(created, (inputs.waitTimeout as number | undefined) ?? 60);
+    }
+    return { ...inputs, id: created.id };
+}
+
+function runCommand(inputs: Inputs, which: "create" | "delete"): Promise<Outputs> {
+    const script = inputs[which] as string | undefined;
+    if (!script) return Promise.resolve({ ...inputs, stdout: "", stderr: "" });
+    return new Promise((resolve, reject) => {
+        const child = spawn("/bin/sh", ["-c", script], {
+            cwd: (inputs.dir as string | undefined) ?? process.cwd(),
+            env: { ...process.env, ...((inputs.environment as Record<string, string> | undefined) ?? {}) },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+        child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+        child.on("error", reject);
+        child.on("close", (code) => {
+            if (code === 0) resolve({ ...inputs, stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") });
+            else reject(new Error(`command ${which} exited ${code}:\n${stderr || stdout}`));
+        });
+    });
+}
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Creates the real object behind a declared resource and returns what the provider would output. */
+export async function createResource(docker: Docker, type: string, inputs: Inputs, runId: string): Promise<Outputs> {
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword": {
+            const { randomInt } = await import("node:crypto");
+            const length = (inputs.length as number | undefined) ?? 16;
+            return { ...inputs, result: Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join("") };
+        }
+        case "docker:index/remoteImage:RemoteImage": {
+            // Replay never pulls: the image must already be on the engine (the test image is built locally).
+            const info = await docker
+                .getImage(inputs.name as string)
+                .inspect()
+                .catch(() => {
+                    throw new Error(
+                        `image ${String(inputs.name)} is not on the local engine and the replay deployer never pulls; build or load it first`,
+                    );
+                });
+            return { ...inputs, imageId: info.Id, repoDigest: info.RepoDigests?.[0] ?? info.Id };
+        }
+        case "docker:index/network:Network": {
+            const ipam = ((inputs.ipamConfigs as { subnet?: string; gateway?: string; ipRange?: string }[] | undefined) ?? []).map((c) => ({
+                Subnet: c.subnet,
+                Gateway: c.gateway,
+                IPRange: c.ipRange,
+            }));
+            const network = await docker.createNetwork({
+                Name: inputs.name as string,
+                Driver: (inputs.driver as string | undefined) ?? "bridge",
+                CheckDuplicate: true,
+                IPAM: { Driver: "default", Config: ipam },
+                Labels: labelsOf(inputs, runId),
+            });
+            return { ...inputs, id: network.id };
+        }
+        case "docker:index/volume:Volume": {
+            await docker.createVolume({ Name: inputs.name as string, Labels: labelsOf(inputs, runId) });
+            return { ...inputs, id: inputs.name };
+        }
+        case "docker:index/container:Container":
+            return createContainer(docker, inputs, runId);
+        case "command:local:Command":
+            return runCommand(inputs, "create");
+        default:
+            throw new Error(`the replay deployer does not know how to create ${type}`);
+    }
+}
+
+const ignoreMissing = (err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+};
+
+export async function deleteResource(docker: Docker, type: string, state: { inputs: Inputs; outputs: Outputs }): Promise<void> {
+    switch (type) {
+        case "docker:index/container:Container": {
+            const container = docker.getContainer(state.outputs.id as string);
+            // Like the provider: a graceful stop (Redis writes its final AOF/RDB) before removal.
+            await container
+                .stop({ t: (state.inputs.destroyGraceSeconds as number | undefined) ?? 10 })
+                .catch((err: { statusCode?: number }) => {
+                    if (err.statusCode !== 304) ignoreMissing(err);
+                });
+            await container.remove({ force: true }).catch(ignoreMissing);
+            return;
+        }
+        case "docker:index/network:Network":
+            await docker
+                .getNetwork(state.outputs.id as string)
+                .remove()
+                .catch(ignoreMissing);
+            return;
+        case "docker:index/volume:Volume":
+            await docker
+                .getVolume(state.inputs.name as string)
+                .remove()
+                .catch(ignoreMissing);
+            return;
+        case "command:local:Command":
+            await runCommand(state.inputs, "delete");
+            return;
+        default:
+            // Images are kept (keepLocally) and random values vanish with the state.
+            return;
+    }
+}
+
+/** Removes every object an earlier, aborted test run left behind (all runs but `keepRunId`). */
+export async function sweepStale(docker: Docker, keepRunId?: string): Promise<number> {
+    const filters = JSON.stringify({ label: [RUN_LABEL] });
+    const stale = (labels: Record<string, string> | undefined) => labels?.[RUN_LABEL] !== undefined && labels[RUN_LABEL] !== keepRunId;
+    let removed = 0;
+    for (const c of await docker.listContainers({ all: true, filters })) {
+        if (!stale(c.Labels)) continue;
+        await docker.getContainer(c.Id).remove({ force: true }).catch(ignoreMissing);
+        removed++;
+    }
+    for (const n of await docker.listNetworks({ filters })) {
+        if (!stale(n.Labels)) continue;
+        await docker.getNetwork(n.Id).remove().catch(ignoreMissing);
+        removed++;
+    }
+    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {
+        if (!stale(v.Labels ?? undefined)) continue;
+        await docker.getVolume(v.Name).remove().catch(ignoreMissing);
+        removed++;
+    }
+    return removed;
+}

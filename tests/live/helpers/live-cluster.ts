@@ -1,0 +1,179 @@
+import Docker from "dockerode";
+import Redis from "ioredis";
+import { HostPort, StackOutputs } from "../../../config/connection-info";
+import { mergeConfig, readStackFile, StackConfigObject } from "../../../config/stack-file";
+import { createDeployer, Deployer, UpResult } from "../../../testing/deployer";
+import { sweepStale } from "../../../testing/replay/docker-apply";
+import { requireProgram } from "./requirements";
+import { waitFor } from "./wait";
+
+export const TEST_STACK = "test";
+export const testRunId = (): string => `${Date.now().toString(36)}-${process.pid}`;
+
+/** Skips (laptop) or fails (CI) a live suite when no Docker Engine answers. */
+export function requireDocker(ctx: Mocha.Context): void {
+    requireProgram(ctx, "docker", ["info"], "a running Docker Engine");
+}
+
+/** The test stack's config with a suite's overrides. */
+export const testStackConfig = (overrides: StackConfigObject = {}): StackConfigObject => mergeConfig(readStackFile(TEST_STACK), overrides);
+
+/** One deployed test cluster, with the clients and Docker handles a live test needs. */
+export class LiveCluster {
+    readonly docker = new Docker();
+    private readonly clients: Redis[] = [];
+    outputs!: StackOutputs;
+    /** Seconds from `up` to every container healthy (the deployer waits for health). */
+    deploySeconds = 0;
+
+    private constructor(
+        readonly deployer: Deployer,
+        readonly runId: string,
+    ) {}
+
+    static async deploy(overrides: StackConfigObject = {}): Promise<LiveCluster> {
+        const runId = testRunId();
+        const cluster = new LiveCluster(await createDeployer(TEST_STACK, runId), runId);
+        await sweepStale(cluster.docker, runId);
+        const started = Date.now();
+        await cluster.up(overrides);
+        cluster.deploySeconds = (Date.now() - started) / 1000;
+        return cluster;
+    }
+
+    async up(overrides: StackConfigObject = {}): Promise<UpResult> {
+        const result = await this.deployer.up(testStackConfig(overrides));
+        this.outputs = result.outputs as unknown as StackOutputs;
+        return result;
+    }
+
+    async destroy(): Promise<void> {
+        for (const c of this.clients) c.disconnect();
+        await this.deployer.destroy();
+        await sweepStale(this.docker, "none");
+    }
+
+    containerName(node: string): string {
+        return `appscreens-redis-${TEST_STACK}-${node}`;
+    }
+
+    container(node: string): Docker.Container {
+        return this.docker.getContainer(this.containerName(node));
+    }
+
+    get nodeNames(): string[] {
+        return Object.keys(this.outputs.publishedPorts).filter((n) => n.startsWith("redis-"));
+    }
+
+    get sentinelNames(): string[] {
+        return Object.keys(this.outputs.publishedPorts).filter((n) => n.startsWith("sentinel-"));
+    }
+
+    private track(client: Redis): Redis {
+        client.on("error", () => undefined);
+        this.clients.push(client);
+        return client;
+    }
+
+    /** A direct connection to one node or Sentinel through its published port. */
+    direct(name: string): Redis {
+        const password = name.startsWith("sentinel-") ? this.outputs.sentinelPassword : this.outputs.redisPassword;
+        return this.track(
+            new Redis({
+                host: "127.0.0.1",
+                port: this.outputs.publishedPorts[name],
+                password,
+                maxRetriesPerRequest: 1,
+                enableOfflineQueue: true,
+            }),
+        );
+    }
+
+    /** A Sentinel-mode client as an app on the host would make it from the stack outputs. */
+    viaSentinel(): Redis {
+        return this.track(
+            new Redis({
+                sentinels: this.outputs.sentinelEndpoints as HostPort[],
+                name: this.outputs.masterName,
+                password: this.outputs.redisPassword,
+                sentinelPassword: this.outputs.sentinelPassword,
+                natMap: this.outputs.natMap,
+                failoverDetector: true,
+            }),
+        );
+    }
+
+    async exec(node: string, cmd: string[]): Promise<string> {
+        const exec = await this.container(node).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+        const stream = await exec.start({});
+        const chunks: Buffer[] = [];
+        await new Promise<void>((resolve, reject) => {
+            this.docker.modem.demuxStream(
+                stream,
+                { write: (c: Buffer) => chunks.push(c) } as never,
+                { write: (c: Buffer) => chunks.push(c) } as never,
+            );
+            stream.on("end", resolve);
+            stream.on("error", reject);
+        });
+        return Buffer.concat(chunks).toString("utf8");
+    }
+
+    /** The master address every Sentinel reports, once they all agree. */
+    async agreedMaster(timeoutMs = 30_000): Promise<string> {
+        const sentinels = this.sentinelNames.map((s) => this.direct(s));
+        return waitFor(
+            "all Sentinels to agree on the master",
+            async () => {
+                const answers = await Promise.all(
+                    sentinels.map(async (s) =>
+                        ((await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", this.outputs.masterName)) as string[]).join(":"),
+                    ),
+                );
+                return new Set(answers).size === 1 ? answers[0] : undefined;
+            },
+            timeoutMs,
+        );
+    }
+
+    /** The node name whose announced address is `address:port`. */
+    nodeAt(addressPort: string): string {
+        const published = this.outputs.natMap[addressPort];
+        const name = Object.entries(this.outputs.publishedPorts).find(([, port]) => port === published?.port)?.[0];
+        if (!name) throw new Error(`no node announces ${addressPort}`);
+        return name;
+    }
+
+    /** Waits until one master has every other node attached with its link up. */
+    async settled(timeoutMs = 60_000): Promise<string> {
+        return waitFor(
+            "one master with every replica linked",
+            async () => {
+                const master = this.nodeAt(await this.agreedMaster(timeoutMs));
+                const info = await this.direct(master).info("replication");
+                if (!info.includes("role:master") || !info.includes(`connected_slaves:${this.nodeNames.length - 1}`)) return undefined;
+                for (const replica of this.nodeNames.filter((n) => n !== master)) {
+                    if (!(await this.direct(replica).info("replication")).includes("master_link_status:up")) return undefined;
+                }
+                return master;
+            },
+            timeoutMs,
+            500,
+        );
+    }
+}
+
+/** `INFO` text -> field map. */
+export const infoFields = (text: string): Record<string, string> =>
+    Object.fromEntries(
+        text
+            .split(/\r?\n/)
+            .filter((l) => l.includes(":") && !l.startsWith("#"))
+            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]),
+    );
+
+/** A flat `[k, v, k, v]` reply -> field map. */
+export const pairs = (flat: unknown): Record<string, string> => {
+    const list = flat as string[];
+    return Object.fromEntries(list.flatMap((v, i) => (i % 2 === 0 ? [[v, list[i + 1]]] : [])));
+};
