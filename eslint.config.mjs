@@ -12,6 +12,10 @@ export default tseslint.config(
         },
     },
     {
+        files: ["**/*.cjs"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", console: "readonly" } },
+    },
+    {
         files: ["tests/**/*.ts"],
         rules: { "@typescript-eslint/no-unused-expressions": "off", "@typescript-eslint/no-non-null-assertion": "off" },
     },

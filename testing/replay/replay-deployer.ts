@@ -142,7 +142,7 @@ export class ReplayDeployer implements Deployer {
             if (edges(s).includes(key)) await this.remove(state, other, edges);
         }
         await deleteResource(this.docker, entry.type, entry);
-        delete state.resources[key];
+        state.resources = Object.fromEntries(Object.entries(state.resources).filter(([k]) => k !== key));
         saveState(this.stateFile, state);
     }
 
