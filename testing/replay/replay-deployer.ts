@@ -49,6 +49,9 @@ export class ReplayDeployer implements Deployer {
         const changes: ChangeSummary = { created: [], replaced: [], deleted: [], unchanged: [] };
         const declared = new Set<string>();
         const registrations = new Map<string, Registration>();
+        // A failed resource would otherwise surface only as an unhandled rejection inside the SDK.
+        let fail: (err: unknown) => void = () => undefined;
+        const failed = new Promise<never>((_, reject) => (fail = reject));
         const mocks: pulumi.runtime.Mocks = {
             newResource: async (args) => {
                 const key = resourceKey(args.type, args.name);
@@ -56,8 +59,13 @@ export class ReplayDeployer implements Deployer {
                 if (!args.custom) return { id: undefined, state: {} };
                 const registration = registrations.get(key);
                 if (!registration) throw new Error(`no registration recorded for ${key}`);
-                const outputs = await this.apply(state, registration, unwrapSecrets(args.inputs) as Record<string, unknown>, changes);
-                return { id: String(outputs.id ?? `${args.name}-id`), state: outputs };
+                try {
+                    const outputs = await this.apply(state, registration, unwrapSecrets(args.inputs) as Record<string, unknown>, changes);
+                    return { id: String(outputs.id ?? `${args.name}-id`), state: outputs };
+                } catch (err) {
+                    fail(new Error(`${key}: ${err instanceof Error ? err.message : String(err)}`));
+                    throw err;
+                }
             },
             call: (args) => {
                 throw new Error(`the replay deployer does not support function calls (${args.token})`);
@@ -65,7 +73,10 @@ export class ReplayDeployer implements Deployer {
         };
         const secretKeys = SECRET_KEYS.filter((k) => k in config);
         try {
-            const run = await runProgramUnderMocks(this.stack, flattenConfig(config, secretKeys), mocks, registrations);
+            const run = await Promise.race([
+                runProgramUnderMocks(this.stack, flattenConfig(config, secretKeys), mocks, registrations),
+                failed,
+            ]);
             for (const key of this.reverseOrder(state).filter((k) => !declared.has(k))) {
                 await this.remove(state, key);
                 changes.deleted.push(key);
@@ -109,25 +120,25 @@ export class ReplayDeployer implements Deployer {
             propertyDependencies: registration.propertyDependencies,
             deleteBeforeReplace: registration.deleteBeforeReplace,
         });
+        // Outputs are computed before the state is touched: other resources are applied concurrently.
+        let outputs: Record<string, unknown>;
         if (!previous) {
-            state.resources[key] = record(await createResource(this.docker, registration.type, inputs, this.runId));
-            saveState(this.stateFile, state);
+            outputs = await createResource(this.docker, registration.type, inputs, this.runId);
             changes.created.push(key);
-            return state.resources[key].outputs;
-        }
-        if (registration.deleteBeforeReplace) {
+        } else if (registration.deleteBeforeReplace) {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
             await this.remove(state, key, (s) => s.propertyDependencies);
-            state.resources[key] = record(await createResource(this.docker, registration.type, inputs, this.runId));
+            outputs = await createResource(this.docker, registration.type, inputs, this.runId);
+            changes.replaced.push(key);
         } else {
-            const outputs = await createResource(this.docker, registration.type, inputs, this.runId);
+            outputs = await createResource(this.docker, registration.type, inputs, this.runId);
             await deleteResource(this.docker, previous.type, previous);
-            state.resources[key] = record(outputs);
+            changes.replaced.push(key);
         }
+        state.resources[key] = record(outputs);
         saveState(this.stateFile, state);
-        changes.replaced.push(key);
-        return state.resources[key].outputs;
+        return outputs;
     }
 
     /** Deletes a resource after everything in the state that depends on it (by `edges`). */
@@ -142,7 +153,8 @@ export class ReplayDeployer implements Deployer {
             if (edges(s).includes(key)) await this.remove(state, other, edges);
         }
         await deleteResource(this.docker, entry.type, entry);
-        state.resources = Object.fromEntries(Object.entries(state.resources).filter(([k]) => k !== key));
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- state is keyed by resource
+        delete state.resources[key];
         saveState(this.stateFile, state);
     }
 

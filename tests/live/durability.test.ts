@@ -75,7 +75,7 @@ describe("live: data survives", function () {
 
     it("keeps every key acknowledged over a second before the master is killed with SIGKILL", async () => {
         const master = await cluster.settled();
-        const writer = startWriter(cluster.direct(master), "kill-master");
+        const writer = startWriter(cluster.direct(master, 500), "kill-master");
         await sleep(3000);
         const killedAt = Date.now();
         await cluster.container(master).kill({ signal: "SIGKILL" });
@@ -97,7 +97,7 @@ describe("live: data survives", function () {
 
     it("keeps every key acknowledged over a second before every node is killed at once (AOF everysec)", async () => {
         const master = await cluster.settled();
-        const writer = startWriter(cluster.direct(master), "kill-all");
+        const writer = startWriter(cluster.direct(master, 500), "kill-all");
         await sleep(3000);
         const killedAt = Date.now();
         await Promise.all(cluster.nodeNames.map((n) => cluster.container(n).kill({ signal: "SIGKILL" })));

@@ -75,17 +75,14 @@ export class LiveCluster {
         return client;
     }
 
-    /** A direct connection to one node or Sentinel through its published port. */
-    direct(name: string): Redis {
+    /**
+     * A direct connection to one node or Sentinel through its published port. Commands give up
+     * after `commandTimeout` ms, so a test never hangs on a node it has just killed.
+     */
+    direct(name: string, commandTimeout = 5000): Redis {
         const password = name.startsWith("sentinel-") ? this.outputs.sentinelPassword : this.outputs.redisPassword;
         return this.track(
-            new Redis({
-                host: "127.0.0.1",
-                port: this.outputs.publishedPorts[name],
-                password,
-                maxRetriesPerRequest: 1,
-                enableOfflineQueue: true,
-            }),
+            new Redis({ host: "127.0.0.1", port: this.outputs.publishedPorts[name], password, maxRetriesPerRequest: 1, commandTimeout }),
         );
     }
 
