@@ -1,5 +1,7 @@
 // Stack config -> validation -> rendered redis.conf / sentinel.conf -> components -> containers
-// -> stack outputs. Validation throws before any resource is declared.
+// -> post-deploy command (warmer, verifier) -> stack outputs. Validation throws before any
+// resource is declared.
+import { PostDeploy } from "./components/post-deploy";
 import { RedisCluster } from "./components/redis-cluster";
 import { loadStack } from "./config/load";
 
@@ -11,6 +13,9 @@ const cluster = new RedisCluster("appscreens-redis", {
     sentinelPassword: passwords.sentinelPassword,
 });
 
+const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled;
+const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname }) : undefined;
+
 export const masterName = cluster.masterName;
 export const sentinelEndpoints = cluster.sentinelEndpoints;
 export const sentinelEndpointsInNetwork = cluster.sentinelEndpointsInNetwork;
@@ -20,3 +25,5 @@ export const networkName = cluster.networkName;
 export const redisPassword = cluster.redisPassword;
 export const sentinelPassword = cluster.sentinelPassword;
 export const ioredisExample = cluster.ioredisExample;
+export const verification = postDeploy?.result.apply((r) => r.verification);
+export const warmSummary = postDeploy?.result.apply((r) => r.warm);

@@ -103,6 +103,107 @@ export const cacheSchema = z.strictObject({
     ttlJitterPercent: int(0, 50, "use a percentage such as 10").default(10),
 });
 
+const httpUrl = () =>
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://itunes.apple.com" }).regex(/^[^\s"'\\]+$/, {
+        error: "must be a URL without spaces or quotes",
+    });
+
+const httpSchema = z.strictObject({
+    timeoutMs: int(100, 120_000, "use milliseconds, e.g. 5000").default(5000),
+    concurrency: int(1, 32, "stores ban clients that open many connections; 4 is safe").default(4),
+    requestsPerSecond: int(1, 100, "stay under the store's rate limit; 5 is safe").default(5),
+    retries: int(0, 10, "3 retries with backoff ride out short outages").default(3),
+});
+
+const appStoreId = z.string({ error: 'App Store ids are strings of digits, e.g. "310633997"' }).regex(/^[0-9]{1,20}$/, {
+    error: 'App Store ids are the numeric trackId as a string, e.g. "310633997"',
+});
+const playStoreId = z
+    .string({ error: 'Play Store ids are package names, e.g. "com.whatsapp"' })
+    .regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, {
+        error: 'Play Store ids are package names such as "com.whatsapp"',
+    });
+
+/** Where the shipped snapshot lives, relative to the project directory. */
+export const DEFAULT_SNAPSHOT = "post-deploy/fixtures/app-snapshot.json";
+
+const fileSource = z.strictObject({
+    kind: z.literal("file"),
+    path: z.string({ error: "must be a path to a JSON snapshot, relative to the project" }).min(1).default(DEFAULT_SNAPSHOT),
+});
+const noSource = z.strictObject({ kind: z.literal("none") });
+const topN = () => int(0, 200, "the charts list at most 200 apps").default(25);
+const country = () =>
+    z
+        .string()
+        .regex(/^[a-z]{2}$/, { error: "must be a two-letter lowercase country code such as us" })
+        .default("us");
+
+const appStoreSourceSchema = z.discriminatedUnion(
+    "kind",
+    [
+        z.strictObject({
+            kind: z.literal("itunes"),
+            lookupBaseUrl: httpUrl().default("https://itunes.apple.com"),
+            chartsBaseUrl: httpUrl().default("https://rss.marketingtools.apple.com"),
+            country: country(),
+            topN: topN(),
+        }),
+        fileSource,
+        noSource,
+    ],
+    { error: 'must have kind "itunes", "file" or "none"' },
+);
+
+const playStoreSourceSchema = z.discriminatedUnion(
+    "kind",
+    [
+        z.strictObject({
+            kind: z.literal("google-play-api"),
+            baseUrl: httpUrl(),
+            collection: z
+                .string()
+                .regex(/^[A-Za-z_]+$/, { error: "must be a collection name such as TOP_FREE" })
+                .default("TOP_FREE"),
+            country: country(),
+            topN: topN(),
+        }),
+        fileSource,
+        noSource,
+    ],
+    { error: 'must have kind "google-play-api", "file" or "none"' },
+);
+
+export const warmerSchema = z.strictObject({
+    enabled: bool().default(true),
+    appstore: appStoreSourceSchema.prefault({ kind: "file" }),
+    playstore: playStoreSourceSchema.prefault({ kind: "file" }),
+    apps: z
+        .strictObject({
+            appstore: z.array(appStoreId).max(1000).default([]),
+            playstore: z.array(playStoreId).max(1000).default([]),
+        })
+        .prefault({}),
+    http: httpSchema.prefault({}),
+    refreshBelowTtlFraction: z
+        .number({ error: "must be a number between 0 and 1" })
+        .min(0, { error: "must be between 0 and 1; 0.5 rewrites keys that have lost half their TTL" })
+        .max(1, { error: "must be between 0 and 1; 0.5 rewrites keys that have lost half their TTL" })
+        .default(0.5),
+    batchSize: int(1, 5000, "100 apps per pipelined batch is a good size").default(100),
+    waitTimeoutMs: int(10, 60_000, "use milliseconds, e.g. 1000").default(1000),
+});
+
+export const verifierSchema = z.strictObject({
+    enabled: bool().default(true),
+    lastSaveMaxAgeSeconds: int(60, 30 * 86400, "use seconds; the slowest save rule is 3600").default(7200),
+    maxReplicaLagBytes: int(0, 1024 ** 3, "use bytes of replication offset, e.g. 1048576").default(1024 * 1024),
+    sampleSize: int(1, 10_000, "50 keys per node is enough to catch a gap").default(50),
+});
+
+export type WarmerConfig = z.infer<typeof warmerSchema>;
+export type VerifierConfig = z.infer<typeof verifierSchema>;
+
 export const clusterSchema = z.strictObject({
     replicas: int(1, 16, "a cluster that survives a failover needs at least 1 replica").default(2),
     sentinels: int(3, 15, "run at least 3 Sentinels so that a majority survives the loss of one").default(3),
@@ -112,6 +213,8 @@ export const clusterSchema = z.strictObject({
     redis: redisSchema.prefault({}),
     sentinel: sentinelSchema.prefault({}),
     cache: cacheSchema.prefault({}),
+    warmer: warmerSchema.prefault({}),
+    verifier: verifierSchema.prefault({}),
 });
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;

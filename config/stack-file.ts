@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { PROJECT } from "./validate";
+import { PROJECT, SECRET_KEYS, StackSettings, validateStackConfig } from "./validate";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -41,4 +41,18 @@ export function flattenConfig(config: StackConfigObject, secretKeys: readonly st
         values[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return { values, secretKeys: secretKeys.map((k) => `${PROJECT}:${k}`) };
+}
+
+/**
+ * Validated settings of a stack from its file alone, for tools that run outside `pulumi up`.
+ * Passwords in the file are encrypted (`secure:`); they count as supplied, their values unused.
+ */
+export function settingsFromStackFile(stack: string, dir = PROJECT_DIR): StackSettings {
+    const config = readStackFile(stack, dir);
+    return validateStackConfig({
+        stack,
+        keys: Object.keys(config),
+        cluster: config.cluster,
+        secrets: Object.fromEntries(SECRET_KEYS.filter((k) => k in config).map((k) => [k, { value: "x".repeat(16), secret: true }])),
+    });
 }

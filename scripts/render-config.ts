@@ -3,10 +3,10 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { validateStackConfig, SECRET_KEYS, StackConfigError } from "../config/validate";
+import { StackConfigError, StackSettings } from "../config/validate";
 import { renderRedisConf } from "../config-templates/redis-conf";
 import { renderSentinelConf } from "../config-templates/sentinel-conf";
-import { readStackFile } from "../config/stack-file";
+import { settingsFromStackFile } from "../config/stack-file";
 
 export const MASK = "********";
 
@@ -16,15 +16,7 @@ Renders redis.conf for every node and sentinel.conf for every Sentinel of Pulumi
 into <dir> (default rendered/<name>), with passwords masked as ${MASK}.`;
 
 /** Files of one stack as rendered for review: file name -> content. */
-export function renderStackForReview(stack: string, config: Record<string, unknown>): Record<string, string> {
-    const keys = Object.keys(config);
-    const settings = validateStackConfig({
-        stack,
-        keys,
-        cluster: config.cluster,
-        // Supplied secrets are encrypted in the stack file; review shows only that they are set.
-        secrets: Object.fromEntries(SECRET_KEYS.filter((k) => k in config).map((k) => [k, { value: "x".repeat(16), secret: true }])),
-    });
+export function renderStackForReview(settings: StackSettings): Record<string, string> {
     const files: Record<string, string> = {};
     settings.plan.nodes.forEach((node, nodeIndex) => {
         files[`${node.name}.conf`] = renderRedisConf({ settings, nodeIndex, password: MASK });
@@ -43,7 +35,7 @@ function main(): void {
     }
     const out = values.out ?? path.join("rendered", values.stack);
     try {
-        const files = renderStackForReview(values.stack, readStackFile(values.stack));
+        const files = renderStackForReview(settingsFromStackFile(values.stack));
         rmSync(out, { recursive: true, force: true });
         mkdirSync(out, { recursive: true });
         for (const [name, content] of Object.entries(files)) writeFileSync(path.join(out, name), content);

@@ -5,6 +5,10 @@ import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecr
 
 const GENERATED = "GeneratedPassw0rdGeneratedPassw0";
 const CONTAINER = "docker:index/container:Container";
+const POST_DEPLOY_STDOUT = JSON.stringify({
+    warm: { ok: true, keysWritten: 20 },
+    verification: { ok: true, stack: "dev", failed: [], checks: [] },
+});
 const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 interface Declared {
@@ -21,6 +25,7 @@ async function declare(config: StackConfigObject, secretKeys: string[] = []): Pr
             const computed: Record<string, unknown> = {};
             if (args.type === "random:index/randomPassword:RandomPassword") computed.result = GENERATED;
             if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = IMAGE_ID;
+            if (args.type === "command:local:Command") computed.stdout = POST_DEPLOY_STDOUT;
             return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args) => args.inputs,
@@ -60,6 +65,8 @@ describe("the Pulumi program under mocks", () => {
                 "docker:index/network:Network": 1,
                 "docker:index/volume:Volume": replicas + 1 + 3,
                 [CONTAINER]: replicas + 1 + 3,
+                "appscreens:redis:PostDeploy": 1,
+                "command:local:Command": 1,
             });
             expect(containers(d).map((c) => c.inputs.name)).to.include(`appscreens-redis-dev-redis-${replicas}`);
         });
@@ -142,7 +149,8 @@ describe("the Pulumi program under mocks", () => {
                     }
                 }
             }
-            expect(carriers).to.equal(6);
+            // Six uploaded config files and the post-deploy command's two password variables.
+            expect(carriers).to.equal(8);
             for (const c of containers(d)) {
                 const exposed = unwrapSecrets({
                     e: c.inputs.entrypoints,
@@ -185,6 +193,33 @@ describe("the Pulumi program under mocks", () => {
             for (const key of ["masterName", "sentinelEndpoints", "ioredisExample"])
                 expect(isWireSecret(rawOutputs[key]), key).to.equal(false);
         });
+
+        it("runs the warmer and verifier after every container, with the passwords only in its secret environment", () => {
+            const post = d.resources.find((r) => r.type === "command:local:Command")!;
+            const registration = d.run.registrations.get(resourceKey("command:local:Command", "warm-and-verify"))!;
+            for (const c of containers(d)) expect(registration.dependencies).to.include(resourceKey(CONTAINER, c.name));
+            expect(post.inputs.create).to.equal("npx --no-install tsx post-deploy/cli/post-deploy.ts");
+            expect(isWireSecret(post.inputs.environment)).to.equal(true);
+            const env = unwrapSecrets(post.inputs.environment) as Record<string, string>;
+            expect(env.REDIS_PASSWORD).to.equal(GENERATED);
+            expect(env.REDIS_SENTINEL_PASSWORD).to.equal(GENERATED);
+            expect(env.APPSCREENS_POST_DEPLOY).to.not.include(GENERATED);
+            expect(JSON.parse(env.APPSCREENS_POST_DEPLOY).masterName).to.equal("mymaster");
+            // Re-runs when a container is replaced: their ids are among the triggers.
+            expect(post.inputs.triggers).to.include.members(containers(d).map((c) => `${c.name}-id`));
+        });
+
+        it("exports the verification report and warm summary from the command's stdout", () => {
+            expect(d.run.outputs.verification).to.deep.equal({ ok: true, stack: "dev", failed: [], checks: [] });
+            expect(d.run.outputs.warmSummary).to.deep.equal({ ok: true, keysWritten: 20 });
+            expect(isWireSecret(d.run.rawOutputs.verification)).to.equal(false);
+        });
+    });
+
+    it("declares no post-deploy command when both warmer and verifier are off", async () => {
+        const d = await declare({ cluster: { warmer: { enabled: false }, verifier: { enabled: false } } });
+        expect(d.resources.some((r) => r.type === "command:local:Command")).to.equal(false);
+        expect(d.run.outputs.verification).to.equal(undefined);
     });
 
     it("uses a supplied secret password instead of generating one", async () => {

@@ -47,6 +47,17 @@ describe("validateStackConfig", () => {
             },
             sentinel: { masterName: "mymaster", quorum: 2, downAfterMilliseconds: 5000, parallelSyncs: 1, failoverTimeout: 10000 },
             cache: { screenshotsTtlSeconds: 86400, metadataTtlSeconds: 21600, ttlJitterPercent: 10 },
+            warmer: {
+                enabled: true,
+                appstore: { kind: "file", path: "post-deploy/fixtures/app-snapshot.json" },
+                playstore: { kind: "file", path: "post-deploy/fixtures/app-snapshot.json" },
+                apps: { appstore: [], playstore: [] },
+                http: { timeoutMs: 5000, concurrency: 4, requestsPerSecond: 5, retries: 3 },
+                refreshBelowTtlFraction: 0.5,
+                batchSize: 100,
+                waitTimeoutMs: 1000,
+            },
+            verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50 },
         };
         expect(cluster).to.deep.equal(expected);
     });
@@ -191,6 +202,36 @@ describe("validateStackConfig", () => {
             { publish: { host: "localhost" } },
             "appscreens-redis:cluster.publish.host",
             /IPv4 address/,
+        ],
+        [
+            "an unknown warm source kind",
+            { warmer: { appstore: { kind: "scraper" } } },
+            "appscreens-redis:cluster.warmer.appstore.kind",
+            /kind "itunes", "file" or "none"/,
+        ],
+        [
+            "a source URL that is not http(s)",
+            { warmer: { playstore: { kind: "google-play-api", baseUrl: "ftp://x" } } },
+            "appscreens-redis:cluster.warmer.playstore.baseUrl",
+            /http\(s\) URL/,
+        ],
+        [
+            "an App Store id that is not numeric",
+            { warmer: { apps: { appstore: ["whatsapp"] } } },
+            "appscreens-redis:cluster.warmer.apps.appstore[0]",
+            /numeric trackId/,
+        ],
+        [
+            "a Play Store id that is not a package",
+            { warmer: { apps: { playstore: ["WhatsApp Messenger"] } } },
+            "appscreens-redis:cluster.warmer.apps.playstore[0]",
+            /package names/,
+        ],
+        [
+            "a refresh fraction above 1",
+            { warmer: { refreshBelowTtlFraction: 2 } },
+            "appscreens-redis:cluster.warmer.refreshBelowTtlFraction",
+            /between 0 and 1/,
         ],
         ["a TTL below a minute", { cache: { metadataTtlSeconds: 5 } }, "appscreens-redis:cluster.cache.metadataTtlSeconds", /at least 60/],
     ];

@@ -2,12 +2,12 @@ import { expect } from "chai";
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { MASK, renderStackForReview } from "../../../scripts/render-config";
-import { PROJECT_DIR, readStackFile } from "../../../config/stack-file";
+import { PROJECT_DIR, settingsFromStackFile } from "../../../config/stack-file";
 
 const GOLDEN_DIR = path.join(PROJECT_DIR, "tests", "golden", "dev");
 
 describe("rendering a stack for review", () => {
-    const files = renderStackForReview("dev", readStackFile("dev"));
+    const files = renderStackForReview(settingsFromStackFile("dev"));
 
     it("matches the golden files of the dev stack (UPDATE_GOLDEN=1 rewrites them)", () => {
         if (process.env.UPDATE_GOLDEN === "1") {
@@ -29,7 +29,7 @@ describe("rendering a stack for review", () => {
     });
 
     it("renders one file per node and Sentinel of each shipped stack", () => {
-        expect(Object.keys(renderStackForReview("prod", readStackFile("prod")))).to.have.length(3 + 5);
-        expect(Object.keys(renderStackForReview("test", readStackFile("test")))).to.have.length(3 + 3);
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(3 + 5);
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(3 + 3);
     });
 });

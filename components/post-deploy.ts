@@ -1,0 +1,70 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { StackSettings } from "../config/validate";
+import { PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../post-deploy/cli/common";
+import { buildPostDeployPlan } from "../post-deploy/plan";
+import { VerificationReport, WarmSummary } from "../post-deploy/report";
+import { RedisCluster } from "./redis-cluster";
+
+export interface PostDeployArgs {
+    readonly settings: StackSettings;
+    readonly cluster: RedisCluster;
+    /** Where the project (and its node_modules) lives: the command runs the CLI from there. */
+    readonly projectDir: string;
+}
+
+export interface PostDeployOutput {
+    readonly warm?: WarmSummary;
+    readonly verification?: VerificationReport;
+}
+
+/** Hash of the file sources' snapshots: new data re-runs the warmer. */
+function sourceFingerprint(settings: StackSettings, projectDir: string): string {
+    const hash = createHash("sha256");
+    for (const source of [settings.cluster.warmer.appstore, settings.cluster.warmer.playstore]) {
+        if (source.kind !== "file") continue;
+        const file = path.resolve(projectDir, source.path);
+        hash.update(existsSync(file) ? readFileSync(file) : `missing ${file}`);
+    }
+    return hash.digest("hex");
+}
+
+/**
+ * Warms the cache and verifies the live cluster after every container is healthy. It runs on
+ * `pulumi up` (never on preview), again whenever a container, the plan or a snapshot changes,
+ * and a failed verification fails the deploy.
+ */
+export class PostDeploy extends pulumi.ComponentResource {
+    public readonly command: command.local.Command;
+    /** The verifier's report and the warm summary; neither holds a secret. */
+    public readonly result: pulumi.Output<PostDeployOutput>;
+
+    constructor(name: string, args: PostDeployArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("appscreens:redis:PostDeploy", name, {}, opts);
+        const plan = JSON.stringify(buildPostDeployPlan(args.settings));
+        const containers = [...args.cluster.nodes, ...args.cluster.sentinels].map((s) => s.container);
+        this.command = new command.local.Command(
+            "warm-and-verify",
+            {
+                create: "npx --no-install tsx post-deploy/cli/post-deploy.ts",
+                dir: args.projectDir,
+                // The passwords reach the process only here, as secrets; the plan holds none.
+                environment: pulumi
+                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword])
+                    .apply(([redis, sentinel]) => ({ [PLAN_ENV]: plan, [REDIS_PASSWORD_ENV]: redis, [SENTINEL_PASSWORD_ENV]: sentinel })),
+                triggers: [
+                    createHash("sha256").update(plan).digest("hex"),
+                    sourceFingerprint(args.settings, args.projectDir),
+                    ...containers.map((c) => c.id),
+                ],
+            },
+            { parent: this, dependsOn: containers },
+        );
+        // stdout is the CLI's JSON report, written without secrets (the live tests check it).
+        this.result = pulumi.unsecret(this.command.stdout).apply((stdout) => (stdout ? (JSON.parse(stdout) as PostDeployOutput) : {}));
+        this.registerOutputs({ result: this.result });
+    }
+}

@@ -1,0 +1,107 @@
+import { execFileSync } from "node:child_process";
+import { PROJECT_DIR, settingsFromStackFile } from "../../config/stack-file";
+import { Credentials, sentinelClient, Vantage } from "../connect";
+import { buildPostDeployPlan, PostDeployPlan } from "../plan";
+import { createSources, topNOf } from "../sources";
+import { ProgressEvent, warm, WarmReport } from "../warmer";
+
+/** Set by the stack's post-deploy command: the plan as JSON (no secrets in it). */
+export const PLAN_ENV = "APPSCREENS_POST_DEPLOY";
+export const REDIS_PASSWORD_ENV = "REDIS_PASSWORD";
+export const SENTINEL_PASSWORD_ENV = "REDIS_SENTINEL_PASSWORD";
+
+export class UsageError extends Error {}
+
+/** The plan from the post-deploy command's environment, or from `Pulumi.<stack>.yaml`. */
+export function loadPlan(stack: string | undefined): PostDeployPlan {
+    const fromEnv = process.env[PLAN_ENV];
+    if (fromEnv && !stack) return JSON.parse(fromEnv) as PostDeployPlan;
+    if (!stack)
+        throw new UsageError(`name the stack with --stack <name> (or run from the stack's post-deploy command, which sets ${PLAN_ENV})`);
+    return buildPostDeployPlan(settingsFromStackFile(stack));
+}
+
+/** Passwords from the environment, else from the deployed stack's outputs through the Pulumi CLI. */
+export function loadCredentials(stack: string | undefined): Credentials {
+    const redisPassword = process.env[REDIS_PASSWORD_ENV];
+    const sentinelPassword = process.env[SENTINEL_PASSWORD_ENV];
+    if (redisPassword && sentinelPassword) return { redisPassword, sentinelPassword };
+    if (!stack) throw new UsageError(`set ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or name a deployed stack with --stack`);
+    let outputs: Record<string, unknown>;
+    try {
+        outputs = JSON.parse(
+            execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {
+                cwd: PROJECT_DIR,
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+            }),
+        ) as Record<string, unknown>;
+    } catch {
+        throw new UsageError(
+            `cannot read the outputs of stack ${stack} with \`pulumi stack output\`; set ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV} instead`,
+        );
+    }
+    if (typeof outputs.redisPassword !== "string" || typeof outputs.sentinelPassword !== "string") {
+        throw new UsageError(`stack ${stack} has no redisPassword/sentinelPassword outputs; has it been deployed?`);
+    }
+    return { redisPassword: outputs.redisPassword, sentinelPassword: outputs.sentinelPassword };
+}
+
+/** One updating line on a terminal; a plain line per phase change otherwise (CI, Pulumi logs). */
+export function progressPrinter(stream: NodeJS.WriteStream): (event: ProgressEvent) => void {
+    const last = new Map<string, string>();
+    return (event) => {
+        const text = `${event.store}: ${event.phase} ${event.done}/${event.total}`;
+        if (stream.isTTY) {
+            stream.write(`\r${text.padEnd(60)}${event.phase === "done" ? "\n" : ""}`);
+        } else if (last.get(event.store) !== event.phase || event.phase === "done") {
+            last.set(event.store, event.phase);
+            stream.write(`${text}\n`);
+        }
+    };
+}
+
+/** Runs the warmer against the plan's cluster through Sentinel. */
+export async function runWarm(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    options: { force: boolean; vantage: Vantage; progress?: (e: ProgressEvent) => void },
+): Promise<WarmReport> {
+    let client = sentinelClient(plan, credentials, options.vantage);
+    const target = {
+        client: () => client,
+        reresolve: async () => {
+            client.disconnect();
+            client = sentinelClient(plan, credentials, options.vantage);
+        },
+    };
+    try {
+        return await warm(target, createSources(plan.warmer, PROJECT_DIR), {
+            ttl: plan.cache,
+            topN: topNOf(plan.warmer),
+            explicitApps: plan.warmer.apps,
+            refreshBelowTtlFraction: plan.warmer.refreshBelowTtlFraction,
+            force: options.force,
+            batchSize: plan.warmer.batchSize,
+            waitTimeoutMs: plan.warmer.waitTimeoutMs,
+            progress: options.progress,
+        });
+    } finally {
+        client.disconnect();
+    }
+}
+
+export function vantageOf(value: string | undefined): Vantage {
+    if (value === undefined || value === "host" || value === "network") return value ?? "host";
+    throw new UsageError(`--from must be host or network, not ${value}`);
+}
+
+/** Prints a usage error or a failure without a stack trace, and exits non-zero. */
+export function fail(err: unknown, usage: string): never {
+    if (err instanceof UsageError) {
+        console.error(`${err.message}\n\n${usage}`);
+        process.exit(2);
+    }
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+}

@@ -1,0 +1,43 @@
+import Redis from "ioredis";
+import { HostPort } from "../config/connection-info";
+import { PostDeployPlan } from "./plan";
+
+export interface Credentials {
+    readonly redisPassword: string;
+    readonly sentinelPassword: string;
+}
+
+/** From the Pulumi host through published ports, or from a container on the stack's network. */
+export type Vantage = "host" | "network";
+
+/** A Sentinel-mode client that writes only to the current master and leaves a demoted one fast. */
+export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, vantage: Vantage = "host"): Redis {
+    const client = new Redis({
+        sentinels: (vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[],
+        name: plan.masterName,
+        password: credentials.redisPassword,
+        sentinelPassword: credentials.sentinelPassword,
+        failoverDetector: true,
+        natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
+        maxRetriesPerRequest: 3,
+    });
+    // Errors surface on the commands that fail; the connection's own retries are not news.
+    client.on("error", () => undefined);
+    return client;
+}
+
+/** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
+export function directClient(endpoint: HostPort, password: string): Redis {
+    const client = new Redis({
+        host: endpoint.host,
+        port: endpoint.port,
+        password,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 3000,
+        connectTimeout: 3000,
+        retryStrategy: () => null,
+        lazyConnect: true,
+    });
+    client.on("error", () => undefined);
+    return client;
+}

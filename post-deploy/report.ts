@@ -1,0 +1,89 @@
+/** One verification check: what was expected, what the cluster showed. */
+export interface Check {
+    readonly name: string;
+    readonly ok: boolean;
+    readonly expected: string;
+    readonly actual: string;
+}
+
+export interface VerificationReport {
+    readonly ok: boolean;
+    readonly stack: string;
+    readonly summary: string;
+    /** Names of the failed checks, for the error message and the stack output. */
+    readonly failed: string[];
+    readonly checks: Check[];
+}
+
+export const check = (name: string, expected: unknown, actual: unknown, ok = String(expected) === String(actual)): Check => ({
+    name,
+    ok,
+    expected: String(expected),
+    actual: String(actual),
+});
+
+export function buildReport(stack: string, checks: readonly Check[]): VerificationReport {
+    const failed = checks.filter((c) => !c.ok).map((c) => c.name);
+    return {
+        ok: failed.length === 0 && checks.length > 0,
+        stack,
+        summary: `${checks.length - failed.length} of ${checks.length} checks passed`,
+        failed,
+        checks: [...checks],
+    };
+}
+
+/** A fixed-width table for terminals: failed checks first, so they are not scrolled away. */
+export function formatTable(report: VerificationReport): string {
+    const rows = [...report.checks].sort((a, b) => Number(a.ok) - Number(b.ok));
+    const widths = [6, Math.max(5, ...rows.map((r) => r.name.length)), Math.max(8, ...rows.map((r) => r.expected.length))];
+    const line = (cells: string[]) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]) : c)).join("  ");
+    return [
+        line(["RESULT", "CHECK", "EXPECTED", "ACTUAL"]),
+        ...rows.map((r) => line([r.ok ? "ok" : "FAILED", r.name, r.expected, r.actual])),
+        "",
+        `${report.ok ? "PASSED" : "FAILED"}: ${report.summary}${report.failed.length ? `; failed: ${report.failed.join(", ")}` : ""}`,
+    ].join("\n");
+}
+
+/** The warm report without its key list: what the stack output and the logs carry. */
+export interface WarmSummary {
+    readonly ok: boolean;
+    readonly keysWritten: number;
+    readonly durationMs: number;
+    readonly problems: readonly string[];
+    readonly stores: readonly {
+        store: string;
+        source: string;
+        found: number;
+        fetched: number;
+        written: number;
+        skipped: number;
+        failed: { appId: string; reason: string }[];
+        unreachable?: string;
+        replays: number;
+    }[];
+}
+
+export function summarizeWarm(report: WarmSummary & { keys?: unknown }): WarmSummary {
+    const { ok, keysWritten, durationMs, problems, stores } = report;
+    return { ok, keysWritten, durationMs, problems, stores };
+}
+
+export function formatWarmSummary(summary: WarmSummary): string {
+    const lines = summary.stores.map((s) => {
+        const failed = s.failed.length
+            ? `, ${s.failed.length} failed (${s.failed
+                  .slice(0, 3)
+                  .map((f) => `${f.appId}: ${f.reason}`)
+                  .join("; ")}${s.failed.length > 3 ? "; ..." : ""})`
+            : "";
+        const down = s.unreachable ? ` UNREACHABLE: ${s.unreachable}` : "";
+        return `${s.store.padEnd(9)} ${s.found} found, ${s.fetched} fetched, ${s.written} written, ${s.skipped} skipped${failed}${down} [${s.source}]`;
+    });
+    const rate = summary.durationMs > 0 ? ` (${Math.round((summary.keysWritten * 1000) / summary.durationMs)} keys/s)` : "";
+    lines.push(
+        `${summary.ok ? "warmed" : "WARMING FAILED"}: ${summary.keysWritten} keys written in ${(summary.durationMs / 1000).toFixed(1)} s${rate}${summary.problems.length ? `; ${summary.problems.join("; ")}` : ""}`,
+    );
+    return lines.join("\n");
+}

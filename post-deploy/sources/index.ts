@@ -1,0 +1,25 @@
+import * as path from "node:path";
+import { WarmerConfig } from "../../config/schema";
+import { AppStoreSource } from "./app-store";
+import { FileSource } from "./file-source";
+import { HttpJsonClient } from "./http-client";
+import { PlayStoreSource } from "./play-store";
+import { AppSource } from "./types";
+
+/** The configured source of each store; each store gets its own request limits. */
+export function createSources(warmer: WarmerConfig, projectDir: string): AppSource[] {
+    const sources: AppSource[] = [];
+    const app = warmer.appstore;
+    if (app.kind === "itunes") sources.push(new AppStoreSource(app, new HttpJsonClient(warmer.http)));
+    if (app.kind === "file") sources.push(new FileSource("appstore", path.resolve(projectDir, app.path)));
+    const play = warmer.playstore;
+    if (play.kind === "google-play-api") sources.push(new PlayStoreSource(play, new HttpJsonClient(warmer.http)));
+    if (play.kind === "file") sources.push(new FileSource("playstore", path.resolve(projectDir, play.path)));
+    return sources;
+}
+
+/** How many top apps to take from each store's chart. */
+export function topNOf(warmer: WarmerConfig): { appstore: number; playstore: number } {
+    const n = (s: { kind: string; topN?: number }) => (s.kind === "file" ? 200 : (s.topN ?? 0));
+    return { appstore: n(warmer.appstore), playstore: n(warmer.playstore) };
+}
