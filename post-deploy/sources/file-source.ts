@@ -50,7 +50,7 @@ export class FileSource implements AppSource {
             try {
                 text = readFileSync(this.path, "utf8");
             } catch (err) {
-                throw new Error(`cannot read snapshot ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+                throw new Error(`cannot read snapshot ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
             }
             let json: unknown;
             try {
