@@ -199,6 +199,8 @@ export const verifierSchema = z.strictObject({
     lastSaveMaxAgeSeconds: int(60, 30 * 86400, "use seconds; the slowest save rule is 3600").default(7200),
     maxReplicaLagBytes: int(0, 1024 ** 3, "use bytes of replication offset, e.g. 1048576").default(1024 * 1024),
     sampleSize: int(1, 10_000, "50 keys per node is enough to catch a gap").default(50),
+    /** After a deploy, replicas resync and Sentinels re-agree: checks are retried this long. */
+    settleSeconds: int(0, 600, "replicas resync within seconds; 60 is generous").default(60),
 });
 
 export type WarmerConfig = z.infer<typeof warmerSchema>;

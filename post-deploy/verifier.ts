@@ -147,3 +147,21 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
         for (const c of clients) c.disconnect();
     }
 }
+
+/**
+ * Verifies until every check passes or `settleSeconds` run out: right after containers are
+ * replaced, replicas are still resyncing and Sentinels still re-agreeing. The last report counts.
+ */
+export async function verifyUntilSettled(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    options: VerifyOptions = {},
+    settleSeconds = plan.verifier.settleSeconds,
+): Promise<VerificationReport> {
+    const deadline = Date.now() + settleSeconds * 1000;
+    for (;;) {
+        const report = await verify(plan, credentials, options);
+        if (report.ok || Date.now() >= deadline) return report;
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}

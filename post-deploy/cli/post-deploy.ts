@@ -1,7 +1,7 @@
 // Run by the stack's post-deploy command after every container is healthy: warm, then verify.
 // stdout carries only the JSON the stack exports (no secrets); people read stderr.
 import { formatTable, formatWarmSummary, summarizeWarm, WarmSummary } from "../report";
-import { verify } from "../verifier";
+import { verifyUntilSettled } from "../verifier";
 import { fail, loadCredentials, loadPlan, progressPrinter, runWarm } from "./common";
 
 const usage = "post-deploy runs from the stack's command resource; use npm run warm / npm run verify by hand.";
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
         keys = report.keys;
         console.error(formatWarmSummary(warm));
     }
-    const verification = plan.verifier.enabled ? await verify(plan, credentials, { expectedKeys: keys }) : undefined;
+    const verification = plan.verifier.enabled ? await verifyUntilSettled(plan, credentials, { expectedKeys: keys }) : undefined;
     if (verification) console.error(formatTable(verification));
     console.log(JSON.stringify({ warm, verification }));
     if (verification && !verification.ok) {

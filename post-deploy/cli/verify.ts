@@ -1,8 +1,8 @@
 // npm run verify -- --stack <name> [--json]
 import { parseArgs } from "node:util";
 import { formatTable } from "../report";
-import { verify } from "../verifier";
-import { fail, loadCredentials, loadPlan } from "./common";
+import { verifyUntilSettled } from "../verifier";
+import { fail, loadCredentials, loadPlan, UsageError } from "./common";
 
 const usage = `Usage: npm run verify -- --stack <name> [options]
 
@@ -13,6 +13,8 @@ TTLs in range (a sample of what the master holds).
 
 Options:
   --stack <name>   Stack whose Pulumi.<name>.yaml and outputs to use.
+  --wait <seconds> Retry failing checks this long before reporting (default 0; the
+                   post-deploy command uses cluster.verifier.settleSeconds).
   --json           Print the report as JSON (default when stdout is not a terminal).
   --help           Show this help.
 
@@ -21,12 +23,16 @@ Passwords come from REDIS_PASSWORD and REDIS_SENTINEL_PASSWORD, or from
 Exit status: 0 when every check passes, 1 when any fails (they are named), 2 on a usage error.`;
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } } });
+    const { values } = parseArgs({
+        options: { stack: { type: "string" }, json: { type: "boolean" }, wait: { type: "string" }, help: { type: "boolean" } },
+    });
     if (values.help) {
         console.log(usage);
         return;
     }
-    const report = await verify(loadPlan(values.stack), loadCredentials(values.stack));
+    const wait = Number(values.wait ?? 0);
+    if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait takes seconds, not ${values.wait}`);
+    const report = await verifyUntilSettled(loadPlan(values.stack), loadCredentials(values.stack), {}, wait);
     console.log(values.json || !process.stdout.isTTY ? JSON.stringify(report, null, 2) : formatTable(report));
     if (!report.ok) console.error(`verification failed: ${report.failed.join(", ")}`);
     process.exitCode = report.ok ? 0 : 1;

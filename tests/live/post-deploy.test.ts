@@ -227,7 +227,7 @@ describe("live: post-deploy warmer and verifier", function () {
                 const error = await cluster
                     .up({
                         ...warmerAt(stores.server.url),
-                        cluster: { ...warmerAt(stores.server.url).cluster, verifier: { sampleSize: 40 } },
+                        cluster: { ...warmerAt(stores.server.url).cluster, verifier: { sampleSize: 40, settleSeconds: 3 } },
                     })
                     .then(
                         () => undefined,

@@ -57,7 +57,7 @@ describe("validateStackConfig", () => {
                 batchSize: 100,
                 waitTimeoutMs: 1000,
             },
-            verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50 },
+            verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50, settleSeconds: 60 },
         };
         expect(cluster).to.deep.equal(expected);
     });
