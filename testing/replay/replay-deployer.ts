@@ -35,6 +35,8 @@ export class ReplayDeployer implements Deployer {
     readonly kind = "replay" as const;
     private readonly docker = new Docker();
     private readonly stateFile: string;
+    /** Resources this `up` deleted as dependents of a delete-first replacement: re-creating them is a replace. */
+    private readonly removedAsDependents = new Set<string>();
 
     constructor(
         private readonly stack: string,
@@ -46,6 +48,7 @@ export class ReplayDeployer implements Deployer {
 
     async up(config: StackConfigObject): Promise<UpResult> {
         const state = loadState(this.stateFile);
+        this.removedAsDependents.clear();
         const changes: ChangeSummary = { created: [], replaced: [], deleted: [], unchanged: [] };
         const declared = new Set<string>();
         const registrations = new Map<string, Registration>();
@@ -124,7 +127,7 @@ export class ReplayDeployer implements Deployer {
         let outputs: Record<string, unknown>;
         if (!previous) {
             outputs = await createResource(this.docker, registration.type, inputs, this.runId);
-            changes.created.push(key);
+            (this.removedAsDependents.has(key) ? changes.replaced : changes.created).push(key);
         } else if (registration.deleteBeforeReplace) {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
@@ -150,7 +153,10 @@ export class ReplayDeployer implements Deployer {
         const entry = state.resources[key];
         if (!entry) return;
         for (const [other, s] of Object.entries(state.resources)) {
-            if (edges(s).includes(key)) await this.remove(state, other, edges);
+            if (edges(s).includes(key)) {
+                await this.remove(state, other, edges);
+                this.removedAsDependents.add(other);
+            }
         }
         await deleteResource(this.docker, entry.type, entry);
         // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- state is keyed by resource
