@@ -18,8 +18,8 @@ export function createSources(warmer: WarmerConfig, projectDir: string): AppSour
     return sources;
 }
 
-/** How many top apps to take from each store's chart. */
+/** How many top apps to take from each store's chart; a snapshot's own list is taken whole. */
 export function topNOf(warmer: WarmerConfig): { appstore: number; playstore: number } {
-    const n = (s: { kind: string; topN?: number }) => (s.kind === "file" ? 200 : (s.topN ?? 0));
+    const n = (s: { kind: string; topN?: number }) => (s.kind === "file" ? Number.MAX_SAFE_INTEGER : (s.topN ?? 0));
     return { appstore: n(warmer.appstore), playstore: n(warmer.playstore) };
 }
