@@ -84,3 +84,40 @@ export function declareServerContainer(
     );
     return { volume, container };
 }
+
+/** What every server component takes besides its passwords. */
+export interface ServerArgs {
+    readonly settings: StackSettings;
+    /** Position among its kind; names (`redis-0`, `sentinel-1`) and addresses follow from it. */
+    readonly index: number;
+    readonly image: pulumi.Input<string>;
+    readonly networkName: pulumi.Input<string>;
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** A Redis node or a Sentinel: a component whose children are its container and data volume. */
+export abstract class ServerComponent extends pulumi.ComponentResource {
+    public readonly endpoint: Endpoint;
+    public readonly container: docker.Container;
+    public readonly volume: docker.Volume;
+    public readonly containerName: pulumi.Output<string>;
+
+    protected constructor(
+        type: string,
+        name: string,
+        kind: ServerKind,
+        args: ServerArgs,
+        endpoint: Endpoint,
+        config: pulumi.Output<string>,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(type, name, {}, opts);
+        this.endpoint = endpoint;
+        const { settings, image, networkName } = args;
+        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, config }, this, args.dependsOn ?? []);
+        this.container = server.container;
+        this.volume = server.volume;
+        this.containerName = server.container.name;
+        this.registerOutputs({ containerName: this.containerName, address: endpoint.address, hostPort: endpoint.hostPort });
+    }
+}

@@ -1,3 +1,5 @@
+import type { StoreReport } from "./warmer";
+
 /** One verification check: what was expected, what the cluster showed. */
 export interface Check {
     readonly name: string;
@@ -52,17 +54,7 @@ export interface WarmSummary {
     readonly keysWritten: number;
     readonly durationMs: number;
     readonly problems: readonly string[];
-    readonly stores: readonly {
-        store: string;
-        source: string;
-        found: number;
-        fetched: number;
-        written: number;
-        skipped: number;
-        failed: { appId: string; reason: string }[];
-        unreachable?: string;
-        replays: number;
-    }[];
+    readonly stores: readonly StoreReport[];
 }
 
 export function summarizeWarm(report: WarmSummary & { keys?: unknown }): WarmSummary {
