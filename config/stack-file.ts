@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { PROJECT, SECRET_KEYS, StackSettings, validateStackConfig } from "./validate";
@@ -15,7 +15,14 @@ export type StackConfigObject = Record<string, unknown>;
 
 /** Reads `Pulumi.<stack>.yaml` as the object under `config:`, with the project prefix removed. */
 export function readStackFile(stack: string, dir = PROJECT_DIR): StackConfigObject {
-    const doc = parse(readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> } | null;
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!existsSync(file)) {
+        const known = readdirSync(dir)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter((s): s is string => s !== undefined);
+        throw new Error(`no stack file ${file}; the stacks here are ${known.join(", ")}`);
+    }
+    const doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
     const out: StackConfigObject = {};
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
         out[key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key] = value;
