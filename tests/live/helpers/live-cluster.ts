@@ -160,17 +160,5 @@ export class LiveCluster {
     }
 }
 
-/** `INFO` text -> field map. */
-export const infoFields = (text: string): Record<string, string> =>
-    Object.fromEntries(
-        text
-            .split(/\r?\n/)
-            .filter((l) => l.includes(":") && !l.startsWith("#"))
-            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]),
-    );
-
-/** A flat `[k, v, k, v]` reply -> field map. */
-export const pairs = (flat: unknown): Record<string, string> => {
-    const list = flat as string[];
-    return Object.fromEntries(list.flatMap((v, i) => (i % 2 === 0 ? [[v, list[i + 1]]] : [])));
-};
+/** The verifier's own parsers of `INFO` text and flat `[k, v, ...]` replies. */
+export { parseInfo as infoFields, parsePairs as pairs } from "../../../post-deploy/verifier";
