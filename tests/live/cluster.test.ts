@@ -171,7 +171,7 @@ describe("live: the deployed test stack", function () {
                 await client.start();
                 const { StatusCode } = (await client.wait()) as { StatusCode: number };
                 const logs = (await client.logs({ stdout: true, stderr: true })).toString("utf8");
-                await client.remove({ force: true });
+                await client.remove({ force: true, v: true });
                 expect(StatusCode, logs).to.equal(0);
                 const result = JSON.parse(logs.slice(logs.indexOf("{"))) as { readBack: string; role: string; address: string };
                 expect(result.readBack).to.equal("from-network");
