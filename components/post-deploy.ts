@@ -4,8 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { StackSettings } from "../config/validate";
-import { PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../post-deploy/cli/common";
-import { buildPostDeployPlan } from "../post-deploy/plan";
+import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../post-deploy/plan";
 import { VerificationReport, WarmSummary } from "../post-deploy/report";
 import { RedisCluster } from "./redis-cluster";
 

@@ -3,6 +3,15 @@ import { VerifierConfig, WarmerConfig } from "../config/schema";
 import { memoryBytes, StackSettings } from "../config/validate";
 import { TtlPolicy } from "./ttl";
 
+/**
+ * The environment the stack's post-deploy command sets for the CLI: the plan as JSON (no secrets
+ * in it) and the two passwords. Kept here, with the plan, so the Pulumi program needs nothing of
+ * the CLI layer (ioredis, the store clients) to declare the command.
+ */
+export const PLAN_ENV = "APPSCREENS_POST_DEPLOY";
+export const REDIS_PASSWORD_ENV = "REDIS_PASSWORD";
+export const SENTINEL_PASSWORD_ENV = "REDIS_SENTINEL_PASSWORD";
+
 export interface NodeEndpoint {
     readonly name: string;
     /** `address:port` the node announces inside the stack's network. */

@@ -1,14 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { PROJECT_DIR, settingsFromStackFile } from "../../config/stack-file";
 import { Credentials, sentinelClient, Vantage } from "../connect";
-import { buildPostDeployPlan, PostDeployPlan } from "../plan";
+import { buildPostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
 import { createSources, topNOf } from "../sources";
 import { ProgressEvent, warm, WarmReport } from "../warmer";
-
-/** Set by the stack's post-deploy command: the plan as JSON (no secrets in it). */
-export const PLAN_ENV = "APPSCREENS_POST_DEPLOY";
-export const REDIS_PASSWORD_ENV = "REDIS_PASSWORD";
-export const SENTINEL_PASSWORD_ENV = "REDIS_SENTINEL_PASSWORD";
 
 export class UsageError extends Error {}
 

@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/stack-file";
 import { memoryBytes } from "../../config/validate";
-import { infoFields, LiveCluster, pairs, testStackConfig } from "./helpers/live-cluster";
+import { infoFields, LiveCluster, pairs, requireDocker, testStackConfig } from "./helpers/live-cluster";
 import { rawCommand } from "./helpers/raw-command";
-import { requireDocker } from "./helpers/live-cluster";
 import { waitFor } from "./helpers/wait";
 
 describe("live: the deployed test stack", function () {
