@@ -20,6 +20,10 @@ export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, v
         failoverDetector: true,
         natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
         maxRetriesPerRequest: 3,
+        // Bounded: a write to a server that never answers (a demoted master under a client pause,
+        // a partition) fails instead of hanging the deploy.
+        connectTimeout: 5000,
+        commandTimeout: 10_000,
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);

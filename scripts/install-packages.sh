@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the live tests need when they are missing: Docker Engine
 # (docker.io) and Redis 7 (server, Sentinel, tools; also the source of the test image), plus
-# busybox-static for the test image's shell. Needs root; does nothing when all are present.
+# busybox-static for the test image's shell and gosu, which drops root the way the official image does. Needs root; does nothing when all are present.
 set -euo pipefail
-needed=(docker.io redis-server redis-sentinel redis-tools busybox-static)
+needed=(docker.io redis-server redis-sentinel redis-tools busybox-static gosu)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -4,6 +4,8 @@ import { StackConfigObject } from "../config/stack-file";
 /** What one `up` changed, by resource key (`type::name`). */
 export interface ChangeSummary {
     readonly created: string[];
+    /** Changed in place (a `local.Command`'s update runs): the live path of a runtime setting. */
+    readonly updated: string[];
     readonly replaced: string[];
     readonly deleted: string[];
     readonly unchanged: string[];

@@ -14,6 +14,8 @@ export interface Registration {
     /** Those whose outputs flow into this one's inputs (not merely dependsOn). */
     readonly propertyDependencies: readonly string[];
     readonly deleteBeforeReplace: boolean;
+    /** Property paths whose changes are ignored (`uploads[0].content`). */
+    readonly ignoreChanges: readonly string[];
 }
 
 export const resourceKey = (type: string, name: string): string => `${type}::${name}`;
@@ -37,6 +39,7 @@ interface RegisterResourceRequest {
     getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }) => void): void };
     getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
 }
 
 function propertyDependencyKeys(req: RegisterResourceRequest): string[] {
@@ -63,6 +66,7 @@ class RecordingMonitor extends MockMonitor {
             dependencies: req.getDependenciesList().map(keyOfUrn),
             propertyDependencies: propertyDependencyKeys(req),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
         };
         this.registrations.set(resourceKey(registration.type, registration.name), registration);
         return super.registerResource(req, callback);

@@ -59,6 +59,7 @@ export class PulumiDeployer implements Deployer {
         const changes: ChangeSummary = {
             // The Automation API reports counts, not names; names stay empty.
             created: Array.from({ length: ops.create ?? 0 }, () => "created"),
+            updated: Array.from({ length: ops.update ?? 0 }, () => "updated"),
             replaced: Array.from({ length: ops.replace ?? 0 }, () => "replaced"),
             deleted: Array.from({ length: ops.delete ?? 0 }, () => "deleted"),
             unchanged: Array.from({ length: ops.same ?? 0 }, () => "same"),

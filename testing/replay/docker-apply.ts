@@ -23,13 +23,14 @@ const labelsOf = (inputs: Inputs, runId: string): Record<string, string> => ({
     [RUN_LABEL]: runId,
 });
 
-/** "2s", "500ms", "1m" -> nanoseconds, as the Engine API wants durations. */
+/** Go durations as the provider reads them back ("2s", "500ms", "1m0s", "1h2m3s") -> nanoseconds. */
 export function durationNs(text: string | undefined): number | undefined {
     if (text === undefined) return undefined;
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-    if (!match) throw new Error(`unsupported duration ${text}`);
-    const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[match[2] as "ms" | "s" | "m" | "h"];
-    return Math.round(Number(match[1]) * unit);
+    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) throw new Error(`unsupported duration ${text}`);
+    const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    let total = 0;
+    for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2] as keyof typeof unit];
+    return Math.round(total);
 }
 
 /** A tar of the uploads in one directory, with the owner and mode each asks for. */
@@ -123,8 +124,9 @@ async function createContainer(docker: Docker, inputs: Inputs, runId: string): P
     return { ...inputs, id: created.id };
 }
 
-function runCommand(inputs: Inputs, which: "create" | "delete"): Promise<Outputs> {
-    const script = inputs[which] as string | undefined;
+function runCommand(inputs: Inputs, which: "create" | "update" | "delete"): Promise<Outputs> {
+    // pulumi-command runs `create` again on an update that has no `update` command.
+    const script = (which === "update" ? (inputs.update ?? inputs.create) : inputs[which]) as string | undefined;
     if (!script) return Promise.resolve({ ...inputs, stdout: "", stderr: "" });
     return new Promise((resolve, reject) => {
         const child = spawn("/bin/sh", ["-c", script], {
@@ -142,6 +144,25 @@ function runCommand(inputs: Inputs, which: "create" | "delete"): Promise<Outputs
             else reject(new Error(`command ${which} exited ${code}:\n${stderr || stdout}`));
         });
     });
+}
+
+const COMMAND = "command:local:Command";
+
+/**
+ * Whether a change is an in-place update rather than a replacement. For a `local.Command`
+ * (pulumi-command 1.2.1) every input but `triggers` updates; `triggers` replace unless an
+ * `update` command exists. Every other type this program uses is replaced on any change.
+ */
+export function updatesInPlace(type: string, oldInputs: Inputs, newInputs: Inputs): boolean {
+    if (type !== COMMAND) return false;
+    const triggersChanged = JSON.stringify(oldInputs.triggers ?? null) !== JSON.stringify(newInputs.triggers ?? null);
+    return !triggersChanged || newInputs.update !== undefined;
+}
+
+/** Runs an in-place update and returns the new outputs. */
+export async function updateResource(type: string, inputs: Inputs): Promise<Outputs> {
+    if (type !== COMMAND) throw new Error(`the replay deployer does not update ${type} in place`);
+    return runCommand(inputs, "update");
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -187,7 +208,7 @@ export async function createResource(docker: Docker, type: string, inputs: Input
         }
         case "docker:index/container:Container":
             return createContainer(docker, inputs, runId);
-        case "command:local:Command":
+        case COMMAND:
             return runCommand(inputs, "create");
         default:
             throw new Error(`the replay deployer does not know how to create ${type}`);

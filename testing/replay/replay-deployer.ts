@@ -8,7 +8,8 @@ import { flattenConfig, StackConfigObject } from "../../config/stack-file";
 import { SECRET_KEYS } from "../../config/validate";
 import { ChangeSummary, Deployer, UpResult } from "../deployer";
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../program-under-mocks";
-import { createResource, deleteResource } from "./docker-apply";
+import { createResource, deleteResource, updateResource, updatesInPlace } from "./docker-apply";
+import { applyIgnoreChanges } from "./ignore-changes";
 import { loadState, ReplayState, ResourceState, saveState } from "./state";
 
 const hashInputs = (inputs: unknown): string => createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
@@ -49,7 +50,7 @@ export class ReplayDeployer implements Deployer {
     async up(config: StackConfigObject): Promise<UpResult> {
         const state = loadState(this.stateFile);
         this.removedAsDependents.clear();
-        const changes: ChangeSummary = { created: [], replaced: [], deleted: [], unchanged: [] };
+        const changes: ChangeSummary = { created: [], updated: [], replaced: [], deleted: [], unchanged: [] };
         const declared = new Set<string>();
         const registrations = new Map<string, Registration>();
         // A failed resource would otherwise surface only as an unhandled rejection inside the SDK.
@@ -107,8 +108,9 @@ export class ReplayDeployer implements Deployer {
         changes: ChangeSummary,
     ): Promise<Record<string, unknown>> {
         const key = resourceKey(registration.type, registration.name);
-        const inputsHash = hashInputs(inputs);
         const previous = state.resources[key];
+        inputs = applyIgnoreChanges(inputs, previous?.inputs, registration.ignoreChanges);
+        const inputsHash = hashInputs(inputs);
         if (previous && previous.inputsHash === inputsHash) {
             changes.unchanged.push(key);
             return previous.outputs;
@@ -128,6 +130,9 @@ export class ReplayDeployer implements Deployer {
         if (!previous) {
             outputs = await createResource(this.docker, registration.type, inputs, this.runId);
             (this.removedAsDependents.has(key) ? changes.replaced : changes.created).push(key);
+        } else if (updatesInPlace(registration.type, previous.inputs, inputs)) {
+            outputs = await updateResource(registration.type, inputs);
+            changes.updated.push(key);
         } else if (registration.deleteBeforeReplace) {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
