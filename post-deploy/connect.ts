@@ -31,8 +31,11 @@ export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, v
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
-export function directClient(endpoint: HostPort, password: string): Redis {
+export function directClient(endpoint: HostPort, password: string | undefined): Redis {
     const client = new Redis({
+        // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
+        // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.
+        ...(password === undefined ? { enableReadyCheck: false, protocol: 2 as const } : {}),
         host: endpoint.host,
         port: endpoint.port,
         password,

@@ -33,37 +33,44 @@ export const replyCode = (err: unknown): string => (err instanceof Error ? (/^([
 
 const AUTH_CODES = new Set(["WRONGPASS", "NOAUTH", "ERR"]);
 
-/** Connects with the first password the server accepts, the new one first. */
+/** Connects, then authenticates with the first password the server accepts, the new one first. */
 async function connectWithAny(
     target: SettingsRequest["target"],
     candidates: readonly (string | undefined)[],
 ): Promise<{ client: Redis; previous: boolean }> {
     const passwords = candidates.filter((p): p is string => Boolean(p));
-    let lastError: unknown;
+    // No password on connect: an AUTH reply then says exactly which password was refused.
+    const client = directClient({ host: target.host, port: target.port }, undefined);
+    try {
+        await client.connect();
+    } catch (err) {
+        client.disconnect();
+        throw new SettingsApplyError(
+            "unreachable",
+            `${target.name} (${target.host}:${target.port}) did not answer: ${err instanceof Error ? err.message : String(err)}`,
+        );
+    }
+    const refused: string[] = [];
     for (const [i, password] of passwords.entries()) {
-        const client = directClient({ host: target.host, port: target.port }, password);
         try {
-            await client.connect();
-            await client.ping();
+            await client.call("AUTH", password);
             return { client, previous: i > 0 };
         } catch (err) {
-            client.disconnect();
-            lastError = err;
+            refused.push(replyCode(err) || "error");
             if (!AUTH_CODES.has(replyCode(err))) {
-                throw new SettingsApplyError(
-                    "unreachable",
-                    `${target.name} (${target.host}:${target.port}) did not answer: ${err instanceof Error ? err.message : String(err)}`,
-                );
+                client.disconnect();
+                throw new SettingsApplyError("unreachable", `${target.name} failed during AUTH: ${err instanceof Error ? err.message : String(err)}`);
             }
         }
     }
+    client.disconnect();
+    const previousKey = target.kind === "redis" ? "redisPasswordPrevious" : "sentinelPasswordPrevious";
     throw new SettingsApplyError(
         "rejected-passwords",
-        `${target.name} rejects the configured password${passwords.length > 1 ? "s (new and previous)" : ""}` +
+        `${target.name} rejects the configured password${passwords.length > 1 ? "s (new and previous)" : ""} (${refused.join(", ")})` +
             (passwords.length > 1
                 ? ""
-                : `. To rotate a password, set the old one as ${target.kind === "redis" ? "redisPasswordPrevious" : "sentinelPasswordPrevious"} (secret) together with the new one, deploy, then remove it and deploy again (README, "Rotating passwords")`) +
-            ` (${replyCode(lastError) || "no answer"})`,
+                : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (README, "Rotating passwords")`),
     );
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ServerKind } from "../config-templates/container-scripts";
+import { REDIS_DIRECTIVES, runtimeDirectives, SENTINEL_DIRECTIVES } from "../config-templates/directives";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
@@ -29,12 +30,18 @@ export const serverTargetSchema = z.strictObject({
 });
 export type ServerTarget = z.infer<typeof serverTargetSchema> & { readonly kind: ServerKind };
 
+/**
+ * `maxmemory-policy` -> `APPSCREENS_SET_MAXMEMORY_POLICY`. Only shell-identifier names survive:
+ * the command runs under /bin/sh, and dash drops variables whose names have a '-'.
+ */
+export const directiveEnvName = (directive: string): string => `${SETTINGS_ENV.directivePrefix}${directive.toUpperCase().replace(/-/g, "_")}`;
+
 /** The non-secret part of the environment: the target and one variable per runtime directive. */
 export function settingsEnvironment(target: ServerTarget, directives: Readonly<Record<string, string>>, deadlineSeconds: number) {
     return {
         [SETTINGS_ENV.server]: JSON.stringify(target),
         [SETTINGS_ENV.deadlineSeconds]: String(deadlineSeconds),
-        ...Object.fromEntries(Object.entries(directives).map(([name, value]) => [`${SETTINGS_ENV.directivePrefix}${name}`, value])),
+        ...Object.fromEntries(Object.entries(directives).map(([name, value]) => [directiveEnvName(name), value])),
     };
 }
 
@@ -63,11 +70,13 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
     const deadlineSeconds = Number(env[SETTINGS_ENV.deadlineSeconds] ?? "120");
     if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0)
         throw new SettingsEnvError(`${SETTINGS_ENV.deadlineSeconds} must be a number of seconds`);
-    const directives = Object.fromEntries(
-        Object.entries(env)
-            .filter(([k, v]) => k.startsWith(SETTINGS_ENV.directivePrefix) && v !== undefined)
-            .map(([k, v]) => [k.slice(SETTINGS_ENV.directivePrefix.length), v as string]),
-    );
+    const table = runtimeDirectives(target.data.kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES);
+    const directives: Record<string, string> = {};
+    for (const d of table) {
+        const value = env[directiveEnvName(d.name)];
+        if (value === undefined) throw new SettingsEnvError(`${directiveEnvName(d.name)} (${d.name}) is missing from the settings step's environment`);
+        directives[d.name] = value;
+    }
     const secret = (name: string) => (env[name] ? env[name] : undefined);
     const passwords = {
         redis: secret(SETTINGS_ENV.redisPassword),
