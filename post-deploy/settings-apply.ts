@@ -59,7 +59,10 @@ async function connectWithAny(
             refused.push(replyCode(err) || "error");
             if (!AUTH_CODES.has(replyCode(err))) {
                 client.disconnect();
-                throw new SettingsApplyError("unreachable", `${target.name} failed during AUTH: ${err instanceof Error ? err.message : String(err)}`);
+                throw new SettingsApplyError(
+                    "unreachable",
+                    `${target.name} failed during AUTH: ${err instanceof Error ? err.message : String(err)}`,
+                );
             }
         }
     }

@@ -34,7 +34,8 @@ export type ServerTarget = z.infer<typeof serverTargetSchema> & { readonly kind:
  * `maxmemory-policy` -> `APPSCREENS_SET_MAXMEMORY_POLICY`. Only shell-identifier names survive:
  * the command runs under /bin/sh, and dash drops variables whose names have a '-'.
  */
-export const directiveEnvName = (directive: string): string => `${SETTINGS_ENV.directivePrefix}${directive.toUpperCase().replace(/-/g, "_")}`;
+export const directiveEnvName = (directive: string): string =>
+    `${SETTINGS_ENV.directivePrefix}${directive.toUpperCase().replace(/-/g, "_")}`;
 
 /** The non-secret part of the environment: the target and one variable per runtime directive. */
 export function settingsEnvironment(target: ServerTarget, directives: Readonly<Record<string, string>>, deadlineSeconds: number) {
@@ -74,7 +75,8 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
     const directives: Record<string, string> = {};
     for (const d of table) {
         const value = env[directiveEnvName(d.name)];
-        if (value === undefined) throw new SettingsEnvError(`${directiveEnvName(d.name)} (${d.name}) is missing from the settings step's environment`);
+        if (value === undefined)
+            throw new SettingsEnvError(`${directiveEnvName(d.name)} (${d.name}) is missing from the settings step's environment`);
         directives[d.name] = value;
     }
     const secret = (name: string) => (env[name] ? env[name] : undefined);
