@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { pack } from "tar-stream";
+import { CONTAINER, UpdateEffect } from "./property-table";
 
 /** Label every object the replay deployer creates carries, valued with the test run's id. */
 export const RUN_LABEL = "appscreens.test-run";
@@ -65,7 +66,44 @@ async function waitHealthy(container: Docker.Container, timeoutSeconds: number):
     }
 }
 
+/**
+ * Container inputs this replay turns into Docker settings (or, for the rest, whose effect it
+ * models). Anything else the program declares is an error rather than silently missing.
+ */
+const CONTAINER_INPUTS_APPLIED = new Set([
+    "name",
+    "image",
+    "hostname",
+    "user",
+    "entrypoints",
+    "command",
+    "envs",
+    "labels",
+    "ports",
+    "healthcheck",
+    "volumes",
+    "restart",
+    "ulimits",
+    "networksAdvanced",
+    "uploads",
+    "start",
+    "wait",
+    "waitTimeout",
+    "destroyGraceSeconds",
+    "mustRun",
+]);
+
+function checkAppliedContainerInputs(inputs: Inputs): void {
+    const missing = Object.keys(inputs).filter((k) => inputs[k] !== undefined && !CONTAINER_INPUTS_APPLIED.has(k));
+    if (missing.length > 0) {
+        throw new Error(
+            `the replay deployer does not apply docker.Container input(s) ${missing.join(", ")}; add them to testing/replay/docker-apply.ts`,
+        );
+    }
+}
+
 async function createContainer(docker: Docker, inputs: Inputs, runId: string): Promise<Outputs> {
+    checkAppliedContainerInputs(inputs);
     const ports = (inputs.ports as { internal: number; external: number; ip?: string; protocol?: string }[] | undefined) ?? [];
     const networks = (inputs.networksAdvanced as { name: string; ipv4Address?: string; aliases?: string[] }[] | undefined) ?? [];
     const volumes =
@@ -123,23 +161,35 @@ async function createContainer(docker: Docker, inputs: Inputs, runId: string): P
     return { ...inputs, id: created.id };
 }
 
-function runCommand(inputs: Inputs, which: "create" | "delete"): Promise<Outputs> {
-    const script = inputs[which] as string | undefined;
-    if (!script) return Promise.resolve({ ...inputs, stdout: "", stderr: "" });
+/**
+ * Runs one of a local.Command's scripts as pulumi-command 1.2.1 does (local/commandOutputs.go
+ * `run`): `/bin/sh -c` in `dir`, the process environment plus `environment`, `stdin` on
+ * standard input, and the previous run's stdout/stderr as PULUMI_COMMAND_STDOUT/STDERR.
+ */
+function runCommand(inputs: Inputs, script: string | undefined, previous?: Outputs): Promise<Outputs> {
+    if (!script) return Promise.resolve({ ...inputs, stdout: previous?.stdout ?? "", stderr: previous?.stderr ?? "" });
+    const previousOutput: Record<string, string> = {};
+    if (inputs.addPreviousOutputInEnv !== false) {
+        if (previous?.stdout) previousOutput.PULUMI_COMMAND_STDOUT = String(previous.stdout);
+        if (previous?.stderr) previousOutput.PULUMI_COMMAND_STDERR = String(previous.stderr);
+    }
+    const interpreter = (inputs.interpreter as string[] | undefined) ?? ["/bin/sh", "-c"];
+    const stdin = inputs.stdin as string | undefined;
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", script], {
+        const child = spawn(interpreter[0], [...interpreter.slice(1), script], {
             cwd: (inputs.dir as string | undefined) ?? process.cwd(),
-            env: { ...process.env, ...((inputs.environment as Record<string, string> | undefined) ?? {}) },
-            stdio: ["ignore", "pipe", "pipe"],
+            env: { ...process.env, ...((inputs.environment as Record<string, string> | undefined) ?? {}), ...previousOutput },
+            stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
         });
+        if (stdin && child.stdin) child.stdin.end(stdin);
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-        child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+        child.stdout?.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+        child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
         child.on("error", reject);
         child.on("close", (code) => {
             if (code === 0) resolve({ ...inputs, stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") });
-            else reject(new Error(`command ${which} exited ${code}:\n${stderr || stdout}`));
+            else reject(new Error(`command exited ${code}: running ${JSON.stringify(script)}:\n${stderr || stdout}`));
         });
     });
 }
@@ -188,10 +238,60 @@ export async function createResource(docker: Docker, type: string, inputs: Input
         case "docker:index/container:Container":
             return createContainer(docker, inputs, runId);
         case "command:local:Command":
-            return runCommand(inputs, "create");
+            return runCommand(inputs, inputs.create as string | undefined);
         default:
             throw new Error(`the replay deployer does not know how to create ${type}`);
     }
+}
+
+/**
+ * Applies an in-place update the way the provider's update function does (see
+ * property-table.ts for which properties get which effect), and returns the new outputs:
+ * the new inputs over what the provider computed before.
+ */
+export async function updateResource(
+    docker: Docker,
+    type: string,
+    previous: { inputs: Inputs; outputs: Outputs },
+    inputs: Inputs,
+    effects: readonly UpdateEffect[],
+): Promise<Outputs> {
+    const carried = Object.fromEntries(Object.entries(previous.outputs).filter(([k]) => !(k in previous.inputs)));
+    let outputs: Outputs = { ...carried, ...inputs };
+    for (const effect of effects) {
+        switch (effect) {
+            case "state-only":
+                break;
+            case "container-update": {
+                if (type === CONTAINER) checkAppliedContainerInputs(inputs);
+                const mb = (key: string) => (typeof inputs[key] === "number" ? (inputs[key] as number) * 1024 * 1024 : undefined);
+                await docker.getContainer(previous.outputs.id as string).update({
+                    RestartPolicy: {
+                        Name: (inputs.restart as string | undefined) ?? "no",
+                        MaximumRetryCount: (inputs.maxRetryCount as number | undefined) ?? 0,
+                    },
+                    CpuShares: inputs.cpuShares as number | undefined,
+                    CpusetCpus: inputs.cpuSet as string | undefined,
+                    Memory: mb("memory"),
+                    MemoryReservation: mb("memoryReservation"),
+                    MemorySwap: mb("memorySwap"),
+                });
+                break;
+            }
+            case "rerun-command": {
+                // Command.Update: `update` if set, else `create`, with the new inputs' dir, environment and stdin.
+                const script = (inputs.update as string | undefined) ?? (inputs.create as string | undefined);
+                outputs = { ...outputs, ...(await runCommand(inputs, script, previous.outputs)) };
+                break;
+            }
+            case "reread-image": {
+                const info = await docker.getImage(inputs.name as string).inspect();
+                outputs = { ...outputs, imageId: info.Id, repoDigest: info.RepoDigests?.[0] ?? info.Id };
+                break;
+            }
+        }
+    }
+    return outputs;
 }
 
 const ignoreMissing = (err: { statusCode?: number }) => {
@@ -202,9 +302,10 @@ export async function deleteResource(docker: Docker, type: string, state: { inpu
     switch (type) {
         case "docker:index/container:Container": {
             const container = docker.getContainer(state.outputs.id as string);
-            // Like the provider: a graceful stop (Redis writes its final AOF/RDB) before removal.
+            // Like resourceDockerContainerDelete: `docker stop` with destroyGraceSeconds as the
+            // timeout, 0 (SIGTERM then SIGKILL at once) when it is unset.
             await container
-                .stop({ t: (state.inputs.destroyGraceSeconds as number | undefined) ?? 10 })
+                .stop({ t: Math.max(0, (state.inputs.destroyGraceSeconds as number | undefined) ?? 0) })
                 .catch((err: { statusCode?: number }) => {
                     if (err.statusCode !== 304) ignoreMissing(err);
                 });
@@ -224,7 +325,8 @@ export async function deleteResource(docker: Docker, type: string, state: { inpu
                 .catch(ignoreMissing);
             return;
         case "command:local:Command":
-            await runCommand(state.inputs, "delete");
+            // Delete runs with the old state's inputs (pulumi-command Command.Delete).
+            await runCommand(state.inputs, state.inputs.delete as string | undefined, state.outputs);
             return;
         default:
             // Images are kept (keepLocally) and random values vanish with the state.
