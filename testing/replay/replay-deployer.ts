@@ -84,6 +84,7 @@ export class ReplayDeployer implements Deployer {
     async preview(config: StackConfigObject): Promise<ChangeSummary> {
         const state = loadState(this.stateFile);
         const changes = emptyChangeSummary();
+        this.removedAsDependents.clear();
         const { declared } = await this.runProgram(config, async (registration, inputs) => {
             const key = resourceKey(registration.type, registration.name);
             const previous = state.resources[key];
@@ -93,7 +94,10 @@ export class ReplayDeployer implements Deployer {
             if (!previous || plan.action === "replace") return previewOutputs(registration.name, plan.inputs);
             return { ...previous.outputs, ...plan.inputs };
         });
-        changes.deleted.push(...this.reverseOrder(state).filter((k) => !declared.has(k)));
+        const undeclared = this.reverseOrder(state).filter((k) => !declared.has(k));
+        // A preview fails on a protected delete too (DeleteStep.Apply checks before its dry-run branch).
+        for (const key of undeclared) if (state.resources[key]?.protect) throw new ProtectedResourceError(key, "delete");
+        changes.deleted.push(...undeclared);
         return changes;
     }
 
