@@ -7,6 +7,9 @@ export interface DiffOptions {
     readonly replaceOnChanges: readonly string[];
 }
 
+/** The engine's diff key for a resource's init errors (step_generator.go initErrorSpecialKey). */
+export const INIT_ERROR_KEY = "#initerror";
+
 export interface PropertyChange {
     /** The changed leaf, as the engine's detailed diff names it (`uploads[0].content`). */
     readonly path: string;
@@ -43,6 +46,7 @@ export function planChange(
     oldInputs: Record<string, unknown> | undefined,
     newInputs: Record<string, unknown>,
     options: DiffOptions,
+    hasInitErrors = false,
 ): ChangePlan {
     checkKnownInputs(type, newInputs);
     // Fail on a bad path before anything is decided, as the engine does when it parses them.
@@ -59,7 +63,14 @@ export function planChange(
         if (replacePaths.some((p) => pathContains(p, path))) return { ...base, replacedBy: "replaceOnChanges" as const };
         return { ...base, effect: behaviour.effect };
     });
-    const action: ChangeAction = changes.length === 0 ? "same" : changes.some((c) => c.replacedBy) ? "replace" : "update";
+    if (hasInitErrors && replacePaths.some((p) => pathContains(p, [INIT_ERROR_KEY]))) {
+        // applyReplaceOnChanges: a replaceOnChanges path that covers "#initerror" (e.g. "*") replaces it.
+        changes.push({ path: INIT_ERROR_KEY, property: INIT_ERROR_KEY, kind: "update", replacedBy: "replaceOnChanges" });
+    }
+    let action: ChangeAction = changes.length === 0 ? "same" : changes.some((c) => c.replacedBy) ? "replace" : "update";
+    // continueStepsFromDiff: an unchanged resource with init errors gets an (empty) update, which
+    // for a container does nothing and clears the errors: the unhealthy container is accepted.
+    if (action === "same" && hasInitErrors) action = "update";
     const effects = action === "update" ? [...new Set(changes.map((c) => c.effect as UpdateEffect))] : [];
     return { action, inputs, changes, effects, unresettable };
 }

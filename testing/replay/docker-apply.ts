@@ -51,18 +51,42 @@ async function uploadArchive(uploads: Upload[]): Promise<Buffer> {
     return Buffer.concat(chunks);
 }
 
-async function waitHealthy(container: Docker.Container, timeoutSeconds: number): Promise<void> {
+/**
+ * A container that was created but did not get healthy in time. Like the provider, the object
+ * exists and is recorded (the Pulumi bridge reports a partial create: the engine keeps the
+ * resource with init errors), so the caller records it before failing.
+ */
+export class ContainerInitError extends Error {
+    readonly kind = "container-init-failed" as const;
+    constructor(
+        readonly outputs: Outputs,
+        message: string,
+    ) {
+        super(message);
+        this.name = "ContainerInitError";
+    }
+}
+
+/**
+ * The provider's `wait` (resourceDockerContainerCreate, waitForHealthyState): inspect once a
+ * second until the health status is "healthy", for `waitTimeout` seconds. It does not notice a
+ * container that exited or keeps restarting, and shows no logs: after the timeout it fails
+ * with "container failed to be in healthy state".
+ */
+async function waitHealthy(container: Docker.Container, timeoutSeconds: number, outputs: Outputs): Promise<void> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
         const info = await container.inspect();
-        const health = info.State.Health?.Status;
-        if (health === "healthy") return;
-        if (!info.State.Running && info.State.Status !== "restarting") {
-            const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString("utf8");
-            throw new Error(`container ${info.Name} exited (${info.State.ExitCode}) before it was healthy:\n${logs}`);
+        if (!info.State.Health) {
+            throw new ContainerInitError(
+                outputs,
+                "you have supplied a 'wait' argument, but the container does not have a healthcheck defined. " +
+                    "Please remove the 'wait' argument or add a 'healthcheck' attribute",
+            );
         }
-        if (Date.now() > deadline) throw new Error(`container ${info.Name} was not healthy within ${timeoutSeconds} s (health: ${health})`);
-        await new Promise((r) => setTimeout(r, 250));
+        if (info.State.Health.Status === "healthy") return;
+        if (Date.now() > deadline) throw new ContainerInitError(outputs, "container failed to be in healthy state");
+        await new Promise((r) => setTimeout(r, 1000));
     }
 }
 
@@ -156,7 +180,7 @@ async function createContainer(docker: Docker, inputs: Inputs, runId: string): P
     for (const [dir, files] of byDir) await created.putArchive(await uploadArchive(files), { path: dir });
     if (inputs.start !== false) {
         await created.start();
-        if (inputs.wait) await waitHealthy(created, (inputs.waitTimeout as number | undefined) ?? 60);
+        if (inputs.wait) await waitHealthy(created, (inputs.waitTimeout as number | undefined) ?? 60, { ...inputs, id: created.id });
     }
     return { ...inputs, id: created.id };
 }

@@ -7,7 +7,7 @@ import { flattenConfig, StackConfigObject } from "../../config/stack-file";
 import { SECRET_KEYS } from "../../config/validate";
 import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "../deployer";
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../program-under-mocks";
-import { createResource, deleteResource, updateResource } from "./docker-apply";
+import { ContainerInitError, createResource, deleteResource, updateResource } from "./docker-apply";
 import { ChangePlan, planChange } from "./diff";
 import { loadState, ReplayState, ResourceState, saveState } from "./state";
 
@@ -88,7 +88,7 @@ export class ReplayDeployer implements Deployer {
         const { declared } = await this.runProgram(config, async (registration, inputs) => {
             const key = resourceKey(registration.type, registration.name);
             const previous = state.resources[key];
-            const plan = planChange(registration.type, previous?.inputs, inputs, registration);
+            const plan = planChange(registration.type, previous?.inputs, inputs, registration, Boolean(previous?.initErrors?.length));
             this.checkProtect(key, plan, previous, registration);
             this.record(changes, key, plan);
             if (!previous || plan.action === "replace") return previewOutputs(registration.name, plan.inputs);
@@ -170,7 +170,7 @@ export class ReplayDeployer implements Deployer {
     ): Promise<Record<string, unknown>> {
         const key = resourceKey(registration.type, registration.name);
         const previous = state.resources[key];
-        const plan = planChange(registration.type, previous?.inputs, newInputs, registration);
+        const plan = planChange(registration.type, previous?.inputs, newInputs, registration, Boolean(previous?.initErrors?.length));
         this.checkProtect(key, plan, previous, registration);
         const { inputs } = plan;
         const record = (outputs: Record<string, unknown>): ResourceState => ({
@@ -184,10 +184,23 @@ export class ReplayDeployer implements Deployer {
             retainOnDelete: registration.retainOnDelete,
             protect: registration.protect,
         });
+        // A created object that failed to initialise stays in the state with its errors, as the
+        // engine records a partial create; the next `up` decides what happens to it.
+        const create = async (): Promise<Record<string, unknown>> => {
+            try {
+                return await createResource(this.docker, registration.type, inputs, this.runId);
+            } catch (err) {
+                if (err instanceof ContainerInitError) {
+                    state.resources[key] = { ...record(err.outputs), initErrors: [err.message] };
+                    saveState(this.stateFile, state);
+                }
+                throw err;
+            }
+        };
         // Outputs are computed before the state is touched: other resources are applied concurrently.
         let outputs: Record<string, unknown>;
         if (!previous) {
-            outputs = await createResource(this.docker, registration.type, inputs, this.runId);
+            outputs = await create();
         } else if (plan.action === "same") {
             outputs = previous.outputs;
         } else if (plan.action === "update") {
@@ -196,9 +209,9 @@ export class ReplayDeployer implements Deployer {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
             await this.remove(state, key, (s) => s.propertyDependencies);
-            outputs = await createResource(this.docker, registration.type, inputs, this.runId);
+            outputs = await create();
         } else {
-            outputs = await createResource(this.docker, registration.type, inputs, this.runId);
+            outputs = await create();
             if (!previous.retainOnDelete) await deleteResource(this.docker, previous.type, previous);
         }
         this.record(changes, key, plan);

@@ -13,6 +13,8 @@ export interface ResourceState {
     /** As last registered: the engine decides a delete by the old state's options. */
     readonly retainOnDelete: boolean;
     readonly protect: boolean;
+    /** Set when the object was created but failed to initialise (a container's wait timed out). */
+    readonly initErrors?: readonly string[];
 }
 
 export interface ReplayState {
