@@ -40,6 +40,35 @@ const previewOutputs = (name: string, inputs: Record<string, unknown>): Record<s
     stderr: "",
 });
 
+/**
+ * A test tool standing in for `pulumi up` where no Pulumi CLI can be installed. It runs index.ts
+ * under the SDK's mocks and, as each resource is registered, makes the real Docker object.
+ *
+ * Pulumi semantics it follows: resources are created in dependency order (the SDK registers a
+ * resource only once its dependencies exist) and independent ones concurrently; changes are
+ * diffed per property as the engine and the providers do (diff.ts, property-table.ts, read from
+ * their source: docs/provider-behaviour.md): `ignoreChanges` keeps old values (on a replacement
+ * too), `replaceOnChanges` and the providers' ForceNew properties replace, any other change is an
+ * in-place update doing what the provider's update does (nothing for a container's healthcheck,
+ * `docker update` for its restart policy, `update` or else `create` again with the new inputs for
+ * a local.Command); a replacement is delete-first when `deleteBeforeReplace` is set (after
+ * deleting what takes its outputs as inputs), create-first otherwise; resources no longer
+ * declared are deleted, dependents first; `protect` refuses deletes and replacements with the
+ * engine's message; `retainOnDelete` forgets the object instead of deleting it; a program that
+ * throws fails the `up` before anything is created or deleted; `destroy` deletes in reverse
+ * dependency order. `preview` makes the same decisions without touching Docker or running
+ * commands. A container's `wait` behaves as the provider's: it polls health until `waitTimeout`
+ * without noticing an exited container, fails with the provider's message and no logs, and
+ * leaves the container in the state with init errors; the next `up` gives it an empty update
+ * (accepting it as it is) unless a `replaceOnChanges` path covers "#initerror" (e.g. "*").
+ *
+ * What it does not do: refresh of drifted objects (nothing is read back, so the provider's
+ * read-back forms never show up as a diff here: testing/provider-normalise.ts checks the
+ * declared values instead), provider-computed outputs other than ids and image ids, a create-first
+ * replacement whose new object fails to initialise (the engine keeps the old one pending delete),
+ * encryption of secrets in its state file (it is 0600 in a temporary directory and deleted on
+ * destroy), and resource types the program does not use.
+ */
 export class ReplayDeployer implements Deployer {
     readonly kind = "replay" as const;
     private readonly docker = new Docker();

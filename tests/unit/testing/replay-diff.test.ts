@@ -193,4 +193,18 @@ describe("replay diff: update or replace", () => {
             PropertyPathError,
         );
     });
+
+    it("gives a resource with init errors an empty update, or a replacement when replaceOnChanges covers #initerror", () => {
+        const accepted = planChange(CONTAINER, container(), container(), NO_OPTIONS, true);
+        expect(accepted.action).to.equal("update");
+        expect(accepted.changes).to.deep.equal([]);
+        const replaced = planChange(CONTAINER, container(), container(), { ignoreChanges: [], replaceOnChanges: ["*"] }, true);
+        expect(replaced.action).to.equal("replace");
+        expect(
+            planChange(CONTAINER, container(), container(), { ignoreChanges: [], replaceOnChanges: ["healthcheck"] }, true).action,
+        ).to.equal("update");
+        expect(planChange(CONTAINER, container(), container(), { ignoreChanges: [], replaceOnChanges: ["*"] }, false).action).to.equal(
+            "same",
+        );
+    });
 });
