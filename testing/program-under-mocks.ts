@@ -14,6 +14,8 @@ export interface Registration {
     /** Those whose outputs flow into this one's inputs (not merely dependsOn). */
     readonly propertyDependencies: readonly string[];
     readonly deleteBeforeReplace: boolean;
+    /** Whether the program set `deleteBeforeReplace` at all; if not, the provider's choice applies. */
+    readonly deleteBeforeReplaceDefined: boolean;
     /** Property paths whose changes the engine ignores (their old values are kept, even on a replacement). */
     readonly ignoreChanges: readonly string[];
     /** Property paths whose changes replace the resource whatever the provider says. */
@@ -45,6 +47,7 @@ interface RegisterResourceRequest {
     getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }) => void): void };
     getDeletebeforereplace(): boolean;
+    getDeletebeforereplacedefined(): boolean;
     getIgnorechangesList(): string[];
     getReplaceonchangesList(): string[];
     getRetainondelete(): boolean | undefined;
@@ -75,6 +78,7 @@ class RecordingMonitor extends MockMonitor {
             dependencies: req.getDependenciesList().map(keyOfUrn),
             propertyDependencies: propertyDependencyKeys(req),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
             ignoreChanges: req.getIgnorechangesList(),
             replaceOnChanges: req.getReplaceonchangesList(),
             retainOnDelete: req.getRetainondelete() ?? false,

@@ -24,6 +24,8 @@ export type PropertyBehaviour = { readonly change: "replace" } | { readonly chan
 export interface TypeTable {
     /** Where the behaviour was read. */
     readonly source: string;
+    /** The provider asks for delete-first replacement (its diff's DeleteBeforeReplace). */
+    readonly deleteBeforeReplace?: boolean;
     readonly properties: Readonly<Record<string, PropertyBehaviour>>;
 }
 
@@ -42,7 +44,9 @@ export const PROPERTY_TABLE: Readonly<Record<string, TypeTable>> = {
     [CONTAINER]: {
         source:
             "kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/resource_docker_container.go (schema), " +
-            "resource_docker_container_funcs.go resourceDockerContainerUpdate",
+            "resource_docker_container_funcs.go resourceDockerContainerUpdate; pulumi/pulumi-docker provider/resources.go",
+        // pulumi-docker's bridge config: docker_container has DeleteBeforeReplace: true.
+        deleteBeforeReplace: true,
         properties: {
             ...replaceAll([
                 "name",
@@ -232,3 +236,13 @@ export function checkKnownInputs(type: string, inputs: Record<string, unknown>):
         if (inputs[property] !== undefined) propertyBehaviour(type, property);
     }
 }
+
+/**
+ * Whether a replacement deletes first: the program's `deleteBeforeReplace` when it set one, else
+ * the provider's (pulumi/pulumi step_generator.go continueStepsFromDiff: goal over diff).
+ */
+export const deleteBeforeReplace = (
+    type: string,
+    registration: { deleteBeforeReplace: boolean; deleteBeforeReplaceDefined: boolean },
+): boolean =>
+    registration.deleteBeforeReplaceDefined ? registration.deleteBeforeReplace : (PROPERTY_TABLE[type]?.deleteBeforeReplace ?? false);

@@ -9,6 +9,7 @@ import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "../deploy
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../program-under-mocks";
 import { ContainerInitError, createResource, deleteResource, updateResource } from "./docker-apply";
 import { ChangePlan, planChange } from "./diff";
+import { deleteBeforeReplace } from "./property-table";
 import { loadState, ReplayState, ResourceState, saveState } from "./state";
 
 /** The engine's messages for a protected resource (pkg/resource/deploy/step_generator.go, step.go). */
@@ -51,7 +52,8 @@ const previewOutputs = (name: string, inputs: Record<string, unknown>): Record<s
  * too), `replaceOnChanges` and the providers' ForceNew properties replace, any other change is an
  * in-place update doing what the provider's update does (nothing for a container's healthcheck,
  * `docker update` for its restart policy, `update` or else `create` again with the new inputs for
- * a local.Command); a replacement is delete-first when `deleteBeforeReplace` is set (after
+ * a local.Command); a replacement is delete-first when the program's `deleteBeforeReplace` says
+ * so, or, when it does not say, when the provider does (pulumi-docker: every container) (after
  * deleting what takes its outputs as inputs), create-first otherwise; resources no longer
  * declared are deleted, dependents first; `protect` refuses deletes and replacements with the
  * engine's message; `retainOnDelete` forgets the object instead of deleting it; a program that
@@ -209,7 +211,7 @@ export class ReplayDeployer implements Deployer {
             outputs,
             dependencies: registration.dependencies,
             propertyDependencies: registration.propertyDependencies,
-            deleteBeforeReplace: registration.deleteBeforeReplace,
+            deleteBeforeReplace: deleteBeforeReplace(registration.type, registration),
             retainOnDelete: registration.retainOnDelete,
             protect: registration.protect,
         });
@@ -234,7 +236,7 @@ export class ReplayDeployer implements Deployer {
             outputs = previous.outputs;
         } else if (plan.action === "update") {
             outputs = await updateResource(this.docker, registration.type, previous, inputs, plan.effects);
-        } else if (registration.deleteBeforeReplace) {
+        } else if (deleteBeforeReplace(registration.type, registration)) {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
             await this.remove(state, key, (s) => s.propertyDependencies);

@@ -10,6 +10,7 @@ import {
 } from "../../../testing/replay/property-path";
 import {
     CONTAINER,
+    deleteBeforeReplace,
     LOCAL_COMMAND,
     NETWORK,
     propertyBehaviour,
@@ -206,5 +207,12 @@ describe("replay diff: update or replace", () => {
         expect(planChange(CONTAINER, container(), container(), { ignoreChanges: [], replaceOnChanges: ["*"] }, false).action).to.equal(
             "same",
         );
+    });
+
+    it("replaces containers delete-first unless the program says otherwise (pulumi-docker's bridge setting)", () => {
+        expect(deleteBeforeReplace(CONTAINER, { deleteBeforeReplace: false, deleteBeforeReplaceDefined: false })).to.equal(true);
+        expect(deleteBeforeReplace(CONTAINER, { deleteBeforeReplace: false, deleteBeforeReplaceDefined: true })).to.equal(false);
+        expect(deleteBeforeReplace(VOLUME, { deleteBeforeReplace: false, deleteBeforeReplaceDefined: false })).to.equal(false);
+        expect(deleteBeforeReplace(VOLUME, { deleteBeforeReplace: true, deleteBeforeReplaceDefined: true })).to.equal(true);
     });
 });
