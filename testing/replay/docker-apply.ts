@@ -1,7 +1,7 @@
 import Docker from "dockerode";
 import { spawn } from "node:child_process";
-import * as path from "node:path";
 import { pack } from "tar-stream";
+import { parseGoDuration } from "../provider-normalise";
 import { CONTAINER, UpdateEffect } from "./property-table";
 
 /** Label every object the replay deployer creates carries, valued with the test run's id. */
@@ -24,16 +24,17 @@ const labelsOf = (inputs: Inputs, runId: string): Record<string, string> => ({
     [RUN_LABEL]: runId,
 });
 
-/** "2s", "500ms", "1m" -> nanoseconds, as the Engine API wants durations. */
+/** A Go duration ("2s", "1m0s", "500ms") -> nanoseconds, as the Engine API wants durations. */
 export function durationNs(text: string | undefined): number | undefined {
-    if (text === undefined) return undefined;
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-    if (!match) throw new Error(`unsupported duration ${text}`);
-    const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[match[2] as "ms" | "s" | "m" | "h"];
-    return Math.round(Number(match[1]) * unit);
+    return text === undefined ? undefined : parseGoDuration(text);
 }
 
-/** A tar of the uploads in one directory, with the owner and mode each asks for. */
+/**
+ * A tar of the uploads, each under its full path, copied to "/" as the provider does (Docker
+ * creates missing directories). Modes as the provider sets them: `permissions`, else 0744 when
+ * `executable`, else 0644. Unlike terraform-provider-docker v4.5.0, which writes no owner (so
+ * root:root), the entries carry `owner`/`group` when given (docs/provider-behaviour.md, gap 5).
+ */
 async function uploadArchive(uploads: Upload[]): Promise<Buffer> {
     const tar = pack();
     const chunks: Buffer[] = [];
@@ -43,8 +44,8 @@ async function uploadArchive(uploads: Upload[]): Promise<Buffer> {
         tar.on("error", reject);
     });
     for (const u of uploads) {
-        const mode = u.permissions ? parseInt(u.permissions, 8) : u.executable ? 0o755 : 0o644;
-        tar.entry({ name: path.basename(u.file), mode, uid: Number(u.owner ?? 0), gid: Number(u.group ?? 0) }, u.content ?? "");
+        const mode = u.permissions ? parseInt(u.permissions, 8) : u.executable ? 0o744 : 0o644;
+        tar.entry({ name: u.file.replace(/^\/+/, ""), mode, uid: Number(u.owner ?? 0), gid: Number(u.group ?? 0) }, u.content ?? "");
     }
     tar.finalize();
     await done;
@@ -173,11 +174,9 @@ async function createContainer(docker: Docker, inputs: Inputs, runId: string): P
         NetworkingConfig: firstNetwork ? { EndpointsConfig: { [firstNetwork.name]: endpoint(firstNetwork) } } : undefined,
     });
     for (const n of otherNetworks) await docker.getNetwork(n.name).connect({ Container: created.id, EndpointConfig: endpoint(n) });
-    // Uploads land before the first start, as the provider does; Docker copies only into existing directories.
+    // Uploads land before the first start, as the provider does.
     const uploads = (inputs.uploads as Upload[] | undefined) ?? [];
-    const byDir = new Map<string, Upload[]>();
-    for (const u of uploads) byDir.set(path.dirname(u.file), [...(byDir.get(path.dirname(u.file)) ?? []), u]);
-    for (const [dir, files] of byDir) await created.putArchive(await uploadArchive(files), { path: dir });
+    if (uploads.length > 0) await created.putArchive(await uploadArchive(uploads), { path: "/" });
     if (inputs.start !== false) {
         await created.start();
         if (inputs.wait) await waitHealthy(created, (inputs.waitTimeout as number | undefined) ?? 60, { ...inputs, id: created.id });
