@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import { flattenConfig } from "../../../config/stack-file";
-import { Registration, resourceKey, runProgramUnderMocks } from "../../../testing/program-under-mocks";
+import { flattenConfig, readStackFile } from "../../../config/stack-file";
+import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../../testing/program-under-mocks";
+import { checkKnownInputs, CONTAINER, LOCAL_COMMAND, NETWORK, RANDOM_PASSWORD, VOLUME } from "../../../testing/replay/property-table";
 
 describe("registrations recorded under mocks", () => {
     let registrations: ReadonlyMap<string, Registration>;
@@ -24,4 +25,26 @@ describe("registrations recorded under mocks", () => {
             expect(typeof r.retainOnDelete, r.name).to.equal("boolean");
         }
     });
+});
+
+describe("the replay's property table covers the program", () => {
+    for (const stack of ["dev", "test", "prod"]) {
+        it(`knows every input of every resource the ${stack} stack declares`, async () => {
+            const seen: string[] = [];
+            await runProgramUnderMocks(stack, flattenConfig(readStackFile(stack)), {
+                newResource: (args) => {
+                    if (args.custom) {
+                        checkKnownInputs(args.type, unwrapSecrets(args.inputs) as Record<string, unknown>);
+                        seen.push(args.type);
+                    }
+                    return {
+                        id: `${args.name}-id`,
+                        state: { ...args.inputs, stdout: "", result: "GeneratedPassw0rdGeneratedPassw0", imageId: "sha256:1" },
+                    };
+                },
+                call: (args) => args.inputs,
+            });
+            expect(new Set(seen)).to.include.members([CONTAINER, NETWORK, VOLUME, RANDOM_PASSWORD, LOCAL_COMMAND]);
+        });
+    }
 });
