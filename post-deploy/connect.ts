@@ -20,6 +20,10 @@ export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, v
         failoverDetector: true,
         natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
         maxRetriesPerRequest: 3,
+        // Bounded: a write to a server that never answers (a demoted master under a client pause,
+        // a partition) fails instead of hanging the deploy.
+        connectTimeout: 5000,
+        commandTimeout: 10_000,
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);
@@ -27,8 +31,11 @@ export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, v
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
-export function directClient(endpoint: HostPort, password: string): Redis {
+export function directClient(endpoint: HostPort, password: string | undefined): Redis {
     const client = new Redis({
+        // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
+        // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.
+        ...(password === undefined ? { enableReadyCheck: false, protocol: 2 as const } : {}),
         host: endpoint.host,
         port: endpoint.port,
         password,

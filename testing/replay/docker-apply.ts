@@ -115,10 +115,11 @@ const CONTAINER_INPUTS_APPLIED = new Set([
     "wait",
     "waitTimeout",
     "destroyGraceSeconds",
+    "stopTimeout",
     "mustRun",
 ]);
 
-function checkAppliedContainerInputs(inputs: Inputs): void {
+export function checkAppliedContainerInputs(inputs: Inputs): void {
     const missing = Object.keys(inputs).filter((k) => inputs[k] !== undefined && !CONTAINER_INPUTS_APPLIED.has(k));
     if (missing.length > 0) {
         throw new Error(
@@ -150,6 +151,7 @@ async function createContainer(docker: Docker, inputs: Inputs, runId: string): P
         Cmd: inputs.command as string[] | undefined,
         Env: inputs.envs as string[] | undefined,
         Labels: labelsOf(inputs, runId),
+        StopTimeout: inputs.stopTimeout as number | undefined,
         ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.internal}/${p.protocol ?? "tcp"}`, {}])),
         Healthcheck: healthcheck && {
             Test: healthcheck.tests,

@@ -58,6 +58,7 @@ describe("validateStackConfig", () => {
                 waitTimeoutMs: 1000,
             },
             verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50, settleSeconds: 60 },
+            deadlines: { applySettingsSeconds: 120, postDeploySeconds: 900 },
         };
         expect(cluster).to.deep.equal(expected);
     });

@@ -1,13 +1,18 @@
 import { expect } from "chai";
 import { flattenConfig, readStackFile } from "../../../config/stack-file";
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../../testing/program-under-mocks";
+import { checkAppliedContainerInputs } from "../../../testing/replay/docker-apply";
 import { checkKnownInputs, CONTAINER, LOCAL_COMMAND, NETWORK, RANDOM_PASSWORD, VOLUME } from "../../../testing/replay/property-table";
 
 describe("registrations recorded under mocks", () => {
     let registrations: ReadonlyMap<string, Registration>;
     before(async () => {
         const run = await runProgramUnderMocks("dev", flattenConfig({}), {
-            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, stdout: "" } }),
+            // Values the providers compute: the program waits on them (a missing one stays unknown).
+            newResource: (args) => ({
+                id: `${args.name}-id`,
+                state: { ...args.inputs, stdout: "", result: "GeneratedPassw0rdGeneratedPassw0", imageId: "sha256:1" },
+            }),
             call: (args) => args.inputs,
         });
         registrations = run.registrations;
@@ -27,7 +32,7 @@ describe("registrations recorded under mocks", () => {
     });
 });
 
-describe("the replay's property table covers the program", () => {
+describe("the replay's property table and Docker mapping cover the program", () => {
     for (const stack of ["dev", "test", "prod"]) {
         it(`knows every input of every resource the ${stack} stack declares`, async () => {
             const seen: string[] = [];
@@ -35,6 +40,8 @@ describe("the replay's property table covers the program", () => {
                 newResource: (args) => {
                     if (args.custom) {
                         checkKnownInputs(args.type, unwrapSecrets(args.inputs) as Record<string, unknown>);
+                        // And the replay turns every container input into a Docker setting.
+                        if (args.type === CONTAINER) checkAppliedContainerInputs(unwrapSecrets(args.inputs) as Record<string, unknown>);
                         seen.push(args.type);
                     }
                     return {

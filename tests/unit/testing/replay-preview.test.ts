@@ -71,12 +71,21 @@ describe("replay preview (no Docker)", () => {
         expect(changes.unchanged).to.include(resourceKey(CONTAINER, "redis-0"));
     });
 
-    it("reports a Redis setting change as replacing the Redis containers (their uploads are ForceNew)", async () => {
+    it("reports a runtime Redis setting as in-place updates, replacing no container", async () => {
         const changes = await deployer.preview(mergeConfig(base(), { cluster: { redis: { maxmemory: "80mb" } } }));
-        expect(changes.replaced.filter((k) => k.startsWith(`${CONTAINER}::redis-`)).sort()).to.deep.equal(
-            ["redis-0", "redis-1", "redis-2"].map((n) => `${CONTAINER}::${n}`),
+        const containers = (list: string[]) => list.filter((k) => k.startsWith(`${CONTAINER}::`));
+        expect(containers(changes.replaced)).to.deep.equal([]);
+        expect(containers(changes.updated)).to.deep.equal([]);
+        expect(changes.updated.length, JSON.stringify(changes)).to.be.greaterThan(0);
+        expect(changes.created).to.deep.equal([]);
+        expect(changes.deleted).to.deep.equal([]);
+    });
+
+    it("reports an image change as replacing every server container (image is ForceNew)", async () => {
+        const changes = await deployer.preview(mergeConfig(base(), { cluster: { image: { name: "appscreens-redis-test:7.0.15-b" } } }));
+        expect(changes.replaced.filter((k) => k.startsWith(`${CONTAINER}::`)).sort()).to.deep.equal(
+            ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"].map((n) => `${CONTAINER}::${n}`),
         );
-        expect(changes.replaced.filter((k) => k.startsWith(`${CONTAINER}::sentinel-`))).to.deep.equal([]);
         expect(changes.created).to.deep.equal([]);
     });
 
