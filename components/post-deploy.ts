@@ -50,7 +50,7 @@ export class PostDeploy extends pulumi.ComponentResource {
         this.command = new command.local.Command(
             "warm-and-verify",
             {
-                create: "npx --no-install tsx post-deploy/cli/post-deploy.ts",
+                create: "node --import tsx post-deploy/cli/post-deploy.ts",
                 dir: args.projectDir,
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 environment: pulumi

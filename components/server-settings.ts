@@ -54,7 +54,8 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     if (kind === "sentinel" && passwords.sentinelPrevious) {
         environment[SETTINGS_ENV.sentinelPasswordPrevious] = pulumi.secret(passwords.sentinelPrevious);
     }
-    const cli = "npx --no-install tsx post-deploy/cli/apply-settings.ts";
+    // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
+    const cli = "node --import tsx post-deploy/cli/apply-settings.ts";
     return new command.local.Command(
         name,
         { create: cli, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },

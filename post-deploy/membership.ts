@@ -76,6 +76,9 @@ export async function forgetSurplusServers(
         const surplusSentinels = surplusAddresses(knownSentinels, declaredSentinels);
         if (surplusNodes.length === 0 && surplusSentinels.length === 0) return report;
 
+        // Surplus nodes first become ineligible for promotion, and every Sentinel must have seen it,
+        // so a hand-over (below, or one the Sentinels start on their own) never picks one of them.
+        const surplus: { address: string; endpoint: { name: string }; node: Redis }[] = [];
         for (const address of surplusNodes) {
             const endpoint = endpointOf(address, "node");
             if (!endpoint) continue;
@@ -85,10 +88,27 @@ export async function forgetSurplusServers(
                 () => false,
             );
             if (!reachable) continue;
-            if (master === `${address}:${REDIS_PORT}`) {
-                const now = await handOverMaster(node, master, sentinels, masterName);
+            await node.call("CONFIG", "SET", "replica-priority", "0");
+            surplus.push({ address, endpoint, node });
+        }
+        for (const [i, s] of sentinels.entries()) {
+            await waitUntil(`${plan.sentinelNodes[i].name} to see the surplus nodes as never to be promoted`, 30_000, async () => {
+                const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                return surplus.every(
+                    ({ address }) =>
+                        replicas.find((r) => r.ip === address)?.["slave-priority"] === "0" || `${address}:${REDIS_PORT}` === master,
+                );
+            });
+        }
+        for (const { address, endpoint, node } of surplus) {
+            const current = await sentinelsMaster(sentinels, masterName);
+            if (current === `${address}:${REDIS_PORT}`) {
+                const now = await handOverMaster(node, current, sentinels, masterName);
                 log(`membership: ${endpoint.name} was master; handed over to ${now}`);
             }
+        }
+        // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.
+        for (const { endpoint, node } of surplus) {
             await node.call("CONFIG", "SET", "requirepass", randomBytes(24).toString("hex"));
             await node.call("REPLICAOF", "NO", "ONE");
             report.retiredNodes.push(endpoint.name);

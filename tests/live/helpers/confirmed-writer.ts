@@ -53,7 +53,6 @@ export class ConfirmedWriter {
     }
 
     start(): this {
-        this.lastSuccess = Date.now();
         this.loop = this.run();
         return this;
     }
@@ -68,7 +67,8 @@ export class ConfirmedWriter {
                 if (replies.some(([err]) => err)) throw replies.find(([err]) => err)?.[0] ?? new Error("pipeline failed");
                 const acked = Number(await this.client.call("WAIT", "1", "500"));
                 const now = Date.now();
-                this.longestGapMs = Math.max(this.longestGapMs, now - this.lastSuccess);
+                // Gaps count from the first success: connecting through Sentinel is not a write outage.
+                if (this.lastSuccess > 0) this.longestGapMs = Math.max(this.longestGapMs, now - this.lastSuccess);
                 this.lastSuccess = now;
                 (acked >= 1 ? this.confirmedIds : this.unconfirmedIds).push(...ids);
             } catch {
@@ -96,7 +96,7 @@ export class ConfirmedWriter {
             unconfirmed: this.unconfirmedIds.length,
             lostConfirmed: this.confirmedIds.length - (await present(this.confirmedIds)),
             lostUnconfirmed: this.unconfirmedIds.length - (await present(this.unconfirmedIds)),
-            longestGapMs: Math.max(this.longestGapMs, Date.now() - this.lastSuccess),
+            longestGapMs: Math.max(this.longestGapMs, this.lastSuccess > 0 ? Date.now() - this.lastSuccess : Number.POSITIVE_INFINITY),
             errors: this.errors,
         };
         this.client.disconnect();

@@ -100,7 +100,7 @@ describe("verification checks", () => {
             },
         );
         expect(failedNames(persistenceChecks(broken, EXPECTED, 3600))).to.deep.equal([
-            "persistence.redis-1.appendonly",
+            "config.redis-1.appendonly",
             "persistence.redis-1.rdb_last_bgsave_status",
             "persistence.redis-1.lastsave_age_seconds",
         ]);
