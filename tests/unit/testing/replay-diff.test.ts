@@ -215,4 +215,10 @@ describe("replay diff: update or replace", () => {
         expect(deleteBeforeReplace(VOLUME, { deleteBeforeReplace: false, deleteBeforeReplaceDefined: false })).to.equal(false);
         expect(deleteBeforeReplace(VOLUME, { deleteBeforeReplace: true, deleteBeforeReplaceDefined: true })).to.equal(true);
     });
+
+    it("replaces a local.Command whose triggers change even when it has an update command (pulumi-command#855)", () => {
+        const cmd = { create: "a", update: "a", triggers: [1] };
+        const plan = planChange(LOCAL_COMMAND, cmd, { ...cmd, triggers: [2] }, { ignoreChanges: [], replaceOnChanges: ["triggers[*]"] });
+        expect(plan.action).to.equal("replace");
+    });
 });
