@@ -103,10 +103,12 @@ async function applyToNode(client: Redis, request: SettingsRequest): Promise<Omi
     const auth = parsePairs(await client.call("CONFIG", "GET", "masterauth"));
     const requirepass = parsePairs(await client.call("CONFIG", "GET", "requirepass"));
     let passwordsChanged = false;
-    // requirepass first (it resets the accepted set to itself), then the exact set, then the
-    // password this node presents to a master: the masters already accept it by the time a
-    // replica uses it, because every node accepts both while the previous one is configured.
-    if (requirepass.requirepass !== password) {
+    // While rotating, one atomic ACL SETUSER makes the node accept both passwords (requirepass
+    // would reset it to one). Once the previous one is dropped, requirepass takes the new one
+    // alone. What a replica presents to its master (masterauth) is the password every node is
+    // sure to accept whatever order the nodes' steps run in: the previous one while rotating,
+    // then the new one, which every node has accepted since the first rotation deploy.
+    if (!request.passwords.redisPrevious && requirepass.requirepass !== password) {
         await client.call("CONFIG", "SET", "requirepass", password);
         passwordsChanged = true;
     }
@@ -114,8 +116,9 @@ async function applyToNode(client: Redis, request: SettingsRequest): Promise<Omi
         await setAcceptedPasswords(client, accepted);
         passwordsChanged = true;
     }
-    if (auth.masterauth !== password) {
-        await client.call("CONFIG", "SET", "masterauth", password);
+    const presented = request.passwords.redisPrevious ?? password;
+    if (auth.masterauth !== presented) {
+        await client.call("CONFIG", "SET", "masterauth", presented);
         passwordsChanged = true;
     }
     // Persist, so a restart keeps it (the live config in the volume belongs to the server).
@@ -136,8 +139,8 @@ async function applyToSentinel(client: Redis, request: SettingsRequest): Promise
     let passwordsChanged = false;
     if (!(await acceptsExactly(client, accepted))) {
         await setAcceptedPasswords(client, accepted);
-        // What it presents to the other Sentinels; they accept it already (both while rotating).
-        await client.call("SENTINEL", "CONFIG", "SET", "sentinel-pass", password);
+        // What it presents to the other Sentinels: as for masterauth, the previous one while rotating.
+        await client.call("SENTINEL", "CONFIG", "SET", "sentinel-pass", request.passwords.sentinelPrevious ?? password);
         await client.call("SENTINEL", "FLUSHCONFIG");
         passwordsChanged = true;
     }
