@@ -1,4 +1,5 @@
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import Docker from "dockerode";
 import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -6,6 +7,13 @@ import { StackConfigObject } from "../config/stack-file";
 import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "./deployer";
 import { keyOfUrn } from "./program-under-mocks";
 import { buildConfigJson, prepareWorkDir, removeWorkDir } from "./pulumi-workspace";
+
+/** The part of a resource in an exported deployment (apitype.ResourceV3) this deployer reads. */
+interface StateResource {
+    readonly type: string;
+    readonly retainOnDelete?: boolean;
+    readonly outputs?: Record<string, unknown>;
+}
 
 /** Engine step ops (pkg/resource/deploy/step.go) -> the change summary's lists. */
 const OP_LIST: Record<string, keyof ChangeSummary | undefined> = {
@@ -89,10 +97,31 @@ export class PulumiDeployer implements Deployer {
         return summary;
     }
 
+    /**
+     * Destroys the stack, then removes the data volumes `retainOnDelete` kept (test tooling leaves
+     * no trace, and the next suite must not adopt this one's data): exactly the volumes in this
+     * stack's state, read before the destroy.
+     */
     async destroy(): Promise<void> {
         const stack = await this.select();
         try {
+            const deployment = await stack.exportStack();
+            const resources = ((deployment.deployment as { resources?: StateResource[] } | undefined)?.resources ?? []).filter(
+                (r) => r.type === "docker:index/volume:Volume" && r.retainOnDelete,
+            );
             await stack.destroy({ onOutput: () => undefined });
+            const docker = new Docker();
+            for (const r of resources) {
+                const name = r.outputs?.name;
+                if (typeof name === "string") {
+                    await docker
+                        .getVolume(name)
+                        .remove()
+                        .catch((err: { statusCode?: number }) => {
+                            if (err.statusCode !== 404) throw err;
+                        });
+                }
+            }
             await stack.workspace.removeStack(this.stack);
         } finally {
             rmSync(this.stateDir, { recursive: true, force: true });
