@@ -39,11 +39,13 @@ export interface StackSettings {
 
 export class StackConfigError extends Error {
     constructor(
-        readonly stack: string,
+        // Not `stack`: that would overwrite Error.prototype.stack, and Node (util.inspect, the
+        // Pulumi runner) would print "[<stack name>] { problems }" instead of the message.
+        readonly stackName: string,
         readonly problems: readonly string[],
     ) {
         super(
-            `The config of stack "${stack}" is invalid; nothing was created. Fix these settings ` +
+            `The config of stack "${stackName}" is invalid; nothing was created. Fix these settings ` +
                 `(see "Configuration reference" in README.md):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
