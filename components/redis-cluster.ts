@@ -75,7 +75,17 @@ export class RedisCluster extends pulumi.ComponentResource {
         for (const [index, node] of plan.nodes.entries()) {
             const previous = this.nodes[index - 1];
             this.nodes.push(
-                new RedisNode(node.name, { ...common, index, dependsOn: previous ? [previous.container] : [] }, { parent: this }),
+                new RedisNode(
+                    node.name,
+                    {
+                        ...common,
+                        index,
+                        dependsOn: previous ? [previous.container] : [],
+                        // Settings steps run one at a time too: a burst would compete for CPU with the servers.
+                        settingsDependsOn: previous ? [previous.settingsStep] : [],
+                    },
+                    { parent: this },
+                ),
             );
         }
         const lastNode = this.nodes[this.nodes.length - 1];
@@ -86,7 +96,15 @@ export class RedisCluster extends pulumi.ComponentResource {
                 new Sentinel(
                     sentinel.name,
                     // Passwords change on every node before any Sentinel presents the new one.
-                    { ...common, index, dependsOn: [previous], settingsDependsOn: this.nodes.map((n) => n.settingsStep) },
+                    {
+                        ...common,
+                        index,
+                        dependsOn: [previous],
+                        settingsDependsOn: [
+                            ...this.nodes.map((n) => n.settingsStep),
+                            ...(index > 0 ? [this.sentinels[index - 1].settingsStep] : []),
+                        ],
+                    },
                     { parent: this },
                 ),
             );

@@ -110,6 +110,10 @@ export async function forgetSurplusServers(
         // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.
         for (const { endpoint, node } of surplus) {
             await node.call("CONFIG", "SET", "requirepass", randomBytes(24).toString("hex"));
+            // A password change leaves authenticated connections open: drop the Sentinels' links
+            // (and any client's), or a Sentinel would re-attach the node about 8 s after it detaches.
+            await node.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+            await node.call("CLIENT", "KILL", "TYPE", "pubsub", "SKIPME", "yes");
             await node.call("REPLICAOF", "NO", "ONE");
             report.retiredNodes.push(endpoint.name);
             log(`membership: ${endpoint.name} detached and locked; its container is removed at the end of the deploy`);

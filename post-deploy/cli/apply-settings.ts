@@ -2,7 +2,8 @@
 // applies the runtime settings and passwords to the running server. stdout is a JSON summary
 // with no secret in it; a failure exits 1 with a message naming the server and the fix.
 import { applySettings, SettingsApplyError } from "../settings-apply";
-import { parseSettingsEnvironment } from "../settings-env";
+import { parseSettingsEnvironment, SETTINGS_ENV } from "../settings-env";
+import { lastLogLines } from "../container-logs";
 import { withDeadline } from "../deadline";
 
 async function main(): Promise<void> {
@@ -14,8 +15,11 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
     const kind = err instanceof SettingsApplyError ? ` [${err.kind}]` : "";
     console.error(`settings step failed${kind}: ${err instanceof Error ? err.message : String(err)}`);
+    // A server that does not answer usually failed to start: show why.
+    if (err instanceof SettingsApplyError && err.kind === "unreachable")
+        console.error(await lastLogLines(process.env[SETTINGS_ENV.container]));
     process.exit(1);
 });

@@ -20,3 +20,20 @@ describe("settings step failures", () => {
         expect(replyCode("not an error")).to.equal("");
     });
 });
+
+describe("container logs for a step's error", () => {
+    it("demultiplexes Docker's non-TTY log frames", async () => {
+        const { demultiplex } = await import("../../../post-deploy/container-logs");
+        const frame = (stream: number, text: string) => {
+            const body = Buffer.from(text);
+            const header = Buffer.alloc(8);
+            header[0] = stream;
+            header.writeUInt32BE(body.length, 4);
+            return Buffer.concat([header, body]);
+        };
+        expect(demultiplex(Buffer.concat([frame(1, "appscreens: empty volume\n"), frame(2, "Fatal error\n")]))).to.equal(
+            "appscreens: empty volume\nFatal error\n",
+        );
+        expect(demultiplex(Buffer.from("plain text\n"))).to.equal("plain text\n");
+    });
+});
