@@ -13,7 +13,7 @@ const cluster = new RedisCluster("appscreens-redis", {
     sentinelPassword: passwords.sentinelPassword,
 });
 
-const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled;
+const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled || settings.cluster.drill.afterDeploy;
 const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname }) : undefined;
 
 export const masterName = cluster.masterName;

@@ -203,7 +203,13 @@ export const verifierSchema = z.strictObject({
     settleSeconds: int(0, 600, "replicas resync within seconds; 60 is generous").default(60),
 });
 
+/** The failover drill (`npm run drill`); off after deploys unless asked for, since it moves the master. */
+export const drillSchema = z.strictObject({
+    afterDeploy: bool().default(false),
+});
+
 export type WarmerConfig = z.infer<typeof warmerSchema>;
+export type DrillConfig = z.infer<typeof drillSchema>;
 export type VerifierConfig = z.infer<typeof verifierSchema>;
 
 export const clusterSchema = z.strictObject({
@@ -217,6 +223,7 @@ export const clusterSchema = z.strictObject({
     cache: cacheSchema.prefault({}),
     warmer: warmerSchema.prefault({}),
     verifier: verifierSchema.prefault({}),
+    drill: drillSchema.prefault({}),
 });
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;

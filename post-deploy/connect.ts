@@ -10,8 +10,16 @@ export interface Credentials {
 /** From the Pulumi host through published ports, or from a container on the stack's network. */
 export type Vantage = "host" | "network";
 
-/** A Sentinel-mode client that writes only to the current master and leaves a demoted one fast. */
-export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, vantage: Vantage = "host"): Redis {
+/**
+ * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
+ * `commandTimeoutMs` bounds each command (tools that run through a failover must not hang).
+ */
+export function sentinelClient(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    vantage: Vantage = "host",
+    options: { commandTimeoutMs?: number } = {},
+): Redis {
     const client = new Redis({
         sentinels: (vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[],
         name: plan.masterName,
@@ -20,6 +28,7 @@ export function sentinelClient(plan: PostDeployPlan, credentials: Credentials, v
         failoverDetector: true,
         natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
         maxRetriesPerRequest: 3,
+        commandTimeout: options.commandTimeoutMs,
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);

@@ -1,5 +1,5 @@
 import { HostPort, buildConnectionInfo } from "../config/connection-info";
-import { VerifierConfig, WarmerConfig } from "../config/schema";
+import { DrillConfig, VerifierConfig, WarmerConfig } from "../config/schema";
 import { memoryBytes, StackSettings } from "../config/validate";
 import { TtlPolicy } from "./ttl";
 
@@ -45,6 +45,7 @@ export interface PostDeployPlan {
     readonly cache: TtlPolicy;
     readonly warmer: WarmerConfig;
     readonly verifier: VerifierConfig;
+    readonly drill: DrillConfig;
 }
 
 /** Pure: the validated settings decide every address and expectation. */
@@ -77,5 +78,6 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
         cache: cluster.cache,
         warmer: cluster.warmer,
         verifier: cluster.verifier,
+        drill: cluster.drill,
     };
 }

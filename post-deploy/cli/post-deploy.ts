@@ -1,5 +1,7 @@
 // Run by the stack's post-deploy command after every container is healthy: warm, then verify.
 // stdout carries only the JSON the stack exports (no secrets); people read stderr.
+import { DrillReport, formatDrillReport } from "../drill/drill-report";
+import { DEFAULT_DRILL_OPTIONS, runDrill } from "../drill/run-drill";
 import { formatTable, formatWarmSummary, summarizeWarm, WarmSummary } from "../report";
 import { verifyUntilSettled } from "../verifier";
 import { fail, loadCredentials, loadPlan, progressPrinter, runWarm } from "./common";
@@ -19,9 +21,23 @@ async function main(): Promise<void> {
     }
     const verification = plan.verifier.enabled ? await verifyUntilSettled(plan, credentials, { expectedKeys: keys }) : undefined;
     if (verification) console.error(formatTable(verification));
-    console.log(JSON.stringify({ warm, verification }));
+    // The drill moves the master: only on request, and only on a cluster that verified.
+    let drill: DrillReport | undefined;
+    if (plan.drill.afterDeploy && (!verification || verification.ok)) {
+        drill = await runDrill(plan, credentials, {
+            ...DEFAULT_DRILL_OPTIONS,
+            sampleSize: plan.verifier.sampleSize,
+            log: (l) => console.error(l),
+        });
+        console.error(formatDrillReport(drill));
+    }
+    console.log(JSON.stringify({ warm, verification, drill }));
     if (verification && !verification.ok) {
         console.error(`verification of stack ${plan.stack} failed: ${verification.failed.join(", ")}`);
+        process.exitCode = 1;
+    }
+    if (drill && !drill.ok) {
+        console.error(`failover drill of stack ${plan.stack} failed: ${drill.verification.failed.join(", ")}`);
         process.exitCode = 1;
     }
 }

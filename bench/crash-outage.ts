@@ -1,0 +1,3 @@
+export async function crashOutage(_argv: string[]): Promise<void> {
+    throw new Error("not written yet");
+}
