@@ -10,7 +10,7 @@ A failover drill on a deployed stack. It refuses, changing nothing, unless every
 on the master, the master has an online replica and every Sentinel has its quorum. Then it:
   1. samples warmed keys and their TTLs on the master, starts numbered probe writes through
      Sentinel (each SET followed by WAIT 1) and writes a marker confirmed by a replica;
-  2. sends SENTINEL FAILOVER and measures: Sentinels agreeing on the new master, writes
+  2. hands the master role over (SENTINEL FAILOVER, see --method) and measures: Sentinels agreeing on the new master, writes
      confirmed again on it, the longest gap between confirmed writes, the old master rejoining
      as a replica, every Sentinel settled;
   3. reads the marker, every acknowledged probe and the sampled keys back from the new master.
@@ -21,6 +21,9 @@ Options:
   --timeout <s>      Bound of each wait (default ${DEFAULT_DRILL_OPTIONS.timeoutMs / 1000}); a step that does not finish
                      in time is named in the report and fails the drill.
   --sample <n>       Warmed keys checked on the new master (default: cluster.verifier.sampleSize).
+  --method <m>       handover (default): writes paused on the master until every replica has
+                     them, then SENTINEL FAILOVER, as \`npm run failover\` does. sentinel: the bare
+                     SENTINEL FAILOVER, to measure what it loses.
   --json             Print the report as JSON (default when stdout is not a terminal).
   --help             Show this help.
 
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
             stack: { type: "string" },
             timeout: { type: "string" },
             sample: { type: "string" },
+            method: { type: "string" },
             json: { type: "boolean" },
             help: { type: "boolean" },
         },
@@ -50,11 +54,14 @@ async function main(): Promise<void> {
         return;
     }
     if (!values.stack) throw new UsageError("name the stack with --stack <name>");
+    const method = values.method ?? "handover";
+    if (method !== "handover" && method !== "sentinel") throw new UsageError(`--method is handover or sentinel, not ${method}`);
     const plan = loadPlan(values.stack);
     const report = await runDrill(plan, loadCredentials(values.stack), {
         ...DEFAULT_DRILL_OPTIONS,
         timeoutMs: positive(values.timeout, "--timeout", DEFAULT_DRILL_OPTIONS.timeoutMs / 1000) * 1000,
         sampleSize: Math.round(positive(values.sample, "--sample", plan.verifier.sampleSize)),
+        method,
         log: (line) => console.error(line),
     });
     console.log(values.json || !process.stdout.isTTY ? JSON.stringify(report, null, 2) : formatDrillReport(report));

@@ -1,3 +1,4 @@
+import { FailoverMethod } from "../planned-failover";
 import { SentinelAnswer } from "../sentinels";
 import { buildReport, Check, check, formatTable, VerificationReport } from "../report";
 import { ProbeAnalysis } from "./probe-writer";
@@ -47,6 +48,7 @@ export interface DrillReport {
     readonly ok: boolean;
     readonly stack: string;
     readonly startedAt: string;
+    readonly method: FailoverMethod;
     readonly oldMaster: string;
     readonly newMaster?: string;
     readonly timings: DrillTimings;
@@ -146,12 +148,19 @@ export function drillChecks(o: DrillObservation): Check[] {
     return checks;
 }
 
-export function buildDrillReport(stack: string, startedAt: Date, o: DrillObservation, timings: DrillTimings): DrillReport {
+export function buildDrillReport(
+    stack: string,
+    startedAt: Date,
+    method: FailoverMethod,
+    o: DrillObservation,
+    timings: DrillTimings,
+): DrillReport {
     const verification = buildReport(stack, drillChecks(o));
     return {
         ok: verification.ok,
         stack,
         startedAt: startedAt.toISOString(),
+        method,
         oldMaster: o.oldMaster.name,
         newMaster: o.newMaster?.name,
         timings,
@@ -173,7 +182,7 @@ const ms = (value: number | undefined) => (value === undefined ? "did not finish
 export function formatDrillReport(r: DrillReport): string {
     const w = r.writes;
     return [
-        `Failover drill on stack ${r.stack}: ${r.oldMaster} -> ${r.newMaster ?? "(none)"}`,
+        `Failover drill on stack ${r.stack} (${r.method}): ${r.oldMaster} -> ${r.newMaster ?? "(none)"}`,
         `  Sentinels agreed on the new master   ${ms(r.timings.sentinelsAgreedMs)}`,
         `  writes confirmed again (new master)  ${ms(r.timings.writesResumedMs)}`,
         `  longest gap between confirmed writes ${ms(r.timings.longestWriteGapMs)}`,

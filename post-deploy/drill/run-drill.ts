@@ -4,6 +4,7 @@ import { sampleKeys } from "../checks";
 import { Credentials, directClient, sentinelClient } from "../connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../plan";
+import { FailoverMethod, plannedFailover } from "../planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing, nodeAtRemote } from "../sentinels";
 import { findWarmedKeys, parseInfo, parsePairs } from "../verifier";
 import { buildDrillReport, DrillReport, DrillTimings, OldMasterState, SampledKey } from "./drill-report";
@@ -24,6 +25,8 @@ export interface DrillOptions {
     /** Warmed keys checked on the new master. */
     readonly sampleSize: number;
     readonly probeIntervalMs: number;
+    /** How the failover is sent (see planned-failover.ts); `handover` unless measuring the bare command. */
+    readonly method?: FailoverMethod;
     /** Progress lines for a person (stderr); no secret ever reaches it. */
     readonly log?: (line: string) => void;
 }
@@ -85,6 +88,7 @@ export async function runDrill(
     options: DrillOptions = DEFAULT_DRILL_OPTIONS,
 ): Promise<DrillReport> {
     const log = options.log ?? (() => undefined);
+    const method = options.method ?? "handover";
     const startedAt = new Date();
     const clients: Redis[] = [];
     const track = (c: Redis) => {
@@ -157,8 +161,8 @@ export async function runDrill(
 
             triggeredAt = Date.now();
             const trigger = sentinels.get(plan.sentinelNodes[0].name) as Redis;
-            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${plan.sentinelNodes[0].name}`);
-            await trigger.call("SENTINEL", "FAILOVER", plan.masterName);
+            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${plan.sentinelNodes[0].name} (${method})`);
+            await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log });
 
             const newAddress = await bounded("the Sentinels agreeing on a new master", async () => {
                 const address = agreedMaster(await askAll(), plan.sentinelNodes.length);
@@ -213,6 +217,7 @@ export async function runDrill(
         return buildDrillReport(
             plan.stack,
             startedAt,
+            method,
             {
                 oldMaster,
                 newMaster,

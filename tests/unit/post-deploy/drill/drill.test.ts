@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { settingsFor } from "../../helpers";
 import { buildPostDeployPlan } from "../../../../post-deploy/plan";
 import { waitUntil, WaitTimeout } from "../../../../post-deploy/deadline";
+import { replicaOffsets } from "../../../../post-deploy/planned-failover";
 import { agreedMaster, nodeAnnouncing, nodeAtRemote } from "../../../../post-deploy/sentinels";
 import { analyzeProbes, ProbeRecord } from "../../../../post-deploy/drill/probe-writer";
 import { buildDrillReport, DrillObservation, drillChecks, formatDrillReport, ttlKept } from "../../../../post-deploy/drill/drill-report";
@@ -115,7 +116,7 @@ describe("drill: checks and report", () => {
     });
 
     it("reports figures and checks, for a terminal and as JSON", () => {
-        const report = buildDrillReport("dev", new Date(0), base, { longestWriteGapMs: 1200, writesResumedMs: 1500 });
+        const report = buildDrillReport("dev", new Date(0), "handover", base, { longestWriteGapMs: 1200, writesResumedMs: 1500 });
         expect(report.ok).to.equal(true);
         expect(report.newMaster).to.equal("redis-1");
         const text = formatDrillReport(report);
@@ -164,5 +165,22 @@ describe("deadline", () => {
         expect((err as WaitTimeout).kind).to.equal("timeout");
         expect((err as WaitTimeout).what).to.equal("the replica to sync");
         expect((err as Error).message).to.match(/the replica to sync did not finish within 0\.0 s \(last: LOADING\)/);
+    });
+});
+
+describe("planned failover: replica offsets from the master's INFO", () => {
+    it("reads each replica's address, state and offset", () => {
+        const info = {
+            role: "master",
+            connected_slaves: "2",
+            slave0: "ip=10.0.0.11,port=6379,state=online,offset=4242,lag=0",
+            slave1: "ip=10.0.0.12,port=6379,state=wait_bgsave,offset=0,lag=1",
+            master_repl_offset: "4242",
+        };
+        expect(replicaOffsets(info)).to.deep.equal([
+            { address: "10.0.0.11:6379", state: "online", offset: 4242 },
+            { address: "10.0.0.12:6379", state: "wait_bgsave", offset: 0 },
+        ]);
+        expect(replicaOffsets({ role: "master", connected_slaves: "0" })).to.deep.equal([]);
     });
 });
