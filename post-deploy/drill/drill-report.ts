@@ -32,6 +32,8 @@ export interface DrillObservation {
     readonly probes: ProbeAnalysis;
     /** Waits that ran out of time, each naming what did not finish. */
     readonly unfinished: readonly string[];
+    /** Why the failover command (or the hand-over around it) failed, when it did. */
+    readonly failoverError?: string;
     readonly timeoutMs: number;
 }
 
@@ -72,6 +74,7 @@ export const ttlKept = (k: SampledKey): boolean =>
 export function drillChecks(o: DrillObservation): Check[] {
     const checks: Check[] = [];
     const seconds = (o.timeoutMs / 1000).toFixed(0);
+    checks.push(check("drill.failover_sent", "sent", o.failoverError ? `failed: ${o.failoverError}` : "sent"));
     checks.push(
         check(
             "drill.master_moved",

@@ -151,6 +151,7 @@ export async function runDrill(
         let newMaster: NodeEndpoint | undefined;
         const isNewMaster = (server: string | undefined) => newMaster !== undefined && nodeAtRemote(plan, server)?.name === newMaster.name;
         const marker = { key: `${KEY_PREFIX}${runId}:marker`, expected: randomBytes(8).toString("hex") };
+        let failoverError: string | undefined;
         try {
             const confirmedBefore = await bounded("a confirmed probe write before the failover", async () =>
                 probes.records.some((r) => (r.replicas ?? 0) >= 1) ? true : undefined,
@@ -162,7 +163,13 @@ export async function runDrill(
             triggeredAt = Date.now();
             const trigger = sentinels.get(plan.sentinelNodes[0].name) as Redis;
             log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${plan.sentinelNodes[0].name} (${method})`);
-            await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log });
+            await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log }).catch(
+                (err: unknown) => {
+                    // Reported as a failed check; the waits below then show what state the cluster is in.
+                    failoverError = errorMessage(err);
+                    log(`drill: the failover command failed: ${failoverError}`);
+                },
+            );
 
             const newAddress = await bounded("the Sentinels agreeing on a new master", async () => {
                 const address = agreedMaster(await askAll(), plan.sentinelNodes.length);
@@ -229,6 +236,7 @@ export async function runDrill(
                 expectedSentinels: plan.sentinelNodes.length,
                 probes: analysis,
                 unfinished,
+                failoverError,
                 timeoutMs: options.timeoutMs,
             },
             timings,

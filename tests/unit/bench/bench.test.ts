@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { modeFlags, targetVerdicts } from "../../../bench/restart-time";
 import { formatSpread, markdownTable, spread } from "../../../bench/stats";
+import { peerRedisCommand, peerSentinelCommand } from "../../../bench/failover-outage";
+import { readStackFile } from "../../../config/stack-file";
+import { buildPostDeployPlan } from "../../../post-deploy/plan";
+import { settingsFor } from "../helpers";
 
 describe("bench: statistics and restart-time targets", () => {
     it("gives median and spread of odd and even counts", () => {
@@ -33,5 +37,35 @@ describe("bench: statistics and restart-time targets", () => {
         expect(targetVerdicts([r("preamble", 1.1), r("aof", 2.5), r("rdb", 1.0)])).to.deep.include({ ok: true });
         expect(targetVerdicts([r("preamble", 1.2), r("aof", 2.5), r("rdb", 1.0)]).ok).to.equal(false);
         expect(targetVerdicts([r("preamble", 1.0), r("aof", 1.2), r("rdb", 1.0)]).ok).to.equal(false);
+    });
+});
+
+describe("bench: the plain Docker peer of the failover benchmark", () => {
+    const plan = buildPostDeployPlan(settingsFor(readStackFile("test").cluster, "test"));
+
+    it("gives each node the stack's persistence settings as flags, and replicas the master, with no password", () => {
+        const flags = (i: number) => {
+            const cmd = peerRedisCommand(i, plan, "172.30.0.10", `172.30.0.${10 + i}`, 1);
+            return Object.fromEntries(cmd.slice(1).flatMap((v, j, all) => (v.startsWith("--") ? [[v, all[j + 1]]] : [])));
+        };
+        expect(flags(0)).to.include({ "--appendonly": "yes", "--aof-use-rdb-preamble": "yes", "--save": plan.expected.persistence.save });
+        expect(flags(0)).to.include({ "--min-replicas-to-write": "1", "--replica-announce-ip": "172.30.0.10" });
+        expect(flags(0)).to.not.have.property("--replicaof");
+        expect(flags(2)["--replicaof"]).to.equal("172.30.0.10");
+        expect(peerRedisCommand(1, plan, "a", "b", 1).join(" ")).to.not.match(/requirepass|masterauth/);
+    });
+
+    it("starts each Sentinel from an empty writable file with the stack's timings as flags", () => {
+        const cmd = peerSentinelCommand("172.30.0.10", "172.30.0.30", {
+            quorum: 2,
+            downAfterMs: 1000,
+            failoverTimeoutMs: 3000,
+            parallelSyncs: 1,
+        });
+        expect(cmd.slice(0, 2)).to.deep.equal(["/bin/sh", "-c"]);
+        expect(cmd[2]).to.match(/^echo > \/data\/sentinel.conf && exec redis-sentinel \/data\/sentinel.conf /);
+        expect(cmd[2]).to.include("--sentinel monitor mymaster 172.30.0.10 6379 2");
+        expect(cmd[2]).to.include("--sentinel down-after-milliseconds mymaster 1000");
+        expect(cmd[2]).to.include("--sentinel failover-timeout mymaster 3000");
     });
 });

@@ -97,6 +97,7 @@ describe("drill: checks and report", () => {
         expect(failed({ ...base, sentinelsAfter: base.sentinelsAfter.slice(0, 2) })).to.deep.equal(["drill.sentinel_agreement"]);
         expect(failed({ ...base, sentinelsFlaggingOldMaster: ["s2"] })).to.deep.equal(["drill.sentinels_see_old_master_up"]);
         expect(failed({ ...base, sample: [{ key: "k", ttlBefore: 100, ttlAfter: -2 }] })).to.deep.equal(["drill.warmed_keys"]);
+        expect(failed({ ...base, failoverError: "NOGOODSLAVE No suitable replica to promote" })).to.deep.equal(["drill.failover_sent"]);
     });
 
     it("turns each unfinished wait into a failed check that names it", () => {
