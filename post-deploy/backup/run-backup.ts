@@ -89,6 +89,53 @@ export async function fileContainsAny(file: string, needles: readonly string[]):
 }
 
 /**
+ * BGSAVE on a node and wait (bounded) until it has finished and no AOF rewrite is running, so
+ * that dump.rdb is this snapshot and the AOF manifest names files that exist.
+ */
+export async function snapshotOnReplica(
+    c: Redis,
+    name: string,
+    timeoutMs: number,
+): Promise<{ redisVersion: string; appendonly: boolean; rdbSaves: number }> {
+    const persistence = () => c.info("persistence").then(parseInfo);
+    // A snapshot already running (a save rule, a replica's sync) is waited for, then ours starts.
+    await waitUntil(
+        `a running BGSAVE on ${name}`,
+        async () => ((await persistence()).rdb_bgsave_in_progress === "0" ? true : undefined),
+        timeoutMs,
+        250,
+    );
+    // rdb_saves counts finished saves; LASTSAVE has whole seconds and can miss a quick one.
+    const before = await persistence();
+    await c.bgsave();
+    const done = await waitUntil(
+        `BGSAVE on ${name}`,
+        async () => {
+            const p = await persistence();
+            if (p.rdb_bgsave_in_progress !== "0") return undefined;
+            return Number(p.rdb_saves) > Number(before.rdb_saves) || p.rdb_last_bgsave_status === "err" ? p : undefined;
+        },
+        timeoutMs,
+        250,
+    );
+    if (done.rdb_last_bgsave_status !== "ok") throw new BackupFailed("save-failed", `BGSAVE on ${name} failed: see its log`);
+    await waitUntil(
+        `an AOF rewrite on ${name}`,
+        async () => {
+            const p = await persistence();
+            return p.aof_rewrite_in_progress === "0" && p.aof_rewrite_scheduled === "0" ? true : undefined;
+        },
+        timeoutMs,
+        250,
+    );
+    return {
+        redisVersion: parseInfo(await c.info("server")).redis_version,
+        appendonly: done.aof_enabled === "1",
+        rdbSaves: Number(done.rdb_saves),
+    };
+}
+
+/**
  * A consistent snapshot from an in-sync replica: BGSAVE there (the master does not fork), wait
  * with a deadline, then copy dump.rdb and the AOF directory out of its volume through the
  * Engine's archive API (never redis.conf, which holds the password), with a manifest.
@@ -125,39 +172,9 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
         );
     log(`backup: master ${master.name}, snapshot from replica ${replica.name}`);
 
-    const { redisVersion, appendonly } = await withNode(replica, credentials.redisPassword, async (c) => {
-        const persistence = () => c.info("persistence").then(parseInfo);
-        // A snapshot already running (a save rule, a replica's sync) is waited for, then ours starts.
-        await waitUntil(
-            "a running BGSAVE on the replica",
-            async () => ((await persistence()).rdb_bgsave_in_progress === "0" ? true : undefined),
-            options.timeoutMs,
-            250,
-        );
-        const before = Number(await c.lastsave());
-        await c.bgsave();
-        const done = await waitUntil(
-            `BGSAVE on ${replica.name}`,
-            async () => {
-                const p = await persistence();
-                return p.rdb_bgsave_in_progress === "0" && Number(await c.lastsave()) > before ? p : undefined;
-            },
-            options.timeoutMs,
-            250,
-        );
-        if (done.rdb_last_bgsave_status !== "ok") throw new BackupFailed("save-failed", `BGSAVE on ${replica.name} failed: see its log`);
-        // The AOF directory is copied between rewrites, so its manifest names files that exist.
-        await waitUntil(
-            `an AOF rewrite on ${replica.name}`,
-            async () => {
-                const p = await persistence();
-                return p.aof_rewrite_in_progress === "0" && p.aof_rewrite_scheduled === "0" ? true : undefined;
-            },
-            options.timeoutMs,
-            250,
-        );
-        return { redisVersion: parseInfo(await c.info("server")).redis_version, appendonly: done.aof_enabled === "1" };
-    });
+    const { redisVersion, appendonly } = await withNode(replica, credentials.redisPassword, (c) =>
+        snapshotOnReplica(c, replica.name, options.timeoutMs),
+    );
 
     mkdirSync(out, { recursive: true, mode: 0o700 });
     try {
