@@ -3,9 +3,9 @@
 // one measured fault.
 import Docker from "dockerode";
 import type Redis from "ioredis";
-import { Credentials, directClient, sentinelClient } from "../post-deploy/connect";
+import { Credentials, directClient, sentinelClient, withDirectClient } from "../post-deploy/connect";
 import { waitUntil } from "../post-deploy/deadline";
-import { analyzeProbes, ProbeAnalysis, startProbeWriter } from "../post-deploy/drill/probe-writer";
+import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../post-deploy/drill/probe-writer";
 import { NodeEndpoint, PostDeployPlan } from "../post-deploy/plan";
 import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../post-deploy/sentinels";
 import { parseInfo } from "../post-deploy/verifier";
@@ -19,14 +19,8 @@ export interface BenchCluster {
     readonly containerOf: (node: string) => string;
 }
 
-async function onNode<T>(c: BenchCluster, node: NodeEndpoint, use: (r: Redis) => Promise<T>): Promise<T> {
-    const client = directClient(node, c.credentials.redisPassword);
-    try {
-        return await use(client);
-    } finally {
-        client.disconnect();
-    }
-}
+const onNode = <T>(c: BenchCluster, node: NodeEndpoint, use: (r: Redis) => Promise<T>): Promise<T> =>
+    withDirectClient(node, c.credentials.redisPassword, use);
 
 /** The master every Sentinel names once it has every replica linked and counted for writes. */
 export async function settledMaster(c: BenchCluster, timeoutMs = 120_000): Promise<NodeEndpoint> {
@@ -99,15 +93,7 @@ export async function measureFault(
     await recover(master);
     const now = await settledMaster(c);
     const acknowledged = writer.records.filter((r) => r.ackAt !== undefined).map((r) => r.key);
-    const present = await onNode(c, now, async (r) => {
-        const found = new Set<string>();
-        for (let i = 0; i < acknowledged.length; i += 1000) {
-            const chunk = acknowledged.slice(i, i + 1000);
-            const values = await r.mget(...chunk);
-            chunk.forEach((k, j) => values[j] !== null && found.add(k));
-        }
-        return found;
-    });
+    const present = await onNode(c, now, (r) => keysPresent(r, acknowledged));
     const probes = analyzeProbes(
         writer.records,
         faultAt,

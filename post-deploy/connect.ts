@@ -50,3 +50,13 @@ export function directClient(endpoint: HostPort, password: string): Redis {
     client.on("error", () => undefined);
     return client;
 }
+
+/** Runs `use` on a fresh direct connection and closes it: for a node that may restart or be demoted between uses. */
+export async function withDirectClient<T>(endpoint: HostPort, password: string, use: (client: Redis) => Promise<T>): Promise<T> {
+    const client = directClient(endpoint, password);
+    try {
+        return await use(client);
+    } finally {
+        client.disconnect();
+    }
+}

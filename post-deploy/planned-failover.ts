@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import { Credentials, directClient } from "./connect";
+import { Credentials, directClient, withDirectClient } from "./connect";
 import { errorMessage, waitUntil } from "./deadline";
 import { NodeEndpoint, PostDeployPlan } from "./plan";
 import { parseInfo, parsePairs } from "./verifier";
@@ -30,15 +30,6 @@ export class FailoverRefused extends Error {
     }
 }
 
-async function onNode<T>(endpoint: NodeEndpoint, password: string, use: (c: Redis) => Promise<T>): Promise<T> {
-    const c = directClient(endpoint, password);
-    try {
-        return await use(c);
-    } finally {
-        c.disconnect();
-    }
-}
-
 /** Pure: replica offsets from the master's `INFO replication` (`slaveN:ip=..,port=..,state=..,offset=..`). */
 export function replicaOffsets(info: Record<string, string>): { address: string; state: string; offset: number }[] {
     return Object.entries(info)
@@ -65,7 +56,7 @@ export async function plannedFailover(
         return;
     }
     const password = credentials.redisPassword;
-    const minReplicas = await onNode(master, password, async (c) =>
+    const minReplicas = await withDirectClient(master, password, async (c) =>
         Number(parsePairs(await c.call("CONFIG", "GET", "min-replicas-to-write"))["min-replicas-to-write"]),
     );
     if (!(minReplicas >= 1)) {

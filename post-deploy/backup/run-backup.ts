@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createReadSt
 import * as path from "node:path";
 import Docker from "dockerode";
 import type Redis from "ioredis";
-import { Credentials, directClient } from "../connect";
+import { Credentials, directClient, withDirectClient } from "../connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../plan";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing } from "../sentinels";
@@ -33,14 +33,7 @@ export interface BackupResult {
     readonly manifest: BackupManifest;
 }
 
-export async function withNode<T>(endpoint: NodeEndpoint, password: string, use: (c: Redis) => Promise<T>): Promise<T> {
-    const c = directClient(endpoint, password);
-    try {
-        return await use(c);
-    } finally {
-        c.disconnect();
-    }
-}
+export const withNode = withDirectClient;
 
 /** The master every Sentinel names, or an error saying who said what. */
 export async function currentMaster(plan: PostDeployPlan, credentials: Credentials): Promise<NodeEndpoint> {

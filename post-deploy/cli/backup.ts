@@ -1,7 +1,7 @@
 // npm run backup -- --stack <name> --out <dir> [--timeout 300] [--json]
 import { parseArgs } from "node:util";
 import { runBackup } from "../backup/run-backup";
-import { fail, loadCredentials, loadPlan, UsageError } from "./common";
+import { fail, loadCredentials, loadPlan, required, secondsOption } from "./common";
 
 const usage = `Usage: npm run backup -- --stack <name> --out <dir> [options]
 
@@ -37,13 +37,10 @@ async function main(): Promise<void> {
         console.log(usage);
         return;
     }
-    if (!values.stack) throw new UsageError("name the stack with --stack <name>");
-    if (!values.out) throw new UsageError("name a new directory for the backup with --out <dir>");
-    const timeout = Number(values.timeout ?? 300);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout takes seconds, not ${values.timeout}`);
-    const { dir, manifest } = await runBackup(loadPlan(values.stack), loadCredentials(values.stack), {
-        outDir: values.out,
-        timeoutMs: timeout * 1000,
+    const stack = required(values.stack, "name the stack with --stack <name>");
+    const { dir, manifest } = await runBackup(loadPlan(stack), loadCredentials(stack), {
+        outDir: required(values.out, "name a new directory for the backup with --out <dir>"),
+        timeoutMs: secondsOption(values.timeout, "--timeout", 300),
         log: (line) => console.error(line),
     });
     if (values.json || !process.stdout.isTTY) {

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_DRILL_OPTIONS, runDrill } from "../drill/run-drill";
 import { formatDrillReport } from "../drill/drill-report";
-import { fail, loadCredentials, loadPlan, UsageError } from "./common";
+import { fail, loadCredentials, loadPlan, required, secondsOption, UsageError } from "./common";
 
 const usage = `Usage: npm run drill -- --stack <name> [options]
 
@@ -53,13 +53,13 @@ async function main(): Promise<void> {
         console.log(usage);
         return;
     }
-    if (!values.stack) throw new UsageError("name the stack with --stack <name>");
+    const stack = required(values.stack, "name the stack with --stack <name>");
     const method = values.method ?? "handover";
     if (method !== "handover" && method !== "sentinel") throw new UsageError(`--method is handover or sentinel, not ${method}`);
-    const plan = loadPlan(values.stack);
-    const report = await runDrill(plan, loadCredentials(values.stack), {
+    const plan = loadPlan(stack);
+    const report = await runDrill(plan, loadCredentials(stack), {
         ...DEFAULT_DRILL_OPTIONS,
-        timeoutMs: positive(values.timeout, "--timeout", DEFAULT_DRILL_OPTIONS.timeoutMs / 1000) * 1000,
+        timeoutMs: secondsOption(values.timeout, "--timeout", DEFAULT_DRILL_OPTIONS.timeoutMs / 1000),
         sampleSize: Math.round(positive(values.sample, "--sample", plan.verifier.sampleSize)),
         method,
         log: (line) => console.error(line),

@@ -5,7 +5,7 @@ import { directClient } from "../connect";
 import { waitUntil } from "../deadline";
 import { plannedFailover } from "../planned-failover";
 import { agreedMaster, askSentinel, nodeAnnouncing } from "../sentinels";
-import { fail, loadCredentials, loadPlan, UsageError } from "./common";
+import { fail, loadCredentials, loadPlan, required, secondsOption, UsageError } from "./common";
 
 const usage = `Usage: npm run failover -- --stack <name> [options]
 
@@ -31,13 +31,12 @@ async function main(): Promise<void> {
         console.log(usage);
         return;
     }
-    if (!values.stack) throw new UsageError("name the stack with --stack <name>");
+    const stack = required(values.stack, "name the stack with --stack <name>");
     const method = values.method ?? "handover";
     if (method !== "handover" && method !== "sentinel") throw new UsageError(`--method is handover or sentinel, not ${method}`);
-    const timeoutMs = Number(values.timeout ?? 60) * 1000;
-    if (!(timeoutMs > 0)) throw new UsageError(`--timeout takes seconds, not ${values.timeout}`);
-    const plan = loadPlan(values.stack);
-    const credentials = loadCredentials(values.stack);
+    const timeoutMs = secondsOption(values.timeout, "--timeout", 60);
+    const plan = loadPlan(stack);
+    const credentials = loadCredentials(stack);
     const master = await currentMaster(plan, credentials);
     const sentinels = plan.sentinelNodes.map((s) => ({ name: s.name, client: directClient(s, credentials.sentinelPassword) }));
     try {

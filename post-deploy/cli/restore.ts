@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { formatTable } from "../report";
 import { runRestore } from "../backup/run-restore";
-import { fail, loadCredentials, loadPlan, UsageError } from "./common";
+import { fail, loadCredentials, loadPlan, required, secondsOption } from "./common";
 
 const usage = `Usage: npm run restore -- --stack <name> --from <dir> [options]
 
@@ -54,17 +54,14 @@ async function main(): Promise<void> {
         console.log(usage);
         return;
     }
-    if (!values.stack) throw new UsageError("name the stack with --stack <name>");
-    if (!values.from) throw new UsageError("name the backup directory with --from <dir>");
-    const timeout = Number(values.timeout ?? 300);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout takes seconds, not ${values.timeout}`);
-    const result = await runRestore(loadPlan(values.stack), loadCredentials(values.stack), {
-        fromDir: values.from,
+    const stack = required(values.stack, "name the stack with --stack <name>");
+    const result = await runRestore(loadPlan(stack), loadCredentials(stack), {
+        fromDir: required(values.from, "name the backup directory with --from <dir>"),
         force: values.force ?? false,
         allowOtherStack: values["allow-other-stack"] ?? false,
         keepPrevious: values["keep-previous"] ?? false,
         dryRun: values["dry-run"] ?? false,
-        timeoutMs: timeout * 1000,
+        timeoutMs: secondsOption(values.timeout, "--timeout", 300),
         log: (line) => console.error(line),
     });
     if (values.json || !process.stdout.isTTY) {

@@ -122,3 +122,14 @@ export function analyzeProbes(
         writesResumedMs: resumed ? (resumed.ackAt as number) - triggeredAt : undefined,
     };
 }
+
+/** The keys among `keys` that `client`'s server holds (MGET in chunks). */
+export async function keysPresent(client: Redis, keys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < keys.length; i += 1000) {
+        const chunk = keys.slice(i, i + 1000);
+        const values = await client.mget(...chunk);
+        chunk.forEach((k, j) => values[j] !== null && found.add(k));
+    }
+    return found;
+}

@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { sampleKeys } from "../checks";
-import { Credentials, directClient, sentinelClient } from "../connect";
+import { Credentials, directClient, sentinelClient, withDirectClient } from "../connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../plan";
 import { FailoverMethod, plannedFailover } from "../planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing, nodeAtRemote } from "../sentinels";
 import { findWarmedKeys, parseInfo, parsePairs } from "../verifier";
 import { buildDrillReport, DrillReport, DrillTimings, OldMasterState, SampledKey } from "./drill-report";
-import { analyzeProbes, startProbeWriter } from "./probe-writer";
+import { analyzeProbes, keysPresent, startProbeWriter } from "./probe-writer";
 
 /** Why a drill did not start: the cluster was not in a state where a failover is safe to try. */
 export class DrillRefused extends Error {
@@ -40,16 +40,6 @@ async function ttls(client: Redis, keys: readonly string[]): Promise<number[]> {
     const pipeline = client.pipeline();
     for (const key of keys) pipeline.ttl(key);
     return ((await pipeline.exec()) ?? []).map(([, v]) => Number(v ?? -2));
-}
-
-async function existing(client: Redis, keys: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < keys.length; i += 1000) {
-        const chunk = keys.slice(i, i + 1000);
-        const values = await client.mget(...chunk);
-        chunk.forEach((k, j) => values[j] !== null && found.add(k));
-    }
-    return found;
 }
 
 async function oldMasterState(client: Redis): Promise<OldMasterState> {
@@ -97,14 +87,8 @@ export async function runDrill(
     };
     const sentinels = new Map(plan.sentinelNodes.map((s) => [s.name, track(directClient(s, credentials.sentinelPassword))]));
     // A fresh connection per use: Sentinel kills the clients of a master it demotes.
-    const onNode = async <T>(endpoint: NodeEndpoint, use: (c: Redis) => Promise<T>): Promise<T> => {
-        const c = directClient(endpoint, credentials.redisPassword);
-        try {
-            return await use(c);
-        } finally {
-            c.disconnect();
-        }
-    };
+    const onNode = <T>(endpoint: NodeEndpoint, use: (c: Redis) => Promise<T>): Promise<T> =>
+        withDirectClient(endpoint, credentials.redisPassword, use);
     const askAll = () => Promise.all([...sentinels].map(([name, c]) => askSentinel(c, name, plan.masterName)));
     const unfinished: string[] = [];
     const timings: { -readonly [K in keyof DrillTimings]: DrillTimings[K] } = { longestWriteGapMs: 0 };
@@ -213,7 +197,7 @@ export async function runDrill(
         const ttlAfter = await onNode(readFrom, (c) => ttls(c, warmed)).catch(() => warmed.map(() => -2));
         const sample: SampledKey[] = warmed.map((key, i) => ({ key, ttlBefore: ttlBefore[i], ttlAfter: ttlAfter[i] }));
         const acknowledged = probes.records.filter((r) => r.ackAt !== undefined).map((r) => r.key);
-        const present = await onNode(readFrom, (c) => existing(c, acknowledged)).catch(() => new Set<string>());
+        const present = await onNode(readFrom, (c) => keysPresent(c, acknowledged)).catch(() => new Set<string>());
         const analysis = analyzeProbes(probes.records, triggeredAt, endedAt, isNewMaster, (k) => present.has(k));
         timings.writesResumedMs = analysis.writesResumedMs;
         timings.longestWriteGapMs = analysis.longestGapMs;

@@ -1,23 +1,18 @@
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { readHead } from "../../post-deploy/backup/manifest";
 import { parseRdbHeader } from "../../post-deploy/backup/rdb-header";
 import { currentMaster, pickReplica, snapshotOnReplica, withNode } from "../../post-deploy/backup/run-backup";
 import { parseInfo } from "../../post-deploy/verifier";
 import { HostCluster } from "../../testing/host-cluster";
+import { requireHostPrograms } from "./helpers";
 
 describe("host: the backup's snapshot on a replica of Redis processes", function () {
     this.timeout(60_000);
     let cluster: HostCluster;
 
     before(async function () {
-        try {
-            execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-        } catch {
-            if (process.env.CI) throw new Error("redis-server is not installed; CI must not skip host tests");
-            this.skip();
-        }
+        requireHostPrograms(this);
         cluster = new HostCluster({ basePort: 22250 });
         await cluster.start();
     });

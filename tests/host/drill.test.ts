@@ -1,24 +1,14 @@
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import { runDrill, DrillRefused } from "../../post-deploy/drill/run-drill";
 import { HostCluster } from "../../testing/host-cluster";
-
-/** Skips (laptop) or fails (CI) when Debian's redis-server is missing. */
-function requireRedisServer(ctx: Mocha.Context): void {
-    try {
-        execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-    } catch {
-        if (process.env.CI) throw new Error("redis-server is not installed; CI must not skip host tests");
-        ctx.skip();
-    }
-}
+import { requireHostPrograms } from "./helpers";
 
 describe("host: the failover drill against Redis and Sentinel processes", function () {
     this.timeout(120_000);
     let cluster: HostCluster;
 
     before(async function () {
-        requireRedisServer(this);
+        requireHostPrograms(this);
         cluster = new HostCluster({ basePort: 22200 });
         await cluster.start();
         const master = cluster.client(cluster.nodePorts[0]);

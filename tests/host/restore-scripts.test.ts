@@ -13,22 +13,13 @@ import {
     STAGING_DIR,
     stageCheckScript,
 } from "../../post-deploy/backup/restore-plan";
+import { requireHostPrograms } from "./helpers";
 
 const RDB = path.join(__dirname, "..", "unit", "post-deploy", "fixtures", "replica-11-keys.rdb");
 // The applets the test image has (scripts/build-test-image.sh): the scripts may use nothing else.
 const APPLETS = "sh chroot cat cp mv rm mkdir chmod cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc".split(
     " ",
 );
-
-function requirePrograms(ctx: Mocha.Context): void {
-    try {
-        execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-        execFileSync("/bin/busybox", ["true"], { stdio: "ignore" });
-    } catch {
-        if (process.env.CI) throw new Error("redis-server and busybox must be installed; CI must not skip host tests");
-        ctx.skip();
-    }
-}
 
 describe("host: restore helper scripts under the test image's shell, loaded by a real redis-server", function () {
     this.timeout(60_000);
@@ -53,7 +44,10 @@ describe("host: restore helper scripts under the test image's shell, loaded by a
         });
 
     before(function () {
-        requirePrograms(this);
+        requireHostPrograms(this, [
+            ["redis-server", "--version"],
+            ["/bin/busybox", "true"],
+        ]);
         root = mkdtempSync(path.join(tmpdir(), "appscreens-restore-scripts-"));
         bin = path.join(root, "bin");
         mkdirSync(bin);
