@@ -11,6 +11,9 @@ const cluster = new RedisCluster("appscreens-redis", {
     settings,
     redisPassword: passwords.redisPassword,
     sentinelPassword: passwords.sentinelPassword,
+    redisPasswordPrevious: passwords.redisPasswordPrevious,
+    sentinelPasswordPrevious: passwords.sentinelPasswordPrevious,
+    projectDir: __dirname,
 });
 
 const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled || settings.cluster.drill.afterDeploy;

@@ -24,9 +24,12 @@ const PEER = {
     network: "appscreens-bench-peer",
 };
 
-/** Flags for one plain Redis node of the peer; the persistence and replication settings the test stack uses. */
-export function peerRedisCommand(index: number, stack: PostDeployPlan, masterIp: string, ip: string, minReplicas: number): string[] {
-    const p = stack.expected.persistence;
+/**
+ * Flags for one plain Redis node of the peer: every directive the stack sets and the verifier
+ * checks (the directive table's expected values), then its own address and, for replicas, the master.
+ */
+export function peerRedisCommand(index: number, stack: PostDeployPlan, masterIp: string, ip: string): string[] {
+    const settings = Object.entries(stack.expected.redisConfig).flatMap(([name, value]) => [`--${name}`, value]);
     return [
         "redis-server",
         "--port",
@@ -35,24 +38,9 @@ export function peerRedisCommand(index: number, stack: PostDeployPlan, masterIp:
         "0.0.0.0",
         "--protected-mode",
         "no",
-        "--dir",
-        "/data",
-        "--appendonly",
-        p.appendonly,
-        "--appendfsync",
-        p.appendfsync,
-        "--aof-use-rdb-preamble",
-        p["aof-use-rdb-preamble"],
-        "--save",
-        p.save,
-        "--maxmemory",
-        p.maxmemory,
-        "--maxmemory-policy",
-        p["maxmemory-policy"],
+        ...settings,
         "--replica-announce-ip",
         ip,
-        "--min-replicas-to-write",
-        String(minReplicas),
         ...(index > 0 ? ["--replicaof", masterIp, "6379"] : []),
     ];
 }
@@ -81,7 +69,6 @@ async function startPeer(
     image: string,
     stack: PostDeployPlan,
     sentinel: Parameters<typeof peerSentinelCommand>[2],
-    minReplicas: number,
     runId: string,
 ): Promise<BenchCluster> {
     const labels = { [RUN_LABEL]: runId, "appscreens.bench": "failover-outage-peer" };
@@ -109,13 +96,7 @@ async function startPeer(
         await c.start();
     };
     for (let i = 0; i < nodeCount; i++) {
-        await create(
-            `bench-peer-redis-${i}`,
-            nodeIp(i),
-            peerRedisCommand(i, stack, nodeIp(0), nodeIp(i), minReplicas),
-            6379,
-            PEER.redisBasePort + i,
-        );
+        await create(`bench-peer-redis-${i}`, nodeIp(i), peerRedisCommand(i, stack, nodeIp(0), nodeIp(i)), 6379, PEER.redisBasePort + i);
     }
     for (let i = 0; i < stack.sentinelNodes.length; i++) {
         await create(
@@ -184,7 +165,6 @@ export async function failoverOutage(argv: string[]): Promise<void> {
                 failoverTimeoutMs: s.failoverTimeout,
                 parallelSyncs: s.parallelSyncs,
             },
-            settings.cluster.redis.minReplicasToWrite,
             runId,
         );
         const results: Record<string, FaultResult[]> = { stack: [], peer: [] };

@@ -12,7 +12,7 @@ export type Vantage = "host" | "network";
 
 /**
  * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
- * `commandTimeoutMs` bounds each command (tools that run through a failover must not hang).
+ * `commandTimeoutMs` overrides the bound of each command (the drill's probes want a short one).
  */
 export function sentinelClient(
     plan: PostDeployPlan,
@@ -28,7 +28,10 @@ export function sentinelClient(
         failoverDetector: true,
         natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
         maxRetriesPerRequest: 3,
-        commandTimeout: options.commandTimeoutMs,
+        // Bounded: a write to a server that never answers (a demoted master under a client pause,
+        // a partition) fails instead of hanging the deploy.
+        connectTimeout: 5000,
+        commandTimeout: options.commandTimeoutMs ?? 10_000,
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);
@@ -36,8 +39,11 @@ export function sentinelClient(
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
-export function directClient(endpoint: HostPort, password: string): Redis {
+export function directClient(endpoint: HostPort, password: string | undefined): Redis {
     const client = new Redis({
+        // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
+        // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.
+        ...(password === undefined ? { enableReadyCheck: false, protocol: 2 as const } : {}),
         host: endpoint.host,
         port: endpoint.port,
         password,

@@ -136,6 +136,9 @@ export async function putFile(container: Docker.Container, dir: string, subdir: 
     await Promise.all([container.putArchive(body, { path: dir }), written]);
 }
 
+/** The `redis` user's uid in the official image and in the test image (scripts/build-test-image.sh). */
+export const REDIS_UID = 999;
+
 export interface HelperRun {
     readonly exitCode: number;
     readonly output: string;
@@ -143,20 +146,20 @@ export interface HelperRun {
 
 /**
  * Runs a shell script in a short-lived container of the node's image with the node's volume on
- * /data, as the Redis user, without a network. It carries the node's labels (so whatever sweeps
+ * /data, as `options.user` (the redis user), without a network. It carries the node's labels (so whatever sweeps
  * the stack's objects finds it) with the role `volume-helper`, and is always removed.
  */
 export async function runHelper(
     docker: Docker,
     node: NodeContainer,
     script: string,
-    options: { uid: number; timeoutMs: number; purpose: string },
+    options: { user: string; timeoutMs: number; purpose: string },
 ): Promise<HelperRun> {
     const helper = await docker.createContainer({
         Image: node.image,
         Entrypoint: ["/bin/sh", "-c"],
         Cmd: [script],
-        User: `${options.uid}:${options.uid}`,
+        User: options.user,
         WorkingDir: "/data",
         // A terminal makes the logs plain text (no stream headers); nobody attaches to it.
         Tty: true,
@@ -190,7 +193,7 @@ export async function runHelperOrFail(
     docker: Docker,
     node: NodeContainer,
     script: string,
-    options: { uid: number; timeoutMs: number; purpose: string },
+    options: { user: string; timeoutMs: number; purpose: string },
 ): Promise<string> {
     const run = await runHelper(docker, node, script, options);
     if (run.exitCode !== 0) {

@@ -8,14 +8,14 @@
 
 /** Where the RDB waits in the master's volume until the nodes are stopped. */
 export const STAGING_DIR = "restore-incoming";
-/** As rendered into every redis.conf (`appendfilename`). */
-export const AOF_FILENAME = "appendonly.aof";
 
 export interface RestoreTopology {
     readonly master: string;
     readonly replicas: readonly string[];
     readonly appendonly: boolean;
     readonly appenddirname: string;
+    /** The AOF files' base name (`appendfilename`), as the running master reports it. */
+    readonly appendfilename: string;
     /** Names the directory the old data is moved to: `pre-restore-<stamp>`. */
     readonly stamp: string;
     readonly rdbSha256: string;
@@ -40,6 +40,7 @@ function assertSafe(t: RestoreTopology): void {
     for (const [what, value] of [
         ["stamp", t.stamp],
         ["appenddirname", t.appenddirname],
+        ["appendfilename", t.appendfilename],
     ]) {
         if (!SAFE.test(value)) throw new Error(`${what} ${JSON.stringify(value)} is not a safe file name`);
     }
@@ -122,8 +123,8 @@ export function installScript(t: RestoreTopology): string {
     const aof = t.appendonly
         ? [
               `mkdir ${t.appenddirname}`,
-              `cp dump.rdb ${t.appenddirname}/${AOF_FILENAME}.1.base.rdb`,
-              `echo "file ${AOF_FILENAME}.1.base.rdb seq 1 type b" > ${t.appenddirname}/${AOF_FILENAME}.manifest`,
+              `cp dump.rdb ${t.appenddirname}/${t.appendfilename}.1.base.rdb`,
+              `echo "file ${t.appendfilename}.1.base.rdb seq 1 type b" > ${t.appenddirname}/${t.appendfilename}.manifest`,
           ]
         : [];
     return script(...moveAside(t), `mv ${STAGING_DIR}/dump.rdb dump.rdb`, `rm -r ${STAGING_DIR}`, ...aof);

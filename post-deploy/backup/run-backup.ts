@@ -6,7 +6,7 @@ import { Credentials, directClient, withDirectClient } from "../connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../plan";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing } from "../sentinels";
-import { parseInfo } from "../verifier";
+import { parseInfo, parsePairs } from "../verifier";
 import { copyOut, findNodeContainers } from "./docker-volumes";
 import { BackupManifest, buildManifest, MANIFEST_FILE, RDB_FILE, readHead } from "./manifest";
 import { parseRdbHeader } from "./rdb-header";
@@ -89,7 +89,7 @@ export async function snapshotOnReplica(
     c: Redis,
     name: string,
     timeoutMs: number,
-): Promise<{ redisVersion: string; appendonly: boolean; rdbSaves: number }> {
+): Promise<{ redisVersion: string; appendonly: boolean; appenddirname: string; rdbSaves: number }> {
     const persistence = () => c.info("persistence").then(parseInfo);
     // A snapshot already running (a save rule, a replica's sync) is waited for, then ours starts.
     await waitUntil(
@@ -124,6 +124,7 @@ export async function snapshotOnReplica(
     return {
         redisVersion: parseInfo(await c.info("server")).redis_version,
         appendonly: done.aof_enabled === "1",
+        appenddirname: parsePairs(await c.call("CONFIG", "GET", "appenddirname")).appenddirname,
         rdbSaves: Number(done.rdb_saves),
     };
 }
@@ -165,7 +166,7 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
         );
     log(`backup: master ${master.name}, snapshot from replica ${replica.name}`);
 
-    const { redisVersion, appendonly } = await withNode(replica, credentials.redisPassword, (c) =>
+    const { redisVersion, appendonly, appenddirname } = await withNode(replica, credentials.redisPassword, (c) =>
         snapshotOnReplica(c, replica.name, options.timeoutMs),
     );
 
@@ -174,7 +175,7 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
         const container = docker.getContainer((containers.get(replica.name) ?? { id: "" }).id);
         const files = await copyOut(container, `/data/${RDB_FILE}`, out, (name) => name === RDB_FILE);
         if (appendonly) {
-            const dirname = plan.expected.persistence.appenddirname;
+            const dirname = appenddirname;
             files.push(...(await copyOut(container, `/data/${dirname}`, out, (name) => name.startsWith(`${dirname}/`))));
         }
         for (const f of files) {

@@ -1,11 +1,11 @@
 import Docker from "dockerode";
-import { REDIS_UID } from "../../config-templates/paths";
+import { REDIS_USER } from "../../config-templates/paths";
 import { Credentials, directClient } from "../connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../plan";
 import { VerificationReport } from "../report";
 import { parseInfo, parsePairs, verifyUntilSettled } from "../verifier";
-import { findNodeContainers, NodeContainer, putFile, runHelperOrFail } from "./docker-volumes";
+import { findNodeContainers, NodeContainer, putFile, REDIS_UID, runHelperOrFail } from "./docker-volumes";
 import { BackupRejected, checkTarget, readBackup, BackupManifest } from "./manifest";
 import {
     acceptableKeyCount,
@@ -96,9 +96,10 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     }
     const problems = checkTarget(manifest, { stack: plan.stack, redisVersions: versions }, { allowOtherStack: options.allowOtherStack });
     if (problems.length) throw new BackupRejected(problems);
-    const { held, appendonly } = await withNode(master, credentials.redisPassword, async (c) => ({
+    // The AOF layout as the running master has it: the files the restore writes must match it.
+    const { held, aof } = await withNode(master, credentials.redisPassword, async (c) => ({
         held: await c.dbsize(),
-        appendonly: parsePairs(await c.call("CONFIG", "GET", "appendonly")).appendonly === "yes",
+        aof: parsePairs(await c.call("CONFIG", "GET", "append*")),
     }));
     if (held > 0 && !options.force) {
         throw new RestoreRefused(
@@ -110,8 +111,9 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     const topology: RestoreTopology = {
         master: master.name,
         replicas: replicas.map((r) => r.name),
-        appendonly,
-        appenddirname: plan.expected.persistence.appenddirname,
+        appendonly: aof.appendonly === "yes",
+        appenddirname: aof.appenddirname,
+        appendfilename: aof.appendfilename,
         stamp: new Date()
             .toISOString()
             .replace(/[^0-9]/g, "")
@@ -128,7 +130,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     const container = (node: string) => containers.get(node) as NodeContainer;
     const endpoint = (node: string) => plan.nodes.find((n) => n.name === node) as NodeEndpoint;
     const helper = (node: string, script: string, purpose: string) =>
-        runHelperOrFail(docker, container(node), script, { uid: REDIS_UID, timeoutMs: options.timeoutMs, purpose });
+        runHelperOrFail(docker, container(node), script, { user: REDIS_USER, timeoutMs: options.timeoutMs, purpose });
     const bounded = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, options.timeoutMs, 250);
     let touched = false;
     let verification: VerificationReport | undefined;

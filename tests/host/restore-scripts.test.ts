@@ -32,6 +32,7 @@ describe("host: restore helper scripts under the test image's shell, loaded by a
         replicas: ["redis-1"],
         appendonly: true,
         appenddirname: "appendonlydir",
+        appendfilename: "appendonly.aof",
         stamp: "20261125000000",
         rdbSha256: sha,
         keepPrevious: false,

@@ -45,14 +45,15 @@ describe("bench: the plain Docker peer of the failover benchmark", () => {
 
     it("gives each node the stack's persistence settings as flags, and replicas the master, with no password", () => {
         const flags = (i: number) => {
-            const cmd = peerRedisCommand(i, plan, "172.30.0.10", `172.30.0.${10 + i}`, 1);
+            const cmd = peerRedisCommand(i, plan, "172.30.0.10", `172.30.0.${10 + i}`);
             return Object.fromEntries(cmd.slice(1).flatMap((v, j, all) => (v.startsWith("--") ? [[v, all[j + 1]]] : [])));
         };
-        expect(flags(0)).to.include({ "--appendonly": "yes", "--aof-use-rdb-preamble": "yes", "--save": plan.expected.persistence.save });
+        expect(flags(0)).to.include({ "--appendonly": "yes", "--aof-use-rdb-preamble": "yes", "--save": plan.expected.redisConfig.save });
         expect(flags(0)).to.include({ "--min-replicas-to-write": "1", "--replica-announce-ip": "172.30.0.10" });
         expect(flags(0)).to.not.have.property("--replicaof");
         expect(flags(2)["--replicaof"]).to.equal("172.30.0.10");
-        expect(peerRedisCommand(1, plan, "a", "b", 1).join(" ")).to.not.match(/requirepass|masterauth/);
+        expect(flags(0)["--maxmemory"]).to.equal(plan.expected.redisConfig.maxmemory);
+        expect(peerRedisCommand(1, plan, "a", "b").join(" ")).to.not.match(/requirepass|masterauth/);
     });
 
     it("starts each Sentinel from an empty writable file with the stack's timings as flags", () => {

@@ -15,6 +15,7 @@ const topology: RestoreTopology = {
     replicas: ["redis-0", "redis-2"],
     appendonly: true,
     appenddirname: "appendonlydir",
+    appendfilename: "appendonly.aof",
     stamp: "20261125120000",
     rdbSha256: "a".repeat(64),
     keepPrevious: false,
