@@ -1,4 +1,4 @@
-// npm run bench [-- --apps 5000 --batch 100 --runs 3]
+// npm run bench -- warm-throughput [--apps 5000 --batch 100 --runs 3]
 // Deploys the test stack onto the local Docker Engine (replay deployer), then measures how fast
 // the warmer writes a synthetic snapshot through Sentinel (pipelined batches, WAIT 1 after each),
 // and how long the deploy took to reach healthy. Prints a Markdown table row per measurement.
@@ -41,8 +41,9 @@ function syntheticSnapshot(appsPerStore: number): unknown {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function main(): Promise<void> {
+export async function warmThroughput(argv: string[]): Promise<void> {
     const { values } = parseArgs({
+        args: argv,
         options: {
             apps: { type: "string", default: "5000" },
             batch: { type: "string", default: "100" },
@@ -85,8 +86,3 @@ async function main(): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
     }
 }
-
-main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-});

@@ -212,7 +212,13 @@ export const deadlinesSchema = z.strictObject({
     postDeploySeconds: int(30, 4 * 3600, "it must cover the warm run and verifier.settleSeconds; 900 is generous").default(900),
 });
 
+/** The failover drill (`npm run drill`); off after deploys unless asked for, since it moves the master. */
+export const drillSchema = z.strictObject({
+    afterDeploy: bool().default(false),
+});
+
 export type WarmerConfig = z.infer<typeof warmerSchema>;
+export type DrillConfig = z.infer<typeof drillSchema>;
 export type VerifierConfig = z.infer<typeof verifierSchema>;
 
 export const clusterSchema = z.strictObject({
@@ -227,6 +233,7 @@ export const clusterSchema = z.strictObject({
     warmer: warmerSchema.prefault({}),
     verifier: verifierSchema.prefault({}),
     deadlines: deadlinesSchema.prefault({}),
+    drill: drillSchema.prefault({}),
 });
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;

@@ -1,5 +1,5 @@
 import { HostPort, buildConnectionInfo } from "../config/connection-info";
-import { VerifierConfig, WarmerConfig } from "../config/schema";
+import { DrillConfig, VerifierConfig, WarmerConfig } from "../config/schema";
 import { StackSettings } from "../config/validate";
 import { expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
 import { TtlPolicy } from "./ttl";
@@ -55,6 +55,7 @@ export interface PostDeployPlan {
     readonly cache: TtlPolicy;
     readonly warmer: WarmerConfig;
     readonly verifier: VerifierConfig;
+    readonly drill: DrillConfig;
 }
 
 /** Pure: the validated settings decide every address and expectation. */
@@ -86,5 +87,6 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
         cache: cluster.cache,
         warmer: cluster.warmer,
         verifier: cluster.verifier,
+        drill: cluster.drill,
     };
 }

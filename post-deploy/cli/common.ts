@@ -86,6 +86,19 @@ export async function runWarm(
     }
 }
 
+/** A required option's value, or a usage error naming it. */
+export function required(value: string | undefined, what: string): string {
+    if (!value) throw new UsageError(what);
+    return value;
+}
+
+/** A positive number of seconds from `flag`, in milliseconds. */
+export function secondsOption(value: string | undefined, flag: string, fallbackSeconds: number): number {
+    const seconds = value === undefined ? fallbackSeconds : Number(value);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} takes a positive number of seconds, not ${value}`);
+    return seconds * 1000;
+}
+
 export function vantageOf(value: string | undefined): Vantage {
     if (value === undefined || value === "host" || value === "network") return value ?? "host";
     throw new UsageError(`--from must be host or network, not ${value}`);

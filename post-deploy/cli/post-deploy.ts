@@ -2,6 +2,8 @@
 // step has run: retire servers a scale-down removed, warm, then verify, all within the stack's
 // deadline. stdout carries only the JSON the stack exports (no secrets); people read stderr.
 import { withDeadline } from "../deadline";
+import { DrillReport, formatDrillReport } from "../drill/drill-report";
+import { DEFAULT_DRILL_OPTIONS, runDrill } from "../drill/run-drill";
 import { forgetSurplusServers, MembershipReport } from "../membership";
 import { formatTable, formatWarmSummary, summarizeWarm, VerificationReport, WarmSummary } from "../report";
 import { verifyUntilSettled } from "../verifier";
@@ -36,13 +38,29 @@ async function main(): Promise<void> {
             const verification: VerificationReport | undefined = plan.verifier.enabled
                 ? await verifyUntilSettled(plan, credentials, { expectedKeys: keys })
                 : undefined;
-            return { membership, warm, verification };
+            // The drill moves the master: only on request, and only on a cluster that verified.
+            let drill: DrillReport | undefined;
+            if (plan.drill.afterDeploy && (!verification || verification.ok)) {
+                if (verification) console.error(formatTable(verification));
+                phase = "running the failover drill (cluster.drill.afterDeploy)";
+                drill = await runDrill(plan, credentials, {
+                    ...DEFAULT_DRILL_OPTIONS,
+                    sampleSize: plan.verifier.sampleSize,
+                    log: (line) => console.error(line),
+                });
+                console.error(formatDrillReport(drill));
+            }
+            return { membership, warm, verification, drill };
         },
     );
-    if (result.verification) console.error(formatTable(result.verification));
-    console.log(JSON.stringify({ warm: result.warm, verification: result.verification }));
+    if (result.verification && !result.drill) console.error(formatTable(result.verification));
+    console.log(JSON.stringify({ warm: result.warm, verification: result.verification, drill: result.drill }));
     if (result.verification && !result.verification.ok) {
         console.error(`verification of stack ${plan.stack} failed: ${result.verification.failed.join(", ")}`);
+        process.exitCode = 1;
+    }
+    if (result.drill && !result.drill.ok) {
+        console.error(`failover drill of stack ${plan.stack} failed: ${result.drill.verification.failed.join(", ")}`);
         process.exitCode = 1;
     }
 }

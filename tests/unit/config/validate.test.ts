@@ -59,6 +59,7 @@ describe("validateStackConfig", () => {
             },
             verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50, settleSeconds: 60 },
             deadlines: { applySettingsSeconds: 120, postDeploySeconds: 900 },
+            drill: { afterDeploy: false },
         };
         expect(cluster).to.deep.equal(expected);
     });
@@ -81,6 +82,12 @@ describe("validateStackConfig", () => {
 
     const rejections: [string, unknown, string, RegExp][] = [
         ["an unknown nested key", { sentinel: { quorom: 2 } }, "appscreens-redis:cluster.sentinel.quorom", /unknown key/],
+        [
+            "a drill switch given as a string",
+            { drill: { afterDeploy: "yes" } },
+            "appscreens-redis:cluster.drill.afterDeploy",
+            /true or false/,
+        ],
         ["a number given as a string", { replicas: "2" }, "appscreens-redis:cluster.replicas", /whole number \(got "2"\)/],
         ["a fractional count", { replicas: 1.5 }, "appscreens-redis:cluster.replicas", /whole number/],
         ["a negative replica count", { replicas: -1 }, "appscreens-redis:cluster.replicas", /at least 1/],
