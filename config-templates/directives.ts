@@ -61,6 +61,10 @@ export const REDIS_DIRECTIVES: readonly Directive[] = [
     // which bounds what a failover can lose.
     { name: "min-replicas-to-write", phase: "runtime", value: (s) => String(s.cluster.redis.minReplicasToWrite) },
     { name: "min-replicas-max-lag", phase: "runtime", value: (s) => String(s.cluster.redis.minReplicasMaxLag) },
+    // A replica that needs a full resync (after a failover, or a new node) gets it at once, not
+    // after Redis' default 5 s wait for more replicas to share the transfer: writes gated by
+    // min-replicas-to-write resume sooner.
+    { name: "repl-diskless-sync-delay", phase: "runtime", value: fixed("0") },
 ];
 
 /** Sentinels: bootstrap ones are global (`sentinel announce-ip x`), runtime ones are per master (`SENTINEL SET`). */
