@@ -3,7 +3,7 @@ import { PROJECT_DIR, settingsFromStackFile } from "../../config/stack-file";
 import { Credentials, sentinelClient, Vantage } from "../connect";
 import { buildPostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
 import { createSources, topNOf } from "../sources";
-import { ProgressEvent, warm, WarmReport } from "../warmer";
+import { DEFAULT_KEY_SAMPLE, ProgressEvent, warm, WarmReport } from "../warmer";
 
 export class UsageError extends Error {}
 
@@ -46,7 +46,7 @@ export function loadCredentials(stack: string | undefined): Credentials {
 export function progressPrinter(stream: NodeJS.WriteStream): (event: ProgressEvent) => void {
     const last = new Map<string, string>();
     return (event) => {
-        const text = `${event.store}: ${event.phase} ${event.done}/${event.total}`;
+        const text = `${event.store}: ${event.phase} ${event.done} apps`;
         if (stream.isTTY) {
             stream.write(`\r${text.padEnd(60)}${event.phase === "done" ? "\n" : ""}`);
         } else if (last.get(event.store) !== event.phase || event.phase === "done") {
@@ -78,7 +78,12 @@ export async function runWarm(
             refreshBelowTtlFraction: plan.warmer.refreshBelowTtlFraction,
             force: options.force,
             batchSize: plan.warmer.batchSize,
+            batchesInFlight: plan.warmer.batchesInFlight,
+            confirmEveryBatches: plan.warmer.confirmEveryBatches,
             waitTimeoutMs: plan.warmer.waitTimeoutMs,
+            descriptionMaxChars: plan.warmer.descriptionMaxChars,
+            // The verifier checks at most this many keys: a larger sample would only grow the report.
+            keySampleSize: Math.max(plan.verifier.sampleSize, DEFAULT_KEY_SAMPLE),
             progress: options.progress,
         });
     } finally {

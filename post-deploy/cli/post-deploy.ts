@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     if (plan.warmer.enabled) {
         const report = await runWarm(plan, credentials, { force: false, vantage: "host", progress: progressPrinter(process.stderr) });
         warm = summarizeWarm(report);
-        keys = report.keys;
+        keys = report.keySample;
         console.error(formatWarmSummary(warm));
     }
     const verification = plan.verifier.enabled ? await verifyUntilSettled(plan, credentials, { expectedKeys: keys }) : undefined;
