@@ -134,7 +134,10 @@ export const PLAYSTORE_DEFAULT_LIMITS = { requestsPerMinute: 300, concurrency: 4
 
 const limitsSchema = z.strictObject({
     appstore: storeLimitsSchema(APPSTORE_DEFAULT_LIMITS, "Apple documents about 20 lookup calls per minute; stay at or below it"),
-    playstore: storeLimitsSchema(PLAYSTORE_DEFAULT_LIMITS, "Google throttles (HTTP 503 with a captcha) above an unpublished rate; 300 per minute is polite"),
+    playstore: storeLimitsSchema(
+        PLAYSTORE_DEFAULT_LIMITS,
+        "Google throttles (HTTP 503 with a captcha) above an unpublished rate; 300 per minute is polite",
+    ),
 });
 
 const appStoreId = z.string({ error: 'App Store ids are strings of digits, e.g. "310633997"' }).regex(/^[0-9]{1,20}$/, {

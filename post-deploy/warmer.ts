@@ -75,10 +75,7 @@ export interface WarmReport {
 }
 
 /** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */
-export function entriesFor(
-    app: AppRecord,
-    options: { ttl: TtlPolicy; descriptionMaxChars: number; random?: () => number },
-): Entry[] {
+export function entriesFor(app: AppRecord, options: { ttl: TtlPolicy; descriptionMaxChars: number; random?: () => number }): Entry[] {
     const { ttl, random = Math.random } = options;
     const metadata = { ...app.metadata, description: capDescription(app.metadata.description, options.descriptionMaxChars) };
     if (metadata.description === undefined) delete metadata.description;

@@ -43,7 +43,8 @@ interface Group<T> {
     readonly client: Redis;
     readonly items: WriteItem<T>[];
     readonly execs: Promise<void>[];
-    wait?: Promise<number>;
+    /** The group's WAIT, sent when the group is closed. */
+    wait: Promise<number>;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -104,7 +105,7 @@ export class ConfirmedWriter<T> {
         while (!this.group && this.unsettled.length >= 2) await this.unsettled.shift();
         const client = this.target.client();
         if (this.group && this.group.client !== client) this.closeGroup();
-        const group = (this.group ??= { client, items: [], execs: [] });
+        const group = (this.group ??= { client, items: [], execs: [], wait: Promise.resolve(0) });
         const pipeline = client.pipeline();
         for (const item of items) for (const e of item.entries) pipeline.set(e.key, e.value, "EX", e.ttl);
         const exec = quiet(pipeline.exec().then(checkReplies));
@@ -127,12 +128,16 @@ export class ConfirmedWriter<T> {
     }
 
     private async settle(group: Group<T>): Promise<void> {
-        let reason = "";
+        let reason: string;
         let lastClient = group.client;
         try {
             await Promise.all(group.execs);
-            const replicas = await group.wait!;
-            if (replicas >= 1) return this.events.confirmed(group.items.map((i) => i.tag), 0);
+            const replicas = await group.wait;
+            if (replicas >= 1)
+                return this.events.confirmed(
+                    group.items.map((i) => i.tag),
+                    0,
+                );
             reason = this.unconfirmed();
         } catch (err) {
             reason = message(err);
@@ -148,7 +153,11 @@ export class ConfirmedWriter<T> {
                 pipeline.wait(1, this.options.waitTimeoutMs);
                 const replies = (await pipeline.exec()) ?? [];
                 checkReplies(replies);
-                if (Number(replies.at(-1)?.[1]) >= 1) return this.events.confirmed(group.items.map((i) => i.tag), replay);
+                if (Number(replies.at(-1)?.[1]) >= 1)
+                    return this.events.confirmed(
+                        group.items.map((i) => i.tag),
+                        replay,
+                    );
                 reason = this.unconfirmed();
             } catch (err) {
                 reason = message(err);

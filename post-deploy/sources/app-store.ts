@@ -76,7 +76,13 @@ export function parseAppStoreLookup(json: unknown, ids: readonly string[]): AppO
         if (raw === undefined) return { appId, failure: { kind: "not-found", reason: `App Store has no app ${appId}` } };
         const app = lookupAppSchema.safeParse(raw);
         if (!app.success) {
-            return { appId, failure: { kind: "bad-response", reason: `App Store lookup of ${appId}: ${z.prettifyError(app.error).replace(/\n/g, " ")}` } };
+            return {
+                appId,
+                failure: {
+                    kind: "bad-response",
+                    reason: `App Store lookup of ${appId}: ${z.prettifyError(app.error).replace(/\n/g, " ")}`,
+                },
+            };
         }
         return { appId, record: appStoreRecord(appId, app.data) };
     });

@@ -42,7 +42,11 @@ const problem = (error: z.ZodError) => z.prettifyError(error).replace(/\n/g, " "
  */
 export function parseSnapshot(json: unknown, store: Store): { top: string[]; apps: Map<string, AppRecord> } {
     const section = z
-        .object({ stores: z.object({ [store]: z.object({ top: z.array(z.string()).default([]), apps: z.record(z.string(), z.unknown()).default({}) }) }) })
+        .object({
+            stores: z.object({
+                [store]: z.object({ top: z.array(z.string()).default([]), apps: z.record(z.string(), z.unknown()).default({}) }),
+            }),
+        })
         .safeParse(json);
     if (!section.success) throw new SourceError("bad-response", `snapshot: no valid stores.${store} section (${problem(section.error)})`);
     const { top, apps } = section.data.stores[store];
@@ -92,7 +96,10 @@ export class FileSource implements AppSource {
         try {
             return readFileSync(this.path, "utf8");
         } catch (err) {
-            throw new SourceError("unavailable", `cannot read snapshot ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+            throw new SourceError(
+                "unavailable",
+                `cannot read snapshot ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+            );
         }
     }
 
@@ -123,7 +130,9 @@ export class FileSource implements AppSource {
         const flush = async () => {
             const records = chunk;
             chunk = new Map();
-            return freshOrFetched([...records.keys()], selection, async (ids) => ids.map((appId) => this.outcome(appId, records.get(appId))));
+            return freshOrFetched([...records.keys()], selection, async (ids) =>
+                ids.map((appId) => this.outcome(appId, records.get(appId))),
+            );
         };
         let lineNumber = 0;
         for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
@@ -137,7 +146,8 @@ export class FileSource implements AppSource {
         }
         if (chunk.size > 0) yield* await flush();
         const missing = selection.explicit.filter((id) => !seen.has(id));
-        if (missing.length > 0) yield* await freshOrFetched(missing, selection, async (ids) => ids.map((appId) => this.outcome(appId, undefined)));
+        if (missing.length > 0)
+            yield* await freshOrFetched(missing, selection, async (ids) => ids.map((appId) => this.outcome(appId, undefined)));
     }
 
     private outcome(appId: string, record: AppRecord | undefined): AppOutcome {

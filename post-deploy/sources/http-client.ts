@@ -83,7 +83,10 @@ export class HttpJsonClient {
                 onFailedAttempt: ({ error, retriesLeft }) => {
                     if (!(error instanceof SourceError) || error.kind !== "throttled") return;
                     if (retriesLeft === 0) {
-                        this.gaveUp ??= new SourceError("throttled", `${error.message}; still throttled after ${this.options.retries} retries, stopped asking`);
+                        this.gaveUp ??= new SourceError(
+                            "throttled",
+                            `${error.message}; still throttled after ${this.options.retries} retries, stopped asking`,
+                        );
                         return;
                     }
                     const pause = error.retryAfterMs ?? this.options.throttleBackoffMs * 2 ** throttledAttempts++;
@@ -102,7 +105,10 @@ export class HttpJsonClient {
             response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs), headers: { accept: "application/json" } });
         } catch (err) {
             const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-            throw new SourceError("unavailable", timedOut ? `timed out after ${this.options.timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`);
+            throw new SourceError(
+                "unavailable",
+                timedOut ? `timed out after ${this.options.timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`,
+            );
         }
         const body = await response.text().catch(() => "");
         if (!response.ok) {

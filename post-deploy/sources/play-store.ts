@@ -123,10 +123,9 @@ export class PlayStoreSource implements AppSource {
     async topApps(limit: number): Promise<string[]> {
         if (limit === 0) return [];
         const { baseUrl, collection, country } = this.options;
-        return parsePlayStoreList(await this.http.getJson(`${baseUrl}/api/apps/?collection=${collection}&num=${limit}&country=${country}`)).slice(
-            0,
-            limit,
-        );
+        return parsePlayStoreList(
+            await this.http.getJson(`${baseUrl}/api/apps/?collection=${collection}&num=${limit}&country=${country}`),
+        ).slice(0, limit);
     }
 
     async app(appId: string): Promise<AppOutcome> {

@@ -12,7 +12,7 @@ export function chunksOf<T>(items: readonly T[], size: number): T[][] {
     return chunks;
 }
 
-/** One chunk's outcomes: its fresh apps as such, the others as fetched. */
+/** One chunk's outcomes, in the chunk's order: its fresh apps as such, the others as fetched. */
 export async function freshOrFetched(
     ids: readonly string[],
     selection: AppSelection,
@@ -20,9 +20,14 @@ export async function freshOrFetched(
 ): Promise<AppOutcome[]> {
     const fresh = await selection.fresh(ids);
     const stale = ids.filter((id) => !fresh.has(id));
-    const outcomes: AppOutcome[] = ids.filter((id) => fresh.has(id)).map((appId) => ({ appId, fresh: true as const }));
-    return stale.length === 0 ? outcomes : [...outcomes, ...(await fetch(stale))];
+    const fetched = new Map((stale.length === 0 ? [] : await fetch(stale)).map((o) => [o.appId, o]));
+    return ids.map((appId) => (fresh.has(appId) ? { appId, fresh: true as const } : (fetched.get(appId) ?? missing(appId))));
 }
+
+const missing = (appId: string): AppOutcome => ({
+    appId,
+    failure: { kind: "bad-response", reason: `the source gave no answer for ${appId}` },
+});
 
 /**
  * Streams the outcomes of `ids` chunk by chunk: each chunk's freshness is checked, its stale apps
