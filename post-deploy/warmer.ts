@@ -77,22 +77,23 @@ export interface WarmReport {
 /** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */
 export function entriesFor(app: AppRecord, options: { ttl: TtlPolicy; descriptionMaxChars: number; random?: () => number }): Entry[] {
     const { ttl, random = Math.random } = options;
-    const metadata = { ...app.metadata, description: capDescription(app.metadata.description, options.descriptionMaxChars) };
-    if (metadata.description === undefined) delete metadata.description;
-    const entries: Entry[] = [];
-    if (app.screenshots.length > 0) {
-        entries.push({
-            key: screenshotsKey(app.store, app.appId),
-            value: JSON.stringify(app.screenshots),
-            ttl: jitteredTtl(ttl.screenshotsTtlSeconds, ttl.ttlJitterPercent, random),
-        });
-    }
-    entries.push({
-        key: metadataKey(app.store, app.appId),
-        value: JSON.stringify({ store: app.store, appId: app.appId, ...metadata }),
+    const { store, appId, metadata } = app;
+    const description = capDescription(metadata.description, options.descriptionMaxChars);
+    const value: Record<string, unknown> = { store, appId, ...metadata };
+    if (description === undefined) delete value.description;
+    else value.description = description;
+    const meta = {
+        key: metadataKey(store, appId),
+        value: JSON.stringify(value),
         ttl: jitteredTtl(ttl.metadataTtlSeconds, ttl.ttlJitterPercent, random),
-    });
-    return entries;
+    };
+    if (app.screenshots.length === 0) return [meta];
+    const shots = {
+        key: screenshotsKey(store, appId),
+        value: JSON.stringify(app.screenshots),
+        ttl: jitteredTtl(ttl.screenshotsTtlSeconds, ttl.ttlJitterPercent, random),
+    };
+    return [shots, meta];
 }
 
 /** Apps whose both keys still hold more than `fraction` of their TTL: one pipelined round trip. */

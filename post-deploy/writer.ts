@@ -41,6 +41,8 @@ export interface WriterEvents<T> {
 
 interface Group<T> {
     readonly client: Redis;
+    /** The client's connection when the group's first batch was sent (see connectionOf). */
+    readonly connection: number;
     readonly items: WriteItem<T>[];
     readonly execs: Promise<void>[];
     /** The group's WAIT, sent when the group is closed. */
@@ -55,15 +57,56 @@ const quiet = <T>(p: Promise<T>): Promise<T> => {
     return p;
 };
 
-/** Throws the first error reply of a pipeline (e.g. READONLY from a demoted master). */
-function checkReplies(replies: [Error | null, unknown][] | null): void {
-    const failed = (replies ?? []).find(([err]) => err);
-    if (failed) throw failed[0];
+/**
+ * `SET key value EX ttl` for every key of a batch, in one command: the client then builds, sends
+ * and parses one command per batch instead of one per key, which is most of its cost per key
+ * (bench/RESULTS.md). Replicas and the AOF receive the SETs themselves (Redis 7 replicates a
+ * script's effects).
+ */
+export const SET_BATCH_LUA = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i]) end return #KEYS";
+
+type BatchClient = Redis & { setBatch(numKeys: number, ...args: (string | number)[]): Promise<number> };
+const scripted = new WeakSet<Redis>();
+
+/** Sends a batch's SETs as one script call (EVALSHA, falling back to EVAL after a failover, as ioredis does for defined commands). */
+function setBatch(client: Redis, entries: readonly Entry[]): Promise<number> {
+    if (!scripted.has(client)) {
+        client.defineCommand("setBatch", { lua: SET_BATCH_LUA });
+        scripted.add(client);
+    }
+    const args: (string | number)[] = entries.map((e) => e.key);
+    for (const e of entries) args.push(e.value, e.ttl);
+    return (client as BatchClient).setBatch(entries.length, ...args);
+}
+
+const connections = new WeakMap<Redis, { closed: number }>();
+
+/**
+ * Which connection of the client is current. ioredis reconnects on its own (a failover, a dropped
+ * socket) and resends unanswered commands, so a WAIT can reach the new master after the writes
+ * it should count went to the old one, and count nothing: WAIT covers only its own connection.
+ * A group whose client changed connection between its first write and its WAIT's answer is
+ * therefore never taken as confirmed.
+ */
+function connectionOf(client: Redis): number {
+    let state = connections.get(client);
+    if (!state) {
+        const fresh = { closed: 0 };
+        client.on("close", () => fresh.closed++);
+        connections.set(client, fresh);
+        state = fresh;
+    }
+    return state.closed;
+}
+
+async function setAll(client: Redis, entries: readonly Entry[]): Promise<void> {
+    const written = await setBatch(client, entries);
+    if (written !== entries.length) throw new Error(`the master set ${written} of ${entries.length} keys`);
 }
 
 /**
- * Writes items in pipelined batches with several batches in flight, and confirms them in groups:
- * after every `confirmEveryBatches` pipelines one `WAIT 1` goes down the same connection, which
+ * Writes items in batches (one script call each) with several batches in flight, and confirms them
+ * in groups: after every `confirmEveryBatches` batches one `WAIT 1` goes down the same connection, which
  * counts every write sent before it on that connection, so a group costs no extra round trip.
  * Items are held only until their group is confirmed; an unconfirmed group (WAIT counted no
  * replica, or the connection failed) is replayed whole on the re-resolved master: SET with EX
@@ -105,10 +148,13 @@ export class ConfirmedWriter<T> {
         while (!this.group && this.unsettled.length >= 2) await this.unsettled.shift();
         const client = this.target.client();
         if (this.group && this.group.client !== client) this.closeGroup();
-        const group = (this.group ??= { client, items: [], execs: [], wait: Promise.resolve(0) });
-        const pipeline = client.pipeline();
-        for (const item of items) for (const e of item.entries) pipeline.set(e.key, e.value, "EX", e.ttl);
-        const exec = quiet(pipeline.exec().then(checkReplies));
+        const group = (this.group ??= { client, connection: connectionOf(client), items: [], execs: [], wait: Promise.resolve(0) });
+        const exec = quiet(
+            setAll(
+                client,
+                items.flatMap((item) => item.entries),
+            ),
+        );
         group.items.push(...items);
         group.execs.push(exec);
         this.inFlight.push(exec.catch(() => undefined));
@@ -133,6 +179,8 @@ export class ConfirmedWriter<T> {
         try {
             await Promise.all(group.execs);
             const replicas = await group.wait;
+            if (connectionOf(group.client) !== group.connection)
+                throw new Error("the connection to the master was replaced before WAIT answered");
             if (replicas >= 1)
                 return this.events.confirmed(
                     group.items.map((i) => i.tag),
@@ -148,12 +196,16 @@ export class ConfirmedWriter<T> {
             try {
                 if (this.target.client() === lastClient) await this.target.reresolve();
                 lastClient = this.target.client();
-                const pipeline = lastClient.pipeline();
-                for (const item of group.items) for (const e of item.entries) pipeline.set(e.key, e.value, "EX", e.ttl);
-                pipeline.wait(1, this.options.waitTimeoutMs);
-                const replies = (await pipeline.exec()) ?? [];
-                checkReplies(replies);
-                if (Number(replies.at(-1)?.[1]) >= 1)
+                const client = lastClient;
+                const connection = connectionOf(client);
+                const sent = group.items.flatMap((item) => item.entries);
+                const writes = quiet(setAll(client, sent));
+                // The WAIT goes right behind the writes on the same connection: no extra round trip.
+                const replicas = quiet(client.wait(1, this.options.waitTimeoutMs));
+                await writes;
+                const confirmed = await replicas;
+                if (connectionOf(client) !== connection) throw new Error("the connection to the master was replaced before WAIT answered");
+                if (confirmed >= 1)
                     return this.events.confirmed(
                         group.items.map((i) => i.tag),
                         replay,

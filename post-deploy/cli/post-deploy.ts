@@ -2,11 +2,12 @@
 // stdout carries only the JSON the stack exports (no secrets); people read stderr.
 import { formatTable, formatWarmSummary, summarizeWarm, WarmSummary } from "../report";
 import { verifyUntilSettled } from "../verifier";
-import { fail, loadCredentials, loadPlan, progressPrinter, runWarm } from "./common";
+import { fail, loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm } from "./common";
 
 const usage = "post-deploy runs from the stack's command resource; use npm run warm / npm run verify by hand.";
 
 async function main(): Promise<void> {
+    preferSmallHeap();
     const plan = loadPlan(undefined);
     const credentials = loadCredentials(undefined);
     let warm: WarmSummary | undefined;

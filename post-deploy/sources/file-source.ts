@@ -1,10 +1,8 @@
 import { createReadStream, readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { z } from "zod";
 import { SourceError } from "./failure";
 import { chunkedOutcomes, freshOrFetched, selectedIds } from "./selection";
 import { AppOutcome, AppRecord, AppSelection, AppSource, Store, STORES } from "./types";
-import { compactMetadata } from "./values";
 
 /** Apps read, and checked for freshness, together. */
 const CHUNK = 500;
@@ -27,11 +25,12 @@ const entrySchema = z.object({ screenshots: z.array(z.string()).default([]), met
 /** One line of a `.jsonl` snapshot. */
 const lineSchema = entrySchema.extend({ store: z.enum(STORES), appId: z.string().min(1) });
 
+// JSON has no undefined, so the parsed metadata needs no compacting.
 const toRecord = (store: Store, appId: string, entry: z.infer<typeof entrySchema>): AppRecord => ({
     store,
     appId,
     screenshots: entry.screenshots.filter((s) => s.length > 0),
-    metadata: compactMetadata(entry.metadata),
+    metadata: entry.metadata,
 });
 
 const problem = (error: z.ZodError) => z.prettifyError(error).replace(/\n/g, " ");
@@ -70,6 +69,20 @@ export function parseSnapshotLine(line: string, lineNumber: number): AppRecord {
     const parsed = lineSchema.safeParse(json);
     if (!parsed.success) throw new SourceError("bad-response", `snapshot line ${lineNumber}: ${problem(parsed.error)}`);
     return toRecord(parsed.data.store, parsed.data.appId, parsed.data);
+}
+
+/**
+ * The lines of a text stream, read only as fast as they are consumed (readline's iterator reads
+ * ahead of a slow consumer and buffers the rest of the file).
+ */
+async function* lines(stream: AsyncIterable<string>): AsyncGenerator<string> {
+    let rest = "";
+    for await (const chunk of stream) {
+        const parts = (rest + chunk).split(/\r?\n/);
+        rest = parts.pop() ?? "";
+        yield* parts;
+    }
+    if (rest) yield rest;
 }
 
 /**
@@ -126,6 +139,7 @@ export class FileSource implements AppSource {
         });
         await opened;
         const seen = new Set<string>();
+        const storeToken = `"${this.store}"`;
         let chunk = new Map<string, AppRecord>();
         const flush = async () => {
             const records = chunk;
@@ -135,9 +149,11 @@ export class FileSource implements AppSource {
             );
         };
         let lineNumber = 0;
-        for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+        for await (const line of lines(stream)) {
             lineNumber++;
-            if (!line.trim()) continue;
+            // A line of this store holds the JSON string "<store>"; the other store's lines (half of a
+            // shared snapshot) are not worth parsing.
+            if (!line.includes(storeToken)) continue;
             const record = parseSnapshotLine(line, lineNumber);
             if (record.store !== this.store || seen.has(record.appId)) continue;
             seen.add(record.appId);

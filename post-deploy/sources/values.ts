@@ -28,7 +28,11 @@ export function cleanStoreUrl(url: string | undefined, keep: readonly string[] =
 /** Plain text with runs of whitespace collapsed, cut at a word boundary to at most `max` characters (with an ellipsis). */
 export function capDescription(text: string | undefined, max: number): string | undefined {
     if (!text || max === 0) return undefined;
-    const plain = text.replace(/\s+/g, " ").trim();
+    // Only the head can survive the cut: collapsing the whole of a 4 KB text would be wasted work.
+    const plain = text
+        .slice(0, 2 * max + 16)
+        .replace(/\s+/g, " ")
+        .trim();
     if (!plain) return undefined;
     if (plain.length <= max) return plain;
     const cut = plain.slice(0, max - 1);

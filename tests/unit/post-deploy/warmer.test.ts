@@ -131,6 +131,17 @@ describe("warm", function () {
         expect(promoted.store.has("metadata:playstore:a.a")).to.equal(true);
     });
 
+    it("does not take a WAIT answered on a new connection as confirming writes sent on the old one", async () => {
+        // ioredis reconnected (and resent the WAIT) between the writes and their WAIT: the WAIT counts nothing of them.
+        const redis = new FakeRedis();
+        redis.reconnectBeforeNextWait = true;
+        const t = target(redis);
+        const report = await warm(t, [source("appstore", ["1", "2"])], { ...OPTIONS, force: true });
+        expect(report.ok).to.equal(true);
+        expect(report.stores[0]).to.include({ written: 2, replays: 1 });
+        expect(redis.waits).to.have.length(2);
+    });
+
     it("fails the apps of a group that is never confirmed as not-written, and the run when nothing was written", async () => {
         const redis = new FakeRedis([0, 0, 0, 0]);
         const report = await warm(target(redis), [source("appstore", ["1"])], { ...OPTIONS, maxReplays: 3 });
