@@ -11,9 +11,12 @@ const cluster = new RedisCluster("appscreens-redis", {
     settings,
     redisPassword: passwords.redisPassword,
     sentinelPassword: passwords.sentinelPassword,
+    redisPasswordPrevious: passwords.redisPasswordPrevious,
+    sentinelPasswordPrevious: passwords.sentinelPasswordPrevious,
+    projectDir: __dirname,
 });
 
-const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled;
+const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled || settings.cluster.drill.afterDeploy;
 const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname }) : undefined;
 
 export const masterName = cluster.masterName;

@@ -3,7 +3,7 @@ import { mergeConfig, readStackFile, StackConfigObject } from "../config/stack-f
 import { validateStackConfig } from "../config/validate";
 import { Credentials } from "../post-deploy/connect";
 import { buildPostDeployPlan, PostDeployPlan } from "../post-deploy/plan";
-import { startHostRedis } from "../testing/host-redis";
+import { HostCluster } from "../testing/host-cluster";
 import { ReplayDeployer } from "../testing/replay/replay-deployer";
 
 /** Where the benchmarks write: a stack to run the warmer against, and the master as the host reaches it. */
@@ -57,24 +57,23 @@ export async function dockerTarget(): Promise<BenchTarget> {
 }
 
 /**
- * A master, two replicas and three Sentinels as host processes on 127.0.0.1 (for development
- * figures without Docker): the same persistence as the stack (AOF everysec, RDB preamble).
+ * A master, two replicas and three Sentinels as host processes on 127.0.0.1 (testing/host-cluster.ts),
+ * for development figures without Docker: AOF everysec with the RDB preamble, as the stack.
  */
 export async function hostTarget(basePort: number): Promise<BenchTarget> {
-    const host = await startHostRedis({ basePort });
-    const stackPlan = buildPostDeployPlan(
-        validateStackConfig({ stack: "test", keys: ["cluster"], cluster: readStackFile("test").cluster, secrets: {} }),
-    );
-    const plan: PostDeployPlan = { ...stackPlan, sentinels: host.sentinels, natMap: {}, masterName: host.masterName };
-    const credentials = { redisPassword: host.redisPassword, sentinelPassword: host.sentinelPassword };
+    const cluster = new HostCluster({ basePort });
+    try {
+        await cluster.start();
+    } catch (err) {
+        await cluster.stop();
+        throw err;
+    }
+    const plan = cluster.plan();
     return {
         description: `host processes on 127.0.0.1:${basePort}+ (redis-server 7.0.15, 2 replicas, 3 Sentinels)`,
         plan,
-        credentials,
-        master: async () => {
-            const [h, p] = (await masterVia(plan, credentials)).split(":");
-            return { host: h, port: Number(p) };
-        },
-        destroy: () => host.stop(),
+        credentials: cluster.credentials,
+        master: async () => plan.natMap[await masterVia(plan, cluster.credentials)],
+        destroy: () => cluster.stop(),
     };
 }

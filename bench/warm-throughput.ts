@@ -1,4 +1,4 @@
-// npm run bench [-- --target docker|host] [--runs 5] [--only write,upstream,memory] [--port 21200]
+// npm run bench -- warm-throughput [--target docker|host] [--runs 5] [--only write,upstream,memory] [--port 21200] [--naive-keys 100000]
 //
 // The warmer measured side by side with references, each over --runs repetitions (median and
 // spread), on the test stack deployed to the local Docker Engine (replay deployer, the default)
@@ -26,7 +26,7 @@ import { entriesFor } from "../post-deploy/warmer";
 import { startFakeStores } from "../tests/helpers/fake-stores";
 import { naiveWriter, redisBenchmark } from "./reference-writers";
 import { appStoreId, playStoreId, syntheticStores, writeJsonlSnapshots } from "./snapshot";
-import { formatted, idealMs } from "./stats";
+import { formatSpread, idealMs, spread } from "./stats";
 import { BenchTarget, dockerTarget, hostTarget } from "./targets";
 import { warmInChild } from "./warm-child";
 
@@ -34,6 +34,9 @@ import { warmInChild } from "./warm-child";
 const UPSTREAM = { appsPerStore: 1000, charts: { appstore: 100, playstore: 500 }, latencyMs: 50 };
 const UPSTREAM_LIMITS = { appstore: { requestsPerMinute: 20, concurrency: 1 }, playstore: { requestsPerMinute: 3000, concurrency: 4 } };
 const LOOKUP_BATCH = 100;
+
+/** Median (min-max) of repetitions, `digits` decimals. */
+const formatted = (values: readonly number[], digits = 0) => formatSpread(spread(values), digits);
 
 const keysPerSecond = (s: { keysWritten: number; durationMs: number }) => (s.keysWritten * 1000) / s.durationMs;
 
@@ -175,21 +178,21 @@ async function upstreamBench(target: BenchTarget, runs: number): Promise<string[
 }
 
 async function memoryBench(target: BenchTarget, runs: number, dir: string): Promise<string[]> {
-    const sizes = [2_000, 20_000];
-    const peaks = new Map(sizes.map((n) => [n, { rss: [] as number[], heap: [] as number[] }]));
-    const files = new Map<number, Files>();
-    for (const n of sizes) files.set(n, await snapshots(dir, `mem-${n}`, n / 2));
+    const sizes = [2_000, 20_000] as const;
+    const measured = await Promise.all(
+        sizes.map(async (n) => ({ n, files: await snapshots(dir, `mem-${n}`, n / 2), rss: [] as number[], heap: [] as number[] })),
+    );
     for (let run = 0; run < runs; run++) {
-        for (const n of sizes) {
+        for (const m of measured) {
             await flush(target);
-            const result = await warmInChild(fromFiles(target.plan, files.get(n)!), target.credentials);
-            if (!result.summary.ok || result.summary.keysWritten !== 2 * n) throw new Error(`memory run at ${n} apps failed`);
-            peaks.get(n)!.rss.push(result.peakRssBytes / 2 ** 20);
-            peaks.get(n)!.heap.push(result.peakHeapBytes / 2 ** 20);
+            const result = await warmInChild(fromFiles(target.plan, m.files), target.credentials);
+            if (!result.summary.ok || result.summary.keysWritten !== 2 * m.n) throw new Error(`memory run at ${m.n} apps failed`);
+            m.rss.push(result.peakRssBytes / 2 ** 20);
+            m.heap.push(result.peakHeapBytes / 2 ** 20);
         }
         console.error(`memory run ${run + 1}/${runs}`);
     }
-    const [small, large] = sizes.map((n) => peaks.get(n)!);
+    const [small, large] = measured;
     const ratio = (a: number[], b: number[]) =>
         formatted(
             a.map((x, i) => x / b[i]),
@@ -202,8 +205,9 @@ async function memoryBench(target: BenchTarget, runs: number, dir: string): Prom
     ];
 }
 
-async function main(): Promise<void> {
+export async function warmThroughput(argv: string[]): Promise<void> {
     const { values } = parseArgs({
+        args: argv,
         options: {
             target: { type: "string", default: "docker" },
             runs: { type: "string", default: "5" },
@@ -229,8 +233,3 @@ async function main(): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
     }
 }
-
-main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-});

@@ -32,9 +32,10 @@ function sourceFingerprint(settings: StackSettings, projectDir: string): string 
 }
 
 /**
- * Warms the cache and verifies the live cluster after every container is healthy. It runs on
- * `pulumi up` (never on preview), again whenever a container, the plan or a snapshot changes,
- * and a failed verification fails the deploy.
+ * Retires servers a scale-down removed, warms the cache and verifies the live cluster after
+ * every container is healthy and every settings step has run. It runs on `pulumi up` (never on
+ * preview), again whenever a container, the plan or a snapshot changes; a failed verification
+ * or a missed deadline (cluster.deadlines.postDeploySeconds) fails the deploy.
  */
 export class PostDeploy extends pulumi.ComponentResource {
     public readonly command: command.local.Command;
@@ -44,11 +45,12 @@ export class PostDeploy extends pulumi.ComponentResource {
     constructor(name: string, args: PostDeployArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:PostDeploy", name, {}, opts);
         const plan = JSON.stringify(buildPostDeployPlan(args.settings));
-        const containers = [...args.cluster.nodes, ...args.cluster.sentinels].map((s) => s.container);
+        const servers = [...args.cluster.nodes, ...args.cluster.sentinels];
+        const containers = servers.map((s) => s.container);
         this.command = new command.local.Command(
             "warm-and-verify",
             {
-                create: "npx --no-install tsx post-deploy/cli/post-deploy.ts",
+                create: "node --import tsx post-deploy/cli/post-deploy.ts",
                 dir: args.projectDir,
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 environment: pulumi
@@ -60,7 +62,8 @@ export class PostDeploy extends pulumi.ComponentResource {
                     ...containers.map((c) => c.id),
                 ],
             },
-            { parent: this, dependsOn: containers },
+            // After every settings step: the verifier expects the settings they apply.
+            { parent: this, dependsOn: [...containers, ...servers.map((s) => s.settingsStep)] },
         );
         // stdout is the CLI's JSON report, written without secrets (the live tests check it).
         this.result = pulumi.unsecret(this.command.stdout).apply((stdout) => (stdout ? (JSON.parse(stdout) as PostDeployOutput) : {}));

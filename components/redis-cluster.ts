@@ -5,6 +5,7 @@ import { buildConnectionInfo, HostPort } from "../config/connection-info";
 import { StackSettings } from "../config/validate";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
+import { ServerPasswords } from "./server-settings";
 import { stackLabels } from "./server-container";
 
 export interface RedisClusterArgs {
@@ -12,6 +13,11 @@ export interface RedisClusterArgs {
     /** Supplied with `pulumi config set --secret`; generated (and kept secret) when absent. */
     readonly redisPassword?: pulumi.Input<string>;
     readonly sentinelPassword?: pulumi.Input<string>;
+    /** The passwords being rotated out: accepted alongside the new ones while set. */
+    readonly redisPasswordPrevious?: pulumi.Input<string>;
+    readonly sentinelPasswordPrevious?: pulumi.Input<string>;
+    /** Where the project (and its node_modules) lives: the settings steps run the CLI from there. */
+    readonly projectDir: string;
 }
 
 /** A Redis master, its replicas and the Sentinels watching them, on a network of their own. */
@@ -55,34 +61,54 @@ export class RedisCluster extends pulumi.ComponentResource {
         );
         this.networkName = this.network.name;
 
-        const common = { settings, image, networkName: this.network.name };
-        const master = new RedisNode(plan.nodes[0].name, { ...common, index: 0, password: this.redisPassword }, { parent: this });
-        const replicas = plan.nodes
-            .slice(1)
-            .map(
-                (node, i) =>
-                    new RedisNode(
-                        node.name,
-                        { ...common, index: i + 1, password: this.redisPassword, dependsOn: [master.container] },
-                        { parent: this },
-                    ),
-            );
-        this.nodes = [master, ...replicas];
-        const nodeContainers = this.nodes.map((n) => n.container);
-        this.sentinels = plan.sentinels.map(
-            (s, i) =>
-                new Sentinel(
-                    s.name,
+        const passwords: ServerPasswords = {
+            redis: this.redisPassword,
+            sentinel: this.sentinelPassword,
+            redisPrevious: args.redisPasswordPrevious,
+            sentinelPrevious: args.sentinelPasswordPrevious,
+        };
+        const common = { settings, image, networkName: this.network.name, passwords, projectDir: args.projectDir };
+        // Each server waits for the one before it: a change that replaces every container replaces
+        // them one at a time, each healthy (a replica: in sync) before the next goes, and a master
+        // hands its role over as it stops. Nodes first, then Sentinels, so a quorum stays up.
+        this.nodes = [];
+        for (const [index, node] of plan.nodes.entries()) {
+            const previous = this.nodes[index - 1];
+            this.nodes.push(
+                new RedisNode(
+                    node.name,
                     {
                         ...common,
-                        index: i,
-                        redisPassword: this.redisPassword,
-                        sentinelPassword: this.sentinelPassword,
-                        dependsOn: nodeContainers,
+                        index,
+                        dependsOn: previous ? [previous.container] : [],
+                        // Settings steps run one at a time too: a burst would compete for CPU with the servers.
+                        settingsDependsOn: previous ? [previous.settingsStep] : [],
                     },
                     { parent: this },
                 ),
-        );
+            );
+        }
+        const lastNode = this.nodes[this.nodes.length - 1];
+        this.sentinels = [];
+        for (const [index, sentinel] of plan.sentinels.entries()) {
+            const previous = this.sentinels[index - 1]?.container ?? lastNode.container;
+            this.sentinels.push(
+                new Sentinel(
+                    sentinel.name,
+                    // Passwords change on every node before any Sentinel presents the new one.
+                    {
+                        ...common,
+                        index,
+                        dependsOn: [previous],
+                        settingsDependsOn: [
+                            ...this.nodes.map((n) => n.settingsStep),
+                            ...(index > 0 ? [this.sentinels[index - 1].settingsStep] : []),
+                        ],
+                    },
+                    { parent: this },
+                ),
+            );
+        }
 
         const info = buildConnectionInfo(settings);
         this.masterName = info.masterName;

@@ -1,20 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
+import { renderClusterEnv } from "../config-templates/container-scripts";
 import { renderRedisConf } from "../config-templates/redis-conf";
 import { ServerArgs, ServerComponent } from "./server-container";
 
-export interface RedisNodeArgs extends ServerArgs {
-    readonly password: pulumi.Input<string>;
-}
-
 /**
- * One Redis server: container, data volume and its rendered redis.conf. Index 0 is the initial
- * master; roles move after a failover, the index does not. Replicas pass the master in dependsOn.
+ * One Redis server: container, data volume, its initial redis.conf and its settings step. Roles
+ * move after a failover and the start script follows the Sentinels; the index never moves.
  */
 export class RedisNode extends ServerComponent {
-    constructor(name: string, args: RedisNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-        const config = pulumi
-            .secret(args.password)
-            .apply((password) => renderRedisConf({ settings: args.settings, nodeIndex: args.index, password }));
-        super("appscreens:redis:RedisNode", name, "redis", args, args.settings.plan.nodes[args.index], config, opts);
+    constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { settings, index, passwords } = args;
+        const both = pulumi.secret(pulumi.all([passwords.redis, passwords.sentinel]));
+        const files = {
+            initialConfig: both.apply(([password]) => renderRedisConf({ settings, nodeIndex: index, password })),
+            clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
+                renderClusterEnv({ settings, kind: "redis", redisPassword, sentinelPassword }),
+            ),
+        };
+        super("appscreens:redis:RedisNode", name, "redis", args, settings.plan.nodes[index], files, opts);
     }
 }

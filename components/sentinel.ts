@@ -1,23 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
+import { renderClusterEnv } from "../config-templates/container-scripts";
 import { renderSentinelConf } from "../config-templates/sentinel-conf";
 import { ServerArgs, ServerComponent } from "./server-container";
 
-export interface SentinelArgs extends ServerArgs {
-    readonly redisPassword: pulumi.Input<string>;
-    readonly sentinelPassword: pulumi.Input<string>;
-}
-
 /**
- * One Sentinel: container, a writable volume for the config it rewrites, and its template.
- * Sentinels pass every Redis node in dependsOn, so their first look finds the whole cluster.
+ * One Sentinel: container, a writable volume for the config it rewrites, its initial config and
+ * its settings step. On first start it monitors whichever node is master now.
  */
 export class Sentinel extends ServerComponent {
-    constructor(name: string, args: SentinelArgs, opts?: pulumi.ComponentResourceOptions) {
-        const config = pulumi
-            .secret(pulumi.all([args.redisPassword, args.sentinelPassword]))
-            .apply(([redisPassword, sentinelPassword]) =>
-                renderSentinelConf({ settings: args.settings, sentinelIndex: args.index, redisPassword, sentinelPassword }),
-            );
-        super("appscreens:redis:Sentinel", name, "sentinel", args, args.settings.plan.sentinels[args.index], config, opts);
+    constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { settings, index, passwords } = args;
+        const both = pulumi.secret(pulumi.all([passwords.redis, passwords.sentinel]));
+        const files = {
+            initialConfig: both.apply(([redisPassword, sentinelPassword]) =>
+                renderSentinelConf({ settings, sentinelIndex: index, redisPassword, sentinelPassword }),
+            ),
+            clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
+                renderClusterEnv({ settings, kind: "sentinel", redisPassword, sentinelPassword }),
+            ),
+        };
+        super("appscreens:redis:Sentinel", name, "sentinel", args, settings.plan.sentinels[index], files, opts);
     }
 }

@@ -1,9 +1,19 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Endpoint } from "../config/address-plan";
+import { dockerName } from "../config/docker-names";
 import { StackSettings } from "../config/validate";
-import { renderHealthcheckScript, renderStartScript, ServerKind } from "../config-templates/container-scripts";
-import { CONTAINER_PATHS, REDIS_UID } from "../config-templates/paths";
+import {
+    renderHandoverScript,
+    renderHealthcheckScript,
+    renderStartScript,
+    SCRIPT_ENV,
+    ServerKind,
+} from "../config-templates/container-scripts";
+import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
+import { CONTAINER_PATHS } from "../config-templates/paths";
+import { declareServerSettings, ServerPasswords } from "./server-settings";
 
 export interface ServerContainerArgs {
     readonly kind: ServerKind;
@@ -11,8 +21,10 @@ export interface ServerContainerArgs {
     readonly endpoint: Endpoint;
     readonly image: pulumi.Input<string>;
     readonly networkName: pulumi.Input<string>;
-    /** The rendered config template; it holds passwords, so it must be a secret output. */
-    readonly config: pulumi.Output<string>;
+    /** The initial config (runtime settings, passwords): a secret output. */
+    readonly initialConfig: pulumi.Output<string>;
+    /** The cluster snapshot the start and stop scripts read (holds a password): a secret output. */
+    readonly clusterEnv: pulumi.Output<string>;
 }
 
 export interface ServerContainer {
@@ -32,6 +44,14 @@ export function stackLabels(settings: StackSettings, role: string, node?: string
 }
 
 /**
+ * Uploads whose later changes the container ignores: the initial config and the cluster snapshot
+ * are read only on a volume's first start, and every deploy applies the current settings and
+ * passwords to the running server instead (components/server-settings.ts). Without this a
+ * password rotation or a maxmemory change would replace every container.
+ */
+export const FIRST_START_UPLOADS = ["uploads[0].content", "uploads[1].content"];
+
+/**
  * A Redis-family server (node or Sentinel): its data volume and its container, children of
  * `parent`. Shared by both components because they differ only in what they render.
  */
@@ -41,58 +61,85 @@ export function declareServerContainer(
     dependsOn: pulumi.Input<pulumi.Resource>[],
 ): ServerContainer {
     const { settings, endpoint, kind } = args;
-    const dockerName = `${settings.namePrefix}-${endpoint.name}`;
+    const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name);
-    const volume = new docker.Volume(`${endpoint.name}-data`, { name: `${dockerName}-data`, labels }, { parent });
-    const template = kind === "redis" ? CONTAINER_PATHS.redisTemplate : CONTAINER_PATHS.sentinelTemplate;
-    const uid = String(REDIS_UID);
+    // Data outlives the container: a replaced container mounts the same volume, and an `up` never
+    // deletes it (scaling down or `destroy` leaves it for the operator; see README).
+    const volume = new docker.Volume(
+        `${endpoint.name}-data`,
+        { name: dockerName(settings, `${endpoint.name}-data`), labels },
+        { parent, retainOnDelete: true },
+    );
+    const directives = kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES;
     const container = new docker.Container(
         endpoint.name,
         {
-            name: dockerName,
+            name,
             hostname: endpoint.name,
             image: args.image,
-            user: `${uid}:${uid}`,
+            // The start script runs as root, installs the config for the redis user and drops to it with
+            // gosu, as the official image's entrypoint does: nothing depends on upload ownership.
             entrypoints: ["/bin/sh", CONTAINER_PATHS.startScript],
-            command: [],
+            command: bootstrapArgs(directives, settings, endpoint),
+            envs: [`${SCRIPT_ENV.self}=${endpoint.address}`, `${SCRIPT_ENV.initialMaster}=${settings.plan.nodes[0].address}`],
             uploads: [
-                { file: template, content: args.config, owner: uid, group: uid, permissions: "0400" },
+                { file: CONTAINER_PATHS.initialConf, content: args.initialConfig, permissions: "0400" },
+                { file: CONTAINER_PATHS.clusterEnv, content: args.clusterEnv, permissions: "0400" },
                 { file: CONTAINER_PATHS.startScript, content: renderStartScript(kind), permissions: "0555" },
                 { file: CONTAINER_PATHS.healthcheckScript, content: renderHealthcheckScript(kind), permissions: "0555" },
+                ...(kind === "redis"
+                    ? [{ file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(), permissions: "0555" }]
+                    : []),
             ],
             volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.dataDir }],
             networksAdvanced: [{ name: args.networkName, ipv4Address: endpoint.address, aliases: [endpoint.name] }],
             ports: [{ internal: endpoint.port, external: endpoint.hostPort, ip: settings.cluster.publish.host, protocol: "tcp" }],
+            // Durations as the provider reads them back (Go's format), or every preview shows a diff.
             healthcheck: {
                 tests: ["CMD", "/bin/sh", CONTAINER_PATHS.healthcheckScript],
                 interval: "2s",
                 timeout: "3s",
                 retries: 15,
-                startPeriod: "60s",
+                startPeriod: "1m0s",
             },
-            // Redis refuses clients beyond what the open-file limit allows (it keeps 32 for itself).
-            ulimits: [{ name: "nofile", soft: settings.cluster.redis.maxclients + 64, hard: settings.cluster.redis.maxclients + 64 }],
+            // No ulimits: an input here would make maxclients a replacement. Containers inherit the
+            // engine's open-file limit (Docker's systemd unit: 1048576); a maxclients above what it
+            // allows is refused by CONFIG SET, and the settings step fails naming it.
             restart: "unless-stopped",
-            // SIGTERM lets Redis fsync the AOF and write its final snapshot before it exits.
+            // SIGTERM hands the master role over, then Redis writes its final AOF/RDB: both need time,
+            // on a replacement or destroy (destroyGraceSeconds) and on a plain `docker stop` (stopTimeout).
             destroyGraceSeconds: 30,
+            stopTimeout: 30,
             wait: true,
             waitTimeout: 180,
             labels,
         },
-        // Fixed container names and host ports cannot exist twice, so replace by delete-then-create.
-        { parent, dependsOn, deleteBeforeReplace: true },
+        {
+            parent,
+            dependsOn,
+            // Fixed container names and host ports cannot exist twice, so replace by delete-then-create.
+            deleteBeforeReplace: true,
+            ignoreChanges: FIRST_START_UPLOADS,
+            // The provider updates a changed healthcheck in its state only; a new container applies it.
+            replaceOnChanges: ["healthcheck"],
+        },
     );
     return { volume, container };
 }
 
-/** What every server component takes besides its passwords. */
+/** What every server component takes. */
 export interface ServerArgs {
     readonly settings: StackSettings;
     /** Position among its kind; names (`redis-0`, `sentinel-1`) and addresses follow from it. */
     readonly index: number;
     readonly image: pulumi.Input<string>;
     readonly networkName: pulumi.Input<string>;
+    readonly passwords: ServerPasswords;
+    readonly projectDir: string;
+    /** The container waits for these (the previous server: replacements go one at a time). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The settings step waits for these (Sentinels for every node's: passwords change nodes first). */
+    readonly settingsDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** A Redis node or a Sentinel: a component whose children are its container and data volume. */
@@ -101,6 +148,8 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly volume: docker.Volume;
     public readonly containerName: pulumi.Output<string>;
+    /** Applies runtime settings and passwords to the running server (see server-settings.ts). */
+    public readonly settingsStep: command.local.Command;
 
     protected constructor(
         type: string,
@@ -108,16 +157,29 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         kind: ServerKind,
         args: ServerArgs,
         endpoint: Endpoint,
-        config: pulumi.Output<string>,
+        files: { initialConfig: pulumi.Output<string>; clusterEnv: pulumi.Output<string> },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super(type, name, {}, opts);
         this.endpoint = endpoint;
         const { settings, image, networkName } = args;
-        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, config }, this, args.dependsOn ?? []);
+        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? []);
         this.container = server.container;
         this.volume = server.volume;
         this.containerName = server.container.name;
+        this.settingsStep = declareServerSettings(
+            `${name}-settings`,
+            {
+                kind,
+                settings,
+                endpoint,
+                container: server.container,
+                passwords: args.passwords,
+                projectDir: args.projectDir,
+                dependsOn: args.settingsDependsOn ?? [],
+            },
+            this,
+        );
         this.registerOutputs({ containerName: this.containerName, address: endpoint.address, hostPort: endpoint.hostPort });
     }
 }

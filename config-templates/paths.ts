@@ -5,13 +5,16 @@
  */
 export const CONTAINER_PATHS = {
     dataDir: "/data",
-    redisTemplate: "/usr/local/etc/appscreens-redis.conf",
-    sentinelTemplate: "/usr/local/etc/appscreens-sentinel.conf",
+    /** The initial server config (secret): installed into /data on a volume's first start only. */
+    initialConf: "/usr/local/etc/appscreens-initial.conf",
+    /** The cluster as it was when the container was created (secret: holds a password). */
+    clusterEnv: "/usr/local/etc/appscreens-cluster.env",
     startScript: "/usr/local/etc/appscreens-start.sh",
+    handoverScript: "/usr/local/etc/appscreens-handover.sh",
     healthcheckScript: "/usr/local/etc/appscreens-healthcheck.sh",
     redisLive: "/data/redis.conf",
     sentinelLive: "/data/sentinel.conf",
 } as const;
 
 /** The `redis` user of the official image (and of the test image built to match it). */
-export const REDIS_UID = 999;
+export const REDIS_USER = "redis";

@@ -1,7 +1,6 @@
-import { REDIS_PORT } from "../config/address-plan";
 import { StackSettings } from "../config/validate";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
-import { CONTAINER_PATHS } from "./paths";
+import { REDIS_DIRECTIVES, runtimeDirectives } from "./directives";
 
 export interface RedisConfInput {
     readonly settings: StackSettings;
@@ -9,68 +8,27 @@ export interface RedisConfInput {
     readonly password: string;
 }
 
-/** redis.conf for node `nodeIndex`; node 0 starts as the master, the others as its replicas. */
+/** A runtime directive as a config-file line; an empty value (no save rules) must be quoted. */
+export const confLine = (name: string, value: string): string => `${name} ${value === "" ? '""' : value}`;
+
+/**
+ * The initial redis.conf of node `nodeIndex`: what a node starts from the first time its volume
+ * is empty. It holds the runtime directives and the passwords, never the role: the start script
+ * asks the Sentinels who the master is. Afterwards the live copy in the volume belongs to Redis
+ * (CONFIG REWRITE by the apply step and by Sentinel); bootstrap directives come on the command line.
+ */
 export function renderRedisConf({ settings, nodeIndex, password }: RedisConfInput): string {
-    const { cluster, plan } = settings;
-    const node = plan.nodes[nodeIndex];
-    if (!node) throw new Error(`no node ${nodeIndex} in a cluster of ${plan.nodes.length}`);
-    const master = plan.nodes[0];
-    const r = cluster.redis;
+    const node = settings.plan.nodes[nodeIndex];
+    if (!node) throw new Error(`no node ${nodeIndex} in a cluster of ${settings.plan.nodes.length}`);
     const sections: ConfSection[] = [
-        {
-            why: "Listen inside the container; only the ports published on publish.host reach the host.\nprotected-mode stays on: with a password set it blocks nothing, and without one it would.",
-            lines: [
-                "bind 0.0.0.0",
-                `port ${REDIS_PORT}`,
-                "protected-mode yes",
-                `tcp-keepalive ${cluster.redis.tcpKeepalive}`,
-                `maxclients ${r.maxclients}`,
-            ],
-        },
         {
             why: "Roles swap on failover, so every node needs both the password clients use and the one it\nuses towards a master.",
             lines: [`requirepass ${quoted(password)}`, `masterauth ${quoted(password)}`],
         },
         {
-            why: "RDB snapshots for backups and fast restarts; an empty rule list turns them off.",
-            lines: [
-                `dir ${CONTAINER_PATHS.dataDir}`,
-                'dbfilename "dump.rdb"',
-                ...(r.save.length ? r.save.map((rule) => `save ${rule}`) : ['save ""']),
-            ],
-        },
-        {
-            why: `AOF for durability: with ${r.appendfsync} at most about a second of writes is lost on a crash.\nRedis 7 keeps the AOF as a directory (base + increments + manifest); the RDB preamble\nmakes the base an RDB file, so restarts load almost as fast as from RDB alone.`,
-            lines: [
-                `appendonly ${r.appendonly ? "yes" : "no"}`,
-                'appendfilename "appendonly.aof"',
-                'appenddirname "appendonlydir"',
-                `appendfsync ${r.appendfsync}`,
-                `aof-use-rdb-preamble ${r.aofUseRdbPreamble ? "yes" : "no"}`,
-            ],
-        },
-        {
-            why: "A cache: evict instead of refusing writes when memory is full.",
-            lines: [`maxmemory ${r.maxmemory}`, `maxmemory-policy ${r.maxmemoryPolicy}`],
-        },
-        {
-            why: "Announce the static address: Sentinel and clients must reach this node by an address that\nstill works while another container is down (container names stop resolving then).\nA master cut off from its replicas stops taking writes after min-replicas-max-lag seconds,\nwhich bounds what a failover can lose.",
-            lines: [
-                `replica-announce-ip ${node.address}`,
-                `replica-announce-port ${REDIS_PORT}`,
-                `min-replicas-to-write ${r.minReplicasToWrite}`,
-                `min-replicas-max-lag ${r.minReplicasMaxLag}`,
-                "replica-read-only yes",
-                "replica-serve-stale-data yes",
-            ],
+            why: "Runtime settings as deployed when this node was created; every deploy applies the current\nones with CONFIG SET and CONFIG REWRITE (see config-templates/directives.ts).",
+            lines: runtimeDirectives(REDIS_DIRECTIVES).map((d) => confLine(d.name, d.value(settings, node))),
         },
     ];
-    if (nodeIndex > 0) {
-        sections.push({
-            why: "Starts as a replica of node 0. Sentinel moves this line when it fails over (CONFIG REWRITE).",
-            lines: [`replicaof ${master.address} ${REDIS_PORT}`],
-        });
-    }
-    const role = nodeIndex === 0 ? "initial master" : "initial replica";
-    return renderConfFile(`redis.conf for ${node.name} (${role}) of stack ${settings.stack}`, sections);
+    return renderConfFile(`initial redis.conf for ${node.name} of stack ${settings.stack}`, sections);
 }

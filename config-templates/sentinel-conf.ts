@@ -1,7 +1,8 @@
-import { REDIS_PORT, SENTINEL_PORT } from "../config/address-plan";
+import { createHash } from "node:crypto";
+import { REDIS_PORT } from "../config/address-plan";
 import { StackSettings } from "../config/validate";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
-import { CONTAINER_PATHS } from "./paths";
+import { runtimeDirectives, SENTINEL_DIRECTIVES } from "./directives";
 
 export interface SentinelConfInput {
     readonly settings: StackSettings;
@@ -10,7 +11,22 @@ export interface SentinelConfInput {
     readonly sentinelPassword: string;
 }
 
-/** sentinel.conf for Sentinel `sentinelIndex`: the template it copies into its volume on first start. */
+/** Placeholder the start script replaces with the current master's address (learned at first start). */
+export const MASTER_PLACEHOLDER = "__APPSCREENS_MASTER__";
+
+/**
+ * A Sentinel's run id, stable across replacements: the others recognise a replaced Sentinel as
+ * the one they knew instead of counting a stranger (which would skew the failover majority).
+ */
+export function sentinelId(settings: StackSettings, sentinelIndex: number): string {
+    return createHash("sha1").update(`${settings.namePrefix}/sentinel-${sentinelIndex}`).digest("hex");
+}
+
+/**
+ * The initial sentinel.conf of Sentinel `sentinelIndex`, installed into its volume on its first
+ * start. It never names node 0 as the master: the start script fills in the master the other
+ * Sentinels (or the nodes) report, and node 0 only on the cluster's very first boot.
+ */
 export function renderSentinelConf({ settings, sentinelIndex, redisPassword, sentinelPassword }: SentinelConfInput): string {
     const { plan } = settings;
     const s = settings.cluster.sentinel;
@@ -19,33 +35,24 @@ export function renderSentinelConf({ settings, sentinelIndex, redisPassword, sen
     const name = s.masterName;
     const sections: ConfSection[] = [
         {
-            why: "Sentinel rewrites this file with what it learns (replicas, other Sentinels, epochs), so it runs\nfrom a writable copy in its volume.",
-            lines: [`port ${SENTINEL_PORT}`, "bind 0.0.0.0", "protected-mode yes", `dir ${CONTAINER_PATHS.dataDir}`],
+            why: "A stable identity, so a replaced Sentinel is the same member to its peers.",
+            lines: [`sentinel myid ${sentinelId(settings, sentinelIndex)}`],
         },
         {
-            why: "Static addresses, no hostnames: a stopped container's name stops resolving and Sentinel would\nlose track of it.",
+            why: "Clients authenticate with requirepass; sentinel-pass is what this Sentinel presents to the\nothers (the same password, rotated at runtime); auth-pass is the Redis nodes' password.",
+            lines: [`requirepass ${quoted(sentinelPassword)}`, `sentinel sentinel-pass ${quoted(sentinelPassword)}`],
+        },
+        {
+            why: `Watch the current master; ${s.quorum} of ${plan.sentinels.length} Sentinels must agree it is down.\nRuntime settings as deployed when this Sentinel was created; every deploy applies the\ncurrent ones with SENTINEL SET.`,
             lines: [
-                `sentinel announce-ip ${me.address}`,
-                `sentinel announce-port ${SENTINEL_PORT}`,
-                "sentinel resolve-hostnames no",
-                "sentinel announce-hostnames no",
-            ],
-        },
-        {
-            why: "Clients and other Sentinels authenticate with requirepass (Sentinels use their own to reach\neach other); auth-pass is the Redis nodes' password.",
-            lines: [`requirepass ${quoted(sentinelPassword)}`],
-        },
-        {
-            why: `Watch the master deployed as ${plan.nodes[0].name}; ${s.quorum} of ${plan.sentinels.length} Sentinels must agree it is down.`,
-            lines: [
-                `sentinel monitor ${name} ${plan.nodes[0].address} ${REDIS_PORT} ${s.quorum}`,
+                `sentinel monitor ${name} ${MASTER_PLACEHOLDER} ${REDIS_PORT} ${s.quorum}`,
                 `sentinel auth-pass ${name} ${quoted(redisPassword)}`,
-                `sentinel down-after-milliseconds ${name} ${s.downAfterMilliseconds}`,
-                `sentinel parallel-syncs ${name} ${s.parallelSyncs}`,
-                `sentinel failover-timeout ${name} ${s.failoverTimeout}`,
+                ...runtimeDirectives(SENTINEL_DIRECTIVES)
+                    .filter((d) => d.name !== "quorum")
+                    .map((d) => `sentinel ${d.name} ${name} ${d.value(settings, me)}`),
                 "sentinel deny-scripts-reconfig yes",
             ],
         },
     ];
-    return renderConfFile(`sentinel.conf for ${me.name} of stack ${settings.stack}`, sections);
+    return renderConfFile(`initial sentinel.conf for ${me.name} of stack ${settings.stack}`, sections);
 }

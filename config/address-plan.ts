@@ -5,8 +5,16 @@
  */
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
-/** Static addresses start at this host offset; .1 is Docker's gateway. */
+/** Nodes' static addresses start at this host offset; .1 is Docker's gateway. */
 export const FIRST_STATIC_HOST = 10;
+/** The most nodes a cluster can have (1 master + the 16 replicas validation allows). */
+export const MAX_NODES = 17;
+/**
+ * Sentinels start at a fixed offset past the last possible node, so scaling the replicas never
+ * moves a Sentinel's address (which would replace every Sentinel).
+ */
+export const FIRST_SENTINEL_HOST = 40;
+export const MAX_SENTINELS = 15;
 
 export interface Ipv4Cidr {
     readonly base: number;
@@ -61,26 +69,44 @@ export interface AddressPlanInput {
     readonly sentinelBasePort: number;
 }
 
-/** How many addresses the static half of the subnet must hold. */
-export const staticAddressesNeeded = (nodeCount: number, sentinelCount: number): number => FIRST_STATIC_HOST + nodeCount + sentinelCount;
+/** How many addresses the static half of the subnet must hold (the last Sentinel's offset + 1). */
+export const staticAddressesNeeded = (sentinelCount: number): number => FIRST_SENTINEL_HOST + sentinelCount;
+
+type PortsInput = Pick<AddressPlanInput, "subnet" | "redisBasePort" | "sentinelBasePort">;
+
+function hostAt(subnet: string, offset: number): string {
+    const cidr = parseCidr(subnet);
+    if (!cidr) throw new Error(`not a CIDR: ${subnet}`);
+    return formatIpv4(cidr.base + offset);
+}
+
+/** Node `index`, whether or not the stack declares it (surplus nodes after a scale-down too). */
+export function nodeEndpoint(input: PortsInput, index: number): Endpoint {
+    return {
+        name: `redis-${index}`,
+        address: hostAt(input.subnet, FIRST_STATIC_HOST + index),
+        port: REDIS_PORT,
+        hostPort: input.redisBasePort + index,
+    };
+}
+
+/** Sentinel `index`, whether or not the stack declares it. */
+export function sentinelEndpoint(input: PortsInput, index: number): Endpoint {
+    return {
+        name: `sentinel-${index}`,
+        address: hostAt(input.subnet, FIRST_SENTINEL_HOST + index),
+        port: SENTINEL_PORT,
+        hostPort: input.sentinelBasePort + index,
+    };
+}
 
 export function planAddresses(input: AddressPlanInput): AddressPlan {
     const cidr = parseCidr(input.subnet);
     if (!cidr) throw new Error(`not a CIDR: ${input.subnet}`);
     const half = cidrSize(cidr) / 2;
     const at = (offset: number) => formatIpv4(cidr.base + offset);
-    const nodes = Array.from({ length: input.nodeCount }, (_, i) => ({
-        name: `redis-${i}`,
-        address: at(FIRST_STATIC_HOST + i),
-        port: REDIS_PORT,
-        hostPort: input.redisBasePort + i,
-    }));
-    const sentinels = Array.from({ length: input.sentinelCount }, (_, i) => ({
-        name: `sentinel-${i}`,
-        address: at(FIRST_STATIC_HOST + input.nodeCount + i),
-        port: SENTINEL_PORT,
-        hostPort: input.sentinelBasePort + i,
-    }));
+    const nodes = Array.from({ length: input.nodeCount }, (_, i) => nodeEndpoint(input, i));
+    const sentinels = Array.from({ length: input.sentinelCount }, (_, i) => sentinelEndpoint(input, i));
     return {
         subnet: input.subnet,
         gateway: at(1),

@@ -48,8 +48,31 @@ export interface LoadedStack {
     readonly passwords: Partial<Record<SecretKey, pulumi.Output<string>>>;
 }
 
-/** Validates the stack config; throws StackConfigError before any resource is declared. */
+/**
+ * A bad stack config as the Pulumi runner should show it: the Node runner prints a RunError's
+ * message alone, without a stack trace (@pulumi/pulumi cmd/run/run.ts, `uncaughtHandler`), so
+ * the user sees the headline and every problem, and nothing else.
+ */
+export class StackConfigRunError extends pulumi.RunError {
+    readonly kind = "stack-config" as const;
+    readonly problems: readonly string[];
+    constructor(readonly configError: StackConfigError) {
+        super(configError.message);
+        this.name = "StackConfigRunError";
+        this.problems = configError.problems;
+    }
+}
+
+/** Validates the stack config; throws StackConfigRunError before any resource is declared. */
 export function loadStack(): LoadedStack {
+    try {
+        return loadValidStack();
+    } catch (err) {
+        throw err instanceof StackConfigError ? new StackConfigRunError(err) : err;
+    }
+}
+
+function loadValidStack(): LoadedStack {
     const raw = readRawStackConfig();
     const settings = validateStackConfig(raw);
     const passwords: Partial<Record<SecretKey, pulumi.Output<string>>> = {};

@@ -61,6 +61,9 @@ export const publishSchema = z.strictObject({
     sentinelBasePort: port().default(26379),
 });
 
+/** The most clients validation allows; the containers' open-file limit is fixed from it. */
+export const MAX_CLIENTS = 100_000;
+
 export const redisSchema = z.strictObject({
     save: z
         .array(saveRule, { error: 'must be a list of "<seconds> <changes>" rules (an empty list turns RDB snapshots off)' })
@@ -78,7 +81,7 @@ export const redisSchema = z.strictObject({
         })
         .default("256mb"),
     maxmemoryPolicy: z.enum(EVICTION_POLICIES, { error: `must be one of ${EVICTION_POLICIES.join(", ")}` }).default("allkeys-lru"),
-    maxclients: int(1, 100_000, "the seed value is 10000").default(10000),
+    maxclients: int(1, MAX_CLIENTS, "the seed value is 10000").default(10000),
     tcpKeepalive: int(0, 7200, "use seconds, the seed value is 300 (0 turns it off)").default(300),
     minReplicasToWrite: int(0, 16, "it must not exceed the replica count").default(1),
     minReplicasMaxLag: int(1, 3600, "use seconds, e.g. 10").default(10),
@@ -245,7 +248,19 @@ export const verifierSchema = z.strictObject({
     settleSeconds: int(0, 600, "replicas resync within seconds; 60 is generous").default(60),
 });
 
+/** Every wait of a deploy has a deadline: past it the step fails naming what did not finish. */
+export const deadlinesSchema = z.strictObject({
+    applySettingsSeconds: int(10, 3600, "applying settings to one server takes seconds; 120 is generous").default(120),
+    postDeploySeconds: int(30, 4 * 3600, "it must cover the warm run and verifier.settleSeconds; 900 is generous").default(900),
+});
+
+/** The failover drill (`npm run drill`); off after deploys unless asked for, since it moves the master. */
+export const drillSchema = z.strictObject({
+    afterDeploy: bool().default(false),
+});
+
 export type WarmerConfig = z.infer<typeof warmerSchema>;
+export type DrillConfig = z.infer<typeof drillSchema>;
 export type VerifierConfig = z.infer<typeof verifierSchema>;
 
 export const clusterSchema = z.strictObject({
@@ -259,6 +274,8 @@ export const clusterSchema = z.strictObject({
     cache: cacheSchema.prefault({}),
     warmer: warmerSchema.prefault({}),
     verifier: verifierSchema.prefault({}),
+    deadlines: deadlinesSchema.prefault({}),
+    drill: drillSchema.prefault({}),
 });
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;

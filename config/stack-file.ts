@@ -60,6 +60,8 @@ export function settingsFromStackFile(stack: string, dir = PROJECT_DIR): StackSe
         stack,
         keys: Object.keys(config),
         cluster: config.cluster,
-        secrets: Object.fromEntries(SECRET_KEYS.filter((k) => k in config).map((k) => [k, { value: "x".repeat(16), secret: true }])),
+        secrets: Object.fromEntries(
+            SECRET_KEYS.filter((k) => k in config).map((k) => [k, { value: `placeholder-for-${k}`, secret: true }]),
+        ),
     });
 }

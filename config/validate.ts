@@ -4,8 +4,12 @@ import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema } fro
 
 export const PROJECT = "appscreens-redis";
 /** Top-level keys of the project's config namespace; anything else is a typo. */
-export const KNOWN_KEYS = ["cluster", "redisPassword", "sentinelPassword"] as const;
-export const SECRET_KEYS = ["redisPassword", "sentinelPassword"] as const;
+export const KNOWN_KEYS = ["cluster", "redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
+/**
+ * The passwords, and the ones being rotated out: while a `...Previous` key is set the servers
+ * accept both, so clients move to the new password without a moment locked out (README).
+ */
+export const SECRET_KEYS = ["redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export interface ConfigValue {
@@ -35,11 +39,13 @@ export interface StackSettings {
 
 export class StackConfigError extends Error {
     constructor(
-        readonly stack: string,
+        // Not `stack`: that would overwrite Error.prototype.stack, and Node (util.inspect, the
+        // Pulumi runner) would print "[<stack name>] { problems }" instead of the message.
+        readonly stackName: string,
         readonly problems: readonly string[],
     ) {
         super(
-            `The config of stack "${stack}" is invalid; nothing was created. Fix these settings ` +
+            `The config of stack "${stackName}" is invalid; nothing was created. Fix these settings ` +
                 `(see "Configuration reference" in README.md):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
@@ -118,6 +124,12 @@ function crossCheck(cluster: ClusterConfig): string[] {
     if (MEMORY_SIZE_PATTERN.test(cluster.redis.maxmemory) && memoryBytes(cluster.redis.maxmemory) > 1024 ** 4) {
         at("redis.maxmemory", `"${cluster.redis.maxmemory}" is more than 1tb; use a size the host can hold, e.g. "4gb"`);
     }
+    if (cluster.deadlines.postDeploySeconds <= cluster.verifier.settleSeconds + 30) {
+        at(
+            "deadlines.postDeploySeconds",
+            `${cluster.deadlines.postDeploySeconds} s leaves no time after verifier.settleSeconds (${cluster.verifier.settleSeconds} s) for the warm run; set it to at least ${cluster.verifier.settleSeconds + 300}`,
+        );
+    }
     const secondsSeen = new Set<string>();
     for (const rule of cluster.redis.save) {
         const seconds = rule.split(" ")[0];
@@ -131,11 +143,11 @@ function crossCheck(cluster: ClusterConfig): string[] {
     } else if (cidr.base % cidrSize(cidr) !== 0) {
         at("network.subnet", `"${cluster.network.subnet}" has host bits set; use the network address, e.g. "172.28.0.0/24"`);
     } else {
-        const needed = staticAddressesNeeded(replicas + 1, sentinels);
+        const needed = staticAddressesNeeded(sentinels);
         if (cidrSize(cidr) / 2 < needed) {
             at(
                 "network.subnet",
-                `"${cluster.network.subnet}" cannot hold the ${replicas + 1} nodes and ${sentinels} Sentinels (its lower half, ${cidrSize(cidr) / 2} addresses, holds the static ones and needs ${needed}); use a larger subnet such as /24`,
+                `"${cluster.network.subnet}" cannot hold the ${replicas + 1} nodes and ${sentinels} Sentinels (its lower half, ${cidrSize(cidr) / 2} addresses, holds the static ones and needs ${needed}); use a larger subnet such as /24 (a /25 at least)`,
             );
         }
     }
@@ -183,6 +195,18 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
         // The value itself is never echoed: these messages reach logs.
         const result = passwordSchema(`${PROJECT}:${key}`).safeParse(supplied.value);
         if (!result.success) problems.push(...result.error.issues.map((i) => i.message));
+    }
+    for (const current of ["redisPassword", "sentinelPassword"] as const) {
+        const previous = raw.secrets[`${current}Previous`];
+        if (previous && !raw.secrets[current]) {
+            problems.push(
+                `${PROJECT}:${current}Previous: is set but ${PROJECT}:${current} is not; set the new password with \`pulumi config set --secret ${PROJECT}:${current} ...\` (a generated one cannot be rotated this way)`,
+            );
+        } else if (previous && previous.value === raw.secrets[current]?.value) {
+            problems.push(
+                `${PROJECT}:${current}Previous: equals ${PROJECT}:${current}; remove it with \`pulumi config rm ${PROJECT}:${current}Previous\``,
+            );
+        }
     }
     if (!/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(raw.stack)) {
         problems.push(

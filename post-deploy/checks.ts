@@ -1,4 +1,4 @@
-import { ExpectedPersistence } from "./plan";
+import { ExpectedConfig } from "./plan";
 import { Check, check } from "./report";
 
 /** What one node showed the verifier; `undefined` fields mean it could not be reached. */
@@ -16,12 +16,13 @@ export function reachabilityCheck(kind: "node" | "sentinel", name: string, error
     return check(`${kind}.${name}.reachable`, "reachable", error ? `unreachable: ${error}` : "reachable");
 }
 
-export function persistenceChecks(node: NodeObservation, expected: ExpectedPersistence, lastSaveMaxAgeSeconds: number): Check[] {
+/** Every directive of the table in effect on the node, then its persistence statuses. */
+export function persistenceChecks(node: NodeObservation, expected: ExpectedConfig, lastSaveMaxAgeSeconds: number): Check[] {
     if (!node.config || !node.persistence) return [];
-    const prefix = `persistence.${node.name}`;
     const checks = Object.entries(expected).map(([directive, value]) =>
-        check(`${prefix}.${directive}`, value, node.config?.[directive] ?? "(missing)"),
+        check(`config.${node.name}.${directive}`, value, node.config?.[directive] ?? "(missing)"),
     );
+    const prefix = `persistence.${node.name}`;
     checks.push(check(`${prefix}.rdb_last_bgsave_status`, "ok", node.persistence.rdb_last_bgsave_status ?? "(missing)"));
     if (expected.appendonly === "yes") {
         checks.push(check(`${prefix}.aof_last_write_status`, "ok", node.persistence.aof_last_write_status ?? "(missing)"));
@@ -86,6 +87,7 @@ export function sentinelChecks(
     expectedSentinels: number,
     expectedReplicas: number,
     actualMaster: string | undefined,
+    expectedConfig: ExpectedConfig = {},
 ): Check[] {
     const checks: Check[] = [check("sentinel.count", expectedSentinels, sentinels.filter((s) => !s.error).length)];
     const answers = [...new Set(sentinels.filter((s) => s.masterAddress).map((s) => s.masterAddress))];
@@ -105,6 +107,9 @@ export function sentinelChecks(
         );
         checks.push(check(`sentinel.${s.name}.num-slaves`, expectedReplicas, s.master?.["num-slaves"] ?? "(missing)"));
         checks.push(check(`sentinel.${s.name}.ckquorum`, "OK", s.ckquorum?.message ?? "(not asked)", s.ckquorum?.ok ?? false));
+        for (const [directive, value] of Object.entries(expectedConfig)) {
+            checks.push(check(`config.${s.name}.${directive}`, value, s.master?.[directive] ?? "(missing)"));
+        }
     }
     return checks;
 }

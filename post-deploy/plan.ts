@@ -1,6 +1,7 @@
 import { HostPort, buildConnectionInfo } from "../config/connection-info";
-import { VerifierConfig, WarmerConfig } from "../config/schema";
-import { memoryBytes, StackSettings } from "../config/validate";
+import { DrillConfig, VerifierConfig, WarmerConfig } from "../config/schema";
+import { StackSettings } from "../config/validate";
+import { expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
 import { TtlPolicy } from "./ttl";
 
 /**
@@ -21,15 +22,15 @@ export interface NodeEndpoint {
     readonly port: number;
 }
 
-/** The persistence settings every node must show (CONFIG GET values). */
-export interface ExpectedPersistence {
-    readonly save: string;
-    readonly appendonly: string;
-    readonly appendfsync: string;
-    readonly "aof-use-rdb-preamble": string;
-    readonly appenddirname: string;
-    readonly maxmemory: string;
-    readonly "maxmemory-policy": string;
+/** Directive -> the value a server must show (CONFIG GET on nodes, SENTINEL MASTER on Sentinels). */
+export type ExpectedConfig = Readonly<Record<string, string>>;
+
+/** What decides every server's address and port, so tools can name servers a scale-down removed. */
+export interface Addressing {
+    readonly subnet: string;
+    readonly host: string;
+    readonly redisBasePort: number;
+    readonly sentinelBasePort: number;
 }
 
 /** Everything the warmer and verifier need except the passwords: safe to log and to keep in state. */
@@ -41,10 +42,20 @@ export interface PostDeployPlan {
     readonly natMap: Readonly<Record<string, HostPort>>;
     readonly nodes: readonly NodeEndpoint[];
     readonly sentinelNodes: readonly (HostPort & { readonly name: string })[];
-    readonly expected: { readonly replicas: number; readonly sentinels: number; readonly persistence: ExpectedPersistence };
+    readonly expected: {
+        readonly replicas: number;
+        readonly sentinels: number;
+        /** From the directive table (config-templates/directives.ts), like the renderer and the settings step. */
+        readonly redisConfig: ExpectedConfig;
+        readonly sentinelConfig: ExpectedConfig;
+    };
+    readonly addressing: Addressing;
+    /** The whole post-deploy command's deadline. */
+    readonly deadlineSeconds: number;
     readonly cache: TtlPolicy;
     readonly warmer: WarmerConfig;
     readonly verifier: VerifierConfig;
+    readonly drill: DrillConfig;
 }
 
 /** Pure: the validated settings decide every address and expectation. */
@@ -52,7 +63,6 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
     const { cluster, plan } = settings;
     const info = buildConnectionInfo(settings);
     const host = cluster.publish.host;
-    const r = cluster.redis;
     return {
         stack: settings.stack,
         masterName: info.masterName,
@@ -64,18 +74,19 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
         expected: {
             replicas: cluster.replicas,
             sentinels: cluster.sentinels,
-            persistence: {
-                save: r.save.join(" "),
-                appendonly: r.appendonly ? "yes" : "no",
-                appendfsync: r.appendfsync,
-                "aof-use-rdb-preamble": r.aofUseRdbPreamble ? "yes" : "no",
-                appenddirname: "appendonlydir",
-                maxmemory: String(memoryBytes(r.maxmemory)),
-                "maxmemory-policy": r.maxmemoryPolicy,
-            },
+            redisConfig: expectedValues(REDIS_DIRECTIVES, settings, plan.nodes[0]),
+            sentinelConfig: expectedValues(SENTINEL_DIRECTIVES, settings, plan.sentinels[0]),
         },
+        addressing: {
+            subnet: plan.subnet,
+            host,
+            redisBasePort: cluster.publish.redisBasePort,
+            sentinelBasePort: cluster.publish.sentinelBasePort,
+        },
+        deadlineSeconds: cluster.deadlines.postDeploySeconds,
         cache: cluster.cache,
         warmer: cluster.warmer,
         verifier: cluster.verifier,
+        drill: cluster.drill,
     };
 }

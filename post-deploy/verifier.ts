@@ -111,7 +111,7 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
         return c;
     };
     try {
-        const directives = Object.keys(plan.expected.persistence);
+        const directives = Object.keys(plan.expected.redisConfig);
         const nodeClients = new Map(plan.nodes.map((n) => [n.name, open(n, credentials.redisPassword)]));
         const nodes = await Promise.all(plan.nodes.map((n) => observeNode(nodeClients.get(n.name) as Redis, n, directives)));
         const sentinels = await Promise.all(
@@ -121,11 +121,19 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
         const checks: Check[] = [];
         for (const node of nodes) {
             checks.push(reachabilityCheck("node", node.name, node.error));
-            checks.push(...persistenceChecks(node, plan.expected.persistence, plan.verifier.lastSaveMaxAgeSeconds));
+            checks.push(...persistenceChecks(node, plan.expected.redisConfig, plan.verifier.lastSaveMaxAgeSeconds));
         }
         const replication = replicationChecks(nodes, plan.expected.replicas, plan.verifier.maxReplicaLagBytes);
         checks.push(...replication.checks);
-        checks.push(...sentinelChecks(sentinels, plan.expected.sentinels, plan.expected.replicas, replication.master?.announced));
+        checks.push(
+            ...sentinelChecks(
+                sentinels,
+                plan.expected.sentinels,
+                plan.expected.replicas,
+                replication.master?.announced,
+                plan.expected.sentinelConfig,
+            ),
+        );
 
         if (plan.warmer.enabled) {
             const master = replication.master ? nodeClients.get(replication.master.name) : undefined;

@@ -19,6 +19,8 @@ export interface WarmOptions {
     readonly batchesInFlight: number;
     readonly confirmEveryBatches: number;
     readonly waitTimeoutMs: number;
+    /** Replicas each WAIT asks for (the stack's replica count); one confirming is enough. */
+    readonly waitReplicas?: number;
     readonly descriptionMaxChars: number;
     /** How often a group no replica confirmed is replayed on the re-resolved master. */
     readonly maxReplays?: number;

@@ -28,6 +28,13 @@ export interface WriterOptions {
     /** Pipelines covered by one `WAIT 1 <waitTimeoutMs>`. */
     readonly confirmEveryBatches: number;
     readonly waitTimeoutMs: number;
+    /**
+     * Replicas WAIT asks for: all of them. A group is confirmed when all have it; with fewer it is
+     * replayed on the re-resolved master and confirmed there by at least one. Whichever replica
+     * Sentinel promotes then holds it (Sentinel picks by the offsets it last polled, and a replica
+     * it is moving to a new master drops what only it had).
+     */
+    readonly waitReplicas?: number;
     /** How often an unconfirmed group is replayed on the re-resolved master before its items fail. */
     readonly maxReplays: number;
 }
@@ -106,7 +113,7 @@ async function setAll(client: Redis, entries: readonly Entry[]): Promise<void> {
 
 /**
  * Writes items in batches (one script call each) with several batches in flight, and confirms them
- * in groups: after every `confirmEveryBatches` batches one `WAIT 1` goes down the same connection, which
+ * in groups: after every `confirmEveryBatches` batches one `WAIT` goes down the same connection, which
  * counts every write sent before it on that connection, so a group costs no extra round trip.
  * Items are held only until their group is confirmed; an unconfirmed group (WAIT counted no
  * replica, or the connection failed) is replayed whole on the re-resolved master: SET with EX
@@ -167,7 +174,7 @@ export class ConfirmedWriter<T> {
         this.group = undefined;
         this.batchesInGroup = 0;
         if (!group) return;
-        group.wait = quiet(group.client.wait(1, this.options.waitTimeoutMs));
+        group.wait = quiet(group.client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
         // Groups settle in order, so that a failover is handled once, by the oldest group it hit.
         this.chain = this.chain.then(() => this.settle(group));
         this.unsettled.push(this.chain);
@@ -181,7 +188,9 @@ export class ConfirmedWriter<T> {
             const replicas = await group.wait;
             if (connectionOf(group.client) !== group.connection)
                 throw new Error("the connection to the master was replaced before WAIT answered");
-            if (replicas >= 1)
+            // First time round, every replica must have it: one alone may be a replica Sentinel is
+            // moving to a newly promoted master, which then drops what only it had.
+            if (replicas >= (this.options.waitReplicas ?? 1))
                 return this.events.confirmed(
                     group.items.map((i) => i.tag),
                     0,
@@ -201,7 +210,7 @@ export class ConfirmedWriter<T> {
                 const sent = group.items.flatMap((item) => item.entries);
                 const writes = quiet(setAll(client, sent));
                 // The WAIT goes right behind the writes on the same connection: no extra round trip.
-                const replicas = quiet(client.wait(1, this.options.waitTimeoutMs));
+                const replicas = quiet(client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
                 await writes;
                 const confirmed = await replicas;
                 if (connectionOf(client) !== connection) throw new Error("the connection to the master was replaced before WAIT answered");

@@ -1,28 +1,29 @@
 #!/usr/bin/env bash
 # Builds the live tests' image offline from Debian's Redis packages installed on this machine:
 # no registry is reachable, so nothing is pulled. It has what the stack relies on in the official
-# image: redis-server, redis-sentinel, redis-cli and a POSIX shell on PATH, /data owned by the
+# image: redis-server, redis-sentinel, redis-cli, gosu and a POSIX shell on PATH, /data owned by the
 # redis user (uid 999) and /usr/local/etc for uploads. Rebuilt only when its inputs change.
 set -euo pipefail
 image=${TEST_IMAGE:-appscreens-redis-test:7.0.15}
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/install-packages.sh"
 
-binaries=(/usr/bin/redis-server /usr/bin/redis-cli /bin/busybox)
 # The version of every input decides whether the image is current.
-stamp=$( (dpkg-query -W redis-server redis-tools busybox-static; sha256sum "$0") | sha256sum | cut -c1-16)
+stamp=$( (dpkg-query -W redis-server redis-tools busybox-static gosu; sha256sum "$0") | sha256sum | cut -c1-16)
 if [ "$(docker image inspect -f '{{ index .Config.Labels "appscreens.build" }}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
   exit 0
 fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,usr/bin,usr/local/etc,etc,data,tmp,lib64}
+mkdir -p "$root"/{bin,usr/bin,usr/local/bin,usr/local/etc,etc,data,tmp,lib64}
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh chroot cat cp mv rm mkdir chmod cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc; do
+for applet in sh chroot cat cp mv rm mkdir chmod chown cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc tr awk mktemp; do
   ln -s /bin/busybox "$root/bin/$applet"
 done
 cp /usr/bin/redis-server /usr/bin/redis-cli "$root/usr/bin/"
+# The official image starts as root and drops to the redis user with gosu from /usr/local/bin.
+cp /usr/sbin/gosu "$root/usr/local/bin/gosu" # statically linked
 # Redis picks its mode from the name it runs under, as Debian's own links do.
 ln -s redis-server "$root/usr/bin/redis-sentinel"
 ln -s redis-server "$root/usr/bin/redis-check-aof"

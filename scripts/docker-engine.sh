@@ -19,6 +19,9 @@ if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 fi
 log=${DOCKERD_LOG:-/var/log/appscreens-dockerd.log}
 echo "docker-engine: starting dockerd (log: $log)"
+# Containers inherit their open-file limit from the engine, and it bounds Redis' maxclients:
+# raise it as Docker's own systemd unit does, where this sandbox allows it.
+ulimit -Hn 1048576 2>/dev/null && ulimit -Sn 1048576 2>/dev/null || true
 nohup dockerd >"$log" 2>&1 &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the live tests need when they are missing: Docker Engine
-# (docker.io) and Redis 7 (server, Sentinel, tools; also the source of the test image), plus
-# busybox-static for the test image's shell. Needs root; does nothing when all are present.
+# (docker.io, unless a docker CLI is already installed) and Redis 7 (server, Sentinel, tools; also
+# the source of the test image), plus busybox-static for the test image's shell and gosu, which
+# drops root the way the official image does. Needs root; does nothing when all are present.
 set -euo pipefail
-needed=(docker.io redis-server redis-sentinel redis-tools busybox-static)
+needed=(redis-server redis-sentinel redis-tools busybox-static gosu)
+# A Docker Engine installed otherwise (Docker CE on GitHub's hosted runners) is used as it is:
+# Debian's docker.io would conflict with it.
+command -v docker >/dev/null 2>&1 || needed=(docker.io "${needed[@]}")
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,28 +1,42 @@
-// Renders a stack's redis.conf / sentinel.conf files into a folder for review (e.g. a PR diff).
-// Passwords are masked: the files show every setting but never a secret.
+// Renders a stack's server configuration into a folder for review (e.g. a PR diff): each
+// server's initial config file (runtime settings, applied in place on later deploys) and its
+// command line (bootstrap settings; a change there replaces the container). Passwords are masked.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { StackConfigError, StackSettings } from "../config/validate";
 import { renderRedisConf } from "../config-templates/redis-conf";
 import { renderSentinelConf } from "../config-templates/sentinel-conf";
+import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
 import { settingsFromStackFile } from "../config/stack-file";
 
 export const MASK = "********";
 
 const usage = `Usage: npm run render -- --stack <name> [--out <dir>]
 
-Renders redis.conf for every node and sentinel.conf for every Sentinel of Pulumi.<name>.yaml
-into <dir> (default rendered/<name>), with passwords masked as ${MASK}.`;
+Renders, for every node and Sentinel of Pulumi.<name>.yaml, its initial config (<server>.conf)
+and its command line (<server>.cmdline, one argument pair per line) into <dir> (default
+rendered/<name>), with passwords masked as ${MASK}.`;
+
+/** `--name value` pairs, one per line, as a reviewer reads a command line. */
+const cmdline = (args: readonly string[]): string =>
+    args
+        .reduce<string[]>(
+            (lines, arg) => (arg.startsWith("--") ? [...lines, arg] : [...lines.slice(0, -1), `${lines[lines.length - 1]} ${arg}`]),
+            [],
+        )
+        .join("\n") + "\n";
 
 /** Files of one stack as rendered for review: file name -> content. */
 export function renderStackForReview(settings: StackSettings): Record<string, string> {
     const files: Record<string, string> = {};
     settings.plan.nodes.forEach((node, nodeIndex) => {
         files[`${node.name}.conf`] = renderRedisConf({ settings, nodeIndex, password: MASK });
+        files[`${node.name}.cmdline`] = cmdline(bootstrapArgs(REDIS_DIRECTIVES, settings, node));
     });
     settings.plan.sentinels.forEach((s, sentinelIndex) => {
         files[`${s.name}.conf`] = renderSentinelConf({ settings, sentinelIndex, redisPassword: MASK, sentinelPassword: MASK });
+        files[`${s.name}.cmdline`] = cmdline(bootstrapArgs(SENTINEL_DIRECTIVES, settings, s));
     });
     return files;
 }

@@ -4,10 +4,18 @@ import { StackConfigObject } from "../config/stack-file";
 /** What one `up` changed, by resource key (`type::name`). */
 export interface ChangeSummary {
     readonly created: string[];
+    /** Changed in place (the provider's update), not replaced. */
+    readonly updated: string[];
     readonly replaced: string[];
     readonly deleted: string[];
     readonly unchanged: string[];
 }
+
+export const emptyChangeSummary = (): ChangeSummary => ({ created: [], updated: [], replaced: [], deleted: [], unchanged: [] });
+
+/** Whether a change summary changes nothing (`pulumi preview --expect-no-changes` passes). */
+export const changesNothing = (c: ChangeSummary): boolean =>
+    c.created.length === 0 && c.updated.length === 0 && c.replaced.length === 0 && c.deleted.length === 0;
 
 export interface UpResult {
     /** Stack outputs with secrets revealed (test tooling only). */
@@ -19,6 +27,8 @@ export interface UpResult {
 export interface Deployer {
     readonly kind: "pulumi" | "replay";
     up(config: StackConfigObject): Promise<UpResult>;
+    /** What an `up` with this config would change, without changing anything (`pulumi preview`). */
+    preview(config: StackConfigObject): Promise<ChangeSummary>;
     destroy(): Promise<void>;
 }
 

@@ -14,6 +14,16 @@ export interface Registration {
     /** Those whose outputs flow into this one's inputs (not merely dependsOn). */
     readonly propertyDependencies: readonly string[];
     readonly deleteBeforeReplace: boolean;
+    /** Whether the program set `deleteBeforeReplace` at all; if not, the provider's choice applies. */
+    readonly deleteBeforeReplaceDefined: boolean;
+    /** Property paths whose changes the engine ignores (their old values are kept, even on a replacement). */
+    readonly ignoreChanges: readonly string[];
+    /** Property paths whose changes replace the resource whatever the provider says. */
+    readonly replaceOnChanges: readonly string[];
+    /** A delete (or the delete half of a replacement) only forgets the object. */
+    readonly retainOnDelete: boolean;
+    /** The engine refuses to delete or replace it. */
+    readonly protect: boolean;
 }
 
 export const resourceKey = (type: string, name: string): string => `${type}::${name}`;
@@ -37,6 +47,11 @@ interface RegisterResourceRequest {
     getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }) => void): void };
     getDeletebeforereplace(): boolean;
+    getDeletebeforereplacedefined(): boolean;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getRetainondelete(): boolean | undefined;
+    getProtect(): boolean | undefined;
 }
 
 function propertyDependencyKeys(req: RegisterResourceRequest): string[] {
@@ -63,6 +78,11 @@ class RecordingMonitor extends MockMonitor {
             dependencies: req.getDependenciesList().map(keyOfUrn),
             propertyDependencies: propertyDependencyKeys(req),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
+            ignoreChanges: req.getIgnorechangesList(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            retainOnDelete: req.getRetainondelete() ?? false,
+            protect: req.getProtect() ?? false,
         };
         this.registrations.set(resourceKey(registration.type, registration.name), registration);
         return super.registerResource(req, callback);

@@ -91,6 +91,7 @@ export async function runWarm(
             batchesInFlight: plan.warmer.batchesInFlight,
             confirmEveryBatches: plan.warmer.confirmEveryBatches,
             waitTimeoutMs: plan.warmer.waitTimeoutMs,
+            waitReplicas: plan.expected.replicas,
             descriptionMaxChars: plan.warmer.descriptionMaxChars,
             // The verifier checks at most this many keys: a larger sample would only grow the report.
             keySampleSize: Math.max(plan.verifier.sampleSize, DEFAULT_KEY_SAMPLE),
@@ -99,6 +100,19 @@ export async function runWarm(
     } finally {
         client.disconnect();
     }
+}
+
+/** A required option's value, or a usage error naming it. */
+export function required(value: string | undefined, what: string): string {
+    if (!value) throw new UsageError(what);
+    return value;
+}
+
+/** A positive number of seconds from `flag`, in milliseconds. */
+export function secondsOption(value: string | undefined, flag: string, fallbackSeconds: number): number {
+    const seconds = value === undefined ? fallbackSeconds : Number(value);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} takes a positive number of seconds, not ${value}`);
+    return seconds * 1000;
 }
 
 export function vantageOf(value: string | undefined): Vantage {

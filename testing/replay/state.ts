@@ -5,13 +5,16 @@ import * as path from "node:path";
 export interface ResourceState {
     readonly type: string;
     readonly name: string;
-    /** sha256 of the resolved inputs; equal hashes mean nothing to do. */
-    readonly inputsHash: string;
     readonly inputs: Record<string, unknown>;
     readonly outputs: Record<string, unknown>;
     readonly dependencies: readonly string[];
     readonly propertyDependencies: readonly string[];
     readonly deleteBeforeReplace: boolean;
+    /** As last registered: the engine decides a delete by the old state's options. */
+    readonly retainOnDelete: boolean;
+    readonly protect: boolean;
+    /** Set when the object was created but failed to initialise (a container's wait timed out). */
+    readonly initErrors?: readonly string[];
 }
 
 export interface ReplayState {

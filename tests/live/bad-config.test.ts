@@ -19,6 +19,8 @@ describe("live: a bad config", function () {
             (err: Error) => err,
         );
         expect(String(error)).to.match(/appscreens-redis:cluster\.sentinel\.quorum: 7 is more than the 3 Sentinels/);
+        // The headline survives the Pulumi runner too (a RunError prints its whole message).
+        expect(String(error)).to.include(`The config of stack "${TEST_STACK}" is invalid; nothing was created`);
         const docker = new Docker();
         const filters = JSON.stringify({ label: [`${RUN_LABEL}=${runId}`] });
         expect(await docker.listContainers({ all: true, filters })).to.deep.equal([]);

@@ -188,6 +188,7 @@ describe("live: the deployed test stack", function () {
         it("changes nothing on a second up with the same config", async () => {
             const { changes } = await cluster.up();
             expect(changes.created).to.deep.equal([]);
+            expect(changes.updated).to.deep.equal([]);
             expect(changes.replaced).to.deep.equal([]);
             expect(changes.deleted).to.deep.equal([]);
             expect(changes.unchanged.length).to.be.greaterThan(10);

@@ -81,7 +81,7 @@ describe("live: post-deploy warmer and verifier", function () {
         expect(outputs.verification.ok, outputs.verification.failed.join(", ")).to.equal(true);
         const names = outputs.verification.checks.map((c) => c.name);
         for (const expected of [
-            "persistence.redis-2.appendfsync",
+            "config.redis-2.appendfsync",
             "replication.masters",
             "sentinel.agreement",
             "sentinel.sentinel-1.ckquorum",
@@ -239,8 +239,8 @@ describe("live: post-deploy warmer and verifier", function () {
             const node = cluster.direct("redis-1");
             await node.call("CONFIG", "SET", "appendonly", "no");
             try {
-                const report = await verifyFails("persistence.redis-1.appendonly");
-                expect(report.checks.find((c) => c.name === "persistence.redis-1.appendonly")).to.include({
+                const report = await verifyFails("config.redis-1.appendonly");
+                expect(report.checks.find((c) => c.name === "config.redis-1.appendonly")).to.include({
                     expected: "yes",
                     actual: "no",
                 });

@@ -1,7 +1,9 @@
 import Docker from "dockerode";
 import Redis from "ioredis";
 import { HostPort, StackOutputs } from "../../../config/connection-info";
-import { mergeConfig, readStackFile, StackConfigObject } from "../../../config/stack-file";
+import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../config/stack-file";
+import { dockerName } from "../../../config/docker-names";
+import { VerificationReport } from "../../../post-deploy/report";
 import { createDeployer, Deployer, UpResult } from "../../../testing/deployer";
 import { sweepStale } from "../../../testing/replay/docker-apply";
 import { requireProgram } from "./requirements";
@@ -23,6 +25,8 @@ export class LiveCluster {
     readonly docker = new Docker();
     private readonly clients: Redis[] = [];
     outputs!: StackOutputs;
+    /** The `verification` output of the last `up` (the post-deploy step's report). */
+    verification?: VerificationReport;
     /** Seconds from `up` to every container healthy (the deployer waits for health). */
     deploySeconds = 0;
 
@@ -44,6 +48,7 @@ export class LiveCluster {
     async up(overrides: StackConfigObject = {}): Promise<UpResult> {
         const result = await this.deployer.up(testStackConfig(overrides));
         this.outputs = result.outputs as unknown as StackOutputs;
+        this.verification = result.outputs.verification as VerificationReport | undefined;
         return result;
     }
 
@@ -54,7 +59,7 @@ export class LiveCluster {
     }
 
     containerName(node: string): string {
-        return `appscreens-redis-${TEST_STACK}-${node}`;
+        return dockerName(settingsFromStackFile(TEST_STACK), node);
     }
 
     container(node: string): Docker.Container {
@@ -130,6 +135,21 @@ export class LiveCluster {
                 return new Set(answers).size === 1 ? answers[0] : undefined;
             },
             timeoutMs,
+        );
+    }
+
+    /** Moves the master role with SENTINEL FAILOVER and waits until the cluster settles on another node. */
+    async failover(): Promise<string> {
+        const before = await this.settled();
+        await this.direct(this.sentinelNames[0]).call("SENTINEL", "FAILOVER", this.outputs.masterName);
+        return waitFor(
+            `a master other than ${before} with every replica linked`,
+            async () => {
+                const now = await this.settled();
+                return now !== before ? now : undefined;
+            },
+            60_000,
+            500,
         );
     }
 

@@ -66,7 +66,8 @@ describe("the Pulumi program under mocks", () => {
                 "docker:index/volume:Volume": replicas + 1 + 3,
                 [CONTAINER]: replicas + 1 + 3,
                 "appscreens:redis:PostDeploy": 1,
-                "command:local:Command": 1,
+                // The post-deploy step and one settings step per server.
+                "command:local:Command": 1 + replicas + 1 + 3,
             });
             expect(containers(d).map((c) => c.inputs.name)).to.include(`appscreens-redis-dev-redis-${replicas}`);
         });
@@ -78,15 +79,24 @@ describe("the Pulumi program under mocks", () => {
             d = await declare({});
         });
 
-        it("runs every container from the pulled image, as the redis user, through the start script", () => {
+        it("runs every container from the pulled image through the start script, with bootstrap settings on the command line", () => {
             for (const c of containers(d)) {
                 expect(c.inputs.image, c.name).to.equal(IMAGE_ID);
-                expect(c.inputs.user).to.equal("999:999");
+                // Root entrypoint that drops to the redis user itself (gosu), as the official image does.
+                expect(c.inputs.user, c.name).to.equal(undefined);
                 expect(c.inputs.entrypoints).to.deep.equal(["/bin/sh", "/usr/local/etc/appscreens-start.sh"]);
-                expect(c.inputs.command).to.deep.equal([]);
                 expect(c.inputs.restart).to.equal("unless-stopped");
                 expect(c.inputs.wait).to.equal(true);
+                expect(c.inputs.stopTimeout, c.name).to.equal(30);
+                expect(c.inputs.ulimits, c.name).to.equal(undefined);
             }
+            expect(container(d, "redis-1").inputs.command).to.include.members(["--replica-announce-ip", "172.28.0.11", "--appenddirname"]);
+            expect(container(d, "redis-1").inputs.command).to.not.include("--maxmemory");
+            expect((container(d, "sentinel-1").inputs.command as string[]).join(" ")).to.include("--sentinel announce-ip 172.28.0.41");
+            expect(container(d, "redis-1").inputs.envs).to.deep.equal([
+                "APPSCREENS_SELF=172.28.0.11",
+                "APPSCREENS_INITIAL_MASTER=172.28.0.10",
+            ]);
             const image = d.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage")!;
             expect(image.inputs.name).to.equal("redis:7.0.15-bookworm");
         });
@@ -96,9 +106,9 @@ describe("the Pulumi program under mocks", () => {
                 ["redis-0", "172.28.0.10", 6379, 6379],
                 ["redis-1", "172.28.0.11", 6379, 6380],
                 ["redis-2", "172.28.0.12", 6379, 6381],
-                ["sentinel-0", "172.28.0.13", 26379, 26379],
-                ["sentinel-1", "172.28.0.14", 26379, 26380],
-                ["sentinel-2", "172.28.0.15", 26379, 26381],
+                ["sentinel-0", "172.28.0.40", 26379, 26379],
+                ["sentinel-1", "172.28.0.41", 26379, 26380],
+                ["sentinel-2", "172.28.0.42", 26379, 26381],
             ];
             for (const [name, address, internal, external] of expected) {
                 const c = container(d, name);
@@ -113,7 +123,10 @@ describe("the Pulumi program under mocks", () => {
         it("checks health with the authenticated PING script", () => {
             for (const c of containers(d)) {
                 expect(c.inputs.healthcheck.tests).to.deep.equal(["CMD", "/bin/sh", "/usr/local/etc/appscreens-healthcheck.sh"]);
-                expect(c.inputs.healthcheck.interval).to.equal("2s");
+                // Written as the provider reads durations back, so a preview after up shows no diff.
+                expect(c.inputs.healthcheck).to.include({ interval: "2s", timeout: "3s", startPeriod: "1m0s" });
+                const registration = d.run.registrations.get(resourceKey(CONTAINER, c.name))!;
+                expect(registration.ignoreChanges, c.name).to.deep.equal(["uploads[0].content", "uploads[1].content"]);
             }
         });
 
@@ -125,18 +138,19 @@ describe("the Pulumi program under mocks", () => {
             ]);
         });
 
-        it("starts replicas after the master and Sentinels after every node, replacing delete-first", () => {
+        it("chains the servers, nodes then Sentinels, so replacements go one at a time, delete-first", () => {
             const deps = (name: string) => d.run.registrations.get(resourceKey(CONTAINER, name))!;
-            for (const replica of ["redis-1", "redis-2"]) {
-                expect(deps(replica).dependencies).to.include(resourceKey(CONTAINER, "redis-0"));
-            }
+            const order = ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"];
             expect(deps("redis-0").dependencies.filter((k) => k.startsWith(CONTAINER))).to.deep.equal([]);
-            for (const sentinel of ["sentinel-0", "sentinel-1", "sentinel-2"]) {
-                for (const node of ["redis-0", "redis-1", "redis-2"])
-                    expect(deps(sentinel).dependencies).to.include(resourceKey(CONTAINER, node));
-                expect(deps(sentinel).dependencies).to.include("docker:index/network:Network::network");
+            for (const [i, name] of order.entries()) {
+                if (i > 0)
+                    expect(
+                        deps(name).dependencies.filter((k) => k.startsWith(CONTAINER)),
+                        name,
+                    ).to.deep.equal([resourceKey(CONTAINER, order[i - 1])]);
+                expect(deps(name).dependencies).to.include("docker:index/network:Network::network");
+                expect(deps(name).deleteBeforeReplace, name).to.equal(true);
             }
-            for (const c of containers(d)) expect(deps(c.name).deleteBeforeReplace, c.name).to.equal(true);
         });
 
         it("keeps the password secret in every input that carries it and out of commands, env and labels", () => {
@@ -149,8 +163,9 @@ describe("the Pulumi program under mocks", () => {
                     }
                 }
             }
-            // Six uploaded config files and the post-deploy command's two password variables.
-            expect(carriers).to.equal(8);
+            // Two uploads per container (initial config, cluster snapshot), the post-deploy command's
+            // two password variables, and each settings step's (one per node, two per Sentinel).
+            expect(carriers).to.equal(6 * 2 + 2 + 3 + 3 * 2);
             for (const c of containers(d)) {
                 const exposed = unwrapSecrets({
                     e: c.inputs.entrypoints,
@@ -163,18 +178,44 @@ describe("the Pulumi program under mocks", () => {
             }
         });
 
-        it("uploads the config readable only by the redis user", () => {
+        it("uploads the initial config and cluster snapshot root-only, without relying on upload ownership", () => {
             const uploads = unwrapSecrets(container(d, "redis-0").inputs.uploads) as Record<string, unknown>[];
-            expect(uploads[0]).to.include({
-                file: "/usr/local/etc/appscreens-redis.conf",
-                owner: "999",
-                group: "999",
-                permissions: "0400",
-            });
+            expect(uploads[0]).to.include({ file: "/usr/local/etc/appscreens-initial.conf", permissions: "0400" });
+            expect(uploads[0]).to.not.have.property("owner");
             expect(uploads[0].content).to.include(`requirepass "${GENERATED}"`);
+            expect(uploads[1]).to.include({ file: "/usr/local/etc/appscreens-cluster.env", permissions: "0400" });
+            expect(uploads[1].content).to.include("SENTINELS='172.28.0.40 172.28.0.41 172.28.0.42'");
+            expect(uploads.map((u) => u.file)).to.include("/usr/local/etc/appscreens-handover.sh");
             const sentinelUploads = unwrapSecrets(container(d, "sentinel-1").inputs.uploads) as Record<string, unknown>[];
-            expect(sentinelUploads[0].file).to.equal("/usr/local/etc/appscreens-sentinel.conf");
-            expect(sentinelUploads[0].content).to.include("sentinel announce-ip 172.28.0.14");
+            expect(sentinelUploads[0].content).to.include("sentinel monitor mymaster __APPSCREENS_MASTER__ 6379 2");
+            expect(sentinelUploads.map((u) => u.file)).to.not.include("/usr/local/etc/appscreens-handover.sh");
+        });
+
+        it("gives every server a settings step with one plain variable per runtime directive and secret passwords", () => {
+            const step = (name: string) => d.resources.find((r) => r.type === "command:local:Command" && r.name === `${name}-settings`)!;
+            const node = step("redis-1");
+            expect(node.inputs.create).to.equal("node --import tsx post-deploy/cli/apply-settings.ts");
+            expect(node.inputs.update).to.equal(node.inputs.create);
+            // The mock monitor lifts a nested secret to the whole map; the engine keeps it per value.
+            const nodeEnv = unwrapSecrets(node.inputs.environment) as Record<string, string>;
+            expect(nodeEnv).to.include({ APPSCREENS_SET_MAXMEMORY: "256mb", APPSCREENS_SET_MAXMEMORY_POLICY: "allkeys-lru" });
+            expect(nodeEnv.REDIS_PASSWORD).to.equal(GENERATED);
+            expect(strings(node.inputs.environment).find((x) => x.text === GENERATED)?.secret).to.equal(true);
+            expect(nodeEnv.APPSCREENS_CONTAINER_ID).to.equal("redis-1-id");
+            const sentinel = step("sentinel-0");
+            const sentinelEnv = unwrapSecrets(sentinel.inputs.environment) as Record<string, string>;
+            expect(sentinelEnv).to.include({ APPSCREENS_SET_DOWN_AFTER_MILLISECONDS: "5000", APPSCREENS_SET_QUORUM: "2" });
+            expect(sentinelEnv.REDIS_SENTINEL_PASSWORD).to.equal(GENERATED);
+            // Every variable name survives /bin/sh (dash drops names with '-').
+            for (const r of d.resources.filter((x) => x.name.endsWith("-settings"))) {
+                for (const key of Object.keys(unwrapSecrets(r.inputs.environment) as object))
+                    expect(key, r.name).to.match(/^[A-Z_][A-Z0-9_]*$/);
+            }
+            const registration = (name: string) => d.run.registrations.get(resourceKey("command:local:Command", `${name}-settings`))!;
+            expect(registration("redis-1").dependencies).to.include(resourceKey(CONTAINER, "redis-1"));
+            for (const n of ["redis-0", "redis-1", "redis-2"]) {
+                expect(registration("sentinel-2").dependencies).to.include(resourceKey("command:local:Command", `${n}-settings`));
+            }
         });
 
         it("exports what the app needs, with the passwords secret", () => {
@@ -195,10 +236,13 @@ describe("the Pulumi program under mocks", () => {
         });
 
         it("runs the warmer and verifier after every container, with the passwords only in its secret environment", () => {
-            const post = d.resources.find((r) => r.type === "command:local:Command")!;
+            const post = d.resources.find((r) => r.type === "command:local:Command" && r.name === "warm-and-verify")!;
             const registration = d.run.registrations.get(resourceKey("command:local:Command", "warm-and-verify"))!;
-            for (const c of containers(d)) expect(registration.dependencies).to.include(resourceKey(CONTAINER, c.name));
-            expect(post.inputs.create).to.equal("npx --no-install tsx post-deploy/cli/post-deploy.ts");
+            for (const c of containers(d)) {
+                expect(registration.dependencies).to.include(resourceKey(CONTAINER, c.name));
+                expect(registration.dependencies).to.include(resourceKey("command:local:Command", `${c.name}-settings`));
+            }
+            expect(post.inputs.create).to.equal("node --import tsx post-deploy/cli/post-deploy.ts");
             expect(isWireSecret(post.inputs.environment)).to.equal(true);
             const env = unwrapSecrets(post.inputs.environment) as Record<string, string>;
             expect(env.REDIS_PASSWORD).to.equal(GENERATED);
@@ -218,7 +262,7 @@ describe("the Pulumi program under mocks", () => {
 
     it("declares no post-deploy command when both warmer and verifier are off", async () => {
         const d = await declare({ cluster: { warmer: { enabled: false }, verifier: { enabled: false } } });
-        expect(d.resources.some((r) => r.type === "command:local:Command")).to.equal(false);
+        expect(d.resources.some((r) => r.type === "command:local:Command" && r.name === "warm-and-verify")).to.equal(false);
         expect(d.run.outputs.verification).to.equal(undefined);
     });
 
@@ -231,6 +275,41 @@ describe("the Pulumi program under mocks", () => {
         const upload = strings(container(d, "redis-1").inputs.uploads).find((s) => s.text.includes(supplied));
         expect(upload?.secret).to.equal(true);
         expect(isWireSecret(d.run.rawOutputs.redisPassword)).to.equal(true);
+    });
+
+    it("changes only the settings steps, never a container's inputs, when runtime settings or passwords change", async () => {
+        const base = await declare({});
+        const changed = await declare(
+            {
+                cluster: { redis: { maxmemory: "512mb", maxclients: 20 }, sentinel: { downAfterMilliseconds: 9000 } },
+                redisPassword: "Another0Password0Another0",
+            },
+            ["redisPassword"],
+        );
+        // What the container's diff sees: its inputs with the ignored first-start uploads left out.
+        const diffed = (d: Declared, name: string) => {
+            const inputs = unwrapSecrets(container(d, name).inputs) as { uploads: { content: string }[] };
+            return { ...inputs, uploads: inputs.uploads.map((u, i) => (i < 2 ? { ...u, content: "(ignored)" } : u)) };
+        };
+        for (const c of containers(base)) expect(diffed(changed, c.name), c.name).to.deep.equal(diffed(base, c.name));
+        const env = (d: Declared, name: string) =>
+            unwrapSecrets(d.resources.find((r) => r.name === `${name}-settings`)!.inputs.environment) as Record<string, string>;
+        expect(env(changed, "redis-0").APPSCREENS_SET_MAXMEMORY).to.equal("512mb");
+        expect(env(changed, "redis-0").REDIS_PASSWORD).to.equal("Another0Password0Another0");
+        expect(env(changed, "sentinel-0").APPSCREENS_SET_DOWN_AFTER_MILLISECONDS).to.equal("9000");
+    });
+
+    it("passes the previous password to the settings steps only while rotating", async () => {
+        const d = await declare({ redisPassword: "Brand0New0Password0Here", redisPasswordPrevious: "The0Old0Password0Still0" }, [
+            "redisPassword",
+            "redisPasswordPrevious",
+        ]);
+        const node = d.resources.find((r) => r.name === "redis-0-settings")!;
+        expect(strings(node.inputs.environment).find((x) => x.text === "The0Old0Password0Still0")?.secret).to.equal(true);
+        expect(unwrapSecrets(node.inputs.environment)).to.have.property("REDIS_PASSWORD_PREVIOUS", "The0Old0Password0Still0");
+        const base = await declare({});
+        const baseEnv = unwrapSecrets(base.resources.find((r) => r.name === "redis-0-settings")!.inputs.environment);
+        expect(baseEnv).to.not.have.property("REDIS_PASSWORD_PREVIOUS");
     });
 
     it("uses a local image by name without declaring a pull", async () => {

@@ -1,25 +1,26 @@
 import { expect } from "chai";
+import { bootstrapArgs, REDIS_DIRECTIVES } from "../../../config-templates/directives";
 import { renderRedisConf } from "../../../config-templates/redis-conf";
 import { directiveValue, directiveValues, settingsFor } from "../helpers";
 
 const PASSWORD = "Zq8mN2vR5tY7uI9oP1aS";
 
-describe("renderRedisConf", () => {
+describe("renderRedisConf (a node's initial config)", () => {
     const defaults = settingsFor();
     const master = renderRedisConf({ settings: defaults, nodeIndex: 0, password: PASSWORD });
     const replica = renderRedisConf({ settings: defaults, nodeIndex: 2, password: PASSWORD });
 
     it("renders the seed document's persistence and memory settings by default", () => {
-        expect(directiveValues(master, "save")).to.deep.equal(["3600 1", "300 100", "60 10000"]);
+        expect(directiveValues(master, "save")).to.deep.equal(["3600 1 300 100 60 10000"]);
         expect(directiveValue(master, "appendonly")).to.equal("yes");
         expect(directiveValue(master, "appendfsync")).to.equal("everysec");
         expect(directiveValue(master, "aof-use-rdb-preamble")).to.equal("yes");
-        expect(directiveValue(master, "appenddirname")).to.equal('"appendonlydir"');
         expect(directiveValue(master, "maxmemory")).to.equal("256mb");
         expect(directiveValue(master, "maxmemory-policy")).to.equal("allkeys-lru");
         expect(directiveValue(master, "maxclients")).to.equal("10000");
         expect(directiveValue(master, "tcp-keepalive")).to.equal("300");
-        expect(directiveValue(master, "dir")).to.equal("/data");
+        expect(directiveValue(master, "min-replicas-to-write")).to.equal("1");
+        expect(directiveValue(master, "min-replicas-max-lag")).to.equal("10");
     });
 
     it("gives every node both requirepass and masterauth", () => {
@@ -27,16 +28,23 @@ describe("renderRedisConf", () => {
             expect(directiveValue(conf, "requirepass")).to.equal(`"${PASSWORD}"`);
             expect(directiveValue(conf, "masterauth")).to.equal(`"${PASSWORD}"`);
         }
-        expect(directiveValue(master, "protected-mode")).to.equal("yes");
     });
 
-    it("announces each node's static address and points replicas at node 0", () => {
-        expect(directiveValue(master, "replica-announce-ip")).to.equal("172.28.0.10");
-        expect(directiveValue(master, "replicaof")).to.equal(undefined);
-        expect(directiveValue(replica, "replica-announce-ip")).to.equal("172.28.0.12");
-        expect(directiveValue(replica, "replicaof")).to.equal("172.28.0.10 6379");
-        expect(directiveValue(replica, "min-replicas-to-write")).to.equal("1");
-        expect(directiveValue(replica, "min-replicas-max-lag")).to.equal("10");
+    it("names no role: the start script asks the Sentinels who the master is", () => {
+        for (const conf of [master, replica]) {
+            expect(directiveValue(conf, "replicaof")).to.equal(undefined);
+            expect(directiveValue(conf, "slaveof")).to.equal(undefined);
+        }
+    });
+
+    it("leaves bootstrap directives to the command line, where they stay in force after CONFIG REWRITE", () => {
+        for (const name of ["port", "dir", "appenddirname", "replica-announce-ip"])
+            expect(directiveValue(master, name), name).to.equal(undefined);
+        const args = bootstrapArgs(REDIS_DIRECTIVES, defaults, defaults.plan.nodes[2]);
+        expect(args.join(" ")).to.include("--replica-announce-ip 172.28.0.12");
+        expect(args.join(" ")).to.include("--appenddirname appendonlydir");
+        expect(args.join(" ")).to.include("--protected-mode yes");
+        expect(args).to.not.include("--maxmemory");
     });
 
     it("renders non-default values", () => {
@@ -69,7 +77,6 @@ describe("renderRedisConf", () => {
         expect(directiveValue(conf, "tcp-keepalive")).to.equal("60");
         expect(directiveValue(conf, "min-replicas-to-write")).to.equal("2");
         expect(directiveValue(conf, "min-replicas-max-lag")).to.equal("5");
-        expect(directiveValue(conf, "replicaof")).to.equal("10.9.0.10 6379");
     });
 
     it("is deterministic and comments every block", () => {

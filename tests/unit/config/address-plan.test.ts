@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { formatIpv4, parseCidr, parseIpv4, planAddresses } from "../../../config/address-plan";
+import { formatIpv4, MAX_NODES, nodeEndpoint, parseCidr, parseIpv4, planAddresses, sentinelEndpoint } from "../../../config/address-plan";
 
 describe("address plan", () => {
     it("parses and formats IPv4 addresses both ways", () => {
@@ -26,10 +26,25 @@ describe("address plan", () => {
             ["redis-2", "10.20.30.12", 6379, 7002],
         ]);
         expect(plan.sentinels.map((s) => [s.name, s.address, s.port, s.hostPort])).to.deep.equal([
-            ["sentinel-0", "10.20.30.13", 26379, 27000],
-            ["sentinel-1", "10.20.30.14", 26379, 27001],
-            ["sentinel-2", "10.20.30.15", 26379, 27002],
+            ["sentinel-0", "10.20.30.40", 26379, 27000],
+            ["sentinel-1", "10.20.30.41", 26379, 27001],
+            ["sentinel-2", "10.20.30.42", 26379, 27002],
         ]);
+    });
+
+    it("never moves a Sentinel when the replicas are scaled", () => {
+        const input = { subnet: "10.20.30.0/24", sentinelCount: 3, redisBasePort: 7000, sentinelBasePort: 27000 };
+        const small = planAddresses({ ...input, nodeCount: 2 });
+        const large = planAddresses({ ...input, nodeCount: MAX_NODES });
+        expect(large.sentinels).to.deep.equal(small.sentinels);
+        const lastNode = parseIpv4(large.nodes[MAX_NODES - 1].address)!;
+        expect(lastNode).to.be.lessThan(parseIpv4(large.sentinels[0].address)!);
+    });
+
+    it("names a server at any index, declared or not (for servers a scale-down removed)", () => {
+        const input = { subnet: "10.20.30.0/24", redisBasePort: 7000, sentinelBasePort: 27000 };
+        expect(nodeEndpoint(input, 5)).to.deep.equal({ name: "redis-5", address: "10.20.30.15", port: 6379, hostPort: 7005 });
+        expect(sentinelEndpoint(input, 4)).to.deep.equal({ name: "sentinel-4", address: "10.20.30.44", port: 26379, hostPort: 27004 });
     });
 
     it("crosses octet boundaries in larger subnets", () => {

@@ -14,9 +14,9 @@ describe("buildConnectionInfo", () => {
             { host: "127.0.0.2", port: 27002 },
         ]);
         expect(info.sentinelEndpointsInNetwork).to.deep.equal([
-            { host: "172.28.0.12", port: 26379 },
-            { host: "172.28.0.13", port: 26379 },
-            { host: "172.28.0.14", port: 26379 },
+            { host: "172.28.0.40", port: 26379 },
+            { host: "172.28.0.41", port: 26379 },
+            { host: "172.28.0.42", port: 26379 },
         ]);
     });
 

@@ -62,6 +62,8 @@ describe("validateStackConfig", () => {
                 descriptionMaxChars: 500,
             },
             verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50, settleSeconds: 60 },
+            deadlines: { applySettingsSeconds: 120, postDeploySeconds: 900 },
+            drill: { afterDeploy: false },
         };
         expect(cluster).to.deep.equal(expected);
     });
@@ -84,6 +86,12 @@ describe("validateStackConfig", () => {
 
     const rejections: [string, unknown, string, RegExp][] = [
         ["an unknown nested key", { sentinel: { quorom: 2 } }, "appscreens-redis:cluster.sentinel.quorom", /unknown key/],
+        [
+            "a drill switch given as a string",
+            { drill: { afterDeploy: "yes" } },
+            "appscreens-redis:cluster.drill.afterDeploy",
+            /true or false/,
+        ],
         ["a number given as a string", { replicas: "2" }, "appscreens-redis:cluster.replicas", /whole number \(got "2"\)/],
         ["a fractional count", { replicas: 1.5 }, "appscreens-redis:cluster.replicas", /whole number/],
         ["a negative replica count", { replicas: -1 }, "appscreens-redis:cluster.replicas", /at least 1/],
@@ -300,6 +308,42 @@ describe("validateStackConfig", () => {
                     .suppliedSecrets,
             ).to.deep.equal(["sentinelPassword"]);
         });
+    });
+
+    describe("password rotation", () => {
+        const secret = (value: string) => ({ value, secret: true });
+        it("accepts the previous password alongside a new one", () => {
+            const settings = validateStackConfig(
+                raw(undefined, { secrets: { redisPassword: secret(GOOD_PASSWORD), redisPasswordPrevious: secret(`${GOOD_PASSWORD}old`) } }),
+            );
+            expect(settings.suppliedSecrets).to.deep.equal(["redisPassword", "redisPasswordPrevious"]);
+        });
+
+        it("rejects a previous password without a new one, and one equal to the new one", () => {
+            expect(problemsOf(raw(undefined, { secrets: { sentinelPasswordPrevious: secret(GOOD_PASSWORD) } })).join("\n")).to.match(
+                /sentinelPasswordPrevious: is set but appscreens-redis:sentinelPassword is not/,
+            );
+            const same = problemsOf(
+                raw(undefined, { secrets: { redisPassword: secret(GOOD_PASSWORD), redisPasswordPrevious: secret(GOOD_PASSWORD) } }),
+            );
+            expect(same.join("\n")).to.match(/redisPasswordPrevious: equals appscreens-redis:redisPassword; remove it/);
+        });
+
+        it("requires the previous password to be a secret too", () => {
+            const problems = problemsOf(
+                raw(undefined, {
+                    secrets: { redisPassword: secret(GOOD_PASSWORD), redisPasswordPrevious: { value: `${GOOD_PASSWORD}x`, secret: false } },
+                }),
+            );
+            expect(problems.join("\n")).to.match(/redisPasswordPrevious: is stored in plain text/);
+        });
+    });
+
+    it("rejects a post-deploy deadline that leaves no time beyond the verifier's settle period", () => {
+        const problems = problemsOf(raw({ verifier: { settleSeconds: 60 }, deadlines: { postDeploySeconds: 60 } }));
+        expect(problems.join("\n")).to.match(
+            /cluster\.deadlines\.postDeploySeconds: 60 s leaves no time after verifier\.settleSeconds \(60 s\).*at least 360/,
+        );
     });
 
     it("rejects a stack name Docker names cannot carry", () => {

@@ -95,10 +95,9 @@ describe("HttpJsonClient", function () {
         const second = client.getJson(`${server.url}/other`);
         expect(await first).to.deep.equal({ resultCount: 0, results: [] });
         await second;
-        const times = server.hits.map((h) => h.at - started);
-        expect(server.hits.map((h) => h.path)).to.deep.equal(["/lookup", "/lookup", "/other"]);
-        expect(times[1]).to.be.at.least(950);
-        expect(times[2]).to.be.at.least(950);
+        expect(server.hits.map((h) => h.path).sort()).to.deep.equal(["/lookup", "/lookup", "/other"]);
+        // Only the first request went out before the pause ended.
+        expect(server.hits.filter((h) => h.at - started < 950)).to.have.length(1);
     });
 
     it("reports a store that stays throttled as throttled and then stops asking it", async () => {

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { NodeObservation, persistenceChecks, replicationChecks, sampleKeys, sentinelChecks, warmChecks } from "../../../post-deploy/checks";
-import { ExpectedPersistence } from "../../../post-deploy/plan";
+import { ExpectedConfig } from "../../../post-deploy/plan";
 import { buildReport, check, formatTable, formatWarmSummary } from "../../../post-deploy/report";
 import { parseInfo, parsePairs } from "../../../post-deploy/verifier";
 
-const EXPECTED: ExpectedPersistence = {
+const EXPECTED: ExpectedConfig = {
     save: "3600 1 300 100 60 10000",
     appendonly: "yes",
     appendfsync: "everysec",
@@ -115,7 +115,7 @@ describe("verification checks", () => {
             },
         );
         expect(failedNames(persistenceChecks(broken, EXPECTED, 3600))).to.deep.equal([
-            "persistence.redis-1.appendonly",
+            "config.redis-1.appendonly",
             "persistence.redis-1.rdb_last_bgsave_status",
             "persistence.redis-1.lastsave_age_seconds",
         ]);

@@ -22,14 +22,18 @@ describe("rendering a stack for review", () => {
 
     it("masks every password", () => {
         for (const [name, content] of Object.entries(files)) {
-            for (const line of content.split("\n").filter((l) => /^(requirepass|masterauth|sentinel auth-pass) /.test(l))) {
+            for (const line of content
+                .split("\n")
+                .filter((l) => /^(requirepass|masterauth|sentinel auth-pass|sentinel sentinel-pass) /.test(l))) {
                 expect(line, name).to.match(new RegExp(`"${MASK.replace(/\*/g, "\\*")}"$`));
             }
         }
     });
 
-    it("renders one file per node and Sentinel of each shipped stack", () => {
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(3 + 5);
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(3 + 3);
+    it("renders a config and a command line per node and Sentinel of each shipped stack", () => {
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(2 * (3 + 5));
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(2 * (3 + 3));
+        expect(files["redis-1.cmdline"]).to.include("--replica-announce-ip 172.28.0.11\n");
+        expect(files["sentinel-0.cmdline"]).to.include("--sentinel announce-ip 172.28.0.40\n");
     });
 });

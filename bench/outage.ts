@@ -1,0 +1,129 @@
+// Shared by the outage benchmarks: a cluster described as a post-deploy plan (the stack's own,
+// or one built for the plain-Docker peer), a WAIT-confirmed probe writer through Sentinel, and
+// one measured fault.
+import Docker from "dockerode";
+import type Redis from "ioredis";
+import { Credentials, directClient, sentinelClient, withDirectClient } from "../post-deploy/connect";
+import { waitUntil } from "../post-deploy/deadline";
+import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../post-deploy/drill/probe-writer";
+import { NodeEndpoint, PostDeployPlan } from "../post-deploy/plan";
+import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../post-deploy/sentinels";
+import { parseInfo } from "../post-deploy/verifier";
+import { sleep } from "./stats";
+
+export interface BenchCluster {
+    readonly label: string;
+    readonly plan: PostDeployPlan;
+    readonly credentials: Credentials;
+    /** Docker container name of each node. */
+    readonly containerOf: (node: string) => string;
+}
+
+const onNode = <T>(c: BenchCluster, node: NodeEndpoint, use: (r: Redis) => Promise<T>): Promise<T> =>
+    withDirectClient(node, c.credentials.redisPassword, use);
+
+/** The master every Sentinel names once it has every replica linked and counted for writes. */
+export async function settledMaster(c: BenchCluster, timeoutMs = 120_000): Promise<NodeEndpoint> {
+    return waitUntil(
+        `${c.label}: one master with every replica linked`,
+        async () => {
+            const answers = await Promise.all(
+                c.plan.sentinelNodes.map(async (s) => {
+                    const client = directClient(s, c.credentials.sentinelPassword);
+                    try {
+                        return await askSentinel(client, s.name, c.plan.masterName);
+                    } finally {
+                        client.disconnect();
+                    }
+                }),
+            );
+            const master = nodeAnnouncing(c.plan, agreedMaster(answers, c.plan.sentinelNodes.length));
+            if (!master) return undefined;
+            const info = await onNode(c, master, async (r) => parseInfo(await r.info("replication")));
+            const replicas = c.plan.nodes.length - 1;
+            return info.role === "master" && info.min_slaves_good_slaves === String(replicas) ? master : undefined;
+        },
+        timeoutMs,
+        250,
+    );
+}
+
+export interface FaultResult {
+    readonly master: string;
+    readonly newMaster: string;
+    /** From the last confirmed write before the fault to the first confirmed write sent after it. */
+    readonly outageMs: number;
+    readonly probes: ProbeAnalysis;
+}
+
+/**
+ * Writes through Sentinel (WAIT 1 per write), injects `fault` on the master, and measures until
+ * confirmed writes flow again on whichever node is master then; `recover` undoes the fault.
+ */
+export async function measureFault(
+    c: BenchCluster,
+    fault: (master: NodeEndpoint) => Promise<void>,
+    recover: (master: NodeEndpoint) => Promise<void>,
+    timeoutMs = 120_000,
+): Promise<FaultResult> {
+    const master = await settledMaster(c);
+    const client = sentinelClient(c.plan, c.credentials, "host", { commandTimeoutMs: 2000 });
+    const writer = startProbeWriter(client, { prefix: `bench:outage:${Date.now()}:`, waitTimeoutMs: 1000, intervalMs: 2, ttlSeconds: 600 });
+    let faultAt = 0;
+    let faultDone = 0;
+    const confirmedAfter = (t: number) => writer.records.find((r) => (r.replicas ?? 0) >= 1 && r.sentAt > t);
+    try {
+        await sleep(2000);
+        faultAt = Date.now();
+        await fault(master);
+        faultDone = Date.now();
+        // Writes are back when a write sent after the fault is confirmed (on any node).
+        await waitUntil(
+            `${c.label}: confirmed writes after the fault`,
+            async () => (confirmedAfter(faultDone) ? true : undefined),
+            timeoutMs,
+            20,
+        );
+        await sleep(1000);
+    } finally {
+        await writer.stop();
+        client.disconnect();
+    }
+    const endedAt = Date.now();
+    await recover(master);
+    const now = await settledMaster(c);
+    const acknowledged = writer.records.filter((r) => r.ackAt !== undefined).map((r) => r.key);
+    const present = await onNode(c, now, (r) => keysPresent(r, acknowledged));
+    const probes = analyzeProbes(
+        writer.records,
+        faultAt,
+        endedAt,
+        // Any node counts: after a crash without failover, writes resume on the same master.
+        (server) => nodeAtRemote(c.plan, server) !== undefined,
+        (k) => present.has(k),
+    );
+    const lastBefore = Math.max(
+        0,
+        ...writer.records.filter((r) => (r.replicas ?? 0) >= 1 && (r.ackAt ?? 0) <= faultAt).map((r) => r.ackAt as number),
+    );
+    const outageMs = (confirmedAfter(faultDone)?.ackAt ?? endedAt) - (lastBefore || faultAt);
+    return { master: master.name, newMaster: now.name, outageMs, probes };
+}
+
+/** SIGKILL of a container through the Engine: Docker's restart policy does not bring it back. */
+export const killContainer = (docker: Docker, name: string): Promise<void> =>
+    docker
+        .getContainer(name)
+        .kill({ signal: "SIGKILL" })
+        .then(() => undefined);
+
+export const startContainer = (docker: Docker, name: string): Promise<void> =>
+    docker
+        .getContainer(name)
+        .start()
+        .then(
+            () => undefined,
+            (err: { statusCode?: number }) => {
+                if (err.statusCode !== 304) throw err;
+            },
+        );

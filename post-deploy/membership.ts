@@ -1,0 +1,153 @@
+import { randomBytes } from "node:crypto";
+import type Redis from "ioredis";
+import { MAX_NODES, MAX_SENTINELS, nodeEndpoint, REDIS_PORT, sentinelEndpoint } from "../config/address-plan";
+import { Credentials, directClient } from "./connect";
+import { handOverMaster, sentinelsMaster } from "./handover";
+import { PostDeployPlan } from "./plan";
+import { parsePairs } from "./verifier";
+
+/** What a scale-down did to the servers the stack no longer declares. */
+export interface MembershipReport {
+    readonly retiredNodes: string[];
+    readonly removedSentinels: string[];
+    /** Declared Sentinels reset (one at a time) so that they forget the surplus ones. */
+    readonly resetSentinels: string[];
+}
+
+/** Addresses the Sentinels know that the plan no longer declares (pure). */
+export function surplusAddresses(known: readonly string[], declared: readonly string[]): string[] {
+    return [...new Set(known)].filter((a) => !declared.includes(a)).sort();
+}
+
+const ipsOf = (reply: unknown): string[] =>
+    Array.isArray(reply) ? reply.map((r) => parsePairs(r).ip).filter((ip): ip is string => Boolean(ip)) : [];
+
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (await check().catch(() => false)) return;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+/**
+ * After a scale-down, makes the servers the stack no longer declares leave the cluster before
+ * anything is verified (Pulumi deletes their containers only at the end of `up`, after this):
+ * a surplus master hands its role over; a surplus node is locked (a password nobody knows) and
+ * detached, so no Sentinel can re-attach it; a surplus Sentinel stops monitoring. Then the
+ * declared Sentinels are reset one at a time, each waiting until it sees the declared replicas
+ * and peers again, so a majority keeps a correct view throughout.
+ */
+export async function forgetSurplusServers(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    log: (line: string) => void,
+): Promise<MembershipReport> {
+    const clients: Redis[] = [];
+    const open = (endpoint: { host: string; port: number }, password: string) => {
+        const c = directClient(endpoint, password);
+        clients.push(c);
+        return c;
+    };
+    const report: MembershipReport = { retiredNodes: [], removedSentinels: [], resetSentinels: [] };
+    try {
+        const { addressing, masterName } = plan;
+        const endpointOf = (address: string, kind: "node" | "sentinel") => {
+            const limit = kind === "node" ? MAX_NODES : MAX_SENTINELS;
+            for (let i = 0; i < limit; i++) {
+                const e = kind === "node" ? nodeEndpoint(addressing, i) : sentinelEndpoint(addressing, i);
+                if (e.address === address) return { ...e, host: addressing.host, port: e.hostPort };
+            }
+            return undefined;
+        };
+        const sentinels = plan.sentinelNodes.map((s) => open(s, credentials.sentinelPassword));
+        const knownNodes: string[] = [];
+        const knownSentinels: string[] = [];
+        for (const s of sentinels) {
+            knownNodes.push(...ipsOf(await s.call("SENTINEL", "REPLICAS", masterName).catch(() => [])));
+            knownSentinels.push(...ipsOf(await s.call("SENTINEL", "SENTINELS", masterName).catch(() => [])));
+        }
+        const declaredNodes = plan.nodes.map((n) => n.announced.split(":")[0]);
+        const declaredSentinels = plan.sentinelsInNetwork.map((s) => s.host);
+        const master = await sentinelsMaster(sentinels, masterName);
+        if (master) knownNodes.push(master.split(":")[0]);
+        const surplusNodes = surplusAddresses(knownNodes, declaredNodes);
+        const surplusSentinels = surplusAddresses(knownSentinels, declaredSentinels);
+        if (surplusNodes.length === 0 && surplusSentinels.length === 0) return report;
+
+        // Surplus nodes first become ineligible for promotion, and every Sentinel must have seen it,
+        // so a hand-over (below, or one the Sentinels start on their own) never picks one of them.
+        const surplus: { address: string; endpoint: { name: string }; node: Redis }[] = [];
+        for (const address of surplusNodes) {
+            const endpoint = endpointOf(address, "node");
+            if (!endpoint) continue;
+            const node = open(endpoint, credentials.redisPassword);
+            const reachable = await node.connect().then(
+                () => node.ping().then(() => true),
+                () => false,
+            );
+            if (!reachable) continue;
+            await node.call("CONFIG", "SET", "replica-priority", "0");
+            surplus.push({ address, endpoint, node });
+        }
+        for (const [i, s] of sentinels.entries()) {
+            await waitUntil(`${plan.sentinelNodes[i].name} to see the surplus nodes as never to be promoted`, 30_000, async () => {
+                const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                return surplus.every(
+                    ({ address }) =>
+                        replicas.find((r) => r.ip === address)?.["slave-priority"] === "0" || `${address}:${REDIS_PORT}` === master,
+                );
+            });
+        }
+        for (const { address, endpoint, node } of surplus) {
+            const current = await sentinelsMaster(sentinels, masterName);
+            if (current === `${address}:${REDIS_PORT}`) {
+                const now = await handOverMaster(node, current, sentinels, masterName);
+                log(`membership: ${endpoint.name} was master; handed over to ${now}`);
+            }
+        }
+        // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.
+        for (const { endpoint, node } of surplus) {
+            await node.call("CONFIG", "SET", "requirepass", randomBytes(24).toString("hex"));
+            // A password change leaves authenticated connections open: drop the Sentinels' links
+            // (and any client's), or a Sentinel would re-attach the node about 8 s after it detaches.
+            await node.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+            await node.call("CLIENT", "KILL", "TYPE", "pubsub", "SKIPME", "yes");
+            await node.call("REPLICAOF", "NO", "ONE");
+            report.retiredNodes.push(endpoint.name);
+            log(`membership: ${endpoint.name} detached and locked; its container is removed at the end of the deploy`);
+        }
+        for (const address of surplusSentinels) {
+            const endpoint = endpointOf(address, "sentinel");
+            if (!endpoint) continue;
+            const sentinel = open(endpoint, credentials.sentinelPassword);
+            const removed = await sentinel.connect().then(
+                () => sentinel.call("SENTINEL", "REMOVE", masterName).then(() => true),
+                () => false,
+            );
+            if (removed) report.removedSentinels.push(endpoint.name);
+            log(`membership: ${endpoint.name} ${removed ? "stopped monitoring" : "was already gone"}`);
+        }
+        for (const [i, s] of sentinels.entries()) {
+            const name = plan.sentinelNodes[i].name;
+            await s.call("SENTINEL", "RESET", masterName);
+            await waitUntil(
+                `${name} to see ${plan.expected.replicas} replicas and ${plan.expected.sentinels - 1} other Sentinels after SENTINEL RESET`,
+                60_000,
+                async () => {
+                    const fields = parsePairs(await s.call("SENTINEL", "MASTER", masterName));
+                    return (
+                        fields["num-slaves"] === String(plan.expected.replicas) &&
+                        fields["num-other-sentinels"] === String(plan.expected.sentinels - 1)
+                    );
+                },
+            );
+            report.resetSentinels.push(name);
+            log(`membership: ${name} reset and sees the declared cluster`);
+        }
+        return report;
+    } finally {
+        for (const c of clients) c.disconnect();
+    }
+}

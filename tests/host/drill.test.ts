@@ -1,0 +1,86 @@
+import { expect } from "chai";
+import { runDrill, DrillRefused } from "../../post-deploy/drill/run-drill";
+import { HostCluster } from "../../testing/host-cluster";
+import { requireHostPrograms } from "./helpers";
+
+describe("host: the failover drill against Redis and Sentinel processes", function () {
+    this.timeout(120_000);
+    let cluster: HostCluster;
+
+    before(async function () {
+        requireHostPrograms(this);
+        cluster = new HostCluster({ basePort: 22200 });
+        await cluster.start();
+        const master = cluster.client(cluster.nodePorts[0]);
+        const pipeline = master.pipeline();
+        for (let i = 0; i < 200; i++) pipeline.set(`screenshots:appstore:${i}`, "[]", "EX", 86_400);
+        expect(((await pipeline.exec()) ?? []).filter(([err]) => err)).to.deep.equal([]);
+        expect(await master.wait(2, 5000)).to.equal(2);
+        master.disconnect();
+    });
+
+    after(async () => {
+        await cluster?.stop();
+    });
+
+    it("hands the master over without losing a confirmed write, keeps the marker and the warmed keys, sees the old master rejoin", async () => {
+        const report = await runDrill(cluster.plan(), cluster.credentials, { timeoutMs: 30_000, sampleSize: 20, probeIntervalMs: 2 });
+        console.log(`      handover: ${JSON.stringify({ timings: report.timings, writes: report.writes })}`);
+        expect(report.verification.failed, JSON.stringify(report, null, 2)).to.deep.equal([]);
+        expect(report.method).to.equal("handover");
+        expect(report.writes.confirmedLost).to.equal(0);
+        expect(report.oldMaster).to.equal("redis-0");
+        expect(report.newMaster).to.be.oneOf(["redis-1", "redis-2"]);
+        expect(report.writes.confirmed).to.be.greaterThan(10);
+        expect(report.timings.writesResumedMs).to.be.a("number");
+        expect(report.timings.oldMasterRejoinedMs).to.be.a("number");
+        const names = report.verification.checks.map((c) => c.name);
+        expect(names).to.include.members(["drill.marker", "drill.warmed_keys", "drill.redis-0.rejoined", "drill.sentinel_agreement"]);
+        expect(report.verification.checks.find((c) => c.name === "drill.warmed_keys")?.actual).to.equal("20 of 20 with their TTL");
+        expect(JSON.stringify(report)).to.not.include(cluster.credentials.redisPassword);
+    });
+
+    it("reports the confirmed writes a bare SENTINEL FAILOVER loses, failing the drill when there are any", async () => {
+        const report = await runDrill(cluster.plan(), cluster.credentials, {
+            timeoutMs: 30_000,
+            sampleSize: 20,
+            probeIntervalMs: 2,
+            method: "sentinel",
+        });
+        console.log(`      sentinel: ${JSON.stringify({ timings: report.timings, writes: report.writes })}`);
+        // Writes a non-promoted replica confirmed can be lost here: the drill must say so, and only that.
+        expect(
+            report.verification.failed.filter((f) => f !== "drill.confirmed_writes_lost"),
+            JSON.stringify(report, null, 2),
+        ).to.deep.equal([]);
+        expect(report.newMaster).to.not.equal(report.oldMaster);
+        expect(report.writes.confirmed).to.be.greaterThan(10);
+        const lostCheck = report.verification.checks.find((c) => c.name === "drill.confirmed_writes_lost");
+        expect(lostCheck?.ok).to.equal(report.writes.confirmedLost === 0);
+        expect(report.ok).to.equal(report.writes.confirmedLost === 0);
+        expect(report.timings.writesResumedMs).to.be.a("number");
+        expect(report.timings.oldMasterRejoinedMs).to.be.a("number");
+        const names = report.verification.checks.map((c) => c.name);
+        expect(names).to.include.members(["drill.marker", "drill.warmed_keys", `drill.${report.oldMaster}.rejoined`]);
+        expect(report.verification.checks.find((c) => c.name === "drill.warmed_keys")?.actual).to.equal("20 of 20 with their TTL");
+        expect(JSON.stringify(report)).to.not.include(cluster.credentials.redisPassword);
+    });
+
+    it("refuses, changing nothing, when a Sentinel does not answer", async () => {
+        const plan = cluster.plan();
+        const broken = { ...plan, sentinelNodes: [...plan.sentinelNodes, { name: "sentinel-9", host: "127.0.0.1", port: 22299 }] };
+        const masterBefore = await cluster
+            .client(plan.sentinelNodes[0].port, cluster.credentials.sentinelPassword)
+            .call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
+        const err = await runDrill(broken, cluster.credentials, { timeoutMs: 5_000, sampleSize: 5, probeIntervalMs: 2 }).catch(
+            (e: unknown) => e,
+        );
+        expect(err).to.be.instanceOf(DrillRefused);
+        expect((err as DrillRefused).kind).to.equal("precondition");
+        expect((err as Error).message).to.match(/sentinel-9: no answer/);
+        const masterAfter = await cluster
+            .client(plan.sentinelNodes[0].port, cluster.credentials.sentinelPassword)
+            .call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
+        expect(masterAfter).to.deep.equal(masterBefore);
+    });
+});

@@ -1,0 +1,39 @@
+import { expect } from "chai";
+import { surplusAddresses } from "../../../post-deploy/membership";
+import { replyCode } from "../../../post-deploy/settings-apply";
+
+describe("membership after a scale-down", () => {
+    it("finds the servers the Sentinels know that the stack no longer declares", () => {
+        expect(surplusAddresses(["10.0.0.11", "10.0.0.13", "10.0.0.12", "10.0.0.13"], ["10.0.0.10", "10.0.0.11"])).to.deep.equal([
+            "10.0.0.12",
+            "10.0.0.13",
+        ]);
+        expect(surplusAddresses(["10.0.0.11"], ["10.0.0.10", "10.0.0.11", "10.0.0.12"])).to.deep.equal([]);
+    });
+});
+
+describe("settings step failures", () => {
+    it("reads the kind of a Redis error reply from its code, not its wording", () => {
+        expect(replyCode(new Error("WRONGPASS invalid username-password pair or user is disabled."))).to.equal("WRONGPASS");
+        expect(replyCode(new Error("NOAUTH Authentication required."))).to.equal("NOAUTH");
+        expect(replyCode(new Error("connect ECONNREFUSED 127.0.0.1:6379"))).to.equal("");
+        expect(replyCode("not an error")).to.equal("");
+    });
+});
+
+describe("container logs for a step's error", () => {
+    it("demultiplexes Docker's non-TTY log frames", async () => {
+        const { demultiplex } = await import("../../../post-deploy/container-logs");
+        const frame = (stream: number, text: string) => {
+            const body = Buffer.from(text);
+            const header = Buffer.alloc(8);
+            header[0] = stream;
+            header.writeUInt32BE(body.length, 4);
+            return Buffer.concat([header, body]);
+        };
+        expect(demultiplex(Buffer.concat([frame(1, "appscreens: empty volume\n"), frame(2, "Fatal error\n")]))).to.equal(
+            "appscreens: empty volume\nFatal error\n",
+        );
+        expect(demultiplex(Buffer.from("plain text\n"))).to.equal("plain text\n");
+    });
+});
