@@ -122,7 +122,8 @@ describe("live: the deployed test stack", function () {
                     expect(inspected.includes(secret), `${name} inspect`).to.equal(false);
                     expect(logs.includes(secret), `${name} logs`).to.equal(false);
                 }
-                expect(logs, name).to.include("installed");
+                // The start script says how it chose the config (and the role), never with a secret.
+                expect(logs, name).to.include("appscreens: empty volume");
             }
         });
     });
@@ -192,33 +193,6 @@ describe("live: the deployed test stack", function () {
             expect(changes.replaced).to.deep.equal([]);
             expect(changes.deleted).to.deep.equal([]);
             expect(changes.unchanged.length).to.be.greaterThan(10);
-        });
-
-        it("replaces exactly the Redis containers when one Redis setting changes, and keeps the data", async () => {
-            const writer = cluster.viaSentinel();
-            await writer.set("idempotence:kept", "yes");
-            expect(await writer.wait(2, 5000)).to.equal(2);
-            const { changes } = await cluster.up({ cluster: { redis: { maxmemory: "80mb" } } });
-            expect(changes.created).to.deep.equal([]);
-            expect(changes.deleted).to.deep.equal([]);
-            if (cluster.deployer.kind === "replay") {
-                const containers = changes.replaced.filter((k) => k.startsWith("docker:index/container:Container::")).sort();
-                expect(containers).to.deep.equal(["redis-0", "redis-1", "redis-2"].map((n) => `docker:index/container:Container::${n}`));
-                // The post-deploy command re-runs (warm, verify) because the containers it checks changed.
-                expect(changes.replaced.filter((k) => !containers.includes(k))).to.deep.equal(["command:local:Command::warm-and-verify"]);
-            } else {
-                expect(changes.replaced).to.have.length(4);
-            }
-            const master = await cluster.settled();
-            for (const node of cluster.nodeNames) {
-                const client = cluster.direct(node);
-                expect(pairs(await client.call("CONFIG", "GET", "maxmemory")).maxmemory, node).to.equal(String(80 * 1024 ** 2));
-                expect(
-                    await waitFor(`${node} to have the data`, async () => (await client.get("idempotence:kept")) ?? undefined),
-                    node,
-                ).to.equal("yes");
-            }
-            console.log(`      after the change, ${master} is the master`);
         });
     });
 });

@@ -7,7 +7,8 @@ import Redis from "ioredis";
 import { readStackFile } from "../../config/stack-file";
 import { memoryBytes, validateStackConfig } from "../../config/validate";
 import { renderRedisConf } from "../../config-templates/redis-conf";
-import { renderSentinelConf } from "../../config-templates/sentinel-conf";
+import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../config-templates/sentinel-conf";
+import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../../config-templates/directives";
 import { freePort } from "./helpers/ports";
 import { rawCommand } from "./helpers/raw-command";
 import { requireProgram } from "./helpers/requirements";
@@ -16,18 +17,24 @@ import { waitFor } from "./helpers/wait";
 const REDIS_PASSWORD = "RenderedConfTest0Password0Redis";
 const SENTINEL_PASSWORD = "RenderedConfTest0Password0Sentinel";
 
-/** The only lines changed to run a container's file on this host: where it listens and stores. */
-function forHost(conf: string, port: number, dir: string, masterPort: number): string {
-    return conf
-        .replace(/^port \d+$/m, `port ${port}`)
-        .replace(/^dir \/data$/m, `dir ${dir}`)
-        .replace(/^replica-announce-ip .*$/m, "replica-announce-ip 127.0.0.1")
-        .replace(/^sentinel announce-ip .*$/m, "sentinel announce-ip 127.0.0.1")
-        .replace(/^replicaof .*$/m, `replicaof 127.0.0.1 ${masterPort}`)
-        .replace(/^(sentinel monitor \S+) \S+ \d+/m, `$1 127.0.0.1 ${masterPort}`);
+/**
+ * A server's command line as its container gets it (the bootstrap directives), with only what
+ * differs on this host changed: where it listens, where it stores, the address it announces.
+ */
+function hostArgs(args: readonly string[], port: number, dir: string): string[] {
+    const out = [...args];
+    const set = (flag: string, value: string) => {
+        const at = out.indexOf(flag);
+        if (at < 0) throw new Error(`no ${flag} on the rendered command line`);
+        out[at + 1] = value;
+    };
+    set("--port", String(port));
+    set("--dir", dir);
+    set(out.includes("--replica-announce-ip") ? "--replica-announce-ip" : "announce-ip", "127.0.0.1");
+    return out;
 }
 
-describe("rendered dev-stack config on Debian's redis-server and redis-sentinel", function () {
+describe("rendered dev-stack config (initial file + command line) on Debian's redis-server and redis-sentinel", function () {
     this.timeout(60_000);
     const settings = validateStackConfig({ stack: "dev", keys: ["cluster"], cluster: readStackFile("dev").cluster, secrets: {} });
     const r = settings.cluster.redis;
@@ -36,11 +43,14 @@ describe("rendered dev-stack config on Debian's redis-server and redis-sentinel"
     let dir: string;
     let ports: { master: number; replica: number; sentinel: number };
 
-    const start = (binary: string, name: string, conf: string) => {
+    /** Starts a server as the container's start script would: its initial file, then the command line. */
+    const start = (binary: string, name: string, conf: string, args: readonly string[]) => {
         const file = path.join(dir, `${name}.conf`);
         writeFileSync(file, conf, { mode: 0o600 });
         // The rendered maxclients needs more open files than a shell's default limit.
-        const child = spawn("sh", ["-c", `ulimit -n ${r.maxclients + 64} && exec ${binary} "$0"`, file], { stdio: "ignore" });
+        const child = spawn("sh", ["-c", `ulimit -n ${r.maxclients + 64} && exec ${binary} "$@"`, "sh", file, ...args], {
+            stdio: "ignore",
+        });
         processes.push(child);
     };
     const client = (port: number, password: string) => {
@@ -59,25 +69,28 @@ describe("rendered dev-stack config on Debian's redis-server and redis-sentinel"
             mkdirSync(d);
             return d;
         };
+        const { nodes, sentinels } = settings.plan;
         start(
             "redis-server",
             "redis-0",
-            forHost(renderRedisConf({ settings, nodeIndex: 0, password: REDIS_PASSWORD }), ports.master, dataDir("redis-0"), ports.master),
+            renderRedisConf({ settings, nodeIndex: 0, password: REDIS_PASSWORD }),
+            hostArgs(bootstrapArgs(REDIS_DIRECTIVES, settings, nodes[0]), ports.master, dataDir("redis-0")),
         );
+        // The start script appends the master the Sentinels name (node 0 on a first boot).
         start(
             "redis-server",
             "redis-1",
-            forHost(renderRedisConf({ settings, nodeIndex: 1, password: REDIS_PASSWORD }), ports.replica, dataDir("redis-1"), ports.master),
+            `${renderRedisConf({ settings, nodeIndex: 1, password: REDIS_PASSWORD })}\nreplicaof 127.0.0.1 ${ports.master}\n`,
+            hostArgs(bootstrapArgs(REDIS_DIRECTIVES, settings, nodes[1]), ports.replica, dataDir("redis-1")),
         );
         start(
             "redis-sentinel",
             "sentinel-0",
-            forHost(
-                renderSentinelConf({ settings, sentinelIndex: 0, redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD }),
-                ports.sentinel,
-                dataDir("sentinel-0"),
-                ports.master,
+            renderSentinelConf({ settings, sentinelIndex: 0, redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD }).replace(
+                `${MASTER_PLACEHOLDER} 6379`,
+                `127.0.0.1 ${ports.master}`,
             ),
+            hostArgs(bootstrapArgs(SENTINEL_DIRECTIVES, settings, sentinels[0]), ports.sentinel, dataDir("sentinel-0")),
         );
     });
 
