@@ -26,3 +26,9 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The shortest time a store's requests can take at its limits: evenly spaced starts, `concurrency` at a time, `latencyMs` each. */
+export function idealMs(requests: number, limits: { requestsPerMinute: number; concurrency: number }, latencyMs: number): number {
+    const interval = 60_000 / limits.requestsPerMinute;
+    return Math.max((requests - 1) * interval + latencyMs, Math.ceil(requests / limits.concurrency) * latencyMs);
+}

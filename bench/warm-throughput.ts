@@ -1,88 +1,235 @@
-// npm run bench -- warm-throughput [--apps 5000 --batch 100 --runs 3]
-// Deploys the test stack onto the local Docker Engine (replay deployer), then measures how fast
-// the warmer writes a synthetic snapshot through Sentinel (pipelined batches, WAIT 1 after each),
-// and how long the deploy took to reach healthy. Prints a Markdown table row per measurement.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// npm run bench -- warm-throughput [--target docker|host] [--runs 5] [--only write,upstream,memory] [--port 21200] [--naive-keys 100000]
+//
+// The warmer measured side by side with references, each over --runs repetitions (median and
+// spread), on the test stack deployed to the local Docker Engine (replay deployer, the default)
+// or on host processes (--target host: redis-server/redis-sentinel on 127.0.0.1 from --port, for
+// development figures without Docker):
+//   write:    the warmer writing 100,000 keys (25,000 apps per store, realistic values, from a
+//             .jsonl snapshot) through Sentinel, vs redis-benchmark (-P 16 -c 50, same value size,
+//             same master, same path) vs a naive client awaiting one SET at a time; and the
+//             warmer's keys/s at 10,000 keys against its keys/s at 100,000.
+//   upstream: 2,000 apps from local fake stores adding 50 ms per request, at the limits below,
+//             against the ideal time those limits allow.
+//   memory:   the warmer's peak RSS and heap (a child process) at 2,000 and at 20,000 apps.
+// Prints Markdown tables; bench/RESULTS.md records them with the command.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import Redis from "ioredis";
 import { mergeConfig, readStackFile } from "../config/stack-file";
 import { validateStackConfig } from "../config/validate";
-import { runWarm } from "../post-deploy/cli/common";
-import { buildPostDeployPlan } from "../post-deploy/plan";
-import { ReplayDeployer } from "../testing/replay/replay-deployer";
+import { WarmerConfig } from "../config/schema";
+import { PostDeployPlan } from "../post-deploy/plan";
+import { parseSnapshotLine } from "../post-deploy/sources/file-source";
+import { entriesFor } from "../post-deploy/warmer";
+import { startFakeStores } from "../tests/helpers/fake-stores";
+import { naiveWriter, redisBenchmark } from "./reference-writers";
+import { appStoreId, playStoreId, syntheticStores, writeJsonlSnapshots } from "./snapshot";
+import { formatSpread, idealMs, spread } from "./stats";
+import { BenchTarget, dockerTarget, hostTarget } from "./targets";
+import { warmInChild } from "./warm-child";
 
-function syntheticSnapshot(appsPerStore: number): unknown {
-    const store = (prefix: string, id: (i: number) => string) => {
-        const ids = Array.from({ length: appsPerStore }, (_, i) => id(i));
-        const apps = Object.fromEntries(
-            ids.map((appId, i) => [
-                appId,
-                {
-                    screenshots: Array.from({ length: 5 }, (_, s) => `https://cdn.example.com/${prefix}/${appId}/screen-${s}.png`),
-                    metadata: {
-                        name: `App ${i}`,
-                        developer: `Developer ${i % 97}`,
-                        iconUrl: `https://cdn.example.com/${prefix}/${appId}/icon.png`,
-                        rating: 4.5,
-                        ratingCount: 1000 + i,
-                        genre: "Productivity",
-                        price: 0,
-                    },
-                },
-            ]),
-        );
-        return { top: ids, apps };
-    };
-    return {
-        stores: { appstore: store("ios", (i) => String(1_000_000_000 + i)), playstore: store("android", (i) => `com.bench.app${i}`) },
-    };
+/** The limits the upstream run is held to: Apple's documented rate, and a Play Store rate short enough for a benchmark. */
+const UPSTREAM = { appsPerStore: 1000, charts: { appstore: 100, playstore: 500 }, latencyMs: 50 };
+const UPSTREAM_LIMITS = { appstore: { requestsPerMinute: 20, concurrency: 1 }, playstore: { requestsPerMinute: 3000, concurrency: 4 } };
+const LOOKUP_BATCH = 100;
+
+/** Median (min-max) of repetitions, `digits` decimals. */
+const formatted = (values: readonly number[], digits = 0) => formatSpread(spread(values), digits);
+
+const keysPerSecond = (s: { keysWritten: number; durationMs: number }) => (s.keysWritten * 1000) / s.durationMs;
+
+function warmerWith(plan: PostDeployPlan, warmer: Record<string, unknown>): PostDeployPlan {
+    const cluster = mergeConfig(readStackFile("test").cluster as Record<string, unknown>, { warmer });
+    const validated: WarmerConfig = validateStackConfig({ stack: "test", keys: ["cluster"], cluster, secrets: {} }).cluster.warmer;
+    return { ...plan, warmer: validated };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+type Files = Record<"appstore" | "playstore", string>;
+
+/** Snapshots of `appsPerStore` apps per store, one .jsonl file each, in `dir`. */
+async function snapshots(dir: string, name: string, appsPerStore: number): Promise<Files> {
+    const files = { appstore: path.join(dir, `${name}-appstore.jsonl`), playstore: path.join(dir, `${name}-playstore.jsonl`) };
+    await writeJsonlSnapshots(files, appsPerStore);
+    return files;
+}
+
+const fromFiles = (plan: PostDeployPlan, files: Files) =>
+    warmerWith(plan, { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } });
+
+/** Mean value size of the snapshot's keys as the warmer writes them: what redis-benchmark's -d gets. */
+function meanValueBytes(files: Files, plan: PostDeployPlan): number {
+    const sizes = Object.values(files).flatMap((file) =>
+        readFileSync(file, "utf8")
+            .split("\n", 1000)
+            .filter(Boolean)
+            .flatMap((line, i) =>
+                entriesFor(parseSnapshotLine(line, i + 1), { ttl: plan.cache, descriptionMaxChars: plan.warmer.descriptionMaxChars }).map(
+                    (e) => Buffer.byteLength(e.value),
+                ),
+            ),
+    );
+    return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
+}
+
+async function flush(target: BenchTarget): Promise<void> {
+    const client = new Redis({ ...(await target.master()), password: target.credentials.redisPassword });
+    try {
+        await client.flushall();
+    } finally {
+        client.disconnect();
+    }
+}
+
+async function writeBench(target: BenchTarget, runs: number, dir: string, naiveKeys: number): Promise<string[]> {
+    const files = { 10_000: await snapshots(dir, "10k", 2_500), 100_000: await snapshots(dir, "100k", 25_000) };
+    const planFor = (f: Files) => fromFiles(target.plan, f);
+    const valueBytes = meanValueBytes(files[100_000], target.plan);
+    const rates = { warm100k: [] as number[], warm10k: [] as number[], benchmark: [] as number[], naive: [] as number[] };
+    for (let run = 0; run < runs; run++) {
+        await flush(target);
+        const big = await warmInChild(planFor(files[100_000]), target.credentials);
+        if (!big.summary.ok || big.summary.keysWritten !== 100_000)
+            throw new Error(`warm of 100,000 keys failed: ${JSON.stringify(big.summary.problems)}`);
+        rates.warm100k.push(keysPerSecond(big.summary));
+        await flush(target);
+        const small = await warmInChild(planFor(files[10_000]), target.credentials);
+        if (!small.summary.ok || small.summary.keysWritten !== 10_000)
+            throw new Error(`warm of 10,000 keys failed: ${JSON.stringify(small.summary.problems)}`);
+        rates.warm10k.push(keysPerSecond(small.summary));
+        await flush(target);
+        rates.benchmark.push(await redisBenchmark(target, 100_000, valueBytes));
+        await flush(target);
+        rates.naive.push(await naiveWriter(target, naiveKeys, valueBytes));
+        console.error(
+            `write run ${run + 1}/${runs}: warmer ${Math.round(rates.warm100k[run])} keys/s, redis-benchmark ${Math.round(rates.benchmark[run])}, naive ${Math.round(rates.naive[run])}`,
+        );
+    }
+    const ratio = (a: number[], b: number[]) =>
+        formatted(
+            a.map((x, i) => x / b[i]),
+            2,
+        );
+    const scale = rates.warm100k.map((x, i) => x / rates.warm10k[i]);
+    return [
+        `| runs | value bytes (mean) | warmer keys/s, 100,000 keys | redis-benchmark SET/s (-P 16 -c 50) | naive keys/s (${naiveKeys.toLocaleString("en")} keys) | warmer / redis-benchmark | warmer / naive | warmer keys/s, 10,000 keys | keys/s 100k / 10k |`,
+        "|---|---|---|---|---|---|---|---|---|",
+        `| ${runs} | ${valueBytes} | ${formatted(rates.warm100k)} | ${formatted(rates.benchmark)} | ${formatted(rates.naive)} | ${ratio(rates.warm100k, rates.benchmark)} | ${ratio(rates.warm100k, rates.naive)} | ${formatted(rates.warm10k)} | ${formatted(scale, 2)} |`,
+    ];
+}
+
+async function upstreamBench(target: BenchTarget, runs: number): Promise<string[]> {
+    const { appsPerStore, charts, latencyMs } = UPSTREAM;
+    const stores = await startFakeStores({ snapshot: syntheticStores(appsPerStore, charts), delayMs: latencyMs });
+    try {
+        const explicit = (id: (i: number) => string, from: number) => Array.from({ length: appsPerStore - from }, (_, i) => id(from + i));
+        const plan = warmerWith(target.plan, {
+            appstore: {
+                kind: "itunes",
+                lookupBaseUrl: stores.server.url,
+                chartsBaseUrl: stores.server.url,
+                topN: charts.appstore,
+                lookupBatchSize: LOOKUP_BATCH,
+            },
+            playstore: { kind: "google-play-api", baseUrl: stores.server.url, topN: charts.playstore },
+            apps: { appstore: explicit(appStoreId, charts.appstore), playstore: explicit(playStoreId, charts.playstore) },
+            limits: UPSTREAM_LIMITS,
+        });
+        const requests = { appstore: 1 + Math.ceil(appsPerStore / LOOKUP_BATCH), playstore: 1 + appsPerStore };
+        const ideal = {
+            appstore: idealMs(requests.appstore, UPSTREAM_LIMITS.appstore, latencyMs),
+            playstore: idealMs(requests.playstore, UPSTREAM_LIMITS.playstore, latencyMs),
+        };
+        const idealRun = Math.max(ideal.appstore, ideal.playstore);
+        const times = { run: [] as number[], appstore: [] as number[], playstore: [] as number[] };
+        for (let run = 0; run < runs; run++) {
+            await flush(target);
+            stores.server.hits.length = 0;
+            const { summary: s } = await warmInChild(plan, target.credentials);
+            if (!s.ok || s.keysWritten !== 4 * appsPerStore)
+                throw new Error(`upstream warm failed: ${JSON.stringify(s.problems)} ${s.keysWritten} keys`);
+            times.run.push(s.durationMs);
+            for (const store of ["appstore", "playstore"] as const) {
+                const hits = stores.server.hits.filter((h) => h.path.startsWith("/api/apps") === (store === "playstore")).map((h) => h.at);
+                if (hits.length !== requests[store]) throw new Error(`${store}: ${hits.length} requests, expected ${requests[store]}`);
+                times[store].push(Math.max(...hits) - Math.min(...hits) + latencyMs);
+            }
+            console.error(`upstream run ${run + 1}/${runs}: ${s.durationMs} ms (ideal ${Math.round(idealRun)} ms)`);
+        }
+        const sec = (xs: number[]) =>
+            formatted(
+                xs.map((x) => x / 1000),
+                1,
+            );
+        const over = (xs: number[], ideal: number) =>
+            formatted(
+                xs.map((x) => x / ideal),
+                2,
+            );
+        return [
+            `| runs | apps | limits | requests (App Store / Play) | ideal s (App Store / Play / run) | App Store requests span s | Play requests span s | warm run s | run / ideal |`,
+            "|---|---|---|---|---|---|---|---|---|",
+            `| ${runs} | ${2 * appsPerStore} | App Store ${UPSTREAM_LIMITS.appstore.requestsPerMinute}/min x${UPSTREAM_LIMITS.appstore.concurrency}, ${LOOKUP_BATCH} ids per lookup; Play ${UPSTREAM_LIMITS.playstore.requestsPerMinute}/min x${UPSTREAM_LIMITS.playstore.concurrency}; +${latencyMs} ms per request | ${requests.appstore} / ${requests.playstore} | ${(ideal.appstore / 1000).toFixed(1)} / ${(ideal.playstore / 1000).toFixed(1)} / ${(idealRun / 1000).toFixed(1)} | ${sec(times.appstore)} | ${sec(times.playstore)} | ${sec(times.run)} | ${over(times.run, idealRun)} |`,
+        ];
+    } finally {
+        await stores.close();
+    }
+}
+
+async function memoryBench(target: BenchTarget, runs: number, dir: string): Promise<string[]> {
+    const sizes = [2_000, 20_000] as const;
+    const measured = await Promise.all(
+        sizes.map(async (n) => ({ n, files: await snapshots(dir, `mem-${n}`, n / 2), rss: [] as number[], heap: [] as number[] })),
+    );
+    for (let run = 0; run < runs; run++) {
+        for (const m of measured) {
+            await flush(target);
+            const result = await warmInChild(fromFiles(target.plan, m.files), target.credentials);
+            if (!result.summary.ok || result.summary.keysWritten !== 2 * m.n) throw new Error(`memory run at ${m.n} apps failed`);
+            m.rss.push(result.peakRssBytes / 2 ** 20);
+            m.heap.push(result.peakHeapBytes / 2 ** 20);
+        }
+        console.error(`memory run ${run + 1}/${runs}`);
+    }
+    const [small, large] = measured;
+    const ratio = (a: number[], b: number[]) =>
+        formatted(
+            a.map((x, i) => x / b[i]),
+            2,
+        );
+    return [
+        "| runs | peak RSS MiB, 2,000 apps | peak RSS MiB, 20,000 apps | RSS 20,000 / 2,000 | peak heap MiB, 2,000 apps | peak heap MiB, 20,000 apps | heap 20,000 / 2,000 |",
+        "|---|---|---|---|---|---|---|",
+        `| ${runs} | ${formatted(small.rss, 1)} | ${formatted(large.rss, 1)} | ${ratio(large.rss, small.rss)} | ${formatted(small.heap, 1)} | ${formatted(large.heap, 1)} | ${ratio(large.heap, small.heap)} |`,
+    ];
+}
 
 export async function warmThroughput(argv: string[]): Promise<void> {
     const { values } = parseArgs({
         args: argv,
         options: {
-            apps: { type: "string", default: "5000" },
-            batch: { type: "string", default: "100" },
-            runs: { type: "string", default: "3" },
+            target: { type: "string", default: "docker" },
+            runs: { type: "string", default: "5" },
+            only: { type: "string", default: "write,upstream,memory" },
+            port: { type: "string", default: "21200" },
+            "naive-keys": { type: "string", default: "100000" },
         },
     });
-    const appsPerStore = Number(values.apps);
-    const batchSize = Number(values.batch);
     const runs = Number(values.runs);
+    const only = new Set(values.only.split(","));
+    if (values.target !== "docker" && values.target !== "host") throw new Error(`--target must be docker or host, not ${values.target}`);
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-bench-"));
-    const snapshot = path.join(dir, "snapshot.json");
-    writeFileSync(snapshot, JSON.stringify(syntheticSnapshot(appsPerStore)));
-
-    const overrides = {
-        cluster: { warmer: { appstore: { kind: "file", path: snapshot }, playstore: { kind: "file", path: snapshot }, batchSize } },
-    };
-    const config = mergeConfig(readStackFile("test"), overrides);
-    const deployer = new ReplayDeployer("test", `bench-${process.pid}`);
+    const target = values.target === "docker" ? await dockerTarget() : await hostTarget(Number(values.port));
     try {
-        const started = Date.now();
-        const { outputs } = await deployer.up(config);
-        const deploySeconds = (Date.now() - started) / 1000;
-        const plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} }));
-        const credentials = { redisPassword: String(outputs.redisPassword), sentinelPassword: String(outputs.sentinelPassword) };
-        const rates: number[] = [];
-        for (let run = 0; run < runs; run++) {
-            const report = await runWarm(plan, credentials, { force: true, vantage: "host" });
-            if (!report.ok) throw new Error(`warm failed: ${report.problems.join("; ")}`);
-            rates.push((report.keysWritten * 1000) / report.durationMs);
-        }
-        console.log(
-            `| date | machine | apps/store | keys/run | batch | warm keys/s (median of ${runs}; min-max) | deploy to healthy incl. post-deploy |`,
-        );
-        console.log("|---|---|---|---|---|---|---|");
-        console.log(
-            `| ${new Date().toISOString().slice(0, 10)} | ${cpus().length} cores | ${appsPerStore} | ${appsPerStore * 4} | ${batchSize} | ${Math.round(median(rates))} (${Math.round(Math.min(...rates))}-${Math.round(Math.max(...rates))}) | ${deploySeconds.toFixed(1)} s |`,
-        );
+        const out = [`Target: ${target.description}; ${cpus().length} cores; ${new Date().toISOString().slice(0, 10)}.`];
+        if (target.deploySeconds !== undefined) out.push(`Deploy to healthy, post-deploy included: ${target.deploySeconds.toFixed(1)} s.`);
+        if (only.has("write")) out.push("", ...(await writeBench(target, runs, dir, Number(values["naive-keys"]))));
+        if (only.has("upstream")) out.push("", ...(await upstreamBench(target, runs)));
+        if (only.has("memory")) out.push("", ...(await memoryBench(target, runs, dir)));
+        console.log(out.join("\n"));
     } finally {
-        await deployer.destroy();
+        await target.destroy();
         rmSync(dir, { recursive: true, force: true });
     }
 }

@@ -113,9 +113,34 @@ const httpUrl = () =>
 
 const httpSchema = z.strictObject({
     timeoutMs: int(100, 120_000, "use milliseconds, e.g. 5000").default(5000),
-    concurrency: int(1, 32, "stores ban clients that open many connections; 4 is safe").default(4),
-    requestsPerSecond: int(1, 100, "stay under the store's rate limit; 5 is safe").default(5),
-    retries: int(0, 10, "3 retries with backoff ride out short outages").default(3),
+    retries: int(0, 10, "3 retries with backoff ride out short outages and throttling").default(3),
+    /** First wait after a throttled answer without Retry-After; doubled on each retry. */
+    throttleBackoffMs: int(100, 600_000, "use milliseconds; Apple and Google throttle for minutes, 10000 is polite").default(10_000),
+});
+
+/**
+ * Request limits of one store, kept separately: Apple's and Google's tolerances differ by an
+ * order of magnitude (README "Warmer limits" gives the source of each default).
+ */
+const storeLimitsSchema = (defaults: { requestsPerMinute: number; concurrency: number }, fix: string) =>
+    z
+        .strictObject({
+            requestsPerMinute: int(1, 6000, fix).default(defaults.requestsPerMinute),
+            concurrency: int(1, 32, "stores ban clients that open many connections; 1-4 is safe").default(defaults.concurrency),
+        })
+        .prefault({});
+
+/** Apple documents about 20 calls per minute for its Search/Lookup API. */
+export const APPSTORE_DEFAULT_LIMITS = { requestsPerMinute: 20, concurrency: 1 } as const;
+/** Google publishes no limit; google-play-scraper's README suggests throttling, its example is 10 requests/s. */
+export const PLAYSTORE_DEFAULT_LIMITS = { requestsPerMinute: 300, concurrency: 4 } as const;
+
+const limitsSchema = z.strictObject({
+    appstore: storeLimitsSchema(APPSTORE_DEFAULT_LIMITS, "Apple documents about 20 lookup calls per minute; stay at or below it"),
+    playstore: storeLimitsSchema(
+        PLAYSTORE_DEFAULT_LIMITS,
+        "Google throttles (HTTP 503 with a captcha) above an unpublished rate; 300 per minute is polite",
+    ),
 });
 
 const appStoreId = z.string({ error: 'App Store ids are strings of digits, e.g. "310633997"' }).regex(/^[0-9]{1,20}$/, {
@@ -132,10 +157,21 @@ export const DEFAULT_SNAPSHOT = "post-deploy/fixtures/app-snapshot.json";
 
 const fileSource = z.strictObject({
     kind: z.literal("file"),
-    path: z.string({ error: "must be a path to a JSON snapshot, relative to the project" }).min(1).default(DEFAULT_SNAPSHOT),
+    path: z
+        .string({ error: "must be a path to a snapshot (.json, or .jsonl to stream a large one), relative to the project" })
+        .regex(/\.jsonl?$/, { error: "must name a .json snapshot or a .jsonl one (one app per line, streamed)" })
+        .default(DEFAULT_SNAPSHOT),
 });
 const noSource = z.strictObject({ kind: z.literal("none") });
-const topN = () => int(0, 200, "the charts list at most 200 apps").default(25);
+/** Apple's marketing RSS chart serves at most 100 entries and answers HTTP 500 above that. */
+export const APPSTORE_CHART_MAX = 100;
+/** google-play-scraper lists at most 500 apps of a collection (its `num` default and google-play-api's paging bound). */
+export const PLAYSTORE_LIST_MAX = 500;
+/** The collections google-play-scraper maps to a Play Store cluster; any other is an error (HTTP 400). */
+export const PLAYSTORE_COLLECTIONS = ["TOP_FREE", "TOP_PAID", "GROSSING"] as const;
+/** iTunes Lookup takes many ids per request; 200 is what app-store-scraper sends in one lookup. */
+export const APPSTORE_LOOKUP_MAX_IDS = 200;
+const topN = (max: number, what: string) => int(0, max, `${what} serves at most ${max} apps`).default(25);
 const country = () =>
     z
         .string()
@@ -150,7 +186,8 @@ const appStoreSourceSchema = z.discriminatedUnion(
             lookupBaseUrl: httpUrl().default("https://itunes.apple.com"),
             chartsBaseUrl: httpUrl().default("https://rss.marketingtools.apple.com"),
             country: country(),
-            topN: topN(),
+            topN: topN(APPSTORE_CHART_MAX, "Apple's top-free chart"),
+            lookupBatchSize: int(1, APPSTORE_LOOKUP_MAX_IDS, "ids per iTunes Lookup request; 100 keeps URLs short").default(100),
         }),
         fileSource,
         noSource,
@@ -165,11 +202,12 @@ const playStoreSourceSchema = z.discriminatedUnion(
             kind: z.literal("google-play-api"),
             baseUrl: httpUrl(),
             collection: z
-                .string()
-                .regex(/^[A-Za-z_]+$/, { error: "must be a collection name such as TOP_FREE" })
+                .enum(PLAYSTORE_COLLECTIONS, {
+                    error: `must be one of ${PLAYSTORE_COLLECTIONS.join(", ")} (google-play-api answers HTTP 400 to any other collection)`,
+                })
                 .default("TOP_FREE"),
             country: country(),
-            topN: topN(),
+            topN: topN(PLAYSTORE_LIST_MAX, "google-play-api's collection list"),
         }),
         fileSource,
         noSource,
@@ -188,13 +226,17 @@ export const warmerSchema = z.strictObject({
         })
         .prefault({}),
     http: httpSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
     refreshBelowTtlFraction: z
         .number({ error: "must be a number between 0 and 1" })
         .min(0, { error: "must be between 0 and 1; 0.5 rewrites keys that have lost half their TTL" })
         .max(1, { error: "must be between 0 and 1; 0.5 rewrites keys that have lost half their TTL" })
         .default(0.5),
-    batchSize: int(1, 5000, "100 apps per pipelined batch is a good size").default(100),
+    batchSize: int(1, 5000, "250 apps (500 keys) per pipelined batch is a good size").default(250),
+    batchesInFlight: int(1, 64, "4 batches in flight keep the connection busy").default(4),
+    confirmEveryBatches: int(1, 1000, "one WAIT per 8 batches confirms without a round trip per batch").default(8),
     waitTimeoutMs: int(10, 60_000, "use milliseconds, e.g. 1000").default(1000),
+    descriptionMaxChars: int(0, 10_000, "the app shows a short description; 500 characters is plenty").default(500),
 });
 
 export const verifierSchema = z.strictObject({

@@ -48,7 +48,7 @@ export function formatTable(report: VerificationReport): string {
     ].join("\n");
 }
 
-/** The warm report without its key list: what the stack output and the logs carry. */
+/** The warm report without its key sample: what the stack output and the logs carry. */
 export interface WarmSummary {
     readonly ok: boolean;
     readonly keysWritten: number;
@@ -57,21 +57,24 @@ export interface WarmSummary {
     readonly stores: readonly StoreReport[];
 }
 
-export function summarizeWarm(report: WarmSummary & { keys?: unknown }): WarmSummary {
+export function summarizeWarm(report: WarmSummary & { keySample?: unknown }): WarmSummary {
     const { ok, keysWritten, durationMs, problems, stores } = report;
     return { ok, keysWritten, durationMs, problems, stores };
 }
 
 export function formatWarmSummary(summary: WarmSummary): string {
     const lines = summary.stores.map((s) => {
-        const failed = s.failed.length
-            ? `, ${s.failed.length} failed (${s.failed
-                  .slice(0, 3)
-                  .map((f) => `${f.appId}: ${f.reason}`)
-                  .join("; ")}${s.failed.length > 3 ? "; ..." : ""})`
-            : "";
-        const down = s.unreachable ? ` UNREACHABLE: ${s.unreachable}` : "";
-        return `${s.store.padEnd(9)} ${s.found} found, ${s.fetched} fetched, ${s.written} written, ${s.skipped} skipped${failed}${down} [${s.source}]`;
+        const counts = Object.entries(s.failures)
+            .map(([kind, n]) => `${n} ${kind}`)
+            .join(", ");
+        const examples = s.failed
+            .slice(0, 3)
+            .map((f) => `${f.appId}: ${f.reason}`)
+            .join("; ");
+        const failed = counts ? `, failed: ${counts} (${examples}${s.failed.length > 3 ? "; ..." : ""})` : "";
+        const bare = s.withoutScreenshots ? `, ${s.withoutScreenshots} without screenshots` : "";
+        const down = s.outage ? ` STORE FAILED (${s.outage.kind}): ${s.outage.reason}` : "";
+        return `${s.store.padEnd(9)} ${s.found} found, ${s.fetched} fetched, ${s.written} written, ${s.skipped} skipped${bare}${failed}${down} [${s.source}]`;
     });
     const rate = summary.durationMs > 0 ? ` (${Math.round((summary.keysWritten * 1000) / summary.durationMs)} keys/s)` : "";
     lines.push(

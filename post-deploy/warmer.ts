@@ -1,14 +1,12 @@
 import type Redis from "ioredis";
 import { metadataKey, screenshotsKey } from "./keys";
+import { Failure, FailureKind, failureOf } from "./sources/failure";
 import { AppRecord, AppSource, Store } from "./sources/types";
+import { capDescription } from "./sources/values";
 import { jitteredTtl, TtlPolicy } from "./ttl";
+import { ConfirmedWriter, Entry, WarmTarget } from "./writer";
 
-/** The master the warmer writes to, and a way to find it again after a failover. */
-export interface WarmTarget {
-    client(): Redis;
-    /** Drops the connection and asks the Sentinels for the master again. */
-    reresolve(): Promise<void>;
-}
+export type { WarmTarget } from "./writer";
 
 export interface WarmOptions {
     readonly ttl: TtlPolicy;
@@ -18,71 +16,90 @@ export interface WarmOptions {
     readonly refreshBelowTtlFraction: number;
     readonly force: boolean;
     readonly batchSize: number;
+    readonly batchesInFlight: number;
+    readonly confirmEveryBatches: number;
     readonly waitTimeoutMs: number;
-    /** How often a batch no replica confirmed is replayed on the re-resolved master. */
+    /** Replicas each WAIT asks for (the stack's replica count); one confirming is enough. */
+    readonly waitReplicas?: number;
+    readonly descriptionMaxChars: number;
+    /** How often a group no replica confirmed is replayed on the re-resolved master. */
     readonly maxReplays?: number;
+    /** Keys kept in the report's sample for the verifier. */
+    readonly keySampleSize?: number;
     readonly random?: () => number;
     readonly progress?: (event: ProgressEvent) => void;
 }
 
 export interface ProgressEvent {
     readonly store: Store;
-    readonly phase: "listing" | "fetching" | "writing" | "done";
+    readonly phase: "listing" | "warming" | "done";
+    /** Apps handled so far (fetched, found fresh, or failed). */
     readonly done: number;
-    readonly total: number;
 }
+
+/** Failed apps listed by name in a store's report; the rest are counted in `failures`. */
+export const FAILED_LISTED = 20;
+export const DEFAULT_KEY_SAMPLE = 1000;
 
 export interface StoreReport {
     readonly store: Store;
     readonly source: string;
+    /** Apps selected: chart plus explicit, each once. */
     found: number;
     fetched: number;
+    /** Apps whose keys a replica confirmed. */
     written: number;
+    /** Apps whose keys were still fresh: not fetched, not written. */
     skipped: number;
-    failed: { appId: string; reason: string }[];
-    /** Set when the whole source could not be reached: the run fails. */
-    unreachable?: string;
-    /** Batches replayed on a re-resolved master because no replica confirmed them. */
+    /** Apps written without screenshots: only their metadata is cached, so the next run fetches them again. */
+    withoutScreenshots: number;
+    /** Failed apps by kind. */
+    failures: Partial<Record<FailureKind, number>>;
+    /** The first failed apps, with why. */
+    failed: { appId: string; kind: FailureKind; reason: string }[];
+    /** Set when the store as a whole failed (its chart unreadable, still throttled, or down for every app): the run fails. */
+    outage?: Failure;
+    /** Groups replayed on a re-resolved master because no replica confirmed them. */
     replays: number;
 }
 
 export interface WarmReport {
     readonly ok: boolean;
     readonly stores: StoreReport[];
-    /** Every key this run wrote or found fresh: what the verifier expects on every node. */
-    readonly keys: string[];
+    /**
+     * A uniform sample (at most `keySampleSize`) of the keys this run wrote or found fresh: what
+     * the verifier checks on every node. A sample, so that the report does not grow with the run.
+     */
+    readonly keySample: string[];
     readonly keysWritten: number;
     readonly durationMs: number;
     readonly problems: string[];
 }
 
-interface Entry {
-    readonly key: string;
-    readonly value: string;
-    readonly ttl: number;
+/** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */
+export function entriesFor(app: AppRecord, options: { ttl: TtlPolicy; descriptionMaxChars: number; random?: () => number }): Entry[] {
+    const { ttl, random = Math.random } = options;
+    const { store, appId, metadata } = app;
+    const description = capDescription(metadata.description, options.descriptionMaxChars);
+    const value: Record<string, unknown> = { store, appId, ...metadata };
+    if (description === undefined) delete value.description;
+    else value.description = description;
+    const meta = {
+        key: metadataKey(store, appId),
+        value: JSON.stringify(value),
+        ttl: jitteredTtl(ttl.metadataTtlSeconds, ttl.ttlJitterPercent, random),
+    };
+    if (app.screenshots.length === 0) return [meta];
+    const shots = {
+        key: screenshotsKey(store, appId),
+        value: JSON.stringify(app.screenshots),
+        ttl: jitteredTtl(ttl.screenshotsTtlSeconds, ttl.ttlJitterPercent, random),
+    };
+    return [shots, meta];
 }
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The two keys of an app, with their values and jittered TTLs. */
-export function entriesFor(app: AppRecord, ttl: TtlPolicy, random: () => number = Math.random): Entry[] {
-    return [
-        {
-            key: screenshotsKey(app.store, app.appId),
-            value: JSON.stringify(app.screenshots),
-            ttl: jitteredTtl(ttl.screenshotsTtlSeconds, ttl.ttlJitterPercent, random),
-        },
-        {
-            key: metadataKey(app.store, app.appId),
-            value: JSON.stringify({ store: app.store, appId: app.appId, ...app.metadata }),
-            ttl: jitteredTtl(ttl.metadataTtlSeconds, ttl.ttlJitterPercent, random),
-        },
-    ];
-}
-
-/** Apps whose both keys still hold more than `fraction` of their TTL. */
-async function freshApps(client: Redis, store: Store, ids: readonly string[], options: WarmOptions): Promise<Set<string>> {
+/** Apps whose both keys still hold more than `fraction` of their TTL: one pipelined round trip. */
+export async function freshApps(client: Redis, store: Store, ids: readonly string[], options: WarmOptions): Promise<Set<string>> {
     if (options.force || ids.length === 0) return new Set();
     const pipeline = client.pipeline();
     for (const id of ids) pipeline.ttl(screenshotsKey(store, id)).ttl(metadataKey(store, id));
@@ -97,125 +114,139 @@ async function freshApps(client: Redis, store: Store, ids: readonly string[], op
     return fresh;
 }
 
+/** A uniform sample of a stream of unknown length (reservoir sampling, Algorithm R). */
+export class Reservoir {
+    readonly items: string[] = [];
+    private seen = 0;
+    constructor(
+        private readonly size: number,
+        private readonly random: () => number = Math.random,
+    ) {}
+
+    offer(item: string): void {
+        this.seen++;
+        if (this.items.length < this.size) this.items.push(item);
+        else {
+            const slot = Math.floor(this.random() * this.seen);
+            if (slot < this.size) this.items[slot] = item;
+        }
+    }
+}
+
+function recordFailure(report: StoreReport, appId: string, failure: Failure): void {
+    report.failures[failure.kind] = (report.failures[failure.kind] ?? 0) + 1;
+    if (report.failed.length < FAILED_LISTED) report.failed.push({ appId, ...failure });
+}
+
+const failedCount = (report: StoreReport) => Object.values(report.failures).reduce((n, c) => n + (c ?? 0), 0);
+
 /**
- * Writes one batch with SET ... EX in a pipeline, then WAIT for a replica. A batch that comes
- * back short (failover, cut-off master) is replayed on the re-resolved master: SET with EX is
- * idempotent, so a replay never does harm.
+ * Whether the store as a whole failed: a store still throttling after every retry has stopped
+ * answering us (a ban in the making), and one whose every app request found it down is down.
  */
-async function writeBatch(
-    target: WarmTarget,
-    entries: Entry[],
-    options: WarmOptions,
-): Promise<{ ok: boolean; replays: number; reason?: string }> {
-    const maxReplays = options.maxReplays ?? 3;
-    let reason = "";
-    for (let attempt = 0; attempt <= maxReplays; attempt++) {
-        try {
-            const client = target.client();
-            const pipeline = client.pipeline();
-            for (const e of entries) pipeline.set(e.key, e.value, "EX", e.ttl);
-            const replies = (await pipeline.exec()) ?? [];
-            const failedReply = replies.find(([err]) => err);
-            if (failedReply) throw failedReply[0];
-            const confirmed = await client.wait(1, options.waitTimeoutMs);
-            if (confirmed >= 1) return { ok: true, replays: attempt };
-            reason = `no replica confirmed the batch within ${options.waitTimeoutMs} ms (WAIT)`;
-        } catch (err) {
-            reason = message(err);
-        }
-        if (attempt < maxReplays) {
-            await sleep(250 * (attempt + 1));
-            await target.reresolve();
-        }
+export function storeOutage(report: StoreReport): Failure | undefined {
+    if (report.outage) return report.outage;
+    const throttled = report.failures.throttled ?? 0;
+    if (throttled > 0) {
+        const first = report.failed.find((f) => f.kind === "throttled");
+        return { kind: "throttled", reason: `${throttled} apps still throttled after every retry${first ? `: ${first.reason}` : ""}` };
     }
-    return { ok: false, replays: maxReplays, reason };
+    const unavailable = report.failures.unavailable ?? 0;
+    if (report.fetched === 0 && unavailable > 0 && unavailable === failedCount(report)) {
+        const first = report.failed.find((f) => f.kind === "unavailable");
+        return { kind: "unavailable", reason: `every app request failed${first ? `: ${first.reason}` : ""}` };
+    }
+    return undefined;
 }
 
-async function warmStore(
-    target: WarmTarget,
-    source: AppSource,
-    options: WarmOptions,
-): Promise<{ report: StoreReport; keys: string[]; written: number }> {
-    const store = source.store;
-    const report: StoreReport = { store, source: source.description, found: 0, fetched: 0, written: 0, skipped: 0, failed: [], replays: 0 };
-    const progress = (phase: ProgressEvent["phase"], done: number, total: number) => options.progress?.({ store, phase, done, total });
-
-    progress("listing", 0, 1);
-    let top: string[] = [];
-    try {
-        top = await source.topApps(options.topN[store]);
-    } catch (err) {
-        report.unreachable = `top chart: ${message(err)}`;
-    }
-    const ids = [...new Set([...top, ...options.explicitApps[store]])];
-    report.found = ids.length;
-
-    const fresh = await freshApps(target.client(), store, ids, options);
-    report.skipped = fresh.size;
-    const toFetch = ids.filter((id) => !fresh.has(id));
-    const apps: AppRecord[] = [];
-    let fetchedCount = 0;
-    await Promise.all(
-        toFetch.map(async (id) => {
-            try {
-                apps.push(await source.app(id));
-            } catch (err) {
-                report.failed.push({ appId: id, reason: message(err) });
-            }
-            progress("fetching", ++fetchedCount, toFetch.length);
-        }),
-    );
-    report.fetched = apps.length;
-    // Every app failing for network reasons means the source is down, not that apps are missing.
-    const outage = (reason: string) => /cannot reach|timed out|HTTP (429|5\d\d)/.test(reason);
-    if (!report.unreachable && toFetch.length > 0 && apps.length === 0 && report.failed.every((f) => outage(f.reason))) {
-        report.unreachable = `every app request failed: ${report.failed[0].reason}`;
-    }
-
-    // Stable order: the same run writes the same batches.
-    apps.sort((a, b) => ids.indexOf(a.appId) - ids.indexOf(b.appId));
-    const keys = [...fresh].flatMap((id) => [screenshotsKey(store, id), metadataKey(store, id)]);
-    let written = 0;
-    for (let i = 0; i < apps.length; i += options.batchSize) {
-        const batch = apps.slice(i, i + options.batchSize);
-        const result = await writeBatch(
-            target,
-            batch.flatMap((app) => entriesFor(app, options.ttl, options.random)),
-            options,
-        );
-        report.replays += result.replays;
-        if (result.ok) {
-            report.written += batch.length;
-            written += batch.length * 2;
-            keys.push(...batch.flatMap((app) => [screenshotsKey(store, app.appId), metadataKey(store, app.appId)]));
-        } else {
-            for (const app of batch) report.failed.push({ appId: app.appId, reason: `not written: ${result.reason}` });
-        }
-        progress("writing", Math.min(i + options.batchSize, apps.length), apps.length);
-    }
-    progress("done", ids.length, ids.length);
-    return { report, keys, written };
+interface Tag {
+    readonly report: StoreReport;
+    readonly appId: string;
+    readonly keys: readonly string[];
 }
 
 /**
- * Warms both stores' popular apps. Keeps going when one app or one source fails; the run fails
- * only when a whole source is unreachable or nothing that should have been written was.
+ * Warms both stores' popular apps, streaming from each source into one writer: apps are
+ * selected, checked for freshness, fetched and written chunk by chunk, so that time is linear and
+ * memory flat in the number of apps. Keeps going when one app or one store fails; the run fails
+ * when a store as a whole failed or nothing that should have been written was.
  */
 export async function warm(target: WarmTarget, sources: readonly AppSource[], options: WarmOptions): Promise<WarmReport> {
     const started = Date.now();
-    const results = await Promise.all(sources.map((s) => warmStore(target, s, options)));
-    const stores = results.map((r) => r.report);
-    const problems: string[] = [];
-    for (const s of stores) if (s.unreachable) problems.push(`${s.store}: source unreachable (${s.unreachable})`);
-    const attempted = stores.reduce((n, s) => n + s.fetched, 0);
-    const written = stores.reduce((n, s) => n + s.written, 0);
-    if (attempted > 0 && written === 0) problems.push("nothing could be written to the master");
-    return {
-        ok: problems.length === 0,
-        stores,
-        keys: results.flatMap((r) => r.keys),
-        keysWritten: results.reduce((n, r) => n + r.written, 0),
-        durationMs: Date.now() - started,
-        problems,
+    const random = options.random ?? Math.random;
+    const sample = new Reservoir(options.keySampleSize ?? DEFAULT_KEY_SAMPLE, random);
+    let keysWritten = 0;
+    const writer = new ConfirmedWriter<Tag>(
+        target,
+        { ...options, maxReplays: options.maxReplays ?? 3 },
+        {
+            confirmed: (tags, replays) => {
+                for (const tag of tags) {
+                    tag.report.written++;
+                    keysWritten += tag.keys.length;
+                    for (const key of tag.keys) sample.offer(key);
+                }
+                if (replays > 0) for (const report of new Set(tags.map((t) => t.report))) report.replays += replays;
+            },
+            failed: (tags, reason) => {
+                for (const tag of tags) recordFailure(tag.report, tag.appId, { kind: "not-written", reason: `not written: ${reason}` });
+            },
+        },
+    );
+
+    const warmStore = async (source: AppSource): Promise<StoreReport> => {
+        const store = source.store;
+        const report: StoreReport = {
+            store,
+            source: source.description,
+            found: 0,
+            fetched: 0,
+            written: 0,
+            skipped: 0,
+            withoutScreenshots: 0,
+            failures: {},
+            failed: [],
+            replays: 0,
+        };
+        options.progress?.({ store, phase: "listing", done: 0 });
+        const selection = {
+            topN: options.topN[store],
+            explicit: options.explicitApps[store],
+            fresh: (ids: readonly string[]) => freshApps(target.client(), store, ids, options),
+        };
+        try {
+            for await (const outcome of source.apps(selection)) {
+                if (++report.found % 500 === 0) options.progress?.({ store, phase: "warming", done: report.found });
+                if ("fresh" in outcome) {
+                    report.skipped++;
+                    sample.offer(screenshotsKey(store, outcome.appId));
+                    sample.offer(metadataKey(store, outcome.appId));
+                } else if ("failure" in outcome) {
+                    recordFailure(report, outcome.appId, outcome.failure);
+                } else {
+                    report.fetched++;
+                    const entries = entriesFor(outcome.record, { ...options, random });
+                    if (outcome.record.screenshots.length === 0) report.withoutScreenshots++;
+                    await writer.add({ entries, tag: { report, appId: outcome.appId, keys: entries.map((e) => e.key) } });
+                }
+            }
+        } catch (err) {
+            const failure = failureOf(err);
+            report.outage = { kind: failure.kind, reason: `list: ${failure.reason}` };
+        }
+        return report;
     };
+
+    const stores = await Promise.all(sources.map(warmStore));
+    await writer.close();
+    const problems: string[] = [];
+    for (const report of stores) {
+        report.outage = storeOutage(report);
+        if (report.outage) problems.push(`${report.store}: store failed, ${report.outage.kind} (${report.outage.reason})`);
+        options.progress?.({ store: report.store, phase: "done", done: report.found });
+    }
+    const fetched = stores.reduce((n, s) => n + s.fetched, 0);
+    const written = stores.reduce((n, s) => n + s.written, 0);
+    if (fetched > 0 && written === 0) problems.push("nothing could be written to the master");
+    return { ok: problems.length === 0, stores, keySample: sample.items, keysWritten, durationMs: Date.now() - started, problems };
 }

@@ -3,7 +3,7 @@
 // the config files (mode 0600) in a temporary directory, never on a command line.
 import { ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
@@ -152,16 +152,41 @@ export class HostCluster {
     }
 
     async stop(): Promise<void> {
-        await Promise.all(
-            this.processes.map(
-                (p) =>
-                    new Promise<void>((resolve) => {
-                        if (p.exitCode !== null || p.signalCode !== null) return resolve();
-                        p.once("exit", () => resolve());
-                        p.kill("SIGKILL");
-                    }),
-            ),
-        );
+        await Promise.all(this.processes.map((p) => stopProcess(p)));
         rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** The pids of a process's children (a server's AOF-rewrite or snapshot child), from /proc. */
+function childPids(pid: number): number[] {
+    try {
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+        return [];
+    }
+}
+
+/**
+ * SIGTERM first (a server then ends its own children), SIGKILL after a grace period: a replica
+ * writing its initial AOF refuses to shut down ("Writing initial AOF, can't exit"). Children a
+ * killed server leaves behind are killed too, by pid.
+ */
+async function stopProcess(p: ChildProcess, graceMs = 3000): Promise<void> {
+    if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
+    const children = childPids(p.pid);
+    const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
+    p.kill("SIGTERM");
+    const timer = setTimeout(() => {
+        children.push(...childPids(p.pid ?? 0));
+        p.kill("SIGKILL");
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+    for (const child of children) {
+        try {
+            process.kill(child, "SIGKILL");
+        } catch {
+            // Already gone.
+        }
     }
 }

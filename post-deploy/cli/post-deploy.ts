@@ -7,11 +7,12 @@ import { DEFAULT_DRILL_OPTIONS, runDrill } from "../drill/run-drill";
 import { forgetSurplusServers, MembershipReport } from "../membership";
 import { formatTable, formatWarmSummary, summarizeWarm, VerificationReport, WarmSummary } from "../report";
 import { verifyUntilSettled } from "../verifier";
-import { fail, loadCredentials, loadPlan, progressPrinter, runWarm } from "./common";
+import { fail, loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm } from "./common";
 
 const usage = "post-deploy runs from the stack's command resource; use npm run warm / npm run verify by hand.";
 
 async function main(): Promise<void> {
+    preferSmallHeap();
     const plan = loadPlan(undefined);
     const credentials = loadCredentials(undefined);
     let phase = "starting";
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
                     progress: progressPrinter(process.stderr),
                 });
                 warm = summarizeWarm(report);
-                keys = report.keys;
+                keys = report.keySample;
                 console.error(formatWarmSummary(warm));
             }
             phase = `verifying (retrying failed checks for up to ${plan.verifier.settleSeconds} s)`;

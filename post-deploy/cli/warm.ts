@@ -1,7 +1,7 @@
 // npm run warm -- --stack <name> [--force] [--json] [--from host|network]
 import { parseArgs } from "node:util";
 import { formatWarmSummary, summarizeWarm } from "../report";
-import { fail, loadCredentials, loadPlan, progressPrinter, runWarm, vantageOf } from "./common";
+import { fail, loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm, vantageOf } from "./common";
 
 const usage = `Usage: npm run warm -- --stack <name> [options]
 
@@ -23,6 +23,7 @@ Exit status: 0 when warmed; 1 when a whole store's source is unreachable or noth
 written; 2 on a usage error.`;
 
 async function main(): Promise<void> {
+    preferSmallHeap();
     const { values } = parseArgs({
         options: {
             stack: { type: "string" },

@@ -1,41 +1,98 @@
-import { readFileSync } from "node:fs";
-import {
-    AppNotFoundError,
-    AppRecord,
-    AppSource,
-    compactMetadata,
-    isRecord,
-    optionalString,
-    SourceFormatError,
-    Store,
-    stringList,
-} from "./types";
+import { createReadStream, readFileSync } from "node:fs";
+import { z } from "zod";
+import { SourceError } from "./failure";
+import { chunkedOutcomes, freshOrFetched, selectedIds } from "./selection";
+import { AppOutcome, AppRecord, AppSelection, AppSource, Store, STORES } from "./types";
+
+/** Apps read, and checked for freshness, together. */
+const CHUNK = 500;
+
+const metadataSchema = z.object({
+    name: z.string().min(1),
+    developer: z.string().optional(),
+    iconUrl: z.string().optional(),
+    rating: z.number().optional(),
+    ratingCount: z.number().optional(),
+    genre: z.string().optional(),
+    price: z.number().optional(),
+    currency: z.string().optional(),
+    storeUrl: z.string().optional(),
+    description: z.string().optional(),
+    version: z.string().optional(),
+    updated: z.string().optional(),
+});
+const entrySchema = z.object({ screenshots: z.array(z.string()).default([]), metadata: metadataSchema });
+/** One line of a `.jsonl` snapshot. */
+const lineSchema = entrySchema.extend({ store: z.enum(STORES), appId: z.string().min(1) });
+
+// JSON has no undefined, so the parsed metadata needs no compacting.
+const toRecord = (store: Store, appId: string, entry: z.infer<typeof entrySchema>): AppRecord => ({
+    store,
+    appId,
+    screenshots: entry.screenshots.filter((s) => s.length > 0),
+    metadata: entry.metadata,
+});
+
+const problem = (error: z.ZodError) => z.prettifyError(error).replace(/\n/g, " ");
 
 /**
- * A JSON snapshot for offline or seeded warming:
+ * A `.json` snapshot, read whole (for small, hand-kept lists):
  * `{ "stores": { "<store>": { "top": [ids], "apps": { "<id>": { "screenshots": [...], "metadata": {...} } } } } }`.
  */
 export function parseSnapshot(json: unknown, store: Store): { top: string[]; apps: Map<string, AppRecord> } {
-    const section = isRecord(json) && isRecord(json.stores) ? json.stores[store] : undefined;
-    if (!isRecord(section)) throw new SourceFormatError(`snapshot: no stores.${store} section`);
-    const apps = new Map<string, AppRecord>();
-    for (const [appId, entry] of Object.entries(isRecord(section.apps) ? section.apps : {})) {
-        if (!isRecord(entry) || !isRecord(entry.metadata) || !optionalString(entry.metadata.name)) {
-            throw new SourceFormatError(`snapshot: stores.${store}.apps.${appId} needs metadata.name`);
-        }
-        apps.set(appId, {
-            store,
-            appId,
-            screenshots: stringList(entry.screenshots),
-            metadata: compactMetadata(entry.metadata as unknown as AppRecord["metadata"]),
-        });
+    const section = z
+        .object({
+            stores: z.object({
+                [store]: z.object({ top: z.array(z.string()).default([]), apps: z.record(z.string(), z.unknown()).default({}) }),
+            }),
+        })
+        .safeParse(json);
+    if (!section.success) throw new SourceError("bad-response", `snapshot: no valid stores.${store} section (${problem(section.error)})`);
+    const { top, apps } = section.data.stores[store];
+    const records = new Map<string, AppRecord>();
+    for (const [appId, raw] of Object.entries(apps)) {
+        const entry = entrySchema.safeParse(raw);
+        if (!entry.success) throw new SourceError("bad-response", `snapshot: stores.${store}.apps.${appId}: ${problem(entry.error)}`);
+        records.set(appId, toRecord(store, appId, entry.data));
     }
-    return { top: stringList(section.top), apps };
+    return { top, apps: records };
 }
 
+/** One line of a `.jsonl` snapshot: `{"store": "...", "appId": "...", "screenshots": [...], "metadata": {...}}`. */
+export function parseSnapshotLine(line: string, lineNumber: number): AppRecord {
+    let json: unknown;
+    try {
+        json = JSON.parse(line);
+    } catch {
+        throw new SourceError("bad-response", `snapshot line ${lineNumber} is not valid JSON`);
+    }
+    const parsed = lineSchema.safeParse(json);
+    if (!parsed.success) throw new SourceError("bad-response", `snapshot line ${lineNumber}: ${problem(parsed.error)}`);
+    return toRecord(parsed.data.store, parsed.data.appId, parsed.data);
+}
+
+/**
+ * The lines of a text stream, read only as fast as they are consumed (readline's iterator reads
+ * ahead of a slow consumer and buffers the rest of the file).
+ */
+async function* lines(stream: AsyncIterable<string>): AsyncGenerator<string> {
+    let rest = "";
+    for await (const chunk of stream) {
+        const parts = (rest + chunk).split(/\r?\n/);
+        rest = parts.pop() ?? "";
+        yield* parts;
+    }
+    if (rest) yield rest;
+}
+
+/**
+ * Apps from a snapshot file, for offline or seeded warming. A `.json` snapshot is read whole; a
+ * `.jsonl` one (one app per line, both stores in one file) is streamed, so that a run over a large
+ * snapshot holds a few chunks of apps, not the file. Every app of a snapshot is warmed (its own
+ * list is taken whole); explicit apps it lacks are not found.
+ */
 export class FileSource implements AppSource {
     readonly description: string;
-    private snapshot: ReturnType<typeof parseSnapshot> | undefined;
 
     constructor(
         readonly store: Store,
@@ -44,32 +101,72 @@ export class FileSource implements AppSource {
         this.description = `file ${path}`;
     }
 
-    private load() {
-        if (!this.snapshot) {
-            let text: string;
-            try {
-                text = readFileSync(this.path, "utf8");
-            } catch (err) {
-                throw new Error(`cannot read snapshot ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-            }
-            let json: unknown;
-            try {
-                json = JSON.parse(text);
-            } catch {
-                throw new SourceFormatError(`snapshot ${this.path} is not valid JSON`);
-            }
-            this.snapshot = parseSnapshot(json, this.store);
+    apps(selection: AppSelection): AsyncIterable<AppOutcome> {
+        return this.path.endsWith(".jsonl") ? this.streamLines(selection) : this.fromDocument(selection);
+    }
+
+    private readText(): string {
+        try {
+            return readFileSync(this.path, "utf8");
+        } catch (err) {
+            throw new SourceError(
+                "unavailable",
+                `cannot read snapshot ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+            );
         }
-        return this.snapshot;
     }
 
-    async topApps(limit: number): Promise<string[]> {
-        return this.load().top.slice(0, limit);
+    private async *fromDocument(selection: AppSelection): AsyncGenerator<AppOutcome> {
+        let json: unknown;
+        try {
+            json = JSON.parse(this.readText());
+        } catch (err) {
+            if (err instanceof SourceError) throw err;
+            throw new SourceError("bad-response", `snapshot ${this.path} is not valid JSON`);
+        }
+        const { top, apps } = parseSnapshot(json, this.store);
+        const lookUp = async (ids: string[]) => ids.map((appId) => this.outcome(appId, apps.get(appId)));
+        yield* chunkedOutcomes(selectedIds(top, selection.explicit), CHUNK, selection, lookUp);
     }
 
-    async app(appId: string): Promise<AppRecord> {
-        const app = this.load().apps.get(appId);
-        if (!app) throw new AppNotFoundError(`snapshot has no ${this.store} app ${appId}`);
-        return app;
+    private async *streamLines(selection: AppSelection): AsyncGenerator<AppOutcome> {
+        const stream = createReadStream(this.path, { encoding: "utf8" });
+        const opened = new Promise<void>((resolve, reject) => {
+            stream.once("ready", resolve);
+            stream.once("error", (err: NodeJS.ErrnoException) =>
+                reject(new SourceError("unavailable", `cannot read snapshot ${this.path}: ${err.code ?? String(err)}`)),
+            );
+        });
+        await opened;
+        const seen = new Set<string>();
+        const storeToken = `"${this.store}"`;
+        let chunk = new Map<string, AppRecord>();
+        const flush = async () => {
+            const records = chunk;
+            chunk = new Map();
+            return freshOrFetched([...records.keys()], selection, async (ids) =>
+                ids.map((appId) => this.outcome(appId, records.get(appId))),
+            );
+        };
+        let lineNumber = 0;
+        for await (const line of lines(stream)) {
+            lineNumber++;
+            // A line of this store holds the JSON string "<store>"; the other store's lines (half of a
+            // shared snapshot) are not worth parsing.
+            if (!line.includes(storeToken)) continue;
+            const record = parseSnapshotLine(line, lineNumber);
+            if (record.store !== this.store || seen.has(record.appId)) continue;
+            seen.add(record.appId);
+            chunk.set(record.appId, record);
+            if (chunk.size >= CHUNK) yield* await flush();
+        }
+        if (chunk.size > 0) yield* await flush();
+        const missing = selection.explicit.filter((id) => !seen.has(id));
+        if (missing.length > 0)
+            yield* await freshOrFetched(missing, selection, async (ids) => ids.map((appId) => this.outcome(appId, undefined)));
+    }
+
+    private outcome(appId: string, record: AppRecord | undefined): AppOutcome {
+        return record ? { appId, record } : { appId, failure: { kind: "not-found", reason: `snapshot has no ${this.store} app ${appId}` } };
     }
 }

@@ -1,53 +1,100 @@
 import pLimit from "p-limit";
-import pRetry, { AbortError } from "p-retry";
+import pRetry from "p-retry";
 import pThrottle from "p-throttle";
-import { AppNotFoundError, SourceFormatError } from "./types";
+import { FailureKind, RETRIED_KINDS, SourceError } from "./failure";
 
 export interface HttpOptions {
     readonly timeoutMs: number;
-    readonly concurrency: number;
-    readonly requestsPerSecond: number;
     readonly retries: number;
-    /** First backoff; each retry doubles it, with random jitter, up to maxBackoffMs. */
+    /** Requests in flight at once. */
+    readonly concurrency: number;
+    /** Requests started per minute, spread evenly (no bursts). */
+    readonly requestsPerMinute: number;
+    /** First wait after a throttled answer that names no Retry-After; doubled per retry. */
+    readonly throttleBackoffMs: number;
+    /** First backoff after an outage (5xx, timeout); each retry doubles it, with jitter, up to maxBackoffMs. */
     readonly minBackoffMs?: number;
     readonly maxBackoffMs?: number;
 }
 
-/** An HTTP error worth retrying (429, 5xx, timeouts, refused connections) after the retries ran out. */
-export class HttpError extends Error {
-    constructor(
-        message: string,
-        readonly status?: number,
-    ) {
-        super(message);
-        this.name = "HttpError";
-    }
+/** What a store's error answer means, where the status alone does not tell (undefined: the default rules). */
+export type ErrorClassifier = (status: number, body: string) => FailureKind | undefined;
+
+/** 429 is throttling, 404 not found, 5xx an outage, any other 4xx a refusal. */
+export function defaultKind(status: number): FailureKind {
+    if (status === 429) return "throttled";
+    if (status === 404) return "not-found";
+    if (status >= 500) return "unavailable";
+    return "rejected";
 }
 
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+    if (!header) return undefined;
+    if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+    const at = Date.parse(header);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
- * GETs JSON politely: at most `concurrency` requests at once and `requestsPerSecond` started per
- * second (stores ban clients that go over), retrying 429, 5xx, timeouts and network errors with
- * exponential backoff and jitter. A 404 is final, as is any other 4xx and malformed JSON.
+ * GETs JSON politely from one store: at most `concurrency` requests at once, started evenly at
+ * `requestsPerMinute`; outages are retried with exponential backoff and jitter, throttling with a
+ * store-wide pause (Retry-After when the store gives one, else `throttleBackoffMs` doubling), so
+ * that every request waits, not only the one that was refused. Once a store stays throttled
+ * through every retry, the client stops asking it: further requests fail at once as throttled.
  */
 export class HttpJsonClient {
     private readonly limit: ReturnType<typeof pLimit>;
     private readonly throttle: <T>(fn: () => Promise<T>) => Promise<T>;
+    private pausedUntil = 0;
+    private gaveUp: SourceError | undefined;
     /** Requests sent, retries included: what the store saw. */
     requests = 0;
 
-    constructor(private readonly options: HttpOptions) {
+    constructor(
+        private readonly options: HttpOptions,
+        private readonly classify: ErrorClassifier = () => undefined,
+    ) {
         this.limit = pLimit(options.concurrency);
-        const throttled = pThrottle({ limit: options.requestsPerSecond, interval: 1000 })(<T>(fn: () => Promise<T>) => fn());
+        const throttled = pThrottle({ limit: 1, interval: Math.max(1, Math.round(60_000 / options.requestsPerMinute)) })(
+            <T>(fn: () => Promise<T>) => fn(),
+        );
         this.throttle = <T>(fn: () => Promise<T>) => throttled(fn) as Promise<T>;
     }
 
     getJson(url: string): Promise<unknown> {
-        return pRetry(() => this.limit(() => this.throttle(() => this.attempt(url))), {
-            retries: this.options.retries,
-            factor: 2,
-            minTimeout: this.options.minBackoffMs ?? 250,
-            maxTimeout: this.options.maxBackoffMs ?? 5000,
-            randomize: true,
+        let throttledAttempts = 0;
+        return pRetry(
+            () =>
+                this.limit(async () => {
+                    if (this.gaveUp) throw this.gaveUp;
+                    while (Date.now() < this.pausedUntil) await sleep(this.pausedUntil - Date.now());
+                    return this.throttle(() => this.attempt(url));
+                }),
+            {
+                retries: this.options.retries,
+                factor: 2,
+                minTimeout: this.options.minBackoffMs ?? 250,
+                maxTimeout: this.options.maxBackoffMs ?? 5000,
+                randomize: true,
+                shouldRetry: ({ error }) => error instanceof SourceError && RETRIED_KINDS.has(error.kind) && !this.gaveUp,
+                onFailedAttempt: ({ error, retriesLeft }) => {
+                    if (!(error instanceof SourceError) || error.kind !== "throttled") return;
+                    if (retriesLeft === 0) {
+                        this.gaveUp ??= new SourceError(
+                            "throttled",
+                            `${error.message}; still throttled after ${this.options.retries} retries, stopped asking`,
+                        );
+                        return;
+                    }
+                    const pause = error.retryAfterMs ?? this.options.throttleBackoffMs * 2 ** throttledAttempts++;
+                    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
+                },
+            },
+        ).catch((err: unknown) => {
+            throw err instanceof SourceError && err.kind === "throttled" && this.gaveUp ? this.gaveUp : err;
         });
     }
 
@@ -58,16 +105,21 @@ export class HttpJsonClient {
             response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs), headers: { accept: "application/json" } });
         } catch (err) {
             const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-            throw new HttpError(timedOut ? `timed out after ${this.options.timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`);
+            throw new SourceError(
+                "unavailable",
+                timedOut ? `timed out after ${this.options.timeoutMs} ms: ${url}` : `cannot reach ${url}: ${causeOf(err)}`,
+            );
         }
         const body = await response.text().catch(() => "");
-        if (response.status === 404) throw new AbortError(new AppNotFoundError(`not found (404): ${url}`));
-        if (response.status === 429 || response.status >= 500) throw new HttpError(`HTTP ${response.status} from ${url}`, response.status);
-        if (!response.ok) throw new AbortError(new HttpError(`HTTP ${response.status} from ${url}`, response.status));
+        if (!response.ok) {
+            const kind = this.classify(response.status, body) ?? defaultKind(response.status);
+            const detail = body.trim() ? `: ${body.trim().slice(0, 200)}` : " (empty body)";
+            throw new SourceError(kind, `HTTP ${response.status} from ${url}${detail}`, retryAfterMs(response.headers.get("retry-after")));
+        }
         try {
             return JSON.parse(body) as unknown;
         } catch {
-            throw new AbortError(new SourceFormatError(`malformed JSON from ${url}`));
+            throw new SourceError("bad-response", `malformed JSON from ${url}`);
         }
     }
 }

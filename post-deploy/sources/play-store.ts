@@ -1,15 +1,9 @@
+import { z } from "zod";
+import { failureOf, FailureKind, SourceError } from "./failure";
 import { HttpJsonClient } from "./http-client";
-import {
-    AppNotFoundError,
-    AppRecord,
-    AppSource,
-    compactMetadata,
-    isRecord,
-    optionalNumber,
-    optionalString,
-    SourceFormatError,
-    stringList,
-} from "./types";
+import { chunkedOutcomes, selectedIds } from "./selection";
+import { AppOutcome, AppRecord, AppSelection, AppSource, isRecord } from "./types";
+import { cleanStoreUrl, compactMetadata, ratingOf } from "./values";
 
 export interface PlayStoreSourceOptions {
     readonly baseUrl: string;
@@ -17,36 +11,100 @@ export interface PlayStoreSourceOptions {
     readonly country: string;
 }
 
+/** Apps whose freshness is checked, and whose details are requested, together. */
+const CHUNK = 100;
+
+/**
+ * google-play-api answers every error with HTTP 400 and `{ message }` (its errorHandler); the
+ * message is google-play-scraper's: "App not found (404)" for an unknown app, "Error requesting
+ * Google Play:Response code 429 (Too Many Requests)" or a 503 (the captcha page) when Google
+ * throttles, "Invalid collection X" for a bad collection.
+ */
+export function classifyGooglePlayApiError(status: number, body: string): FailureKind | undefined {
+    if (status !== 400) return undefined;
+    let message = "";
+    try {
+        const parsed: unknown = JSON.parse(body);
+        if (isRecord(parsed) && typeof parsed.message === "string") message = parsed.message;
+    } catch {
+        return "rejected";
+    }
+    if (message === "App not found (404)") return "not-found";
+    if (message.startsWith("Error requesting Google Play:")) return /\b(429|503)\b/.test(message) ? "throttled" : "unavailable";
+    return "rejected";
+}
+
+const listSchema = z.object({ results: z.array(z.unknown()) });
+
 /** google-play-api's list (`/api/apps/?collection=...`): `{ results: [{ appId, ... }] }`. */
 export function parsePlayStoreList(json: unknown): string[] {
-    const results = isRecord(json) ? json.results : json;
-    if (!Array.isArray(results)) throw new SourceFormatError("Play Store list: expected results to be a list");
-    return results.map((r) => (isRecord(r) ? optionalString(r.appId) : undefined)).filter((id): id is string => id !== undefined);
+    const parsed = listSchema.safeParse(json);
+    if (!parsed.success) throw new SourceError("bad-response", "Play Store list: expected results to be a list");
+    return parsed.data.results
+        .map((r) => (isRecord(r) && typeof r.appId === "string" ? r.appId : undefined))
+        .filter((id): id is string => id !== undefined);
 }
+
+const text = z
+    .string()
+    .nullish()
+    .transform((v) => v || undefined);
+const num = z
+    .number()
+    .nullish()
+    .transform((v) => v ?? undefined);
+
+/**
+ * google-play-api's app details: google-play-scraper's object reshaped by the service's
+ * `cleanUrls` (lib/index.js): `url` is the service's own URL, the store link is `playstoreUrl`,
+ * and `developer` is `{ devId, url }`.
+ */
+const playAppSchema = z.object({
+    appId: z.string(),
+    title: z.string().min(1),
+    description: text,
+    summary: text,
+    developer: z.object({ devId: text }, { error: "expected google-play-api's developer object { devId, url }" }),
+    icon: text,
+    score: num,
+    ratings: num,
+    genre: text,
+    price: num,
+    currency: text,
+    playstoreUrl: text,
+    screenshots: z
+        .array(z.string())
+        .nullish()
+        .transform((v) => (v ?? []).filter((u) => u.length > 0)),
+    version: text,
+    updated: num,
+});
 
 /** google-play-api's app details (`/api/apps/<appId>`): screenshots and metadata. */
 export function parsePlayStoreApp(json: unknown, appId: string): AppRecord {
-    if (!isRecord(json)) throw new SourceFormatError(`Play Store app ${appId}: expected an object`);
-    if (json.appId !== undefined && json.appId !== appId)
-        throw new AppNotFoundError(`Play Store answered ${String(json.appId)} for ${appId}`);
-    const name = optionalString(json.title);
-    if (!name) throw new SourceFormatError(`Play Store app ${appId}: no title`);
+    const parsed = playAppSchema.safeParse(json);
+    if (!parsed.success) {
+        throw new SourceError("bad-response", `Play Store app ${appId}: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`);
+    }
+    const app = parsed.data;
+    if (app.appId !== appId) throw new SourceError("bad-response", `Play Store answered ${app.appId} for ${appId}`);
     return {
         store: "playstore",
         appId,
-        screenshots: stringList(json.screenshots),
+        screenshots: app.screenshots,
         metadata: compactMetadata({
-            name,
-            developer: optionalString(json.developer),
-            iconUrl: optionalString(json.icon),
-            rating: optionalNumber(json.score),
-            ratingCount: optionalNumber(json.ratings),
-            genre: optionalString(json.genre),
-            price: optionalNumber(json.price),
-            storeUrl: optionalString(json.url),
-            description: optionalString(json.summary) ?? optionalString(json.description),
-            version: optionalString(json.version),
-            updated: typeof json.updated === "number" ? new Date(json.updated).toISOString() : optionalString(json.updated),
+            name: app.title,
+            developer: app.developer.devId,
+            iconUrl: app.icon,
+            ...ratingOf(app.score, app.ratings),
+            genre: app.genre,
+            price: app.price,
+            currency: app.price === undefined ? undefined : app.currency,
+            // The details page itself: `id` names the app, `hl`/`gl` only the visitor's locale.
+            storeUrl: cleanStoreUrl(app.playstoreUrl, ["id"]),
+            description: app.description ?? app.summary,
+            version: app.version,
+            updated: app.updated === undefined ? undefined : new Date(app.updated).toISOString(),
         }),
     };
 }
@@ -70,10 +128,17 @@ export class PlayStoreSource implements AppSource {
         ).slice(0, limit);
     }
 
-    async app(appId: string): Promise<AppRecord> {
-        return parsePlayStoreApp(
-            await this.http.getJson(`${this.options.baseUrl}/api/apps/${encodeURIComponent(appId)}?country=${this.options.country}`),
-            appId,
-        );
+    async app(appId: string): Promise<AppOutcome> {
+        try {
+            const url = `${this.options.baseUrl}/api/apps/${encodeURIComponent(appId)}?country=${this.options.country}`;
+            return { appId, record: parsePlayStoreApp(await this.http.getJson(url), appId) };
+        } catch (err) {
+            return { appId, failure: failureOf(err) };
+        }
+    }
+
+    async *apps(selection: AppSelection): AsyncGenerator<AppOutcome> {
+        const ids = selectedIds(await this.topApps(selection.topN), selection.explicit);
+        yield* chunkedOutcomes(ids, CHUNK, selection, (stale) => Promise.all(stale.map((id) => this.app(id))));
     }
 }

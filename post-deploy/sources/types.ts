@@ -1,16 +1,24 @@
+import { Failure } from "./failure";
+
 export const STORES = ["appstore", "playstore"] as const;
 export type Store = (typeof STORES)[number];
 
 /** What the app shows for one app, as cached under `metadata:<store>:<appId>`. */
 export interface AppMetadata {
     readonly name: string;
+    /** The developer name the store shows on the app's page. */
     readonly developer?: string;
     readonly iconUrl?: string;
+    /** Average rating, only when the app has ratings: an unrated app has none, not 0. */
     readonly rating?: number;
     readonly ratingCount?: number;
     readonly genre?: string;
     readonly price?: number;
+    /** ISO 4217 code of `price`, e.g. USD. */
+    readonly currency?: string;
+    /** The store's own page for the app, without tracking or locale parameters. */
     readonly storeUrl?: string;
+    /** The full description as plain text, whitespace collapsed, cut to `warmer.descriptionMaxChars`. */
     readonly description?: string;
     readonly version?: string;
     readonly updated?: string;
@@ -24,40 +32,32 @@ export interface AppRecord {
     readonly metadata: AppMetadata;
 }
 
+/** What became of one app the warmer asked for. */
+export type AppOutcome =
+    | { readonly appId: string; readonly record: AppRecord }
+    | { readonly appId: string; readonly fresh: true }
+    | { readonly appId: string; readonly failure: Failure };
+
+export interface AppSelection {
+    /** Entries of the store's top chart to take (a file source takes its whole list). */
+    readonly topN: number;
+    /** Apps warmed besides the chart. */
+    readonly explicit: readonly string[];
+    /** Which of these apps still hold fresh keys: they are not fetched again. */
+    readonly fresh: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+}
+
 /** Where the warmer learns which apps are popular and what they look like. */
 export interface AppSource {
     readonly store: Store;
     /** For reports: the kind of source and where it reads from (never a secret). */
     readonly description: string;
-    /** The store's top chart, most popular first. */
-    topApps(limit: number): Promise<string[]>;
-    app(appId: string): Promise<AppRecord>;
-}
-
-/** The app does not exist in the store: not worth a retry. */
-export class AppNotFoundError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "AppNotFoundError";
-    }
-}
-
-/** The answer was not in the documented format. */
-export class SourceFormatError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "SourceFormatError";
-    }
+    /**
+     * One outcome per selected app (chart first, then the explicit ones, each once), streamed so
+     * that a run holds only a few batches at a time. A chart or list that cannot be read throws
+     * a SourceError: the whole store failed.
+     */
+    apps(selection: AppSelection): AsyncIterable<AppOutcome>;
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-export const optionalString = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
-export const optionalNumber = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-export const stringList = (v: unknown): string[] =>
-    Array.isArray(v) ? v.filter((s): s is string => typeof s === "string" && s.length > 0) : [];
-
-/** Drops undefined fields so that cached JSON stays small and stable. */
-export function compactMetadata(m: AppMetadata): AppMetadata {
-    return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as unknown as AppMetadata;
-}

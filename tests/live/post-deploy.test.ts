@@ -17,7 +17,7 @@ const warmerAt = (url: string) => ({
             appstore: { kind: "itunes", lookupBaseUrl: url, chartsBaseUrl: url, topN: 5 },
             playstore: { kind: "google-play-api", baseUrl: url, topN: 5 },
             apps: { appstore: [MISSING_APP], playstore: ["org.telegram.messenger"] },
-            http: { retries: 1, timeoutMs: 2000 },
+            http: { retries: 1, timeoutMs: 2000, throttleBackoffMs: 500 },
         },
     },
 });
@@ -156,13 +156,42 @@ describe("live: post-deploy warmer and verifier", function () {
             expect(run.code).to.equal(1);
             const summary = JSON.parse(run.stdout) as WarmSummary;
             const [appstore, playstore] = summary.stores;
-            expect(playstore.unreachable).to.match(/top chart: HTTP 503/);
+            expect(playstore.outage?.kind).to.equal("unavailable");
+            expect(playstore.outage?.reason).to.match(/^list: HTTP 503/);
             expect(playstore.written).to.equal(0);
             expect(appstore.written).to.equal(5);
-            expect(summary.problems[0]).to.match(/^playstore: source unreachable/);
+            expect(summary.problems[0]).to.match(/^playstore: store failed, unavailable/);
             expect(await cluster.viaSentinel().exists("screenshots:appstore:310633997")).to.equal(1);
         } finally {
             stores.down.delete("playstore");
+        }
+    });
+
+    it("fails the run naming a throttled App Store (HTTP 403) while still warming the Play Store", async () => {
+        await cluster.viaSentinel().del("metadata:playstore:com.whatsapp");
+        const hitsBefore = stores.server.hits.length;
+        stores.throttled.add("appstore");
+        try {
+            const run = await runCli("warm", plan, cluster, ["--force"]);
+            expectNoSecrets(run);
+            expect(run.code, run.stderr).to.equal(1);
+            const summary = JSON.parse(run.stdout) as WarmSummary;
+            const [appstore, playstore] = summary.stores;
+            expect(appstore.outage?.kind).to.equal("throttled");
+            expect(appstore.written).to.equal(0);
+            expect(summary.ok).to.equal(false);
+            expect(summary.problems).to.have.length(1);
+            expect(summary.problems[0]).to.match(
+                /^appstore: store failed, throttled \(list: HTTP 403 .*\(empty body\); still throttled after 1 retries/,
+            );
+            expect(playstore).to.include({ found: 6, written: 6 });
+            expect(playstore.outage).to.equal(undefined);
+            expect(await cluster.viaSentinel().exists("metadata:playstore:com.whatsapp")).to.equal(1);
+            // Apple was asked once and retried once (http.retries: 1), then left alone.
+            const appleHits = stores.server.hits.slice(hitsBefore).filter((h) => !h.path.startsWith("/api/apps"));
+            expect(appleHits).to.have.length(2);
+        } finally {
+            stores.throttled.delete("appstore");
         }
     });
 

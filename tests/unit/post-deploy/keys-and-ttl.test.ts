@@ -14,7 +14,7 @@ describe("cache keys", () => {
     it("holds screenshots as a JSON array and metadata as a JSON object, each with its own TTL", () => {
         const [shots, meta] = entriesFor(
             { store: "appstore", appId: "1", screenshots: ["https://a/1.png"], metadata: { name: "A" } },
-            { screenshotsTtlSeconds: 1000, metadataTtlSeconds: 100, ttlJitterPercent: 0 },
+            { ttl: { screenshotsTtlSeconds: 1000, metadataTtlSeconds: 100, ttlJitterPercent: 0 }, descriptionMaxChars: 500 },
         );
         expect(shots).to.deep.equal({ key: "screenshots:appstore:1", value: '["https://a/1.png"]', ttl: 1000 });
         expect(JSON.parse(meta.value)).to.deep.equal({ store: "appstore", appId: "1", name: "A" });

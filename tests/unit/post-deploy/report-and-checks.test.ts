@@ -48,29 +48,44 @@ describe("report", () => {
         expect(lines.at(-1)).to.equal("FAILED: 1 of 2 checks passed; failed: broken");
     });
 
-    it("summarizes a warm run per store with its rate", () => {
+    it("summarizes a warm run per store with its failures by kind and the failed store", () => {
         const text = formatWarmSummary({
             ok: false,
             keysWritten: 20,
             durationMs: 500,
-            problems: ["playstore: source unreachable (top chart: HTTP 503)"],
+            problems: ["appstore: store failed, throttled (1 apps still throttled after every retry)"],
             stores: [
-                { store: "appstore", source: "file x", found: 5, fetched: 5, written: 5, skipped: 0, failed: [], replays: 0 },
+                {
+                    store: "appstore",
+                    source: "itunes x",
+                    found: 5,
+                    fetched: 4,
+                    written: 4,
+                    skipped: 0,
+                    withoutScreenshots: 1,
+                    failures: { throttled: 1 },
+                    failed: [{ appId: "1", kind: "throttled", reason: "HTTP 403 (empty body)" }],
+                    outage: { kind: "throttled", reason: "1 apps still throttled after every retry" },
+                    replays: 0,
+                },
                 {
                     store: "playstore",
-                    source: "google-play-api y",
-                    found: 0,
-                    fetched: 0,
-                    written: 0,
+                    source: "file y",
+                    found: 6,
+                    fetched: 6,
+                    written: 6,
                     skipped: 0,
-                    failed: [{ appId: "a.b", reason: "HTTP 503" }],
-                    unreachable: "top chart: HTTP 503",
+                    withoutScreenshots: 0,
+                    failures: {},
+                    failed: [],
                     replays: 0,
                 },
             ],
         });
-        expect(text).to.include("appstore  5 found, 5 fetched, 5 written, 0 skipped [file x]");
-        expect(text).to.include("1 failed (a.b: HTTP 503) UNREACHABLE: top chart: HTTP 503");
+        expect(text).to.include(
+            "appstore  5 found, 4 fetched, 4 written, 0 skipped, 1 without screenshots, failed: 1 throttled (1: HTTP 403 (empty body)) STORE FAILED (throttled): 1 apps still throttled after every retry [itunes x]",
+        );
+        expect(text).to.include("playstore 6 found, 6 fetched, 6 written, 0 skipped [file y]");
         expect(text).to.include("WARMING FAILED: 20 keys written in 0.5 s (40 keys/s)");
     });
 

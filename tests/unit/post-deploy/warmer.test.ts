@@ -1,97 +1,66 @@
 import { expect } from "chai";
-import type Redis from "ioredis";
-import { AppRecord, AppSource, Store } from "../../../post-deploy/sources/types";
-import { warm, WarmOptions, WarmTarget } from "../../../post-deploy/warmer";
+import { SourceError } from "../../../post-deploy/sources/failure";
+import { AppOutcome, AppRecord, AppSelection, AppSource, Store } from "../../../post-deploy/sources/types";
+import { warm, WarmOptions } from "../../../post-deploy/warmer";
+import { FakeRedis, target } from "./fake-redis";
 
-/**
- * Just enough of an ioredis client for the warmer: SET/TTL in pipelines and WAIT, over a map.
- * `waitReplies` scripts what WAIT answers (a replica confirming or not), one per call.
- */
-class FakeRedis {
-    readonly store = new Map<string, { value: string; ttl: number }>();
-    readonly waits: number[] = [];
-    constructor(private readonly waitReplies: number[]) {}
-
-    pipeline() {
-        const ops: (() => [Error | null, unknown])[] = [];
-        const chain = {
-            set: (key: string, value: string, _ex: string, ttl: number) => {
-                ops.push(() => {
-                    this.store.set(key, { value, ttl });
-                    return [null, "OK"];
-                });
-                return chain;
-            },
-            ttl: (key: string) => {
-                ops.push(() => [null, this.store.get(key)?.ttl ?? -2]);
-                return chain;
-            },
-            exec: async () => ops.map((op) => op()),
-        };
-        return chain;
-    }
-
-    async wait(replicas: number, timeout: number): Promise<number> {
-        this.waits.push(timeout);
-        return this.waitReplies.shift() ?? replicas;
-    }
-}
-
-const app = (store: Store, appId: string): AppRecord => ({
+const app = (store: Store, appId: string, screenshots = [`https://cdn/${appId}.png`]): AppRecord => ({
     store,
     appId,
-    screenshots: [`https://cdn/${appId}.png`],
+    screenshots,
     metadata: { name: appId },
 });
 
+/** A source over a fixed list that honours freshness; `failures` maps an app to how it fails. */
 function source(
     store: Store,
     top: string[],
-    options: { failing?: Set<string>; topError?: Error } = {},
+    options: { failures?: Record<string, SourceError>; listError?: SourceError; records?: Record<string, AppRecord> } = {},
 ): AppSource & { requested: string[] } {
     const requested: string[] = [];
     return {
         store,
         description: `fake ${store}`,
         requested,
-        topApps: async (limit) => {
-            if (options.topError) throw options.topError;
-            return top.slice(0, limit);
-        },
-        app: async (id) => {
-            requested.push(id);
-            if (options.failing?.has(id)) throw new Error(`cannot reach fake ${store}: ECONNREFUSED`);
-            return app(store, id);
+        async *apps(selection: AppSelection): AsyncGenerator<AppOutcome> {
+            if (options.listError) throw options.listError;
+            const ids = [...new Set([...top.slice(0, selection.topN), ...selection.explicit])];
+            const fresh = await selection.fresh(ids);
+            for (const appId of ids) {
+                if (fresh.has(appId)) {
+                    yield { appId, fresh: true };
+                    continue;
+                }
+                requested.push(appId);
+                const failure = options.failures?.[appId];
+                yield failure
+                    ? { appId, failure: { kind: failure.kind, reason: failure.message } }
+                    : { appId, record: options.records?.[appId] ?? app(store, appId) };
+            }
         },
     };
 }
 
 const OPTIONS: WarmOptions = {
     ttl: { screenshotsTtlSeconds: 1000, metadataTtlSeconds: 500, ttlJitterPercent: 10 },
-    topN: { appstore: 10, playstore: 10 },
+    topN: { appstore: 10_000, playstore: 10_000 },
     explicitApps: { appstore: [], playstore: [] },
     refreshBelowTtlFraction: 0.5,
     force: false,
     batchSize: 2,
+    batchesInFlight: 2,
+    confirmEveryBatches: 8,
     waitTimeoutMs: 100,
+    descriptionMaxChars: 40,
 };
 
-function target(redis: FakeRedis): WarmTarget & { reresolved: number } {
-    const t = {
-        reresolved: 0,
-        client: () => redis as unknown as Redis,
-        reresolve: async () => {
-            t.reresolved++;
-        },
-    };
-    return t;
-}
+const ids = (n: number, prefix = "") => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
 describe("warm", function () {
     this.timeout(10_000);
 
     it("writes both keys of every app from the charts and the explicit list, with jittered TTLs", async () => {
-        const redis = new FakeRedis([]);
+        const redis = new FakeRedis();
         const report = await warm(target(redis), [source("appstore", ["1", "2"]), source("playstore", ["a.b"])], {
             ...OPTIONS,
             explicitApps: { appstore: ["2", "3"], playstore: [] },
@@ -102,18 +71,24 @@ describe("warm", function () {
             ["playstore", 1, 1],
         ]);
         expect(report.keysWritten).to.equal(8);
-        expect([...redis.store.keys()].sort()).to.deep.equal([...report.keys].sort());
+        expect([...redis.store.keys()].sort()).to.deep.equal([...report.keySample].sort());
         expect(JSON.parse(redis.store.get("screenshots:appstore:3")!.value)).to.deep.equal(["https://cdn/3.png"]);
         for (const [key, { ttl }] of redis.store) {
             const base = key.startsWith("metadata:") ? 500 : 1000;
             expect(ttl, key).to.be.within(base * 0.9, base * 1.1);
         }
-        // Batches of 2 apps: 2 WAITs for the App Store's 3 apps, 1 for the Play Store's.
-        expect(redis.waits).to.deep.equal([100, 100, 100]);
+    });
+
+    it("confirms many batches with one WAIT per group, not one per batch", async () => {
+        const redis = new FakeRedis();
+        const report = await warm(target(redis), [source("appstore", ids(100))], { ...OPTIONS, batchSize: 5, confirmEveryBatches: 4 });
+        expect(report.stores[0].written).to.equal(100);
+        expect(redis.pipelines.filter((n) => n === 10)).to.have.length(20);
+        expect(redis.waits).to.have.length(5);
     });
 
     it("skips apps whose keys are still fresh, without asking the source, unless forced", async () => {
-        const redis = new FakeRedis([]);
+        const redis = new FakeRedis();
         redis.store.set("screenshots:appstore:1", { value: "[]", ttl: 900 });
         redis.store.set("metadata:appstore:1", { value: "{}", ttl: 400 });
         redis.store.set("screenshots:appstore:2", { value: "[]", ttl: 100 });
@@ -122,56 +97,146 @@ describe("warm", function () {
         const report = await warm(target(redis), [appstore], OPTIONS);
         expect(report.stores[0]).to.include({ found: 2, skipped: 1, written: 1 });
         expect(appstore.requested).to.deep.equal(["2"]);
-        expect(report.keys).to.include.members(["screenshots:appstore:1", "metadata:appstore:2"]);
+        expect(report.keySample).to.include.members(["screenshots:appstore:1", "metadata:appstore:2"]);
         const forced = source("appstore", ["1", "2"]);
         expect((await warm(target(redis), [forced], { ...OPTIONS, force: true })).stores[0].skipped).to.equal(0);
         expect(forced.requested).to.deep.equal(["1", "2"]);
     });
 
-    it("replays a batch no replica confirmed after re-resolving the master", async () => {
-        const redis = new FakeRedis([0, 1]);
-        const t = target(redis);
-        const report = await warm(t, [source("appstore", ["1"])], OPTIONS);
+    it("replays a group no replica confirmed on the re-resolved master", async () => {
+        const old = new FakeRedis([0]);
+        const promoted = new FakeRedis([1]);
+        const t = target(old, promoted);
+        const report = await warm(t, [source("appstore", ["1", "2", "3"])], OPTIONS);
         expect(report.ok).to.equal(true);
         expect(t.reresolved).to.equal(1);
-        expect(report.stores[0]).to.include({ written: 1, replays: 1 });
+        expect(report.stores[0]).to.include({ written: 3, replays: 1 });
+        expect([...promoted.store.keys()].sort()).to.deep.equal([
+            "metadata:appstore:1",
+            "metadata:appstore:2",
+            "metadata:appstore:3",
+            "screenshots:appstore:1",
+            "screenshots:appstore:2",
+            "screenshots:appstore:3",
+        ]);
     });
 
-    it("fails the apps of a batch that is never confirmed, and the run when nothing was written", async () => {
+    it("replays a group whose pipeline came back with an error reply (a demoted master)", async () => {
+        const demoted = new FakeRedis();
+        demoted.failNextExec = new Error("READONLY You can't write against a read only replica.");
+        const promoted = new FakeRedis();
+        const report = await warm(target(demoted, promoted), [source("playstore", ["a.a"])], { ...OPTIONS, force: true });
+        expect(report.ok).to.equal(true);
+        expect(report.stores[0]).to.include({ written: 1, replays: 1 });
+        expect(promoted.store.has("metadata:playstore:a.a")).to.equal(true);
+    });
+
+    it("does not take a WAIT answered on a new connection as confirming writes sent on the old one", async () => {
+        // ioredis reconnected (and resent the WAIT) between the writes and their WAIT: the WAIT counts nothing of them.
+        const redis = new FakeRedis();
+        redis.reconnectBeforeNextWait = true;
+        const t = target(redis);
+        const report = await warm(t, [source("appstore", ["1", "2"])], { ...OPTIONS, force: true });
+        expect(report.ok).to.equal(true);
+        expect(report.stores[0]).to.include({ written: 2, replays: 1 });
+        expect(redis.waits).to.have.length(2);
+    });
+
+    it("fails the apps of a group that is never confirmed as not-written, and the run when nothing was written", async () => {
         const redis = new FakeRedis([0, 0, 0, 0]);
         const report = await warm(target(redis), [source("appstore", ["1"])], { ...OPTIONS, maxReplays: 3 });
         expect(report.ok).to.equal(false);
+        expect(report.stores[0].failures).to.deep.equal({ "not-written": 1 });
         expect(report.stores[0].failed).to.deep.equal([
-            { appId: "1", reason: "not written: no replica confirmed the batch within 100 ms (WAIT)" },
+            { appId: "1", kind: "not-written", reason: "not written: no replica confirmed the writes within 100 ms (WAIT)" },
         ]);
         expect(report.problems).to.deep.equal(["nothing could be written to the master"]);
-        expect(report.keys).to.deep.equal([]);
+        expect(report.keySample).to.deep.equal([]);
     });
 
-    it("keeps going when one app fails and reports why", async () => {
-        const report = await warm(target(new FakeRedis([])), [source("playstore", ["a.a", "b.b"], { failing: new Set(["b.b"]) })], OPTIONS);
+    it("keeps going when one app fails and reports its kind", async () => {
+        const report = await warm(
+            target(new FakeRedis()),
+            [source("playstore", ["a.a", "b.b"], { failures: { "b.b": new SourceError("not-found", "App not found (404)") } })],
+            OPTIONS,
+        );
         expect(report.ok).to.equal(true);
         expect(report.stores[0]).to.deep.include({
             written: 1,
-            failed: [{ appId: "b.b", reason: "cannot reach fake playstore: ECONNREFUSED" }],
+            failures: { "not-found": 1 },
+            failed: [{ appId: "b.b", kind: "not-found", reason: "App not found (404)" }],
         });
+        expect(report.stores[0].outage).to.equal(undefined);
     });
 
-    it("fails the run when a store's source is unreachable, still warming the other store", async () => {
+    it("fails the run when a store's list cannot be read, still warming the other store", async () => {
         const report = await warm(
-            target(new FakeRedis([])),
-            [source("appstore", ["1"]), source("playstore", [], { topError: new Error("HTTP 503 from fake") })],
+            target(new FakeRedis()),
+            [source("appstore", ["1"]), source("playstore", [], { listError: new SourceError("unavailable", "HTTP 503 from fake") })],
             OPTIONS,
         );
         expect(report.ok).to.equal(false);
-        expect(report.stores[1].unreachable).to.equal("top chart: HTTP 503 from fake");
+        expect(report.stores[1].outage).to.deep.equal({ kind: "unavailable", reason: "list: HTTP 503 from fake" });
         expect(report.stores[0].written).to.equal(1);
-        expect(report.problems).to.deep.equal(["playstore: source unreachable (top chart: HTTP 503 from fake)"]);
+        expect(report.problems).to.deep.equal(["playstore: store failed, unavailable (list: HTTP 503 from fake)"]);
     });
 
-    it("calls a store unreachable when every app request fails for network reasons", async () => {
-        const report = await warm(target(new FakeRedis([])), [source("appstore", ["1", "2"], { failing: new Set(["1", "2"]) })], OPTIONS);
-        expect(report.stores[0].unreachable).to.match(/^every app request failed: cannot reach/);
+    it("calls a store down when every app request found it unavailable", async () => {
+        const down = new SourceError("unavailable", "cannot reach fake: ECONNREFUSED");
+        const report = await warm(
+            target(new FakeRedis()),
+            [source("appstore", ["1", "2"], { failures: { "1": down, "2": down } })],
+            OPTIONS,
+        );
+        expect(report.stores[0].outage?.kind).to.equal("unavailable");
+        expect(report.stores[0].outage?.reason).to.match(/^every app request failed: cannot reach/);
         expect(report.ok).to.equal(false);
+    });
+
+    it("fails a store that stays throttled, naming it, even when some of its apps were written", async () => {
+        const throttled = new SourceError("throttled", "HTTP 403 from itunes (empty body); still throttled after 3 retries");
+        const report = await warm(
+            target(new FakeRedis()),
+            [source("appstore", ["1", "2", "3"], { failures: { "2": throttled, "3": throttled } }), source("playstore", ["a.b"])],
+            OPTIONS,
+        );
+        expect(report.ok).to.equal(false);
+        const [appstore, playstore] = report.stores;
+        expect(appstore).to.deep.include({ written: 1, failures: { throttled: 2 } });
+        expect(appstore.outage?.kind).to.equal("throttled");
+        expect(report.problems).to.have.length(1);
+        expect(report.problems[0]).to.match(/^appstore: store failed, throttled \(2 apps still throttled after every retry: HTTP 403/);
+        expect(playstore).to.include({ written: 1 });
+        expect(playstore.outage).to.equal(undefined);
+    });
+
+    it("caches an app without screenshots with its metadata only, counted as such", async () => {
+        const redis = new FakeRedis();
+        const report = await warm(target(redis), [source("appstore", ["1"], { records: { "1": app("appstore", "1", []) } })], OPTIONS);
+        expect(report.stores[0]).to.include({ written: 1, withoutScreenshots: 1 });
+        expect(redis.store.has("screenshots:appstore:1")).to.equal(false);
+        expect(redis.store.has("metadata:appstore:1")).to.equal(true);
+        expect(report.keysWritten).to.equal(1);
+    });
+
+    it("caps the cached description", async () => {
+        const redis = new FakeRedis();
+        const long = { ...app("appstore", "1"), metadata: { name: "x", description: "word ".repeat(100) } };
+        await warm(target(redis), [source("appstore", ["1"], { records: { "1": long } })], OPTIONS);
+        const meta = JSON.parse(redis.store.get("metadata:appstore:1")!.value) as { description: string };
+        expect(meta.description.length).to.be.at.most(40);
+        expect(meta.description.endsWith("…")).to.equal(true);
+    });
+
+    it("reports a bounded, uniform sample of the keys, not every key", async () => {
+        const redis = new FakeRedis();
+        const report = await warm(target(redis), [source("appstore", ids(2000))], { ...OPTIONS, batchSize: 100, keySampleSize: 100 });
+        expect(report.keysWritten).to.equal(4000);
+        expect(report.keySample).to.have.length(100);
+        expect(new Set(report.keySample).size).to.equal(100);
+        for (const key of report.keySample) expect(redis.store.has(key), key).to.equal(true);
+        // Uniform: both halves of the run are represented.
+        const late = report.keySample.filter((k) => Number(k.split(":")[2]) > 1000).length;
+        expect(late).to.be.within(20, 80);
     });
 });

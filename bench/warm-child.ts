@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { PROJECT_DIR } from "../config/stack-file";
+import { Credentials } from "../post-deploy/connect";
+import { PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../post-deploy/plan";
+import { WarmSummary } from "../post-deploy/report";
+
+export interface ChildRun {
+    readonly summary: WarmSummary;
+    readonly peakRssBytes: number;
+    readonly peakHeapBytes: number;
+}
+
+/**
+ * Runs `npm run warm`'s CLI (post-deploy/cli/warm.ts --force --json) in a child process, the way
+ * the post-deploy command does (plan and passwords in its environment), and reads back its
+ * report and its peak memory.
+ */
+export async function warmInChild(plan: PostDeployPlan, credentials: Credentials): Promise<ChildRun> {
+    const dir = mkdtempSync(path.join(tmpdir(), "appscreens-bench-mem-"));
+    const memoryFile = path.join(dir, "memory.json");
+    try {
+        const stdout = await new Promise<string>((resolve, reject) => {
+            const child = spawn(
+                process.execPath,
+                [
+                    ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+                    "--import",
+                    "tsx",
+                    "--import",
+                    "./bench/peak-memory.ts",
+                    "post-deploy/cli/warm.ts",
+                    "--force",
+                    "--json",
+                ],
+                {
+                    cwd: PROJECT_DIR,
+                    env: {
+                        ...process.env,
+                        [PLAN_ENV]: JSON.stringify(plan),
+                        [REDIS_PASSWORD_ENV]: credentials.redisPassword,
+                        [SENTINEL_PASSWORD_ENV]: credentials.sentinelPassword,
+                        BENCH_MEMORY_FILE: memoryFile,
+                    },
+                    stdio: ["ignore", "pipe", "pipe"],
+                },
+            );
+            let out = "";
+            let err = "";
+            child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+            child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+            child.on("error", reject);
+            child.on("close", (code) =>
+                code === 0 ? resolve(out) : reject(new Error(`warm exited ${code}: ${err.slice(-2000)}\n${out.slice(-2000)}`)),
+            );
+        });
+        const memory = JSON.parse(readFileSync(memoryFile, "utf8")) as { peakRssBytes: number; peakHeapBytes: number };
+        return { summary: JSON.parse(stdout) as WarmSummary, ...memory };
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}

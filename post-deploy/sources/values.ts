@@ -1,0 +1,52 @@
+import { AppMetadata } from "./types";
+
+/**
+ * The value policy shared by every source, so that both stores cache the same things in the
+ * same form (README "Key layout"): store links without tracking or locale parameters, ratings only
+ * when there are ratings, prices with their currency, descriptions as capped plain text.
+ */
+
+/** The link without query and fragment, except the parameters that identify the page. */
+export function cleanStoreUrl(url: string | undefined, keep: readonly string[] = []): string | undefined {
+    if (!url) return undefined;
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    } catch {
+        return undefined;
+    }
+    const kept = new URLSearchParams();
+    for (const name of keep) {
+        const value = parsed.searchParams.get(name);
+        if (value !== null) kept.set(name, value);
+    }
+    parsed.search = kept.toString();
+    parsed.hash = "";
+    return parsed.toString();
+}
+
+/** Plain text with runs of whitespace collapsed, cut at a word boundary to at most `max` characters (with an ellipsis). */
+export function capDescription(text: string | undefined, max: number): string | undefined {
+    if (!text || max === 0) return undefined;
+    // Only the head can survive the cut: collapsing the whole of a 4 KB text would be wasted work.
+    const plain = text
+        .slice(0, 2 * max + 16)
+        .replace(/\s+/g, " ")
+        .trim();
+    if (!plain) return undefined;
+    if (plain.length <= max) return plain;
+    const cut = plain.slice(0, max - 1);
+    const lastSpace = cut.lastIndexOf(" ");
+    return `${(lastSpace > max / 2 ? cut.slice(0, lastSpace) : cut).trimEnd()}…`;
+}
+
+/** A rating only when someone rated: stores report 0 (or nothing) for unrated apps. */
+export function ratingOf(score: number | undefined, count: number | undefined): Pick<AppMetadata, "rating" | "ratingCount"> {
+    if (score === undefined || count === undefined || count <= 0 || score <= 0) return {};
+    return { rating: score, ratingCount: count };
+}
+
+/** Drops undefined fields so that cached JSON stays small and stable. */
+export function compactMetadata(m: AppMetadata): AppMetadata {
+    return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as unknown as AppMetadata;
+}

@@ -1,0 +1,236 @@
+import type Redis from "ioredis";
+
+/** The master the warmer writes to, and a way to find it again after a failover. */
+export interface WarmTarget {
+    client(): Redis;
+    /** Drops the connection and asks the Sentinels for the master again. */
+    reresolve(): Promise<void>;
+}
+
+/** One `SET key value EX ttl`. */
+export interface Entry {
+    readonly key: string;
+    readonly value: string;
+    readonly ttl: number;
+}
+
+/** The keys of one app, and what the caller needs back when they are confirmed or given up. */
+export interface WriteItem<T> {
+    readonly entries: readonly Entry[];
+    readonly tag: T;
+}
+
+export interface WriterOptions {
+    /** Items (apps) per pipeline. */
+    readonly batchSize: number;
+    /** Pipelines sent and not yet answered, at most. */
+    readonly batchesInFlight: number;
+    /** Pipelines covered by one `WAIT 1 <waitTimeoutMs>`. */
+    readonly confirmEveryBatches: number;
+    readonly waitTimeoutMs: number;
+    /**
+     * Replicas WAIT asks for: all of them. A group is confirmed when all have it; with fewer it is
+     * replayed on the re-resolved master and confirmed there by at least one. Whichever replica
+     * Sentinel promotes then holds it (Sentinel picks by the offsets it last polled, and a replica
+     * it is moving to a new master drops what only it had).
+     */
+    readonly waitReplicas?: number;
+    /** How often an unconfirmed group is replayed on the re-resolved master before its items fail. */
+    readonly maxReplays: number;
+}
+
+export interface WriterEvents<T> {
+    /** A replica holds these items' keys (WAIT counted it), after `replays` replays. */
+    confirmed(tags: readonly T[], replays: number): void;
+    /** These items' keys were never confirmed; `reason` says what came back last. */
+    failed(tags: readonly T[], reason: string): void;
+}
+
+interface Group<T> {
+    readonly client: Redis;
+    /** The client's connection when the group's first batch was sent (see connectionOf). */
+    readonly connection: number;
+    readonly items: WriteItem<T>[];
+    readonly execs: Promise<void>[];
+    /** The group's WAIT, sent when the group is closed. */
+    wait: Promise<number>;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Keeps a rejection from being reported as unhandled before its group is settled. */
+const quiet = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return p;
+};
+
+/**
+ * `SET key value EX ttl` for every key of a batch, in one command: the client then builds, sends
+ * and parses one command per batch instead of one per key, which is most of its cost per key
+ * (bench/RESULTS.md). Replicas and the AOF receive the SETs themselves (Redis 7 replicates a
+ * script's effects).
+ */
+export const SET_BATCH_LUA = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i]) end return #KEYS";
+
+type BatchClient = Redis & { setBatch(numKeys: number, ...args: (string | number)[]): Promise<number> };
+const scripted = new WeakSet<Redis>();
+
+/** Sends a batch's SETs as one script call (EVALSHA, falling back to EVAL after a failover, as ioredis does for defined commands). */
+function setBatch(client: Redis, entries: readonly Entry[]): Promise<number> {
+    if (!scripted.has(client)) {
+        client.defineCommand("setBatch", { lua: SET_BATCH_LUA });
+        scripted.add(client);
+    }
+    const args: (string | number)[] = entries.map((e) => e.key);
+    for (const e of entries) args.push(e.value, e.ttl);
+    return (client as BatchClient).setBatch(entries.length, ...args);
+}
+
+const connections = new WeakMap<Redis, { closed: number }>();
+
+/**
+ * Which connection of the client is current. ioredis reconnects on its own (a failover, a dropped
+ * socket) and resends unanswered commands, so a WAIT can reach the new master after the writes
+ * it should count went to the old one, and count nothing: WAIT covers only its own connection.
+ * A group whose client changed connection between its first write and its WAIT's answer is
+ * therefore never taken as confirmed.
+ */
+function connectionOf(client: Redis): number {
+    let state = connections.get(client);
+    if (!state) {
+        const fresh = { closed: 0 };
+        client.on("close", () => fresh.closed++);
+        connections.set(client, fresh);
+        state = fresh;
+    }
+    return state.closed;
+}
+
+async function setAll(client: Redis, entries: readonly Entry[]): Promise<void> {
+    const written = await setBatch(client, entries);
+    if (written !== entries.length) throw new Error(`the master set ${written} of ${entries.length} keys`);
+}
+
+/**
+ * Writes items in batches (one script call each) with several batches in flight, and confirms them
+ * in groups: after every `confirmEveryBatches` batches one `WAIT` goes down the same connection, which
+ * counts every write sent before it on that connection, so a group costs no extra round trip.
+ * Items are held only until their group is confirmed; an unconfirmed group (WAIT counted no
+ * replica, or the connection failed) is replayed whole on the re-resolved master: SET with EX
+ * is idempotent, so a replay never does harm. At most two groups are open at a time, so memory is
+ * bounded by the batch settings, not by the number of items.
+ */
+export class ConfirmedWriter<T> {
+    private batch: WriteItem<T>[] = [];
+    private group: Group<T> | undefined;
+    private batchesInGroup = 0;
+    private readonly inFlight: Promise<void>[] = [];
+    private readonly unsettled: Promise<void>[] = [];
+    /** The settlement of the newest group: each group settles after the one before it. */
+    private chain: Promise<void> = Promise.resolve();
+
+    constructor(
+        private readonly target: WarmTarget,
+        private readonly options: WriterOptions,
+        private readonly events: WriterEvents<T>,
+    ) {}
+
+    /** Queues an item; resolves when there is room for more (backpressure). */
+    async add(item: WriteItem<T>): Promise<void> {
+        this.batch.push(item);
+        if (this.batch.length >= this.options.batchSize) await this.send();
+    }
+
+    /** Sends what is queued and waits until every group is confirmed or given up. */
+    async close(): Promise<void> {
+        if (this.batch.length > 0) await this.send();
+        this.closeGroup();
+        while (this.unsettled.length > 0) await this.unsettled.shift();
+    }
+
+    private async send(): Promise<void> {
+        const items = this.batch;
+        this.batch = [];
+        while (this.inFlight.length >= this.options.batchesInFlight) await this.inFlight.shift();
+        while (!this.group && this.unsettled.length >= 2) await this.unsettled.shift();
+        const client = this.target.client();
+        if (this.group && this.group.client !== client) this.closeGroup();
+        const group = (this.group ??= { client, connection: connectionOf(client), items: [], execs: [], wait: Promise.resolve(0) });
+        const exec = quiet(
+            setAll(
+                client,
+                items.flatMap((item) => item.entries),
+            ),
+        );
+        group.items.push(...items);
+        group.execs.push(exec);
+        this.inFlight.push(exec.catch(() => undefined));
+        if (++this.batchesInGroup >= this.options.confirmEveryBatches) this.closeGroup();
+    }
+
+    /** Sends the group's WAIT right behind its pipelines and queues its settlement. */
+    private closeGroup(): void {
+        const group = this.group;
+        this.group = undefined;
+        this.batchesInGroup = 0;
+        if (!group) return;
+        group.wait = quiet(group.client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
+        // Groups settle in order, so that a failover is handled once, by the oldest group it hit.
+        this.chain = this.chain.then(() => this.settle(group));
+        this.unsettled.push(this.chain);
+    }
+
+    private async settle(group: Group<T>): Promise<void> {
+        let reason: string;
+        let lastClient = group.client;
+        try {
+            await Promise.all(group.execs);
+            const replicas = await group.wait;
+            if (connectionOf(group.client) !== group.connection)
+                throw new Error("the connection to the master was replaced before WAIT answered");
+            // First time round, every replica must have it: one alone may be a replica Sentinel is
+            // moving to a newly promoted master, which then drops what only it had.
+            if (replicas >= (this.options.waitReplicas ?? 1))
+                return this.events.confirmed(
+                    group.items.map((i) => i.tag),
+                    0,
+                );
+            reason = this.unconfirmed();
+        } catch (err) {
+            reason = message(err);
+        }
+        for (let replay = 1; replay <= this.options.maxReplays; replay++) {
+            await sleep(250 * replay);
+            // Re-resolve only if nobody did since this group's connection was used.
+            try {
+                if (this.target.client() === lastClient) await this.target.reresolve();
+                lastClient = this.target.client();
+                const client = lastClient;
+                const connection = connectionOf(client);
+                const sent = group.items.flatMap((item) => item.entries);
+                const writes = quiet(setAll(client, sent));
+                // The WAIT goes right behind the writes on the same connection: no extra round trip.
+                const replicas = quiet(client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
+                await writes;
+                const confirmed = await replicas;
+                if (connectionOf(client) !== connection) throw new Error("the connection to the master was replaced before WAIT answered");
+                if (confirmed >= 1)
+                    return this.events.confirmed(
+                        group.items.map((i) => i.tag),
+                        replay,
+                    );
+                reason = this.unconfirmed();
+            } catch (err) {
+                reason = message(err);
+            }
+        }
+        this.events.failed(
+            group.items.map((i) => i.tag),
+            reason,
+        );
+    }
+
+    private unconfirmed(): string {
+        return `no replica confirmed the writes within ${this.options.waitTimeoutMs} ms (WAIT)`;
+    }
+}
