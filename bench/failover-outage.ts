@@ -19,8 +19,8 @@ import { formatSpread, markdownTable, spread } from "./stats";
 const PEER = {
     subnet: "172.30.0.0/24",
     prefix: "172.30.0",
-    redisBasePort: 46379,
-    sentinelBasePort: 56379,
+    redisBasePort: 18379, // below the ephemeral port range (32768-60999), like the test stack
+    sentinelBasePort: 19379,
     network: "appscreens-bench-peer",
 };
 
