@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { MAX_NODES, MAX_SENTINELS, nodeEndpoint, REDIS_PORT, sentinelEndpoint } from "../config/address-plan";
 import { Credentials, directClient } from "./connect";
-import { handOverMaster, sentinelsMaster } from "./handover";
+import { waitUntil } from "./deadline";
+import { plannedFailover } from "./planned-failover";
+import { askSentinel, mostNamedMaster } from "./sentinels";
 import { PostDeployPlan } from "./plan";
 import { parsePairs } from "./verifier";
 
@@ -21,15 +23,6 @@ export function surplusAddresses(known: readonly string[], declared: readonly st
 
 const ipsOf = (reply: unknown): string[] =>
     Array.isArray(reply) ? reply.map((r) => parsePairs(r).ip).filter((ip): ip is string => Boolean(ip)) : [];
-
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        if (await check().catch(() => false)) return;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
-}
 
 /**
  * After a scale-down, makes the servers the stack no longer declares leave the cluster before
@@ -70,7 +63,9 @@ export async function forgetSurplusServers(
         }
         const declaredNodes = plan.nodes.map((n) => n.announced.split(":")[0]);
         const declaredSentinels = plan.sentinelsInNetwork.map((s) => s.host);
-        const master = await sentinelsMaster(sentinels, masterName);
+        const sentinelsMaster = async () =>
+            mostNamedMaster(await Promise.all(sentinels.map((c, i) => askSentinel(c, plan.sentinelNodes[i].name, masterName))));
+        const master = await sentinelsMaster();
         if (master) knownNodes.push(master.split(":")[0]);
         const surplusNodes = surplusAddresses(knownNodes, declaredNodes);
         const surplusSentinels = surplusAddresses(knownSentinels, declaredSentinels);
@@ -78,7 +73,7 @@ export async function forgetSurplusServers(
 
         // Surplus nodes first become ineligible for promotion, and every Sentinel must have seen it,
         // so a hand-over (below, or one the Sentinels start on their own) never picks one of them.
-        const surplus: { address: string; endpoint: { name: string }; node: Redis }[] = [];
+        const surplus: { address: string; endpoint: { name: string; hostPort: number }; node: Redis }[] = [];
         for (const address of surplusNodes) {
             const endpoint = endpointOf(address, "node");
             if (!endpoint) continue;
@@ -92,18 +87,35 @@ export async function forgetSurplusServers(
             surplus.push({ address, endpoint, node });
         }
         for (const [i, s] of sentinels.entries()) {
-            await waitUntil(`${plan.sentinelNodes[i].name} to see the surplus nodes as never to be promoted`, 30_000, async () => {
-                const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
-                return surplus.every(
-                    ({ address }) =>
-                        replicas.find((r) => r.ip === address)?.["slave-priority"] === "0" || `${address}:${REDIS_PORT}` === master,
-                );
-            });
+            await waitUntil(
+                `${plan.sentinelNodes[i].name} to see the surplus nodes as never to be promoted`,
+                async () => {
+                    const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                    const seen = surplus.every(
+                        ({ address }) =>
+                            replicas.find((r) => r.ip === address)?.["slave-priority"] === "0" || `${address}:${REDIS_PORT}` === master,
+                    );
+                    return seen || undefined;
+                },
+                30_000,
+                500,
+            );
         }
-        for (const { address, endpoint, node } of surplus) {
-            const current = await sentinelsMaster(sentinels, masterName);
+        for (const { address, endpoint } of surplus) {
+            const current = await sentinelsMaster();
             if (current === `${address}:${REDIS_PORT}`) {
-                const now = await handOverMaster(node, current, sentinels, masterName);
+                // The same loss-free hand-over as `npm run failover`, then wait for the Sentinels to agree.
+                const announced = { name: endpoint.name, announced: current, host: addressing.host, port: endpoint.hostPort };
+                await plannedFailover(plan, credentials, announced, sentinels[0], "handover", { timeoutMs: 20_000, log });
+                const now = await waitUntil(
+                    `the Sentinels to name a master other than ${endpoint.name}`,
+                    async () => {
+                        const m = await sentinelsMaster();
+                        return m && m !== current ? m : undefined;
+                    },
+                    20_000,
+                    200,
+                );
                 log(`membership: ${endpoint.name} was master; handed over to ${now}`);
             }
         }
@@ -134,14 +146,15 @@ export async function forgetSurplusServers(
             await s.call("SENTINEL", "RESET", masterName);
             await waitUntil(
                 `${name} to see ${plan.expected.replicas} replicas and ${plan.expected.sentinels - 1} other Sentinels after SENTINEL RESET`,
-                60_000,
                 async () => {
                     const fields = parsePairs(await s.call("SENTINEL", "MASTER", masterName));
-                    return (
+                    const seen =
                         fields["num-slaves"] === String(plan.expected.replicas) &&
-                        fields["num-other-sentinels"] === String(plan.expected.sentinels - 1)
-                    );
+                        fields["num-other-sentinels"] === String(plan.expected.sentinels - 1);
+                    return seen || undefined;
                 },
+                60_000,
+                500,
             );
             report.resetSentinels.push(name);
             log(`membership: ${name} reset and sees the declared cluster`);

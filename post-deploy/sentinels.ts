@@ -28,6 +28,16 @@ export function agreedMaster(answers: readonly SentinelAnswer[], expected: numbe
     return addresses.length === expected && new Set(addresses).size === 1 ? addresses[0] : undefined;
 }
 
+/**
+ * The master most answering Sentinels name (a majority view, for steps that must go on while
+ * one Sentinel is being reset), or undefined when none answers.
+ */
+export function mostNamedMaster(answers: readonly SentinelAnswer[]): string | undefined {
+    const counts = new Map<string, number>();
+    for (const a of answers) if (a.masterAddress) counts.set(a.masterAddress, (counts.get(a.masterAddress) ?? 0) + 1);
+    return [...counts.entries()].sort((x, y) => y[1] - x[1])[0]?.[0];
+}
+
 /** One line for an operator: who answered what. */
 export const describeAnswers = (answers: readonly SentinelAnswer[]): string =>
     answers.map((a) => `${a.name}: ${a.masterAddress ?? `no answer (${a.error ?? "unknown"})`}`).join(", ");

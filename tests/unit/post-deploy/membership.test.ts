@@ -37,3 +37,18 @@ describe("container logs for a step's error", () => {
         expect(demultiplex(Buffer.from("plain text\n"))).to.equal("plain text\n");
     });
 });
+
+describe("the master most Sentinels name", () => {
+    it("takes the majority answer and ignores Sentinels that did not answer", async () => {
+        const { mostNamedMaster } = await import("../../../post-deploy/sentinels");
+        expect(
+            mostNamedMaster([
+                { name: "sentinel-0", masterAddress: "10.0.0.11:6379" },
+                { name: "sentinel-1", error: "timeout" },
+                { name: "sentinel-2", masterAddress: "10.0.0.11:6379" },
+                { name: "sentinel-3", masterAddress: "10.0.0.10:6379" },
+            ]),
+        ).to.equal("10.0.0.11:6379");
+        expect(mostNamedMaster([{ name: "sentinel-0", error: "down" }])).to.equal(undefined);
+    });
+});
