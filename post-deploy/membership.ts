@@ -120,7 +120,10 @@ export async function forgetSurplusServers(
             }
         }
         // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.
-        for (const { endpoint, node } of surplus) {
+        for (const { endpoint } of surplus) {
+            // A fresh connection: a failover above makes the Sentinels kill every client of the
+            // nodes they reconfigure (CLIENT KILL TYPE normal), earlier ones included.
+            const node = open({ host: addressing.host, port: endpoint.hostPort }, credentials.redisPassword);
             await node.call("CONFIG", "SET", "requirepass", randomBytes(24).toString("hex"));
             // A password change leaves authenticated connections open: drop the Sentinels' links
             // (and any client's), or a Sentinel would re-attach the node about 8 s after it detaches.
