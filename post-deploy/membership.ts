@@ -4,7 +4,7 @@ import { MAX_NODES, MAX_SENTINELS, nodeEndpoint, REDIS_PORT, sentinelEndpoint } 
 import { Credentials, directClient } from "./connect";
 import { waitUntil } from "./deadline";
 import { plannedFailover } from "./planned-failover";
-import { askSentinel, mostNamedMaster } from "./sentinels";
+import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "./sentinels";
 import { PostDeployPlan } from "./plan";
 import { parsePairs } from "./verifier";
 
@@ -119,6 +119,19 @@ export async function forgetSurplusServers(
                 log(`membership: ${endpoint.name} was master; handed over to ${now}`);
             }
         }
+        // Every Sentinel must name the same master before any node leaves or any Sentinel is reset:
+        // RESET keeps the master a Sentinel names, so one that has not yet heard of a hand-over
+        // would be left naming the old master, which is about to be locked, and never recover.
+        const settledMaster = await waitUntil(
+            "every Sentinel to name the same master",
+            async () =>
+                agreedMaster(
+                    await Promise.all(sentinels.map((c, i) => askSentinel(c, plan.sentinelNodes[i].name, masterName))),
+                    sentinels.length,
+                ),
+            30_000,
+            200,
+        );
         // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.
         for (const { endpoint } of surplus) {
             // A fresh connection: a failover above makes the Sentinels kill every client of the
@@ -146,6 +159,16 @@ export async function forgetSurplusServers(
         }
         for (const [i, s] of sentinels.entries()) {
             const name = plan.sentinelNodes[i].name;
+            await waitUntil(
+                `${name} to name ${settledMaster} before its SENTINEL RESET`,
+                async () => {
+                    const named = await askSentinel(s, name, masterName);
+                    if (named.masterAddress === settledMaster) return true;
+                    throw new Error(describeAnswers([named]));
+                },
+                30_000,
+                200,
+            );
             await s.call("SENTINEL", "RESET", masterName);
             await waitUntil(
                 `${name} to see ${plan.expected.replicas} replicas and ${plan.expected.sentinels - 1} other Sentinels after SENTINEL RESET`,
@@ -154,7 +177,14 @@ export async function forgetSurplusServers(
                     const seen =
                         fields["num-slaves"] === String(plan.expected.replicas) &&
                         fields["num-other-sentinels"] === String(plan.expected.sentinels - 1);
-                    return seen || undefined;
+                    if (seen) return true;
+                    // What it does see, for the operator's message if this never settles.
+                    const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                    throw new Error(
+                        `it names ${fields.ip}:${fields.port} (${fields.flags}) and sees replicas [${replicas
+                            .map((r) => `${r.ip} ${r.flags} link ${r["master-link-status"]} of ${r["master-host"]}`)
+                            .join("; ")}] and ${fields["num-other-sentinels"]} other Sentinels`,
+                    );
                 },
                 60_000,
                 500,

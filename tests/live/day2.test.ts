@@ -123,6 +123,11 @@ describe("live: day-2 deploys with a WAIT-confirmed writer running", function ()
         expect(up.changes.created).to.include(`${CONTAINER}redis-3`);
         expect(cluster.nodeNames).to.have.length(4);
         await expectOneAgreedMaster();
+        // The hard case of a scale-down: the master is one of the nodes it removes, so it must hand
+        // its role over before it leaves.
+        let master = await cluster.settled();
+        for (let tries = 0; !["redis-2", "redis-3"].includes(master) && tries < 6; tries++) master = await cluster.failover();
+        expect(["redis-2", "redis-3"], "a failover onto a node the scale-down removes").to.include(master);
 
         const down = await deployWithWriter("replicas 3 -> 1", { cluster: { replicas: 1 } });
         expect(down.report.lostConfirmed).to.equal(0);
