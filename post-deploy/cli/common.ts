@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { PROJECT_DIR, settingsFromStackFile } from "../../config/stack-file";
 import { Credentials, sentinelClient, Vantage } from "../connect";
-import { buildPostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
+import { buildPostDeployPlan, parsePostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
 import { createSources, topNOf } from "../sources";
 import { DEFAULT_KEY_SAMPLE, ProgressEvent, warm, WarmReport } from "../warmer";
 
@@ -11,7 +11,7 @@ export class UsageError extends Error {}
 /** The plan from the post-deploy command's environment, or from `Pulumi.<stack>.yaml`. */
 export function loadPlan(stack: string | undefined): PostDeployPlan {
     const fromEnv = process.env[PLAN_ENV];
-    if (fromEnv && !stack) return JSON.parse(fromEnv) as PostDeployPlan;
+    if (fromEnv && !stack) return parsePostDeployPlan(fromEnv);
     if (!stack)
         throw new UsageError(`name the stack with --stack <name> (or run from the stack's post-deploy command, which sets ${PLAN_ENV})`);
     return buildPostDeployPlan(settingsFromStackFile(stack));
