@@ -1,6 +1,7 @@
 // npm run drill -- --stack <name> [--timeout 60] [--sample 50] [--method handover|sentinel] [--json]
 import { DEFAULT_DRILL_OPTIONS, runDrill } from "../drill/run-drill";
 import { formatDrillReport } from "../drill/drill-report";
+import { FAILOVER_METHODS } from "../planned-failover";
 import { loadCredentials, loadPlan, PASSWORDS_NOTE, STACK_OPTION } from "./common";
 import { defineCli, runCli } from "./options";
 
@@ -27,7 +28,7 @@ Writes go on during the drill; the master moves to another node, as in a real fa
         method: {
             type: "choice",
             value: "<m>",
-            choices: ["handover", "sentinel"],
+            choices: FAILOVER_METHODS,
             default: "handover",
             help: "handover: writes paused on the master until every replica has them, then SENTINEL FAILOVER, as `npm run failover` does. sentinel: the bare SENTINEL FAILOVER, to measure what it loses.",
         },

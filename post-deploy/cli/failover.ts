@@ -2,7 +2,7 @@
 import { currentMaster } from "../backup/run-backup";
 import { directClient } from "../connect";
 import { waitUntil } from "../deadline";
-import { plannedFailover } from "../planned-failover";
+import { FAILOVER_METHODS, plannedFailover } from "../planned-failover";
 import { agreedMaster, askSentinel, nodeAnnouncing } from "../sentinels";
 import { loadCredentials, loadPlan, PASSWORDS_NOTE, STACK_OPTION } from "./common";
 import { defineCli, runCli } from "./options";
@@ -19,7 +19,7 @@ about a second. Waits until every Sentinel names the new master.`,
         method: {
             type: "choice",
             value: "<m>",
-            choices: ["handover", "sentinel"],
+            choices: FAILOVER_METHODS,
             default: "handover",
             help: 'handover or sentinel (the bare SENTINEL FAILOVER, which can lose writes a replica confirmed; see README "Operations").',
         },
