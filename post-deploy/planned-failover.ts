@@ -15,7 +15,8 @@ import { parseInfo, parsePairs } from "./verifier";
  *   confirm writes that the promoted one never gets: measured here, hundreds of WAIT-confirmed
  *   writes lost per failover. Kept to measure that difference.
  */
-export type FailoverMethod = "handover" | "sentinel";
+export const FAILOVER_METHODS = ["handover", "sentinel"] as const;
+export type FailoverMethod = (typeof FAILOVER_METHODS)[number];
 
 export interface HandoverOptions {
     readonly timeoutMs: number;

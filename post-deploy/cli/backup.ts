@@ -1,49 +1,34 @@
 // npm run backup -- --stack <name> --out <dir> [--timeout 300] [--json]
-import { parseArgs } from "node:util";
 import { runBackup } from "../backup/run-backup";
-import { fail, loadCredentials, loadPlan, required, secondsOption } from "./common";
+import { loadCredentials, loadPlan, PASSWORDS_NOTE, STACK_OPTION } from "./common";
+import { defineCli, runCli } from "./options";
 
-const usage = `Usage: npm run backup -- --stack <name> --out <dir> [options]
-
-Takes a consistent snapshot of a deployed stack from an in-sync replica (the master is never
+const cli = defineCli({
+    command: "npm run backup --",
+    summary: `Takes a consistent snapshot of a deployed stack from an in-sync replica (the master is never
 forked for it): BGSAVE on the replica, wait until it has finished, then copy dump.rdb and the
 AOF directory out of the replica's volume through the Docker Engine, with manifest.json:
 sha256 and size of every file, Redis version, key count (from the RDB itself), time, stack,
 source node. No configuration file is copied and no secret is written; every file is checked
-for the passwords before the backup is kept.
+for the passwords before the backup is kept.`,
+    options: {
+        stack: STACK_OPTION,
+        out: { type: "string", value: "<dir>", required: true, help: "New or empty directory for the backup." },
+        timeout: { type: "seconds", value: "<s>", default: 300, help: "Bound of each wait (BGSAVE, AOF rewrite)." },
+        json: { type: "flag", help: "Print the manifest as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `Restore with: npm run restore -- --stack <name> --from <dir>
+${PASSWORDS_NOTE}
+Exit status: 0 done, 1 failed (nothing kept), 2 usage error.`,
+});
 
-Options:
-  --stack <name>   Stack whose Pulumi.<name>.yaml and outputs to use.
-  --out <dir>      New or empty directory for the backup.
-  --timeout <s>    Bound of each wait (BGSAVE, AOF rewrite; default 300).
-  --json           Print the manifest as JSON (default when stdout is not a terminal).
-  --help           Show this help.
-
-Restore with: npm run restore -- --stack <name> --from <dir>
-Passwords come from REDIS_PASSWORD and REDIS_SENTINEL_PASSWORD, or from
-\`pulumi stack output --show-secrets\`. Exit status: 0 done, 1 failed (nothing kept), 2 usage error.`;
-
-async function main(): Promise<void> {
-    const { values } = parseArgs({
-        options: {
-            stack: { type: "string" },
-            out: { type: "string" },
-            timeout: { type: "string" },
-            json: { type: "boolean" },
-            help: { type: "boolean" },
-        },
-    });
-    if (values.help) {
-        console.log(usage);
-        return;
-    }
-    const stack = required(values.stack, "name the stack with --stack <name>");
-    const { dir, manifest } = await runBackup(loadPlan(stack), loadCredentials(stack), {
-        outDir: required(values.out, "name a new directory for the backup with --out <dir>"),
-        timeoutMs: secondsOption(values.timeout, "--timeout", 300),
+runCli(cli, async (options) => {
+    const { dir, manifest } = await runBackup(loadPlan(options.stack), loadCredentials(options.stack), {
+        outDir: options.out,
+        timeoutMs: options.timeout * 1000,
         log: (line) => console.error(line),
     });
-    if (values.json || !process.stdout.isTTY) {
+    if (options.json || !process.stdout.isTTY) {
         console.log(JSON.stringify(manifest, null, 2));
     } else {
         console.log(
@@ -58,6 +43,4 @@ async function main(): Promise<void> {
             ].join("\n"),
         );
     }
-}
-
-main().catch((err: unknown) => fail(err, usage));
+});

@@ -2,16 +2,34 @@ import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { PROJECT_DIR, settingsFromStackFile } from "../../config/stack-file";
 import { Credentials, sentinelClient, Vantage } from "../connect";
-import { buildPostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
+import { buildPostDeployPlan, parsePostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
 import { createSources, topNOf } from "../sources";
+import { OptionSpec, UsageError } from "./options";
 import { DEFAULT_KEY_SAMPLE, ProgressEvent, warm, WarmReport } from "../warmer";
 
-export class UsageError extends Error {}
+/** `--stack`, as every operations CLI takes it. */
+export const STACK_OPTION = {
+    type: "string",
+    value: "<name>",
+    required: true,
+    help: "Stack whose Pulumi.<name>.yaml and outputs to use.",
+} as const satisfies OptionSpec;
+
+/** `--stack` of the CLIs the post-deploy command also runs, with the plan in its environment instead. */
+export const STACK_OR_PLAN_OPTION = {
+    type: "string",
+    value: "<name>",
+    help: `Stack whose Pulumi.<name>.yaml and outputs to use (not needed where ${PLAN_ENV} holds the plan, as in the post-deploy command).`,
+} as const satisfies OptionSpec;
+
+/** Where loadCredentials finds the passwords, for --help. */
+export const PASSWORDS_NOTE = `Passwords come from ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or from
+\`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
 
 /** The plan from the post-deploy command's environment, or from `Pulumi.<stack>.yaml`. */
 export function loadPlan(stack: string | undefined): PostDeployPlan {
     const fromEnv = process.env[PLAN_ENV];
-    if (fromEnv && !stack) return JSON.parse(fromEnv) as PostDeployPlan;
+    if (fromEnv && !stack) return parsePostDeployPlan(fromEnv);
     if (!stack)
         throw new UsageError(`name the stack with --stack <name> (or run from the stack's post-deploy command, which sets ${PLAN_ENV})`);
     return buildPostDeployPlan(settingsFromStackFile(stack));
@@ -100,32 +118,4 @@ export async function runWarm(
     } finally {
         client.disconnect();
     }
-}
-
-/** A required option's value, or a usage error naming it. */
-export function required(value: string | undefined, what: string): string {
-    if (!value) throw new UsageError(what);
-    return value;
-}
-
-/** A positive number of seconds from `flag`, in milliseconds. */
-export function secondsOption(value: string | undefined, flag: string, fallbackSeconds: number): number {
-    const seconds = value === undefined ? fallbackSeconds : Number(value);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${flag} takes a positive number of seconds, not ${value}`);
-    return seconds * 1000;
-}
-
-export function vantageOf(value: string | undefined): Vantage {
-    if (value === undefined || value === "host" || value === "network") return value ?? "host";
-    throw new UsageError(`--from must be host or network, not ${value}`);
-}
-
-/** Prints a usage error or a failure without a stack trace, and exits non-zero. */
-export function fail(err: unknown, usage: string): never {
-    if (err instanceof UsageError) {
-        console.error(`${err.message}\n\n${usage}`);
-        process.exit(2);
-    }
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
 }

@@ -7,11 +7,17 @@ import { DEFAULT_DRILL_OPTIONS, runDrill } from "../drill/run-drill";
 import { forgetSurplusServers, MembershipReport } from "../membership";
 import { formatTable, formatWarmSummary, summarizeWarm, VerificationReport, WarmSummary } from "../report";
 import { verifyUntilSettled } from "../verifier";
-import { fail, loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm } from "./common";
+import { loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm } from "./common";
+import { defineCli, runCli } from "./options";
 
-const usage = "post-deploy runs from the stack's command resource; use npm run warm / npm run verify by hand.";
+const cli = defineCli({
+    command: "node --import tsx post-deploy/cli/post-deploy.ts",
+    summary:
+        "Runs from the stack's post-deploy command (the plan and passwords in its environment); by hand, use npm run warm / npm run verify.",
+    options: {},
+});
 
-async function main(): Promise<void> {
+runCli(cli, async () => {
     preferSmallHeap();
     const plan = loadPlan(undefined);
     const credentials = loadCredentials(undefined);
@@ -64,6 +70,4 @@ async function main(): Promise<void> {
         console.error(`failover drill of stack ${plan.stack} failed: ${result.drill.verification.failed.join(", ")}`);
         process.exitCode = 1;
     }
-}
-
-main().catch((err: unknown) => fail(err, usage));
+});

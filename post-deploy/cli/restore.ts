@@ -1,12 +1,12 @@
 // npm run restore -- --stack <name> --from <dir> [--force] [--dry-run] [--json]
-import { parseArgs } from "node:util";
 import { formatTable } from "../report";
 import { runRestore } from "../backup/run-restore";
-import { fail, loadCredentials, loadPlan, required, secondsOption } from "./common";
+import { loadCredentials, loadPlan, PASSWORDS_NOTE, STACK_OPTION } from "./common";
+import { defineCli, runCli } from "./options";
 
-const usage = `Usage: npm run restore -- --stack <name> --from <dir> [options]
-
-Loads a backup (npm run backup) into a deployed stack so that the master and every replica hold
+const cli = defineCli({
+    command: "npm run restore --",
+    summary: `Loads a backup (npm run backup) into a deployed stack so that the master and every replica hold
 exactly the backup's data, then verifies. The backup REPLACES the dataset: keys written since
 are gone. Before anything is touched it refuses, changing nothing, when:
   - a file is missing or does not match its sha256 (corrupt), or the RDB disagrees with the
@@ -20,51 +20,33 @@ master's volume and checked there; replicas, then the master, are stopped; the m
 moved to pre-restore-<time>/ and the RDB installed (as the AOF base too, with AOF on); replicas'
 data is moved aside; the master starts and loads it, every Sentinel sees it up, the replicas
 start empty and full-sync; the cluster is verified; the moved-aside data is deleted. If a step
-after the stop fails, every node gets its previous data back and is started again.
-
-Options:
-  --stack <name>        Stack whose Pulumi.<name>.yaml and outputs to use.
-  --from <dir>          The backup directory (with manifest.json).
-  --force               Replace a dataset that holds keys.
-  --allow-other-stack   Load a backup taken from another stack.
-  --keep-previous       Keep pre-restore-<time>/ in every volume (delete it by hand later).
-  --dry-run             Run every check and print the steps; change nothing.
-  --timeout <s>         Bound of each wait (default 300).
-  --json                Print the result as JSON (default when stdout is not a terminal).
-  --help                Show this help.
-
+after the stop fails, every node gets its previous data back and is started again.`,
+    options: {
+        stack: STACK_OPTION,
+        from: { type: "string", value: "<dir>", required: true, help: "The backup directory (with manifest.json)." },
+        force: { type: "flag", help: "Replace a dataset that holds keys." },
+        "allow-other-stack": { type: "flag", help: "Load a backup taken from another stack." },
+        "keep-previous": { type: "flag", help: "Keep pre-restore-<time>/ in every volume (delete it by hand later)." },
+        "dry-run": { type: "flag", help: "Run every check and print the steps; change nothing." },
+        timeout: { type: "seconds", value: "<s>", default: 300, help: "Bound of each wait." },
+        json: { type: "flag", help: "Print the result as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `${PASSWORDS_NOTE}
 Exit status: 0 restored and verified, 1 refused or failed (the message says which and whether
-anything changed), 2 usage error.`;
+anything changed), 2 usage error.`,
+});
 
-async function main(): Promise<void> {
-    const { values } = parseArgs({
-        options: {
-            stack: { type: "string" },
-            from: { type: "string" },
-            force: { type: "boolean" },
-            "allow-other-stack": { type: "boolean" },
-            "keep-previous": { type: "boolean" },
-            "dry-run": { type: "boolean" },
-            timeout: { type: "string" },
-            json: { type: "boolean" },
-            help: { type: "boolean" },
-        },
-    });
-    if (values.help) {
-        console.log(usage);
-        return;
-    }
-    const stack = required(values.stack, "name the stack with --stack <name>");
-    const result = await runRestore(loadPlan(stack), loadCredentials(stack), {
-        fromDir: required(values.from, "name the backup directory with --from <dir>"),
-        force: values.force ?? false,
-        allowOtherStack: values["allow-other-stack"] ?? false,
-        keepPrevious: values["keep-previous"] ?? false,
-        dryRun: values["dry-run"] ?? false,
-        timeoutMs: secondsOption(values.timeout, "--timeout", 300),
+runCli(cli, async (options) => {
+    const result = await runRestore(loadPlan(options.stack), loadCredentials(options.stack), {
+        fromDir: options.from,
+        force: options.force,
+        allowOtherStack: options["allow-other-stack"],
+        keepPrevious: options["keep-previous"],
+        dryRun: options["dry-run"],
+        timeoutMs: options.timeout * 1000,
         log: (line) => console.error(line),
     });
-    if (values.json || !process.stdout.isTTY) {
+    if (options.json || !process.stdout.isTTY) {
         console.log(JSON.stringify(result, null, 2));
     } else if (result.applied) {
         console.log(`restored ${result.manifest.dataset.keys} keys; keys per node: ${JSON.stringify(result.keys)}`);
@@ -75,6 +57,4 @@ async function main(): Promise<void> {
     const ok = !result.applied || (result.verification?.ok ?? true);
     if (!ok) console.error(`restored, but verification failed: ${result.verification?.failed.join(", ")}`);
     process.exitCode = ok ? 0 : 1;
-}
-
-main().catch((err: unknown) => fail(err, usage));
+});
