@@ -1,3 +1,4 @@
+import type { ReconcileReport } from "./reconcile";
 import type { StoreReport } from "./warmer";
 
 /** One verification check: what was expected, what the cluster showed. */
@@ -55,11 +56,13 @@ export interface WarmSummary {
     readonly durationMs: number;
     readonly problems: readonly string[];
     readonly stores: readonly StoreReport[];
+    /** The end-of-run check that every key reported written is on the master. */
+    readonly reconciliation: ReconcileReport;
 }
 
 export function summarizeWarm(report: WarmSummary & { keySample?: unknown }): WarmSummary {
-    const { ok, keysWritten, durationMs, problems, stores } = report;
-    return { ok, keysWritten, durationMs, problems, stores };
+    const { ok, keysWritten, durationMs, problems, stores, reconciliation } = report;
+    return { ok, keysWritten, durationMs, problems, stores, reconciliation };
 }
 
 export function formatWarmSummary(summary: WarmSummary): string {
@@ -76,6 +79,10 @@ export function formatWarmSummary(summary: WarmSummary): string {
         const down = s.outage ? ` STORE FAILED (${s.outage.kind}): ${s.outage.reason}` : "";
         return `${s.store.padEnd(9)} ${s.found} found, ${s.fetched} fetched, ${s.written} written, ${s.skipped} skipped${bare}${failed}${down} [${s.source}]`;
     });
+    const r = summary.reconciliation;
+    lines.push(
+        `checked   ${r.keysChecked} keys on the master in ${r.rounds} round(s), ${(r.durationMs / 1000).toFixed(1)} s: ${r.appsMissing} apps missing, ${r.keysRewritten} keys written again${r.settled ? "" : ", NOT SETTLED"}`,
+    );
     const rate = summary.durationMs > 0 ? ` (${Math.round((summary.keysWritten * 1000) / summary.durationMs)} keys/s)` : "";
     lines.push(
         `${summary.ok ? "warmed" : "WARMING FAILED"}: ${summary.keysWritten} keys written in ${(summary.durationMs / 1000).toFixed(1)} s${rate}${summary.problems.length ? `; ${summary.problems.join("; ")}` : ""}`,

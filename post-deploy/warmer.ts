@@ -4,9 +4,15 @@ import { Failure, FailureKind, failureOf } from "./sources/failure";
 import { AppRecord, AppSource, Store } from "./sources/types";
 import { capDescription } from "./sources/values";
 import { jitteredTtl, TtlPolicy } from "./ttl";
-import { ConfirmedWriter, Entry, WarmTarget } from "./writer";
+import { reconcile, ReconcileReport, ReconcileTarget, WrittenApps } from "./reconcile";
+import { ConfirmedWriter, Entry } from "./writer";
 
 export type { WarmTarget } from "./writer";
+export type { ReconcileTarget } from "./reconcile";
+
+/** Defaults of the write path's time limits (README, "How a run goes"). */
+export const REPLAY_WINDOW_MS = 15_000;
+export const RECONCILE_TIMEOUT_MS = 60_000;
 
 export interface WarmOptions {
     readonly ttl: TtlPolicy;
@@ -22,8 +28,10 @@ export interface WarmOptions {
     /** Replicas each WAIT asks for (the stack's replica count); one confirming is enough. */
     readonly waitReplicas?: number;
     readonly descriptionMaxChars: number;
-    /** How often a group no replica confirmed is replayed on the re-resolved master. */
-    readonly maxReplays?: number;
+    /** How long groups are replayed while none is confirmed (see WriterOptions.replayWindowMs). */
+    readonly replayWindowMs?: number;
+    /** How long the end-of-run check may take to find every written key on a stable master (reconcile.ts). */
+    readonly reconcileTimeoutMs?: number;
     /** Keys kept in the report's sample for the verifier. */
     readonly keySampleSize?: number;
     readonly random?: () => number;
@@ -74,6 +82,8 @@ export interface WarmReport {
     readonly keysWritten: number;
     readonly durationMs: number;
     readonly problems: string[];
+    /** The end-of-run check that every key reported written is on the master (reconcile.ts). */
+    readonly reconciliation: ReconcileReport;
 }
 
 /** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */
@@ -171,28 +181,27 @@ interface Tag {
  * memory flat in the number of apps. Keeps going when one app or one store fails; the run fails
  * when a store as a whole failed or nothing that should have been written was.
  */
-export async function warm(target: WarmTarget, sources: readonly AppSource[], options: WarmOptions): Promise<WarmReport> {
+export async function warm(target: ReconcileTarget, sources: readonly AppSource[], options: WarmOptions): Promise<WarmReport> {
     const started = Date.now();
     const random = options.random ?? Math.random;
     const sample = new Reservoir(options.keySampleSize ?? DEFAULT_KEY_SAMPLE, random);
+    const writtenApps = new WrittenApps();
     let keysWritten = 0;
-    const writer = new ConfirmedWriter<Tag>(
-        target,
-        { ...options, maxReplays: options.maxReplays ?? 3 },
-        {
-            confirmed: (tags, replays) => {
-                for (const tag of tags) {
-                    tag.report.written++;
-                    keysWritten += tag.keys.length;
-                    for (const key of tag.keys) sample.offer(key);
-                }
-                if (replays > 0) for (const report of new Set(tags.map((t) => t.report))) report.replays += replays;
-            },
-            failed: (tags, reason) => {
-                for (const tag of tags) recordFailure(tag.report, tag.appId, { kind: "not-written", reason: `not written: ${reason}` });
-            },
+    const writerOptions = { ...options, replayWindowMs: options.replayWindowMs ?? REPLAY_WINDOW_MS };
+    const writer = new ConfirmedWriter<Tag>(target, writerOptions, {
+        confirmed: (tags, replays) => {
+            for (const tag of tags) {
+                tag.report.written++;
+                keysWritten += tag.keys.length;
+                writtenApps.add(tag.report.store, tag.appId, tag.keys.length > 1);
+                for (const key of tag.keys) sample.offer(key);
+            }
+            if (replays > 0) for (const report of new Set(tags.map((t) => t.report))) report.replays += replays;
         },
-    );
+        failed: (tags, reason) => {
+            for (const tag of tags) recordFailure(tag.report, tag.appId, { kind: "not-written", reason: `not written: ${reason}` });
+        },
+    });
 
     const warmStore = async (source: AppSource): Promise<StoreReport> => {
         const store = source.store;
@@ -239,7 +248,68 @@ export async function warm(target: WarmTarget, sources: readonly AppSource[], op
 
     const stores = await Promise.all(sources.map(warmStore));
     await writer.close();
+
+    // Apps the check could not put back leave the written count; their keys leave the sample.
+    const withdrawn = new Set<string>();
+    const withdraw = (report: StoreReport, appId: string, failure: Failure) => {
+        const keys = writtenApps.keysOf(report.store, appId);
+        writtenApps.remove(report.store, appId);
+        report.written--;
+        keysWritten -= keys.length;
+        for (const key of keys) withdrawn.add(key);
+        recordFailure(report, appId, failure);
+    };
+    const rewrite = async (missing: ReadonlyMap<Store, readonly string[]>) => {
+        let rewrittenKeys = 0;
+        const again = new ConfirmedWriter<Tag>(target, writerOptions, {
+            confirmed: (tags) => {
+                for (const tag of tags) rewrittenKeys += tag.keys.length;
+            },
+            failed: (tags, reason) => {
+                for (const tag of tags) withdraw(tag.report, tag.appId, { kind: "not-written", reason: `not written: ${reason}` });
+            },
+        });
+        for (const [store, ids] of missing) {
+            const source = sources.find((s) => s.store === store);
+            const report = stores.find((s) => s.store === store);
+            if (!source || !report) continue;
+            const wanted = new Set(ids);
+            const unanswered = new Set(ids);
+            // Only the missing apps are fetched: every other app the source lists counts as fresh.
+            const selection = {
+                topN: 0,
+                explicit: ids,
+                fresh: async (batch: readonly string[]) => new Set(batch.filter((id) => !wanted.has(id))),
+            };
+            try {
+                for await (const outcome of source.apps(selection)) {
+                    if (!unanswered.delete(outcome.appId)) continue;
+                    if ("failure" in outcome) withdraw(report, outcome.appId, outcome.failure);
+                    else if ("record" in outcome) {
+                        const entries = entriesFor(outcome.record, { ...options, random });
+                        await again.add({ entries, tag: { report, appId: outcome.appId, keys: entries.map((e) => e.key) } });
+                    }
+                }
+            } catch (err) {
+                const failure = failureOf(err);
+                for (const appId of unanswered) withdraw(report, appId, { kind: failure.kind, reason: `list: ${failure.reason}` });
+                unanswered.clear();
+            }
+            for (const appId of unanswered) withdraw(report, appId, { kind: "not-found", reason: `the source no longer lists ${appId}` });
+        }
+        await again.close();
+        return { rewrittenKeys };
+    };
+    const reconciliation =
+        writtenApps.size === 0
+            ? { rounds: 0, keysChecked: 0, appsMissing: 0, keysRewritten: 0, settled: true, durationMs: 0 }
+            : await reconcile(target, writtenApps, rewrite, {
+                  waitTimeoutMs: options.waitTimeoutMs,
+                  timeoutMs: options.reconcileTimeoutMs ?? RECONCILE_TIMEOUT_MS,
+              });
+
     const problems: string[] = [];
+    if (reconciliation.problem) problems.push(reconciliation.problem);
     for (const report of stores) {
         report.outage = storeOutage(report);
         if (report.outage) problems.push(`${report.store}: store failed, ${report.outage.kind} (${report.outage.reason})`);
@@ -248,5 +318,13 @@ export async function warm(target: WarmTarget, sources: readonly AppSource[], op
     const fetched = stores.reduce((n, s) => n + s.fetched, 0);
     const written = stores.reduce((n, s) => n + s.written, 0);
     if (fetched > 0 && written === 0) problems.push("nothing could be written to the master");
-    return { ok: problems.length === 0, stores, keySample: sample.items, keysWritten, durationMs: Date.now() - started, problems };
+    return {
+        ok: problems.length === 0,
+        stores,
+        keySample: sample.items.filter((key) => !withdrawn.has(key)),
+        keysWritten,
+        durationMs: Date.now() - started,
+        problems,
+        reconciliation,
+    };
 }

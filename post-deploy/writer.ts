@@ -35,9 +35,19 @@ export interface WriterOptions {
      * it is moving to a new master drops what only it had).
      */
     readonly waitReplicas?: number;
-    /** How often an unconfirmed group is replayed on the re-resolved master before its items fail. */
-    readonly maxReplays: number;
+    /**
+     * An unconfirmed group is replayed on the re-resolved master, with growing pauses
+     * (replayPauseMs), until a replay is confirmed or no group at all has been confirmed for this
+     * long since the first unconfirmed one; then its items fail. A failover leaves the new master refusing writes until a replica
+     * has resynced (`min-replicas-to-write`: 3-6 s measured on host processes), so a fixed few
+     * replays gave up on whole groups of a healthy cluster; a cluster that takes no writes at all
+     * fails each further group after one replay.
+     */
+    readonly replayWindowMs: number;
 }
+
+/** Pause before the `replay`th replay (1-based): 250 ms doubling, at most 2 s. */
+export const replayPauseMs = (replay: number): number => Math.min(250 * 2 ** (replay - 1), 2000);
 
 export interface WriterEvents<T> {
     /** A replica holds these items' keys (WAIT counted it), after `replays` replays. */
@@ -128,6 +138,8 @@ export class ConfirmedWriter<T> {
     private readonly unsettled: Promise<void>[] = [];
     /** The settlement of the newest group: each group settles after the one before it. */
     private chain: Promise<void> = Promise.resolve();
+    /** Since when no group has been confirmed (the first unconfirmed group's failure); undefined while groups are confirmed. */
+    private failingSince: number | undefined;
 
     constructor(
         private readonly target: WarmTarget,
@@ -190,17 +202,14 @@ export class ConfirmedWriter<T> {
                 throw new Error("the connection to the master was replaced before WAIT answered");
             // First time round, every replica must have it: one alone may be a replica Sentinel is
             // moving to a newly promoted master, which then drops what only it had.
-            if (replicas >= (this.options.waitReplicas ?? 1))
-                return this.events.confirmed(
-                    group.items.map((i) => i.tag),
-                    0,
-                );
+            if (replicas >= (this.options.waitReplicas ?? 1)) return this.confirm(group, 0);
             reason = this.unconfirmed();
         } catch (err) {
             reason = message(err);
         }
-        for (let replay = 1; replay <= this.options.maxReplays; replay++) {
-            await sleep(250 * replay);
+        const since = (this.failingSince ??= Date.now());
+        for (let replay = 1; replay === 1 || Date.now() - since < this.options.replayWindowMs; replay++) {
+            await sleep(replayPauseMs(replay));
             // Re-resolve only if nobody did since this group's connection was used.
             try {
                 if (this.target.client() === lastClient) await this.target.reresolve();
@@ -214,11 +223,7 @@ export class ConfirmedWriter<T> {
                 await writes;
                 const confirmed = await replicas;
                 if (connectionOf(client) !== connection) throw new Error("the connection to the master was replaced before WAIT answered");
-                if (confirmed >= 1)
-                    return this.events.confirmed(
-                        group.items.map((i) => i.tag),
-                        replay,
-                    );
+                if (confirmed >= 1) return this.confirm(group, replay);
                 reason = this.unconfirmed();
             } catch (err) {
                 reason = message(err);
@@ -227,6 +232,14 @@ export class ConfirmedWriter<T> {
         this.events.failed(
             group.items.map((i) => i.tag),
             reason,
+        );
+    }
+
+    private confirm(group: Group<T>, replays: number): void {
+        this.failingSince = undefined;
+        this.events.confirmed(
+            group.items.map((i) => i.tag),
+            replays,
         );
     }
 

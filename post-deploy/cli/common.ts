@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { PROJECT_DIR, settingsFromStackFile } from "../../config/stack-file";
-import { Credentials, sentinelClient, Vantage } from "../connect";
+import { HostPort } from "../../config/connection-info";
+import { Credentials, directClient, sentinelClient, Vantage } from "../connect";
+import { readSentinel, sentinelView } from "../reconcile";
 import { buildPostDeployPlan, parsePostDeployPlan, PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../plan";
 import { createSources, topNOf } from "../sources";
 import { OptionSpec, UsageError } from "./options";
@@ -91,11 +93,25 @@ export async function runWarm(
     options: { force: boolean; vantage: Vantage; progress?: (e: ProgressEvent) => void },
 ): Promise<WarmReport> {
     let client = sentinelClient(plan, credentials, options.vantage);
+    const sentinels = (options.vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[];
     const target = {
         client: () => client,
         reresolve: async () => {
             client.disconnect();
             client = sentinelClient(plan, credentials, options.vantage);
+        },
+        sentinelView: async () => {
+            const readings = await Promise.all(
+                sentinels.map(async (endpoint) => {
+                    const sentinel = directClient(endpoint, credentials.sentinelPassword);
+                    try {
+                        return await readSentinel(sentinel, `${endpoint.host}:${endpoint.port}`, plan.masterName);
+                    } finally {
+                        sentinel.disconnect();
+                    }
+                }),
+            );
+            return sentinelView(readings, sentinels.length);
         },
     };
     try {

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
-import { SET_BATCH_LUA, WarmTarget } from "../../../post-deploy/writer";
+import { ReconcileTarget } from "../../../post-deploy/reconcile";
+import { SET_BATCH_LUA } from "../../../post-deploy/writer";
 
 /**
  * Just enough of an ioredis client for the warmer: SET/TTL/WAIT in pipelines and WAIT alone, over
@@ -14,7 +15,18 @@ export class FakeRedis {
     failNextExec: Error | undefined;
     /** Set to make the connection drop (and ioredis reconnect) right before the next WAIT. */
     reconnectBeforeNextWait = false;
+    /** Keys the next batch scripts acknowledge and drop, as a master that is being replaced loses them. */
+    readonly loseOnce = new Set<string>();
+    /** The node's replication id (INFO), and how many times the end-of-run check read it. */
+    replid = "replid-1";
+    /** Barrier PUBLISHes seen (the WAIT behind each is not counted in `waits`). */
+    publishes = 0;
+    /** Set to change the replication id after the next barrier WAIT (a failover during the check). */
+    promoteAfterNextBarrier = false;
     private readonly closeListeners: (() => void)[] = [];
+    private static nodes = 0;
+    /** Where the node says it is (CLIENT INFO's laddr): what the fake Sentinels name. */
+    readonly address = `10.0.0.${++FakeRedis.nodes}:6379`;
     constructor(private readonly waitReplies: number[] = []) {}
 
     on(event: string, listener: () => void): this {
@@ -45,6 +57,10 @@ export class FakeRedis {
                 ops.push(() => [null, this.store.get(key)?.ttl ?? -2]);
                 return chain;
             },
+            exists: (key: string) => {
+                ops.push(() => [null, this.store.has(key) ? 1 : 0]);
+                return chain;
+            },
             wait: (replicas: number, timeout: number) => {
                 ops.push(() => [null, this.waitReply(replicas, timeout)]);
                 return chain;
@@ -68,20 +84,52 @@ export class FakeRedis {
                 const error = this.failNextExec;
                 this.failNextExec = undefined;
                 if (error) throw error;
-                for (let i = 0; i < numKeys; i++)
+                for (let i = 0; i < numKeys; i++) {
+                    if (this.loseOnce.delete(String(args[i]))) continue;
                     this.store.set(String(args[i]), { value: String(args[numKeys + 2 * i]), ttl: Number(args[numKeys + 2 * i + 1]) });
+                }
                 return numKeys;
             },
         });
     }
 
     async wait(replicas: number, timeout: number): Promise<number> {
-        return this.waitReply(replicas, timeout);
+        if (!this.barrierPending) return this.waitReply(replicas, timeout);
+        // The end-of-run check's barrier: answered by every replica, kept apart from the writer's WAITs.
+        this.barrierPending = false;
+        if (this.promoteAfterNextBarrier) {
+            this.promoteAfterNextBarrier = false;
+            this.replid = `${this.replid}+`;
+        }
+        return replicas;
+    }
+
+    async exists(...keys: string[]): Promise<number> {
+        return keys.filter((k) => this.store.has(k)).length;
+    }
+
+    private barrierPending = false;
+
+    async publish(): Promise<number> {
+        this.publishes++;
+        this.barrierPending = true;
+        return 0;
+    }
+
+    /** INFO and CLIENT INFO, as the end-of-run check reads them. */
+    async call(command: string, ...args: string[]): Promise<string> {
+        if (command === "INFO")
+            return `# Server\r\nrun_id:${this.address}\r\n# Replication\r\nrole:master\r\nmaster_replid:${this.replid}\r\n`;
+        if (command === "CLIENT" && args[0] === "INFO") return `id=3 addr=127.0.0.1:50000 laddr=${this.address} fd=8 name=`;
+        throw new Error(`FakeRedis does not know ${command}`);
     }
 }
 
-/** A target over fake masters: each re-resolve moves to the next one (a failover). */
-export function target(...clients: FakeRedis[]): WarmTarget & { reresolved: number } {
+/**
+ * A target over fake masters: each re-resolve moves to the next one (a failover). The fake
+ * Sentinels name the current one, with one up replica.
+ */
+export function target(...clients: FakeRedis[]): ReconcileTarget & { reresolved: number } {
     let current = 0;
     const t = {
         reresolved: 0,
@@ -90,6 +138,7 @@ export function target(...clients: FakeRedis[]): WarmTarget & { reresolved: numb
             t.reresolved++;
             current = Math.min(current + 1, clients.length - 1);
         },
+        sentinelView: async () => ({ master: clients[current].address, replicas: 1 }),
     };
     return t;
 }

@@ -81,11 +81,13 @@ describe("report", () => {
                     replays: 0,
                 },
             ],
+            reconciliation: { rounds: 2, keysChecked: 40, appsMissing: 1, keysRewritten: 2, settled: true, durationMs: 120 },
         });
         expect(text).to.include(
             "appstore  5 found, 4 fetched, 4 written, 0 skipped, 1 without screenshots, failed: 1 throttled (1: HTTP 403 (empty body)) STORE FAILED (throttled): 1 apps still throttled after every retry [itunes x]",
         );
         expect(text).to.include("playstore 6 found, 6 fetched, 6 written, 0 skipped [file y]");
+        expect(text).to.include("checked   40 keys on the master in 2 round(s), 0.1 s: 1 apps missing, 2 keys written again\n");
         expect(text).to.include("WARMING FAILED: 20 keys written in 0.5 s (40 keys/s)");
     });
 

@@ -153,6 +153,8 @@ describe("value policy", () => {
         expect(capDescription("x".repeat(50), 10)).to.equal(`${"x".repeat(9)}…`);
         expect(capDescription("anything", 0)).to.equal(undefined);
         expect(capDescription("   ", 10)).to.equal(undefined);
+        // Every kind of whitespace run becomes one space: a tab, a lone newline, a non-breaking space, a space before a newline.
+        expect(capDescription("a\tb\nc\u00a0d \ne  f g", 100)).to.equal("a b c d e f g");
     });
 
     it("keeps a rating only when there are ratings", () => {

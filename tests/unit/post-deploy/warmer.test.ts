@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type Redis from "ioredis";
 import { SourceError } from "../../../post-deploy/sources/failure";
 import { AppOutcome, AppRecord, AppSelection, AppSource, Store } from "../../../post-deploy/sources/types";
 import { warm, WarmOptions } from "../../../post-deploy/warmer";
@@ -144,7 +145,7 @@ describe("warm", function () {
 
     it("fails the apps of a group that is never confirmed as not-written, and the run when nothing was written", async () => {
         const redis = new FakeRedis([0, 0, 0, 0]);
-        const report = await warm(target(redis), [source("appstore", ["1"])], { ...OPTIONS, maxReplays: 3 });
+        const report = await warm(target(redis), [source("appstore", ["1"])], { ...OPTIONS, replayWindowMs: 0 });
         expect(report.ok).to.equal(false);
         expect(report.stores[0].failures).to.deep.equal({ "not-written": 1 });
         expect(report.stores[0].failed).to.deep.equal([
@@ -238,5 +239,83 @@ describe("warm", function () {
         // Uniform: both halves of the run are represented.
         const late = report.keySample.filter((k) => Number(k.split(":")[2]) > 1000).length;
         expect(late).to.be.within(20, 80);
+    });
+
+    describe("the end-of-run check", () => {
+        it("puts back keys a failover dropped after a replica confirmed them, fetching only those apps again", async () => {
+            const redis = new FakeRedis();
+            redis.loseOnce.add("metadata:appstore:2");
+            const appstore = source("appstore", ["1", "2", "3"]);
+            const report = await warm(target(redis), [appstore], { ...OPTIONS, force: true });
+            expect(report.ok, report.problems.join("; ")).to.equal(true);
+            expect(report.stores[0]).to.include({ written: 3 });
+            expect(report.keysWritten).to.equal(6);
+            expect(redis.store.has("metadata:appstore:2")).to.equal(true);
+            expect(appstore.requested).to.deep.equal(["1", "2", "3", "2"]);
+            expect(report.reconciliation).to.include({ settled: true, rounds: 2, keysChecked: 12, appsMissing: 1, keysRewritten: 2 });
+        });
+
+        it("checks on the master the Sentinels name, leaving a demoted one, and writes there what it lacks", async () => {
+            const demoted = new FakeRedis();
+            const promoted = new FakeRedis();
+            let current = demoted;
+            const t = {
+                client: () => current as unknown as Redis,
+                reresolve: async () => {
+                    current = promoted;
+                },
+                sentinelView: async () => ({ master: promoted.address, replicas: 1 }),
+            };
+            const report = await warm(t, [source("playstore", ["a.a", "b.b"])], { ...OPTIONS, force: true });
+            expect(report.ok, report.problems.join("; ")).to.equal(true);
+            expect([...promoted.store.keys()].sort()).to.deep.equal([...demoted.store.keys()].sort());
+            expect(report.reconciliation).to.include({ settled: true, appsMissing: 2, keysRewritten: 4 });
+        });
+
+        it("takes an app it cannot put back out of the written count and the key sample", async () => {
+            const redis = new FakeRedis();
+            redis.loseOnce.add("screenshots:appstore:2");
+            let fetches = 0;
+            const gone: AppSource = {
+                store: "appstore",
+                description: "fake appstore",
+                async *apps(selection: AppSelection): AsyncGenerator<AppOutcome> {
+                    const ids = [...new Set([...["1", "2"].slice(0, selection.topN), ...selection.explicit])];
+                    const fresh = await selection.fresh(ids);
+                    for (const appId of ids) {
+                        if (fresh.has(appId)) yield { appId, fresh: true };
+                        else if (appId === "2" && fetches++ > 0)
+                            yield { appId, failure: { kind: "not-found", reason: "App not found (404)" } };
+                        else yield { appId, record: app("appstore", appId) };
+                    }
+                },
+            };
+            const report = await warm(target(redis), [gone], { ...OPTIONS, force: true });
+            expect(report.ok, report.problems.join("; ")).to.equal(true);
+            expect(report.stores[0]).to.include({ written: 1 });
+            expect(report.stores[0].failures).to.deep.equal({ "not-found": 1 });
+            expect(report.keysWritten).to.equal(2);
+            expect(report.keySample.sort()).to.deep.equal(["metadata:appstore:1", "screenshots:appstore:1"]);
+        });
+
+        it("checks again when the master changed between the check and its barrier", async () => {
+            const redis = new FakeRedis();
+            redis.promoteAfterNextBarrier = true;
+            const report = await warm(target(redis), [source("appstore", ["1"])], { ...OPTIONS, force: true });
+            expect(report.ok).to.equal(true);
+            expect(report.reconciliation).to.include({ settled: true, rounds: 2 });
+            expect(redis.publishes).to.equal(2);
+        });
+
+        it("fails the run, saying why, when no stable master is found in time", async () => {
+            const redis = new FakeRedis();
+            const t = { ...target(redis), sentinelView: async () => ({ replicas: 0, problem: "a failover is in progress" }) };
+            const report = await warm(t, [source("appstore", ["1"])], { ...OPTIONS, force: true, reconcileTimeoutMs: 50 });
+            expect(report.ok).to.equal(false);
+            expect(report.reconciliation.settled).to.equal(false);
+            expect(report.problems).to.deep.equal([
+                "the written keys were not settled on a stable master within 0.05 s: a failover is in progress",
+            ]);
+        });
     });
 });
