@@ -5,6 +5,7 @@
 // which Docker does not restart). Runs alternate. For the crash it also times the phases that
 // bound the outage: the container running again, the server answering PING (AOF loaded), and a
 // replica counted again by min-replicas-to-write. Needs root (the host PID of the process).
+import { dockerName } from "../config/docker-names";
 import Docker from "dockerode";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
@@ -99,7 +100,7 @@ export async function crashOutage(argv: string[]): Promise<void> {
             label: "stack",
             plan: buildPostDeployPlan(settings),
             credentials: { redisPassword: String(outputs.redisPassword), sentinelPassword: String(outputs.sentinelPassword) },
-            containerOf: (node) => `${settings.namePrefix}-${node}`,
+            containerOf: (node) => dockerName(settings, node),
         };
         await fill(stack, keys);
         const crash: FaultResult[] = [];

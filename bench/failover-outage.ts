@@ -5,6 +5,7 @@
 // flags on the command line (no start script, no config template). The peer runs without a
 // password: a password among the flags would be on a command line, which this project never
 // does, and authentication costs nothing a failover could measure. Runs alternate stack/peer.
+import { dockerName } from "../config/docker-names";
 import Docker from "dockerode";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
@@ -152,7 +153,7 @@ export async function failoverOutage(argv: string[]): Promise<void> {
             label: "stack",
             plan,
             credentials: { redisPassword: String(outputs.redisPassword), sentinelPassword: String(outputs.sentinelPassword) },
-            containerOf: (node) => `${settings.namePrefix}-${node}`,
+            containerOf: (node) => dockerName(settings, node),
         };
         const s = settings.cluster.sentinel;
         const peer = await startPeer(

@@ -119,17 +119,23 @@ export async function forgetSurplusServers(
                 log(`membership: ${endpoint.name} was master; handed over to ${now}`);
             }
         }
-        // Every Sentinel must name the same master before any node leaves or any Sentinel is reset:
-        // RESET keeps the master a Sentinel names, so one that has not yet heard of a hand-over
-        // would be left naming the old master, which is about to be locked, and never recover.
+        // Every Sentinel must name the same master, with no failover still running, before any
+        // node leaves or any Sentinel is reset. RESET keeps the master address a Sentinel holds and
+        // aborts a failover in progress: the leader of a hand-over already names the promoted node
+        // while it reconfigures the replicas, but holds the old address until the failover ends, so
+        // a reset then would leave it watching the old master, which is about to be locked.
         const settledMaster = await waitUntil(
-            "every Sentinel to name the same master",
-            async () =>
-                agreedMaster(
-                    await Promise.all(sentinels.map((c, i) => askSentinel(c, plan.sentinelNodes[i].name, masterName))),
-                    sentinels.length,
-                ),
-            30_000,
+            "every Sentinel to name the same master with no failover in progress",
+            async () => {
+                const answers = await Promise.all(sentinels.map((c, i) => askSentinel(c, plan.sentinelNodes[i].name, masterName)));
+                const flags = await Promise.all(
+                    sentinels.map(async (c) => parsePairs(await c.call("SENTINEL", "MASTER", masterName)).flags),
+                );
+                const agreed = agreedMaster(answers, sentinels.length);
+                if (agreed && !flags.some((f) => f?.includes("failover_in_progress"))) return agreed;
+                throw new Error(`${describeAnswers(answers)}; flags ${flags.join(" | ")}`);
+            },
+            60_000,
             200,
         );
         // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.

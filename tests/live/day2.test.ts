@@ -182,26 +182,8 @@ describe("live: day-2 deploys with a WAIT-confirmed writer running", function ()
     });
 
     /** PING through redis-cli inside the node's container with `password` (kept out of argv by REDISCLI_AUTH). */
-    async function execRedisCli(node: string, password: string): Promise<string> {
-        const exec = await cluster.container(node).exec({
-            Cmd: ["redis-cli", "--no-auth-warning", "ping"],
-            Env: [`REDISCLI_AUTH=${password}`],
-            AttachStdout: true,
-            AttachStderr: true,
-        });
-        const stream = await exec.start({});
-        const chunks: Buffer[] = [];
-        await new Promise<void>((resolve, reject) => {
-            cluster.docker.modem.demuxStream(
-                stream,
-                { write: (c: Buffer) => chunks.push(c) } as never,
-                { write: (c: Buffer) => chunks.push(c) } as never,
-            );
-            stream.on("end", resolve);
-            stream.on("error", reject);
-        });
-        return Buffer.concat(chunks).toString("utf8").trim();
-    }
+    const execRedisCli = async (node: string, password: string): Promise<string> =>
+        (await cluster.exec(node, ["redis-cli", "--no-auth-warning", "ping"], { REDISCLI_AUTH: password })).trim();
 
     it("fails a post-deploy step that cannot finish, within its deadline and naming what hung", async () => {
         const config = testStackConfig(

@@ -31,6 +31,8 @@ export class ConfirmedWriter {
     private errors = 0;
     private lastSuccess = 0;
     private longestGapMs = 0;
+    /** When each confirmed batch was confirmed, in order: for the time to recover from a fault. */
+    private readonly confirmedAt: number[] = [];
 
     constructor(
         outputs: Pick<StackOutputs, "sentinelEndpoints" | "masterName" | "natMap" | "sentinelPassword">,
@@ -71,11 +73,18 @@ export class ConfirmedWriter {
                 if (this.lastSuccess > 0) this.longestGapMs = Math.max(this.longestGapMs, now - this.lastSuccess);
                 this.lastSuccess = now;
                 (acked >= 1 ? this.confirmedIds : this.unconfirmedIds).push(...ids);
+                if (acked >= 1) this.confirmedAt.push(now);
             } catch {
                 this.errors++;
             }
             await new Promise((r) => setTimeout(r, this.pauseMs));
         }
+    }
+
+    /** Milliseconds from `at` to the first batch confirmed after it (undefined while none is). */
+    recoveredAfter(at: number): number | undefined {
+        const first = this.confirmedAt.find((t) => t > at);
+        return first === undefined ? undefined : first - at;
     }
 
     /** Stops writing, then reads every written key back from the current master. */

@@ -105,8 +105,14 @@ export class LiveCluster {
         );
     }
 
-    async exec(node: string, cmd: string[]): Promise<string> {
-        const exec = await this.container(node).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    /** Runs `cmd` in a container; `env` keeps a password off its command line (REDISCLI_AUTH). */
+    async exec(node: string, cmd: string[], env: Record<string, string> = {}): Promise<string> {
+        const exec = await this.container(node).exec({
+            Cmd: cmd,
+            Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+            AttachStdout: true,
+            AttachStderr: true,
+        });
         const stream = await exec.start({});
         const chunks: Buffer[] = [];
         await new Promise<void>((resolve, reject) => {

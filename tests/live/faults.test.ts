@@ -1,0 +1,366 @@
+// Issue 8's faults, each injected for real on the test stack while a WAIT-confirmed writer runs
+// through Sentinel. Every case asserts that no confirmed write was lost, that one master remains
+// with every Sentinel naming it, and that the verifier passes; each prints one `fault:` line
+// (time to recover, writes kept and lost) that the README's table is built from.
+import { expect } from "chai";
+import Redis from "ioredis";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { writeJsonlSnapshots } from "../../bench/snapshot";
+import { validateStackConfig } from "../../config/validate";
+import { runWarm } from "../../post-deploy/cli/common";
+import { buildPostDeployPlan, PostDeployPlan } from "../../post-deploy/plan";
+import { VerificationReport } from "../../post-deploy/report";
+import { verifyUntilSettled } from "../../post-deploy/verifier";
+import { ConfirmedWriter, formatWriterReport, WriterReport } from "./helpers/confirmed-writer";
+import { infoFields, LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "./helpers/live-cluster";
+import { waitFor } from "./helpers/wait";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a container that may already be running (HTTP 304 from the Engine is not an error). */
+const started = (p: Promise<unknown>) =>
+    p.catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err;
+    });
+
+describe("live: faults, each injected with a WAIT-confirmed writer running", function () {
+    this.timeout(300_000);
+    let cluster: LiveCluster;
+    let plan: PostDeployPlan;
+    const credentials = () => ({ redisPassword: cluster.outputs.redisPassword, sentinelPassword: cluster.outputs.sentinelPassword });
+
+    before(async function () {
+        requireDocker(this);
+        cluster = await LiveCluster.deploy();
+        plan = buildPostDeployPlan(
+            validateStackConfig({ stack: TEST_STACK, keys: ["cluster"], cluster: testStackConfig().cluster, secrets: {} }),
+        );
+    });
+
+    after(async () => {
+        await cluster?.destroy();
+    });
+
+    /** Every container running again, whatever a failed case left behind. */
+    afterEach(async () => {
+        for (const name of [...cluster.nodeNames, ...cluster.sentinelNames]) {
+            const c = cluster.container(name);
+            const state = (await c.inspect()).State;
+            if (state.Paused) await c.unpause();
+            else if (!state.Running) await started(c.start());
+        }
+    });
+
+    async function startWriter(): Promise<ConfirmedWriter> {
+        const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.redisPassword).start();
+        await waitFor("the writer's first confirmed batch", async () => (writer.recoveredAfter(0) !== undefined ? true : undefined));
+        await sleep(1000);
+        return writer;
+    }
+
+    /**
+     * Waits until the writer confirms a batch after `faultAt`, stops it, and checks what it saw:
+     * 0 confirmed writes lost. Returns the time to recover for the report line.
+     */
+    async function finish(fault: string, writer: ConfirmedWriter, faultAt: number): Promise<WriterReport & { recoveredMs: number }> {
+        const recoveredMs = await waitFor(`writes confirmed again after: ${fault}`, async () => writer.recoveredAfter(faultAt), 90_000);
+        await sleep(1000);
+        const report = await writer.stop();
+        console.log(`      fault: ${fault}: writes confirmed again ${recoveredMs} ms after the fault; ${formatWriterReport(report)}`);
+        expect(report.confirmed, "the writer confirmed writes").to.be.greaterThan(0);
+        expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        return { ...report, recoveredMs };
+    }
+
+    /** One master with every replica linked, every Sentinel naming it, and the verifier passing. */
+    async function expectHealthy(): Promise<string> {
+        const master = await cluster.settled(90_000);
+        const report = await verifyUntilSettled(plan, credentials(), {}, 60);
+        expect(report.ok, `verification failed: ${report.failed.join(", ")}`).to.equal(true);
+        return master;
+    }
+
+    /**
+     * Writes `SET` to `node` directly, as fast as it answers, from before it starts until `until`
+     * resolves: what a client still holding the old master's address would get.
+     */
+    async function directWritesDuring(node: string, until: Promise<unknown>): Promise<{ ok: number; refused: Map<string, number> }> {
+        const client = new Redis({
+            host: "127.0.0.1",
+            port: cluster.outputs.publishedPorts[node],
+            password: cluster.outputs.redisPassword,
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            commandTimeout: 1000,
+            retryStrategy: () => 20,
+        });
+        client.on("error", () => undefined);
+        let done = false;
+        void until.finally(() => (done = true));
+        let ok = 0;
+        const refused = new Map<string, number>();
+        for (let i = 0; !done; i++) {
+            try {
+                if ((await client.set(`direct:${node}:${i}`, "x")) === "OK") ok++;
+            } catch (err) {
+                const kind = (err as Error).message.split(" ")[0];
+                refused.set(kind, (refused.get(kind) ?? 0) + 1);
+                await sleep(10);
+            }
+        }
+        client.disconnect();
+        return { ok, refused };
+    }
+
+    /** Starts the old master again while a direct client hammers it: it must refuse every write. */
+    async function restartOldMasterRefusingWrites(oldMaster: string): Promise<void> {
+        let rejoined!: () => void;
+        const rejoin = new Promise<void>((r) => (rejoined = r));
+        const direct = directWritesDuring(oldMaster, rejoin);
+        await started(cluster.container(oldMaster).start());
+        await cluster.settled(90_000);
+        // Keep hammering a little after it is a linked replica again.
+        await sleep(1000);
+        rejoined();
+        const { ok, refused } = await direct;
+        console.log(
+            `      old master ${oldMaster} back: direct writes accepted ${ok}, refused ${JSON.stringify(Object.fromEntries(refused))}`,
+        );
+        expect(ok, `writes ${oldMaster} accepted while it rejoined`).to.equal(0);
+        expect(refused.get("READONLY") ?? 0, "the direct client reached the rejoined node").to.be.greaterThan(0);
+        expect(infoFields(await cluster.direct(oldMaster).info("replication")).role).to.equal("slave");
+    }
+
+    it("master container stopped (SIGTERM: the hand-over runs first)", async () => {
+        const master = await cluster.settled();
+        const writer = await startWriter();
+        const at = Date.now();
+        await cluster.container(master).stop({ t: 30 });
+        await finish("master container stopped", writer, at);
+        await restartOldMasterRefusingWrites(master);
+        expect(await expectHealthy()).to.not.equal(master);
+    });
+
+    it("master container killed with SIGKILL; the old master, started again, refuses every write", async () => {
+        const master = await cluster.settled();
+        const writer = await startWriter();
+        const at = Date.now();
+        await cluster.container(master).kill({ signal: "SIGKILL" });
+        await finish("master killed (SIGKILL)", writer, at);
+        await restartOldMasterRefusingWrites(master);
+        expect(await expectHealthy()).to.not.equal(master);
+    });
+
+    it("master paused (a hung process): a replica is promoted; unpaused, the old master rejoins as a replica", async () => {
+        const master = await cluster.settled();
+        const writer = await startWriter();
+        const at = Date.now();
+        await cluster.container(master).pause();
+        try {
+            await finish("master paused", writer, at);
+        } finally {
+            await cluster.container(master).unpause();
+        }
+        expect(await expectHealthy()).to.not.equal(master);
+        expect(infoFields(await cluster.direct(master).info("replication")).role).to.equal("slave");
+    });
+
+    it("master's redis-server process killed from the host: the restart policy brings it back, no write confirmed is lost", async () => {
+        const master = await cluster.settled();
+        const container = cluster.container(master);
+        const { StartedAt } = (await container.inspect()).State;
+        const { Processes } = (await container.top()) as { Processes: string[][] };
+        // Docker's `top` columns: UID PID PPID ...; PID is the host's.
+        const server = Processes.find((row) => row.some((col) => /redis-server/.test(col)));
+        expect(server, "redis-server in the master's container").to.not.equal(undefined);
+        const writer = await startWriter();
+        const at = Date.now();
+        process.kill(Number(server?.[1]), "SIGKILL");
+        await finish("master's process killed (restart policy)", writer, at);
+        const state = (await container.inspect()).State;
+        expect(state.Running).to.equal(true);
+        expect(state.StartedAt, "Docker restarted the container").to.not.equal(StartedAt);
+        await expectHealthy();
+    });
+
+    it("master cut off from the network: the majority side promotes a replica, the cut-off master stops taking writes, reconnected it is a replica", async () => {
+        const master = await cluster.settled();
+        const container = cluster.container(master);
+        const [networkName, endpoint] = Object.entries((await container.inspect()).NetworkSettings.Networks)[0];
+        const network = cluster.docker.getNetwork(networkName);
+        const maxLagSeconds = Number(plan.expected.redisConfig["min-replicas-max-lag"]);
+        const writer = await startWriter();
+        const at = Date.now();
+        await network.disconnect({ Container: container.id });
+        // What a client inside the cut-off side gets: one SET then WAIT 1, every 500 ms, through
+        // redis-cli in the container (its published port is cut off too).
+        const inside: { t: number; set: string; wait: string }[] = [];
+        for (let i = 0; Date.now() - at < (maxLagSeconds + 4) * 1000; i++) {
+            const out = await cluster.exec(master, ["sh", "-c", `printf 'SET cut:${i} x\\nWAIT 1 100\\n' | redis-cli --no-auth-warning`], {
+                REDISCLI_AUTH: cluster.outputs.redisPassword,
+            });
+            const [set = "", wait = ""] = out.trim().split("\n");
+            inside.push({ t: Date.now() - at, set, wait });
+            await sleep(500);
+        }
+        await finish("master cut off from the network", writer, at);
+        const accepted = inside.filter((r) => r.set === "OK");
+        const lastAcceptedMs = Math.max(0, ...accepted.map((r) => r.t));
+        console.log(
+            `      cut-off master: ${accepted.length} writes accepted inside, the last ${lastAcceptedMs} ms after the cut, none confirmed: ${accepted.every((r) => r.wait === "0")}; then ${inside.at(-1)?.set}`,
+        );
+        expect(lastAcceptedMs, "the cut-off master stopped taking writes within min-replicas-max-lag").to.be.at.most(
+            (maxLagSeconds + 1.5) * 1000,
+        );
+        expect(inside.at(-1)?.set).to.match(/NOREPLICAS/);
+        expect(
+            accepted.map((r) => r.wait).filter((w) => w !== "0"),
+            "writes a replica confirmed on the cut-off side",
+        ).to.deep.equal([]);
+
+        await network.connect({ Container: container.id, EndpointConfig: { IPAMConfig: endpoint.IPAMConfig, Aliases: endpoint.Aliases } });
+        const now = await expectHealthy();
+        expect(now).to.not.equal(master);
+        expect(infoFields(await cluster.direct(master).info("replication")).role).to.equal("slave");
+        // What it acknowledged while cut off was never confirmed, and is gone: the new master's history won.
+        const fresh = cluster.direct(now);
+        for (const i of inside.keys()) if (inside[i].set === "OK") expect(await fresh.exists(`cut:${i}`), `cut:${i}`).to.equal(0);
+    });
+
+    it("one Sentinel stopped: a failover still happens", async () => {
+        const [down] = cluster.sentinelNames.slice(-1);
+        await cluster.container(down).stop({ t: 5 });
+        const master = await cluster.settled();
+        const writer = await startWriter();
+        const at = Date.now();
+        await cluster.container(master).kill({ signal: "SIGKILL" });
+        await finish("master killed with one Sentinel stopped", writer, at);
+        await started(cluster.container(down).start());
+        await started(cluster.container(master).start());
+        expect(await expectHealthy()).to.not.equal(master);
+    });
+
+    it("two Sentinels stopped: no failover, the verifier fails its quorum check; restarted, quorum is back", async () => {
+        const down = cluster.sentinelNames.slice(-2);
+        const master = await cluster.settled();
+        for (const s of down) await cluster.container(s).stop({ t: 5 });
+        const report: VerificationReport = await verifyUntilSettled(plan, credentials(), {}, 0);
+        expect(report.ok).to.equal(false);
+        const quorum = report.checks.find((c) => c.name === `sentinel.${cluster.sentinelNames[0]}.ckquorum`);
+        console.log(`      two Sentinels down: verifier failed ${report.failed.join(", ")}; ${quorum?.name}: ${quorum?.actual}`);
+        expect(report.failed).to.include("sentinel.count");
+        expect(quorum?.ok).to.equal(false);
+        expect(quorum?.actual).to.match(/NOQUORUM.*majority/);
+
+        const writer = await startWriter();
+        const at = Date.now();
+        await cluster.container(master).kill({ signal: "SIGKILL" });
+        // Several times down-after-milliseconds and failover-timeout: long enough for a failover that must not happen.
+        await sleep(8000);
+        const lone = cluster.direct(cluster.sentinelNames[0]);
+        expect(
+            cluster.nodeAt(((await lone.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", cluster.outputs.masterName)) as string[]).join(":")),
+        ).to.equal(master);
+        for (const n of cluster.nodeNames.filter((n) => n !== master)) {
+            expect(infoFields(await cluster.direct(n).info("replication")).role, n).to.equal("slave");
+        }
+        expect(writer.recoveredAfter(at), "no write confirmed while there is no master").to.equal(undefined);
+        // The master comes back (its start script cannot reach a majority of Sentinels, so it
+        // trusts its own persisted role), and writes resume without a failover.
+        await started(cluster.container(master).start());
+        await finish("master killed with two Sentinels stopped (no failover; it came back)", writer, at);
+        for (const s of down) await started(cluster.container(s).start());
+        expect(await expectHealthy()).to.equal(master);
+    });
+
+    it("a replica killed and restarted: it resyncs and the verifier passes", async () => {
+        const master = await cluster.settled();
+        const replica = cluster.nodeNames.find((n) => n !== master) ?? "";
+        const writer = await startWriter();
+        const at = Date.now();
+        await cluster.container(replica).kill({ signal: "SIGKILL" });
+        await sleep(2000);
+        await started(cluster.container(replica).start());
+        await cluster.settled(90_000);
+        await finish("replica killed and restarted", writer, at);
+        expect(await expectHealthy()).to.equal(master);
+    });
+
+    it("every container restarted at once: one master, data from RDB/AOF, the verifier passes", async () => {
+        await cluster.settled();
+        const writer = await startWriter();
+        const at = Date.now();
+        await Promise.all([...cluster.nodeNames, ...cluster.sentinelNames].map((n) => cluster.container(n).restart({ t: 30 })));
+        await finish("every container restarted at once", writer, at);
+        await expectHealthy();
+    });
+
+    it("the warmer run during a failover completes, and every key it reported written is on the new master", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "appscreens-fault-warm-"));
+        try {
+            const files = { appstore: path.join(dir, "appstore.jsonl"), playstore: path.join(dir, "playstore.jsonl") };
+            // 5,000 apps per store (20,000 keys) stay well under the test stack's maxmemory.
+            await writeJsonlSnapshots(files, 5000);
+            const warmPlan: PostDeployPlan = {
+                ...plan,
+                warmer: validateStackConfig({
+                    stack: TEST_STACK,
+                    keys: ["cluster"],
+                    secrets: {},
+                    cluster: testStackConfig({
+                        cluster: {
+                            warmer: {
+                                appstore: { kind: "file", path: files.appstore },
+                                playstore: { kind: "file", path: files.playstore },
+                            },
+                        },
+                    }).cluster,
+                }).cluster.warmer,
+            };
+            const master = await cluster.settled();
+            const before = cluster.direct(master);
+            for (const pattern of ["screenshots:*", "metadata:*"]) await unlinkMatching(before, pattern);
+
+            const run = runWarm(warmPlan, credentials(), { force: true, vantage: "host" });
+            await sleep(300);
+            const at = Date.now();
+            await cluster.container(master).kill({ signal: "SIGKILL" });
+            const report = await run;
+            console.log(
+                `      fault: warmer during a failover: ok ${report.ok}, ${report.keysWritten} keys in ${report.durationMs} ms, failover ${Date.now() - at} ms before it ended; reconciliation ${JSON.stringify(report.reconciliation)}`,
+            );
+            expect(report.ok, report.problems.join("; ")).to.equal(true);
+            expect(report.keysWritten).to.equal(20_000);
+            await started(cluster.container(master).start());
+            const now = await expectHealthy();
+            expect(now).to.not.equal(master);
+            const fresh = cluster.direct(now);
+            expect((await countMatching(fresh, "screenshots:*")) + (await countMatching(fresh, "metadata:*"))).to.equal(report.keysWritten);
+            for (const key of report.keySample) expect(await fresh.exists(key), key).to.equal(1);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+async function countMatching(client: Redis, pattern: string): Promise<number> {
+    let n = 0;
+    let cursor = "0";
+    do {
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        n += keys.length;
+        cursor = next;
+    } while (cursor !== "0");
+    return n;
+}
+
+async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
+    let cursor = "0";
+    do {
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        if (keys.length) await client.unlink(...keys);
+        cursor = next;
+    } while (cursor !== "0");
+}
