@@ -81,10 +81,21 @@ export class ConfirmedWriter {
         }
     }
 
-    /** Milliseconds from `at` to the first batch confirmed after it (undefined while none is). */
-    recoveredAfter(at: number): number | undefined {
-        const first = this.confirmedAt.find((t) => t > at);
-        return first === undefined ? undefined : first - at;
+    /** Confirmations since `since` (epoch ms). */
+    confirmedSince(since: number): number {
+        return this.confirmedAt.filter((t) => t >= since).length;
+    }
+
+    /**
+     * The longest time without a confirmed batch that ended after `at` (epoch ms): how long a
+     * fault at `at` stopped confirmed writes. Undefined while none has been confirmed since.
+     */
+    outageAfter(at: number): number | undefined {
+        let longest: number | undefined;
+        for (let i = 1; i < this.confirmedAt.length; i++) {
+            if (this.confirmedAt[i] > at) longest = Math.max(longest ?? 0, this.confirmedAt[i] - this.confirmedAt[i - 1]);
+        }
+        return longest;
     }
 
     /** Stops writing, then reads every written key back from the current master. */

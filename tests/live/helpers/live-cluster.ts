@@ -127,9 +127,9 @@ export class LiveCluster {
         return Buffer.concat(chunks).toString("utf8");
     }
 
-    /** The master address every Sentinel reports, once they all agree. */
-    async agreedMaster(timeoutMs = 30_000): Promise<string> {
-        const sentinels = this.sentinelNames.map((s) => this.direct(s));
+    /** The master address every Sentinel (of `names`: the running ones) reports, once they all agree. */
+    async agreedMaster(timeoutMs = 30_000, names = this.sentinelNames): Promise<string> {
+        const sentinels = names.map((s) => this.direct(s));
         return waitFor(
             "all Sentinels to agree on the master",
             async () => {
@@ -167,12 +167,12 @@ export class LiveCluster {
         return name;
     }
 
-    /** Waits until one master has every other node attached with its link up. */
-    async settled(timeoutMs = 60_000): Promise<string> {
+    /** Waits until one master has every other node attached with its link up, and the Sentinels of `sentinels` name it. */
+    async settled(timeoutMs = 60_000, sentinels = this.sentinelNames): Promise<string> {
         return waitFor(
             "one master with every replica linked",
             async () => {
-                const master = this.nodeAt(await this.agreedMaster(timeoutMs));
+                const master = this.nodeAt(await this.agreedMaster(timeoutMs, sentinels));
                 const info = await this.direct(master).info("replication");
                 if (!info.includes("role:master") || !info.includes(`connected_slaves:${this.nodeNames.length - 1}`)) return undefined;
                 for (const replica of this.nodeNames.filter((n) => n !== master)) {
