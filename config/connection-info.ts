@@ -11,7 +11,12 @@ export interface ConnectionInfo {
     readonly sentinelEndpoints: readonly HostPort[];
     /** Sentinels as containers on the stack's network reach them. */
     readonly sentinelEndpointsInNetwork: readonly HostPort[];
-    /** Announced `address:port` of each node -> published host port, for ioredis's `natMap`. */
+    /**
+     * Announced `address:port` of each node and Sentinel -> published host port, for ioredis's
+     * `natMap`. The Sentinels are in it because ioredis adds the Sentinels it discovers
+     * (`updateSentinels`) at their announced addresses through the same map: unmapped, a stopped
+     * Sentinel's address is a black hole from the host, and a failover waits on TCP timeouts.
+     */
     readonly natMap: Readonly<Record<string, HostPort>>;
     readonly publishedPorts: Readonly<Record<string, number>>;
     readonly ioredisExample: string;
@@ -22,7 +27,9 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
     const { plan, cluster } = settings;
     const host = cluster.publish.host;
     const sentinelEndpoints = plan.sentinels.map((s) => ({ host, port: s.hostPort }));
-    const natMap = Object.fromEntries(plan.nodes.map((n) => [`${n.address}:${n.port}`, { host, port: n.hostPort }]));
+    const natMap = Object.fromEntries(
+        [...plan.nodes, ...plan.sentinels].map((n) => [`${n.address}:${n.port}`, { host, port: n.hostPort }]),
+    );
     const example = [
         'import Redis from "ioredis";',
         "",

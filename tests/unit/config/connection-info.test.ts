@@ -20,10 +20,14 @@ describe("buildConnectionInfo", () => {
         ]);
     });
 
-    it("maps every announced node address to its published port", () => {
+    it("maps every announced node and Sentinel address to its published port", () => {
+        // Sentinels too: ioredis maps the Sentinels it discovers through natMap.
         expect(info.natMap).to.deep.equal({
             "172.28.0.10:6379": { host: "127.0.0.2", port: 7000 },
             "172.28.0.11:6379": { host: "127.0.0.2", port: 7001 },
+            "172.28.0.40:26379": { host: "127.0.0.2", port: 27000 },
+            "172.28.0.41:26379": { host: "127.0.0.2", port: 27001 },
+            "172.28.0.42:26379": { host: "127.0.0.2", port: 27002 },
         });
         expect(info.publishedPorts).to.deep.equal({
             "redis-0": 7000,
