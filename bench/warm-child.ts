@@ -16,9 +16,10 @@ export interface ChildRun {
 /**
  * Runs `npm run warm`'s CLI (post-deploy/cli/warm.ts --force --json) in a child process, the way
  * the post-deploy command does (plan and passwords in its environment), and reads back its
- * report and its peak memory.
+ * report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
+ * before/after comparison, bench/side-by-side.ts).
  */
-export async function warmInChild(plan: PostDeployPlan, credentials: Credentials): Promise<ChildRun> {
+export async function warmInChild(plan: PostDeployPlan, credentials: Credentials, projectDir = PROJECT_DIR): Promise<ChildRun> {
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-bench-mem-"));
     const memoryFile = path.join(dir, "memory.json");
     try {
@@ -36,7 +37,7 @@ export async function warmInChild(plan: PostDeployPlan, credentials: Credentials
                     "--json",
                 ],
                 {
-                    cwd: PROJECT_DIR,
+                    cwd: projectDir,
                     env: {
                         ...process.env,
                         [PLAN_ENV]: JSON.stringify(plan),
