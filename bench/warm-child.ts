@@ -14,6 +14,15 @@ export interface ChildRun {
 }
 
 /**
+ * Node's flags for the child: BENCH_NODE_FLAGS, and for another checkout BENCH_BASELINE_NODE_FLAGS
+ * when set (the same code under two sets of flags, e.g. a young generation size, side by side).
+ */
+function nodeFlags(projectDir: string): string {
+    const flags = process.env.BENCH_NODE_FLAGS ?? "";
+    return projectDir === PROJECT_DIR ? flags : (process.env.BENCH_BASELINE_NODE_FLAGS ?? flags);
+}
+
+/**
  * Runs `npm run warm`'s CLI (post-deploy/cli/warm.ts --force --json) in a child process, the way
  * the post-deploy command does (plan and passwords in its environment), and reads back its
  * report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
@@ -27,7 +36,7 @@ export async function warmInChild(plan: PostDeployPlan, credentials: Credentials
             const child = spawn(
                 process.execPath,
                 [
-                    ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+                    ...nodeFlags(projectDir).split(" ").filter(Boolean),
                     "--import",
                     "tsx",
                     "--import",
