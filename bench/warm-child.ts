@@ -28,7 +28,13 @@ function nodeFlags(projectDir: string): string {
  * report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
  * before/after comparison, bench/side-by-side.ts).
  */
-export async function warmInChild(plan: PostDeployPlan, credentials: Credentials, projectDir = PROJECT_DIR): Promise<ChildRun> {
+export async function warmInChild(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    projectDir = PROJECT_DIR,
+    /** More for the child: node flags (a preload) and environment (where the preload writes). */
+    extra: { nodeFlags?: readonly string[]; env?: Readonly<Record<string, string>> } = {},
+): Promise<ChildRun> {
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-bench-mem-"));
     const memoryFile = path.join(dir, "memory.json");
     try {
@@ -37,6 +43,7 @@ export async function warmInChild(plan: PostDeployPlan, credentials: Credentials
                 process.execPath,
                 [
                     ...nodeFlags(projectDir).split(" ").filter(Boolean),
+                    ...(extra.nodeFlags ?? []),
                     "--import",
                     "tsx",
                     "--import",
@@ -53,6 +60,7 @@ export async function warmInChild(plan: PostDeployPlan, credentials: Credentials
                         [REDIS_PASSWORD_ENV]: credentials.redisPassword,
                         [SENTINEL_PASSWORD_ENV]: credentials.sentinelPassword,
                         BENCH_MEMORY_FILE: memoryFile,
+                        ...extra.env,
                     },
                     stdio: ["ignore", "pipe", "pipe"],
                 },

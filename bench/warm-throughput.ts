@@ -50,16 +50,16 @@ function warmerWith(plan: PostDeployPlan, warmer: Record<string, unknown>): Post
     return { ...plan, warmer: validated };
 }
 
-type Files = Record<"appstore" | "playstore", string>;
+export type Files = Record<"appstore" | "playstore", string>;
 
 /** Snapshots of `appsPerStore` apps per store, one .jsonl file each, in `dir`. */
-async function snapshots(dir: string, name: string, appsPerStore: number): Promise<Files> {
+export async function snapshots(dir: string, name: string, appsPerStore: number): Promise<Files> {
     const files = { appstore: path.join(dir, `${name}-appstore.jsonl`), playstore: path.join(dir, `${name}-playstore.jsonl`) };
     await writeJsonlSnapshots(files, appsPerStore);
     return files;
 }
 
-const fromFiles = (plan: PostDeployPlan, files: Files) =>
+export const fromFiles = (plan: PostDeployPlan, files: Files) =>
     warmerWith(plan, { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } });
 
 /** Mean value size of the snapshot's keys as the warmer writes them: what redis-benchmark's -d gets. */
