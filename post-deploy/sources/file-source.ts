@@ -6,7 +6,6 @@ import { AppOutcome, AppRecord, AppSelection, AppSource, Store, STORES } from ".
 
 /** Apps read, and checked for freshness, together. */
 const CHUNK = 500;
-const READ_CHUNK_BYTES = 1 << 20;
 
 const metadataSchema = z.object({
     name: z.string().min(1),
@@ -137,9 +136,7 @@ export class FileSource implements AppSource {
     }
 
     private async *streamLines(selection: AppSelection): AsyncGenerator<AppOutcome> {
-        // 1 MiB reads instead of the default 64 KiB: a sixteenth of the reads, decodes and line
-        // splits per file, for a buffer that does not grow with the snapshot.
-        const stream = createReadStream(this.path, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES });
+        const stream = createReadStream(this.path, { encoding: "utf8" });
         const opened = new Promise<void>((resolve, reject) => {
             stream.once("ready", resolve);
             stream.once("error", (err: NodeJS.ErrnoException) =>
