@@ -1,4 +1,4 @@
-// npm run bench -- run-length [--port 21260] [--baseline <checkout>]
+// npm run bench -- run-length [--port 21270] [--baseline <checkout>]
 //
 // What a warm of 100,000 keys pays per key that one of 10,000 does not, on host processes (no
 // Docker): each run starts from a flushed master and a fresh AOF base (BGREWRITEAOF, as a new
@@ -38,7 +38,7 @@ interface GcStats {
 }
 
 export async function runLength(argv: string[]): Promise<void> {
-    const { values } = parseArgs({ args: argv, options: { port: { type: "string", default: "21260" }, baseline: { type: "string" } } });
+    const { values } = parseArgs({ args: argv, options: { port: { type: "string", default: "21270" }, baseline: { type: "string" } } });
     const baseline = baselineDir(values.baseline);
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-run-length-"));
     const preload = path.join(dir, "gc-preload.mjs");
