@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { crashOutage } from "./crash-outage";
 import { failoverOutage } from "./failover-outage";
 import { restartTime } from "./restart-time";
+import { runLength } from "./run-length";
 import { warmThroughput } from "./warm-throughput";
 
 const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Promise<void>; what: string }> = {
@@ -13,6 +14,11 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
         docker: true,
         run: warmThroughput,
         what: "warmer vs redis-benchmark vs a naive writer, keys/s at 10k and 100k, upstream run vs ideal, peak memory (--target host: no Docker)",
+    },
+    "run-length": {
+        docker: false,
+        run: runLength,
+        what: "what a warm of 100,000 keys pays per key that one of 10,000 does not: AOF rewrites, forks, GC (host processes)",
     },
     "restart-time": { docker: false, run: restartTime, what: "restart time with 1,000,000 keys by persistence mode (host redis-server)" },
     "failover-outage": { docker: true, run: failoverOutage, what: "write outage after SIGKILL of the master: the stack vs plain Docker" },

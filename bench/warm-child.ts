@@ -14,11 +14,27 @@ export interface ChildRun {
 }
 
 /**
+ * Node's flags for the child: BENCH_NODE_FLAGS, and for another checkout BENCH_BASELINE_NODE_FLAGS
+ * when set (the same code under two sets of flags, e.g. a young generation size, side by side).
+ */
+function nodeFlags(projectDir: string): string {
+    const flags = process.env.BENCH_NODE_FLAGS ?? "";
+    return projectDir === PROJECT_DIR ? flags : (process.env.BENCH_BASELINE_NODE_FLAGS ?? flags);
+}
+
+/**
  * Runs `npm run warm`'s CLI (post-deploy/cli/warm.ts --force --json) in a child process, the way
  * the post-deploy command does (plan and passwords in its environment), and reads back its
- * report and its peak memory.
+ * report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
+ * before/after comparison, bench/side-by-side.ts).
  */
-export async function warmInChild(plan: PostDeployPlan, credentials: Credentials): Promise<ChildRun> {
+export async function warmInChild(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    projectDir = PROJECT_DIR,
+    /** More for the child: node flags (a preload) and environment (where the preload writes). */
+    extra: { nodeFlags?: readonly string[]; env?: Readonly<Record<string, string>> } = {},
+): Promise<ChildRun> {
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-bench-mem-"));
     const memoryFile = path.join(dir, "memory.json");
     try {
@@ -26,7 +42,8 @@ export async function warmInChild(plan: PostDeployPlan, credentials: Credentials
             const child = spawn(
                 process.execPath,
                 [
-                    ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+                    ...nodeFlags(projectDir).split(" ").filter(Boolean),
+                    ...(extra.nodeFlags ?? []),
                     "--import",
                     "tsx",
                     "--import",
@@ -36,13 +53,14 @@ export async function warmInChild(plan: PostDeployPlan, credentials: Credentials
                     "--json",
                 ],
                 {
-                    cwd: PROJECT_DIR,
+                    cwd: projectDir,
                     env: {
                         ...process.env,
                         [PLAN_ENV]: JSON.stringify(plan),
                         [REDIS_PASSWORD_ENV]: credentials.redisPassword,
                         [SENTINEL_PASSWORD_ENV]: credentials.sentinelPassword,
                         BENCH_MEMORY_FILE: memoryFile,
+                        ...extra.env,
                     },
                     stdio: ["ignore", "pipe", "pipe"],
                 },

@@ -1,4 +1,5 @@
 // npm run bench -- warm-throughput [--target docker|host] [--runs 5] [--only write,upstream,memory] [--port 21200] [--naive-keys 100000]
+//                                  [--baseline <checkout>]
 //
 // The warmer measured side by side with references, each over --runs repetitions (median and
 // spread), on the test stack deployed to the local Docker Engine (replay deployer, the default)
@@ -11,6 +12,8 @@
 //   upstream: 2,000 apps from local fake stores adding 50 ms per request, at the limits below,
 //             against the ideal time those limits allow.
 //   memory:   the warmer's peak RSS and heap (a child process) at 2,000 and at 20,000 apps.
+// --baseline <checkout>: write and memory also run the warm CLI of that checkout (the code before a
+// change), alternating with this one in every run, and print before/after (bench/side-by-side.ts).
 // Prints Markdown tables; bench/RESULTS.md records them with the command.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -26,6 +29,7 @@ import { entriesFor } from "../post-deploy/warmer";
 import { startFakeStores } from "../tests/helpers/fake-stores";
 import { naiveWriter, redisBenchmark } from "./reference-writers";
 import { appStoreId, playStoreId, syntheticStores, writeJsonlSnapshots } from "./snapshot";
+import { baselineDir, pairedRatios, runOrder } from "./side-by-side";
 import { formatSpread, idealMs, spread } from "./stats";
 import { BenchTarget, dockerTarget, hostTarget } from "./targets";
 import { warmInChild } from "./warm-child";
@@ -46,16 +50,16 @@ function warmerWith(plan: PostDeployPlan, warmer: Record<string, unknown>): Post
     return { ...plan, warmer: validated };
 }
 
-type Files = Record<"appstore" | "playstore", string>;
+export type Files = Record<"appstore" | "playstore", string>;
 
 /** Snapshots of `appsPerStore` apps per store, one .jsonl file each, in `dir`. */
-async function snapshots(dir: string, name: string, appsPerStore: number): Promise<Files> {
+export async function snapshots(dir: string, name: string, appsPerStore: number): Promise<Files> {
     const files = { appstore: path.join(dir, `${name}-appstore.jsonl`), playstore: path.join(dir, `${name}-playstore.jsonl`) };
     await writeJsonlSnapshots(files, appsPerStore);
     return files;
 }
 
-const fromFiles = (plan: PostDeployPlan, files: Files) =>
+export const fromFiles = (plan: PostDeployPlan, files: Files) =>
     warmerWith(plan, { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } });
 
 /** Mean value size of the snapshot's keys as the warmer writes them: what redis-benchmark's -d gets. */
@@ -82,43 +86,57 @@ async function flush(target: BenchTarget): Promise<void> {
     }
 }
 
-async function writeBench(target: BenchTarget, runs: number, dir: string, naiveKeys: number): Promise<string[]> {
+/** The warmer of one checkout, `--force`, on a flushed database: keys/s, and the end-of-run check's share. */
+async function warmRate(target: BenchTarget, plan: PostDeployPlan, keys: number, projectDir: string | undefined) {
+    await flush(target);
+    const run = await warmInChild(plan, target.credentials, projectDir);
+    if (!run.summary.ok || run.summary.keysWritten !== keys)
+        throw new Error(
+            `warm of ${keys.toLocaleString("en")} keys failed${projectDir ? ` (${projectDir})` : ""}: ${JSON.stringify(run.summary.problems)}`,
+        );
+    return { keysPerSecond: keysPerSecond(run.summary), checkMs: run.summary.reconciliation.durationMs };
+}
+
+async function writeBench(target: BenchTarget, runs: number, dir: string, naiveKeys: number, baseline?: string): Promise<string[]> {
     const files = { 10_000: await snapshots(dir, "10k", 2_500), 100_000: await snapshots(dir, "100k", 25_000) };
     const planFor = (f: Files) => fromFiles(target.plan, f);
     const valueBytes = meanValueBytes(files[100_000], target.plan);
     const rates = { warm100k: [] as number[], warm10k: [] as number[], benchmark: [] as number[], naive: [] as number[] };
+    const before = { warm100k: [] as number[], warm10k: [] as number[] };
     /** The end-of-run check's share of the 100,000-key run (it is inside the warmer's keys/s). */
     const checkMs: number[] = [];
     for (let run = 0; run < runs; run++) {
-        await flush(target);
-        const big = await warmInChild(planFor(files[100_000]), target.credentials);
-        if (!big.summary.ok || big.summary.keysWritten !== 100_000)
-            throw new Error(`warm of 100,000 keys failed: ${JSON.stringify(big.summary.problems)}`);
-        rates.warm100k.push(keysPerSecond(big.summary));
-        checkMs.push(big.summary.reconciliation.durationMs);
-        await flush(target);
-        const small = await warmInChild(planFor(files[10_000]), target.credentials);
-        if (!small.summary.ok || small.summary.keysWritten !== 10_000)
-            throw new Error(`warm of 10,000 keys failed: ${JSON.stringify(small.summary.problems)}`);
-        rates.warm10k.push(keysPerSecond(small.summary));
+        for (const keys of [100_000, 10_000] as const) {
+            for (const variant of runOrder(run, baseline !== undefined)) {
+                const measured = await warmRate(target, planFor(files[keys]), keys, variant === "baseline" ? baseline : undefined);
+                const into = variant === "baseline" ? before : rates;
+                (keys === 100_000 ? into.warm100k : into.warm10k).push(measured.keysPerSecond);
+                if (keys === 100_000 && variant === "this") checkMs.push(measured.checkMs);
+            }
+        }
         await flush(target);
         rates.benchmark.push(await redisBenchmark(target, 100_000, valueBytes));
         await flush(target);
         rates.naive.push(await naiveWriter(target, naiveKeys, valueBytes));
         console.error(
-            `write run ${run + 1}/${runs}: warmer ${Math.round(rates.warm100k[run])} keys/s, redis-benchmark ${Math.round(rates.benchmark[run])}, naive ${Math.round(rates.naive[run])}`,
+            `write run ${run + 1}/${runs}: warmer ${Math.round(rates.warm100k[run])} keys/s${baseline ? ` (baseline ${Math.round(before.warm100k[run])})` : ""}, redis-benchmark ${Math.round(rates.benchmark[run])}, naive ${Math.round(rates.naive[run])}`,
         );
     }
-    const ratio = (a: number[], b: number[]) =>
-        formatted(
-            a.map((x, i) => x / b[i]),
-            2,
-        );
-    const scale = rates.warm100k.map((x, i) => x / rates.warm10k[i]);
-    return [
+    const ratio = (a: number[], b: number[]) => formatted(pairedRatios(a, b), 2);
+    const lines = [
         `| runs | value bytes (mean) | warmer keys/s, 100,000 keys | redis-benchmark SET/s (-P 16 -c 50) | naive keys/s (${naiveKeys.toLocaleString("en")} keys) | warmer / redis-benchmark | warmer / naive | warmer keys/s, 10,000 keys | keys/s 100k / 10k | end-of-run check ms (in the 100k run) |`,
         "|---|---|---|---|---|---|---|---|---|---|",
-        `| ${runs} | ${valueBytes} | ${formatted(rates.warm100k)} | ${formatted(rates.benchmark)} | ${formatted(rates.naive)} | ${ratio(rates.warm100k, rates.benchmark)} | ${ratio(rates.warm100k, rates.naive)} | ${formatted(rates.warm10k)} | ${formatted(scale, 2)} | ${formatted(checkMs)} |`,
+        `| ${runs} | ${valueBytes} | ${formatted(rates.warm100k)} | ${formatted(rates.benchmark)} | ${formatted(rates.naive)} | ${ratio(rates.warm100k, rates.benchmark)} | ${ratio(rates.warm100k, rates.naive)} | ${formatted(rates.warm10k)} | ${ratio(rates.warm100k, rates.warm10k)} | ${formatted(checkMs)} |`,
+    ];
+    if (baseline === undefined) return lines;
+    return [
+        ...lines,
+        "",
+        `Before/after, alternating in each run (baseline: ${baseline}):`,
+        "",
+        "| runs | baseline keys/s, 100,000 keys | this keys/s, 100,000 keys | this / baseline, 100k | baseline keys/s, 10,000 keys | this keys/s, 10,000 keys | this / baseline, 10k | baseline / redis-benchmark | baseline 100k / 10k |",
+        "|---|---|---|---|---|---|---|---|---|",
+        `| ${runs} | ${formatted(before.warm100k)} | ${formatted(rates.warm100k)} | ${ratio(rates.warm100k, before.warm100k)} | ${formatted(before.warm10k)} | ${formatted(rates.warm10k)} | ${ratio(rates.warm10k, before.warm10k)} | ${ratio(before.warm100k, rates.benchmark)} | ${ratio(before.warm100k, before.warm10k)} |`,
     ];
 }
 
@@ -180,31 +198,51 @@ async function upstreamBench(target: BenchTarget, runs: number): Promise<string[
     }
 }
 
-async function memoryBench(target: BenchTarget, runs: number, dir: string): Promise<string[]> {
+async function memoryBench(target: BenchTarget, runs: number, dir: string, baseline?: string): Promise<string[]> {
     const sizes = [2_000, 20_000] as const;
-    const measured = await Promise.all(
-        sizes.map(async (n) => ({ n, files: await snapshots(dir, `mem-${n}`, n / 2), rss: [] as number[], heap: [] as number[] })),
-    );
+    const files = await Promise.all(sizes.map((n) => snapshots(dir, `mem-${n}`, n / 2)));
+    const variants = runOrder(0, baseline !== undefined);
+    const measured = variants.map((variant) => ({
+        variant,
+        sizes: sizes.map((n, i) => ({ n, files: files[i], rss: [] as number[], heap: [] as number[] })),
+    }));
     for (let run = 0; run < runs; run++) {
-        for (const m of measured) {
-            await flush(target);
-            const result = await warmInChild(fromFiles(target.plan, m.files), target.credentials);
-            if (!result.summary.ok || result.summary.keysWritten !== 2 * m.n) throw new Error(`memory run at ${m.n} apps failed`);
-            m.rss.push(result.peakRssBytes / 2 ** 20);
-            m.heap.push(result.peakHeapBytes / 2 ** 20);
+        for (const variant of runOrder(run, baseline !== undefined)) {
+            for (const m of measured.find((v) => v.variant === variant)?.sizes ?? []) {
+                await flush(target);
+                const result = await warmInChild(
+                    fromFiles(target.plan, m.files),
+                    target.credentials,
+                    variant === "baseline" ? baseline : undefined,
+                );
+                if (!result.summary.ok || result.summary.keysWritten !== 2 * m.n)
+                    throw new Error(`memory run at ${m.n} apps failed (${variant})`);
+                m.rss.push(result.peakRssBytes / 2 ** 20);
+                m.heap.push(result.peakHeapBytes / 2 ** 20);
+            }
         }
         console.error(`memory run ${run + 1}/${runs}`);
     }
-    const [small, large] = measured;
-    const ratio = (a: number[], b: number[]) =>
-        formatted(
-            a.map((x, i) => x / b[i]),
-            2,
-        );
+    const ratio = (a: number[], b: number[]) => formatted(pairedRatios(a, b), 2);
     return [
-        "| runs | peak RSS MiB, 2,000 apps | peak RSS MiB, 20,000 apps | RSS 20,000 / 2,000 | peak heap MiB, 2,000 apps | peak heap MiB, 20,000 apps | heap 20,000 / 2,000 |",
-        "|---|---|---|---|---|---|---|",
-        `| ${runs} | ${formatted(small.rss, 1)} | ${formatted(large.rss, 1)} | ${ratio(large.rss, small.rss)} | ${formatted(small.heap, 1)} | ${formatted(large.heap, 1)} | ${ratio(large.heap, small.heap)} |`,
+        `| ${baseline ? "checkout | " : ""}runs | peak RSS MiB, 2,000 apps | peak RSS MiB, 20,000 apps | RSS 20,000 / 2,000 | peak heap MiB, 2,000 apps | peak heap MiB, 20,000 apps | heap 20,000 / 2,000 |`,
+        `|${baseline ? "---|" : ""}---|---|---|---|---|---|---|`,
+        ...measured.map(({ variant, sizes: [small, large] }) =>
+            [
+                "",
+                ...(baseline ? [variant] : []),
+                runs,
+                formatted(small.rss, 1),
+                formatted(large.rss, 1),
+                ratio(large.rss, small.rss),
+                formatted(small.heap, 1),
+                formatted(large.heap, 1),
+                ratio(large.heap, small.heap),
+                "",
+            ]
+                .join(" | ")
+                .trim(),
+        ),
     ];
 }
 
@@ -217,9 +255,11 @@ export async function warmThroughput(argv: string[]): Promise<void> {
             only: { type: "string", default: "write,upstream,memory" },
             port: { type: "string", default: "21200" },
             "naive-keys": { type: "string", default: "100000" },
+            baseline: { type: "string" },
         },
     });
     const runs = Number(values.runs);
+    const baseline = baselineDir(values.baseline);
     const only = new Set(values.only.split(","));
     if (values.target !== "docker" && values.target !== "host") throw new Error(`--target must be docker or host, not ${values.target}`);
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-bench-"));
@@ -227,9 +267,9 @@ export async function warmThroughput(argv: string[]): Promise<void> {
     try {
         const out = [`Target: ${target.description}; ${cpus().length} cores; ${new Date().toISOString().slice(0, 10)}.`];
         if (target.deploySeconds !== undefined) out.push(`Deploy to healthy, post-deploy included: ${target.deploySeconds.toFixed(1)} s.`);
-        if (only.has("write")) out.push("", ...(await writeBench(target, runs, dir, Number(values["naive-keys"]))));
+        if (only.has("write")) out.push("", ...(await writeBench(target, runs, dir, Number(values["naive-keys"]), baseline)));
         if (only.has("upstream")) out.push("", ...(await upstreamBench(target, runs)));
-        if (only.has("memory")) out.push("", ...(await memoryBench(target, runs, dir)));
+        if (only.has("memory")) out.push("", ...(await memoryBench(target, runs, dir, baseline)));
         console.log(out.join("\n"));
     } finally {
         await target.destroy();

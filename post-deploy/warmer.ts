@@ -91,12 +91,12 @@ export function entriesFor(app: AppRecord, options: { ttl: TtlPolicy; descriptio
     const { ttl, random = Math.random } = options;
     const { store, appId, metadata } = app;
     const description = capDescription(metadata.description, options.descriptionMaxChars);
-    const value: Record<string, unknown> = { store, appId, ...metadata };
-    if (description === undefined) delete value.description;
-    else value.description = description;
+    // JSON.stringify leaves out a field whose value is undefined, so a description capped to
+    // nothing needs no `delete`, which would turn the object into a slow dictionary; the capped
+    // one keeps the place the source gave it.
     const meta = {
         key: metadataKey(store, appId),
-        value: JSON.stringify(value),
+        value: JSON.stringify({ store, appId, ...metadata, description }),
         ttl: jitteredTtl(ttl.metadataTtlSeconds, ttl.ttlJitterPercent, random),
     };
     if (app.screenshots.length === 0) return [meta];
@@ -188,6 +188,8 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
     const writtenApps = new WrittenApps();
     let keysWritten = 0;
     const writerOptions = { ...options, replayWindowMs: options.replayWindowMs ?? REPLAY_WINDOW_MS };
+    // Built once: a copy of the options per app was garbage the collector paid for.
+    const entryOptions = { ttl: options.ttl, descriptionMaxChars: options.descriptionMaxChars, random };
     const writer = new ConfirmedWriter<Tag>(target, writerOptions, {
         confirmed: (tags, replays) => {
             for (const tag of tags) {
@@ -234,7 +236,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                     recordFailure(report, outcome.appId, outcome.failure);
                 } else {
                     report.fetched++;
-                    const entries = entriesFor(outcome.record, { ...options, random });
+                    const entries = entriesFor(outcome.record, entryOptions);
                     if (outcome.record.screenshots.length === 0) report.withoutScreenshots++;
                     await writer.add({ entries, tag: { report, appId: outcome.appId, keys: entries.map((e) => e.key) } });
                 }
@@ -286,7 +288,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                     if (!unanswered.delete(outcome.appId)) continue;
                     if ("failure" in outcome) withdraw(report, outcome.appId, outcome.failure);
                     else if ("record" in outcome) {
-                        const entries = entriesFor(outcome.record, { ...options, random });
+                        const entries = entriesFor(outcome.record, entryOptions);
                         await again.add({ entries, tag: { report, appId: outcome.appId, keys: entries.map((e) => e.key) } });
                     }
                 }

@@ -85,15 +85,35 @@ export const SET_BATCH_LUA = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARG
 type BatchClient = Redis & { setBatch(numKeys: number, ...args: (string | number)[]): Promise<number> };
 const scripted = new WeakSet<Redis>();
 
+/**
+ * The script call's arguments for the entries of `items`, built in one pass: every key (KEYS),
+ * then value and TTL of each (ARGV), as SET_BATCH_LUA reads them.
+ */
+export function batchArgs(items: readonly WriteItem<unknown>[]): { keys: number; args: (string | number)[] } {
+    let keys = 0;
+    for (const item of items) keys += item.entries.length;
+    const args = new Array<string | number>(3 * keys);
+    let k = 0;
+    for (const item of items) {
+        for (const e of item.entries) {
+            args[k] = e.key;
+            args[keys + 2 * k] = e.value;
+            args[keys + 2 * k + 1] = e.ttl;
+            k++;
+        }
+    }
+    return { keys, args };
+}
+
 /** Sends a batch's SETs as one script call (EVALSHA, falling back to EVAL after a failover, as ioredis does for defined commands). */
-function setBatch(client: Redis, entries: readonly Entry[]): Promise<number> {
+async function setAll(client: Redis, items: readonly WriteItem<unknown>[]): Promise<void> {
     if (!scripted.has(client)) {
         client.defineCommand("setBatch", { lua: SET_BATCH_LUA });
         scripted.add(client);
     }
-    const args: (string | number)[] = entries.map((e) => e.key);
-    for (const e of entries) args.push(e.value, e.ttl);
-    return (client as BatchClient).setBatch(entries.length, ...args);
+    const { keys, args } = batchArgs(items);
+    const written = await (client as BatchClient).setBatch(keys, ...args);
+    if (written !== keys) throw new Error(`the master set ${written} of ${keys} keys`);
 }
 
 const connections = new WeakMap<Redis, { closed: number }>();
@@ -114,11 +134,6 @@ function connectionOf(client: Redis): number {
         state = fresh;
     }
     return state.closed;
-}
-
-async function setAll(client: Redis, entries: readonly Entry[]): Promise<void> {
-    const written = await setBatch(client, entries);
-    if (written !== entries.length) throw new Error(`the master set ${written} of ${entries.length} keys`);
 }
 
 /**
@@ -168,12 +183,7 @@ export class ConfirmedWriter<T> {
         const client = this.target.client();
         if (this.group && this.group.client !== client) this.closeGroup();
         const group = (this.group ??= { client, connection: connectionOf(client), items: [], execs: [], wait: Promise.resolve(0) });
-        const exec = quiet(
-            setAll(
-                client,
-                items.flatMap((item) => item.entries),
-            ),
-        );
+        const exec = quiet(setAll(client, items));
         group.items.push(...items);
         group.execs.push(exec);
         this.inFlight.push(exec.catch(() => undefined));
@@ -216,8 +226,7 @@ export class ConfirmedWriter<T> {
                 lastClient = this.target.client();
                 const client = lastClient;
                 const connection = connectionOf(client);
-                const sent = group.items.flatMap((item) => item.entries);
-                const writes = quiet(setAll(client, sent));
+                const writes = quiet(setAll(client, group.items));
                 // The WAIT goes right behind the writes on the same connection: no extra round trip.
                 const replicas = quiet(client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
                 await writes;

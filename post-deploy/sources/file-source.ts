@@ -72,15 +72,21 @@ export function parseSnapshotLine(line: string, lineNumber: number): AppRecord {
 }
 
 /**
- * The lines of a text stream, read only as fast as they are consumed (readline's iterator reads
- * ahead of a slow consumer and buffers the rest of the file).
+ * The lines of a text stream (`\n` or `\r\n`), read only as fast as they are consumed
+ * (readline's iterator reads ahead of a slow consumer and buffers the rest of the file). Lines are
+ * cut out of each chunk where they lie: only a line split across two chunks is joined, not every
+ * chunk to the previous one's tail.
  */
-async function* lines(stream: AsyncIterable<string>): AsyncGenerator<string> {
+export async function* lines(stream: AsyncIterable<string>): AsyncGenerator<string> {
     let rest = "";
     for await (const chunk of stream) {
-        const parts = (rest + chunk).split(/\r?\n/);
-        rest = parts.pop() ?? "";
-        yield* parts;
+        let start = 0;
+        for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+            const line = start === 0 ? rest + chunk.slice(0, end) : chunk.slice(start, end);
+            yield line.endsWith("\r") ? line.slice(0, -1) : line;
+            start = end + 1;
+        }
+        rest = start === 0 ? rest + chunk : chunk.slice(start);
     }
     if (rest) yield rest;
 }
