@@ -1,24 +1,21 @@
 import { expect } from "chai";
-import { validateStackConfig } from "../../config/validate";
 import { DrillReport } from "../../post-deploy/drill/drill-report";
 import { DrillRefused, runDrill } from "../../post-deploy/drill/run-drill";
-import { buildPostDeployPlan, PostDeployPlan } from "../../post-deploy/plan";
+import { PostDeployPlan } from "../../post-deploy/plan";
 import { runOpsCli } from "./helpers/cli";
-import { LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "./helpers/live-cluster";
+import { LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
 import { waitFor } from "./helpers/wait";
 
 describe("live: the failover drill", function () {
     this.timeout(300_000);
     let cluster: LiveCluster;
     let plan: PostDeployPlan;
-    const credentials = () => ({ redisPassword: cluster.outputs.redisPassword, sentinelPassword: cluster.outputs.sentinelPassword });
+    const credentials = () => cluster.credentials;
 
     before(async function () {
         requireDocker(this);
         cluster = await LiveCluster.deploy();
-        plan = buildPostDeployPlan(
-            validateStackConfig({ stack: TEST_STACK, keys: ["cluster"], cluster: testStackConfig().cluster, secrets: {} }),
-        );
+        plan = testPlan();
     });
 
     after(async () => {

@@ -8,13 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
-import { validateStackConfig } from "../../config/validate";
 import { runWarm } from "../../post-deploy/cli/common";
-import { buildPostDeployPlan, PostDeployPlan } from "../../post-deploy/plan";
+import { PostDeployPlan } from "../../post-deploy/plan";
 import { VerificationReport } from "../../post-deploy/report";
 import { verify, verifyUntilSettled } from "../../post-deploy/verifier";
 import { ConfirmedWriter, formatWriterReport, WriterReport } from "./helpers/confirmed-writer";
-import { infoFields, LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "./helpers/live-cluster";
+import { infoFields, LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
 import { waitFor } from "./helpers/wait";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,14 +28,12 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
     this.timeout(300_000);
     let cluster: LiveCluster;
     let plan: PostDeployPlan;
-    const credentials = () => ({ redisPassword: cluster.outputs.redisPassword, sentinelPassword: cluster.outputs.sentinelPassword });
+    const credentials = () => cluster.credentials;
 
     before(async function () {
         requireDocker(this);
         cluster = await LiveCluster.deploy();
-        plan = buildPostDeployPlan(
-            validateStackConfig({ stack: TEST_STACK, keys: ["cluster"], cluster: testStackConfig().cluster, secrets: {} }),
-        );
+        plan = testPlan();
     });
 
     after(async () => {
@@ -338,22 +335,11 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
             const files = { appstore: path.join(dir, "appstore.jsonl"), playstore: path.join(dir, "playstore.jsonl") };
             // 5,000 apps per store (20,000 keys) stay well under the test stack's maxmemory.
             await writeJsonlSnapshots(files, 5000);
-            const warmPlan: PostDeployPlan = {
-                ...plan,
-                warmer: validateStackConfig({
-                    stack: TEST_STACK,
-                    keys: ["cluster"],
-                    secrets: {},
-                    cluster: testStackConfig({
-                        cluster: {
-                            warmer: {
-                                appstore: { kind: "file", path: files.appstore },
-                                playstore: { kind: "file", path: files.playstore },
-                            },
-                        },
-                    }).cluster,
-                }).cluster.warmer,
-            };
+            const warmPlan = testPlan({
+                cluster: {
+                    warmer: { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } },
+                },
+            });
             const master = await cluster.settled();
             const before = cluster.direct(master);
             for (const pattern of ["screenshots:*", "metadata:*"]) await unlinkMatching(before, pattern);

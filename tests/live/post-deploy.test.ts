@@ -1,12 +1,11 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { PROJECT_DIR } from "../../config/stack-file";
-import { buildPostDeployPlan, PostDeployPlan } from "../../post-deploy/plan";
+import { PostDeployPlan } from "../../post-deploy/plan";
 import { VerificationReport, WarmSummary } from "../../post-deploy/report";
 import { acceptableTtlRange } from "../../post-deploy/ttl";
-import { validateStackConfig } from "../../config/validate";
 import { FakeStores, startFakeStores } from "../helpers/fake-stores";
-import { LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "./helpers/live-cluster";
+import { LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
 
 const MISSING_APP = "999999999";
 
@@ -66,9 +65,7 @@ describe("live: post-deploy warmer and verifier", function () {
         stores = await startFakeStores();
         const overrides = warmerAt(stores.server.url);
         cluster = await LiveCluster.deploy(overrides);
-        plan = buildPostDeployPlan(
-            validateStackConfig({ stack: TEST_STACK, keys: ["cluster"], cluster: testStackConfig(overrides).cluster, secrets: {} }),
-        );
+        plan = testPlan(overrides);
     });
 
     after(async () => {

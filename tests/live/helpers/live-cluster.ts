@@ -3,7 +3,10 @@ import Redis from "ioredis";
 import { HostPort, StackOutputs } from "../../../config/connection-info";
 import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../config/stack-file";
 import { dockerName } from "../../../config/docker-names";
+import { Credentials } from "../../../post-deploy/connect";
+import { buildPostDeployPlan, PostDeployPlan } from "../../../post-deploy/plan";
 import { VerificationReport } from "../../../post-deploy/report";
+import { validateStackConfig } from "../../../config/validate";
 import { createDeployer, Deployer, UpResult } from "../../../testing/deployer";
 import { sweepStale } from "../../../testing/replay/docker-apply";
 import { requireProgram } from "./requirements";
@@ -19,6 +22,12 @@ export function requireDocker(ctx: Mocha.Context): void {
 
 /** The test stack's config with a suite's overrides. */
 export const testStackConfig = (overrides: StackConfigObject = {}): StackConfigObject => mergeConfig(readStackFile(TEST_STACK), overrides);
+
+/** The post-deploy plan of the test stack with `overrides`, as a deploy builds it. */
+export const testPlan = (overrides: StackConfigObject = {}): PostDeployPlan =>
+    buildPostDeployPlan(
+        validateStackConfig({ stack: TEST_STACK, keys: ["cluster"], cluster: testStackConfig(overrides).cluster, secrets: {} }),
+    );
 
 /** One deployed test cluster, with the clients and Docker handles a live test needs. */
 export class LiveCluster {
@@ -50,6 +59,11 @@ export class LiveCluster {
         this.outputs = result.outputs as unknown as StackOutputs;
         this.verification = result.outputs.verification as VerificationReport | undefined;
         return result;
+    }
+
+    /** The passwords from the stack outputs, as the operations tools take them. */
+    get credentials(): Credentials {
+        return { redisPassword: this.outputs.redisPassword, sentinelPassword: this.outputs.sentinelPassword };
     }
 
     async destroy(): Promise<void> {
