@@ -164,6 +164,12 @@ export function renderHandoverScript(): string {
         "  sleep 0.1; i=$((i + 1))",
         "done",
         'echo "appscreens: replicas behind the master before failing over: ${behind:-unknown}"',
+        // A replica still behind (restarting, resyncing) could be the one a Sentinel promotes,
+        // and writes another replica confirmed would be lost with the old master's history. Then
+        // no hand-over: Redis stops as after a crash and the Sentinels choose by replication
+        // offset among the replicas they can reach, or the master comes back first.
+        'now=$(echo "$info" | sed -n "s/^connected_slaves://p")',
+        'if [ "${behind:-1}" -ne 0 ] || [ "${now:-0}" -lt "$replicas" ]; then echo "appscreens: not handing over: a replica is behind or gone"; exit 0; fi',
         "for s in $SENTINELS; do",
         '  if REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 3 redis-cli --no-auth-warning -h "$s" -p 26379 SENTINEL FAILOVER "$MASTER_NAME" 2>/dev/null | grep -q OK; then',
         '    echo "appscreens: failover started by Sentinel $s"; break',

@@ -9,7 +9,6 @@ import { memoryBytes, validateStackConfig } from "../../config/validate";
 import { renderRedisConf } from "../../config-templates/redis-conf";
 import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../config-templates/sentinel-conf";
 import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../../config-templates/directives";
-import { freePort } from "./helpers/ports";
 import { rawCommand } from "./helpers/raw-command";
 import { requireProgram } from "./helpers/requirements";
 import { waitFor } from "./helpers/wait";
@@ -63,7 +62,9 @@ describe("rendered dev-stack config (initial file + command line) on Debian's re
         requireProgram(this, "redis-server", ["--version"], "Debian's redis-server package");
         requireProgram(this, "redis-sentinel", ["--version"], "Debian's redis-sentinel package");
         dir = mkdtempSync(path.join(tmpdir(), "appscreens-rendered-"));
-        ports = { master: await freePort(), replica: await freePort(), sentinel: await freePort() };
+        // Fixed ports below Linux's ephemeral range (32768-60999): a port picked free there can be
+        // taken by any outgoing connection before the server binds it (a CI run lost Sentinel so).
+        ports = { master: 22470, replica: 22471, sentinel: 22472 };
         const dataDir = (name: string) => {
             const d = path.join(dir, name);
             mkdirSync(d);

@@ -55,6 +55,11 @@ describe("container scripts", () => {
         const h = scripts.handover;
         expect(h.indexOf("CLIENT PAUSE")).to.be.lessThan(h.indexOf("master_repl_offset"));
         expect(h.indexOf("master_repl_offset")).to.be.lessThan(h.indexOf("SENTINEL FAILOVER"));
+        // No hand-over while a replica is behind: the Sentinels could promote that one.
+        expect(h.indexOf("not handing over: a replica is behind or gone")).to.be.within(
+            h.indexOf("master_repl_offset"),
+            h.indexOf("SENTINEL FAILOVER"),
+        );
     });
 
     it("snapshot the cluster for the scripts, shell-quoted, with the Redis password only where a Sentinel needs it", () => {
