@@ -125,8 +125,28 @@ describe("live: day-2 deploys with a WAIT-confirmed writer running", function ()
         await expectOneAgreedMaster();
         // The hard case of a scale-down: the master is one of the nodes it removes, so it must hand
         // its role over before it leaves.
+        // Sentinel picks the replica to promote by priority, then offset, then run id, not at
+        // random: redis-0 and redis-1 are made ineligible until it has picked one of the others.
+        const keep = ["redis-0", "redis-1"];
+        const ips = keep.map((n) => cluster.nodeAddress(n));
+        for (const n of keep) await cluster.direct(n).call("CONFIG", "SET", "replica-priority", "0");
+        await waitFor(
+            "every Sentinel to see redis-0 and redis-1 as never to be promoted",
+            async () => {
+                for (const s of cluster.sentinelNames) {
+                    const replicas = ((await cluster.direct(s).call("SENTINEL", "REPLICAS", cluster.outputs.masterName)) as unknown[]).map(
+                        (r) => pairs(r),
+                    );
+                    if (replicas.some((r) => ips.includes(r.ip) && r["slave-priority"] !== "0")) return undefined;
+                }
+                return true;
+            },
+            30_000,
+            500,
+        );
         let master = await cluster.settled();
-        for (let tries = 0; !["redis-2", "redis-3"].includes(master) && tries < 6; tries++) master = await cluster.failover();
+        if (!["redis-2", "redis-3"].includes(master)) master = await cluster.failover();
+        for (const n of keep) await cluster.direct(n).call("CONFIG", "SET", "replica-priority", "100");
         expect(["redis-2", "redis-3"], "a failover onto a node the scale-down removes").to.include(master);
 
         const down = await deployWithWriter("replicas 3 -> 1", { cluster: { replicas: 1 } });

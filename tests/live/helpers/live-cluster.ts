@@ -173,6 +173,13 @@ export class LiveCluster {
         );
     }
 
+    /** The announced IP address of node `name` (the inverse of nodeAt). */
+    nodeAddress(name: string): string {
+        const entry = Object.entries(this.outputs.natMap).find(([, hp]) => hp.port === this.outputs.publishedPorts[name]);
+        if (!entry) throw new Error(`no node ${name} in natMap`);
+        return entry[0].split(":")[0];
+    }
+
     /** The node name whose announced address is `address:port`. */
     nodeAt(addressPort: string): string {
         const published = this.outputs.natMap[addressPort];
