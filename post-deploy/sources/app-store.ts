@@ -1,3 +1,4 @@
+import { optionalNumber, optionalText } from "./response-fields";
 import { z } from "zod";
 import { failureOf, FailureKind, SourceError } from "./failure";
 import { HttpJsonClient } from "./http-client";
@@ -27,14 +28,8 @@ export function parseAppStoreChart(json: unknown): string[] {
         .filter((id): id is string => id !== undefined && /^[0-9]+$/.test(id));
 }
 
-const text = z
-    .string()
-    .nullish()
-    .transform((v) => v || undefined);
-const num = z
-    .number()
-    .nullish()
-    .transform((v) => v ?? undefined);
+const text = optionalText;
+const num = optionalNumber;
 const urls = z
     .array(z.string())
     .nullish()

@@ -1,3 +1,4 @@
+import { optionalNumber, optionalText } from "./response-fields";
 import { z } from "zod";
 import { failureOf, FailureKind, SourceError } from "./failure";
 import { HttpJsonClient } from "./http-client";
@@ -45,14 +46,8 @@ export function parsePlayStoreList(json: unknown): string[] {
         .filter((id): id is string => id !== undefined);
 }
 
-const text = z
-    .string()
-    .nullish()
-    .transform((v) => v || undefined);
-const num = z
-    .number()
-    .nullish()
-    .transform((v) => v ?? undefined);
+const text = optionalText;
+const num = optionalNumber;
 
 /**
  * google-play-api's app details: google-play-scraper's object reshaped by the service's
