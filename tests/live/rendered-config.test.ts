@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
@@ -39,6 +39,7 @@ describe("rendered dev-stack config (initial file + command line) on Debian's re
     const r = settings.cluster.redis;
     const processes: ChildProcess[] = [];
     const clients: Redis[] = [];
+    const logs: string[] = [];
     let dir: string;
     let ports: { master: number; replica: number; sentinel: number };
 
@@ -46,14 +47,21 @@ describe("rendered dev-stack config (initial file + command line) on Debian's re
     const start = (binary: string, name: string, conf: string, args: readonly string[]) => {
         const file = path.join(dir, `${name}.conf`);
         writeFileSync(file, conf, { mode: 0o600 });
+        // Kept so that a failing test can show why a server did not come up.
+        const log = openSync(path.join(dir, `${name}.log`), "w");
         // The rendered maxclients needs more open files than a shell's default limit.
         const child = spawn("sh", ["-c", `ulimit -n ${r.maxclients + 64} && exec ${binary} "$@"`, "sh", file, ...args], {
-            stdio: "ignore",
+            stdio: ["ignore", log, log],
         });
         processes.push(child);
+        logs.push(name);
     };
+    // A client that keeps reconnecting: a server slower to bind than the test is to ask (a loaded CI
+    // machine) must not close the client for good, which is what a CI run saw with no retries.
     const client = (port: number, password: string) => {
-        const c = new Redis({ port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const c = new Redis({ port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+        // Refused connections while a server starts are expected; the commands report what matters.
+        c.on("error", () => undefined);
         clients.push(c);
         return c;
     };
@@ -93,6 +101,12 @@ describe("rendered dev-stack config (initial file + command line) on Debian's re
             ),
             hostArgs(bootstrapArgs(SENTINEL_DIRECTIVES, settings, sentinels[0]), ports.sentinel, dataDir("sentinel-0")),
         );
+    });
+
+    afterEach(function () {
+        if (this.currentTest?.state !== "failed") return;
+        // Passwords are test constants here, so a server's log is safe to print.
+        for (const name of logs) console.log(`--- ${name}.log\n${readFileSync(path.join(dir, `${name}.log`), "utf8")}`);
     });
 
     after(async () => {
