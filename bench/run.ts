@@ -3,6 +3,7 @@
 // Benchmarks that deploy on Docker make sure an Engine and the test image exist first.
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import { cpuBudget } from "./cpu-budget";
 import { crashOutage } from "./crash-outage";
 import { failoverOutage } from "./failover-outage";
 import { restartTime } from "./restart-time";
@@ -14,6 +15,11 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
         docker: true,
         run: warmThroughput,
         what: "warmer vs redis-benchmark vs a naive writer, keys/s at 10k and 100k, upstream run vs ideal, peak memory (--target host: no Docker)",
+    },
+    "cpu-budget": {
+        docker: true,
+        run: cpuBudget,
+        what: "CPU per key of the warmer, redis-benchmark and the naive writer, by process: what bounds keys/s on this machine (--target host: no Docker)",
     },
     "run-length": {
         docker: false,

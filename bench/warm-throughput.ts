@@ -63,7 +63,7 @@ export const fromFiles = (plan: PostDeployPlan, files: Files) =>
     warmerWith(plan, { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } });
 
 /** Mean value size of the snapshot's keys as the warmer writes them: what redis-benchmark's -d gets. */
-function meanValueBytes(files: Files, plan: PostDeployPlan): number {
+export function meanValueBytes(files: Files, plan: PostDeployPlan): number {
     const sizes = Object.values(files).flatMap((file) =>
         readFileSync(file, "utf8")
             .split("\n", 1000)
@@ -77,7 +77,7 @@ function meanValueBytes(files: Files, plan: PostDeployPlan): number {
     return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
 }
 
-async function flush(target: BenchTarget): Promise<void> {
+export async function flush(target: BenchTarget): Promise<void> {
     const client = new Redis({ ...(await target.master()), password: target.credentials.redisPassword });
     try {
         await client.flushall();
