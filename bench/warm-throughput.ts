@@ -94,7 +94,17 @@ async function warmRate(target: BenchTarget, plan: PostDeployPlan, keys: number,
         throw new Error(
             `warm of ${keys.toLocaleString("en")} keys failed${projectDir ? ` (${projectDir})` : ""}: ${JSON.stringify(run.summary.problems)}`,
         );
-    return { keysPerSecond: keysPerSecond(run.summary), checkMs: run.summary.reconciliation.durationMs };
+    const { timings, durationMs } = run.summary;
+    return {
+        keysPerSecond: keysPerSecond(run.summary),
+        checkMs: run.summary.reconciliation.durationMs,
+        // Older checkouts (a --baseline) report no timings.
+        phases: timings && {
+            firstWriteMs: timings.firstWriteMs ?? 0,
+            writePhaseKeysPerSecond: (keys * 1000) / (timings.writesSettledMs - (timings.firstWriteMs ?? 0)),
+            afterWritesMs: durationMs - timings.writesSettledMs,
+        },
+    };
 }
 
 async function writeBench(target: BenchTarget, runs: number, dir: string, naiveKeys: number, baseline?: string): Promise<string[]> {
@@ -105,6 +115,11 @@ async function writeBench(target: BenchTarget, runs: number, dir: string, naiveK
     const before = { warm100k: [] as number[], warm10k: [] as number[] };
     /** The end-of-run check's share of the 100,000-key run (it is inside the warmer's keys/s). */
     const checkMs: number[] = [];
+    /** Where each run of this checkout spent its time: before the first write, writing, after it. */
+    const phases = {
+        100_000: { first: [] as number[], rate: [] as number[], after: [] as number[] },
+        10_000: { first: [] as number[], rate: [] as number[], after: [] as number[] },
+    };
     for (let run = 0; run < runs; run++) {
         for (const keys of [100_000, 10_000] as const) {
             for (const variant of runOrder(run, baseline !== undefined)) {
@@ -112,6 +127,11 @@ async function writeBench(target: BenchTarget, runs: number, dir: string, naiveK
                 const into = variant === "baseline" ? before : rates;
                 (keys === 100_000 ? into.warm100k : into.warm10k).push(measured.keysPerSecond);
                 if (keys === 100_000 && variant === "this") checkMs.push(measured.checkMs);
+                if (variant === "this" && measured.phases) {
+                    phases[keys].first.push(measured.phases.firstWriteMs);
+                    phases[keys].rate.push(measured.phases.writePhaseKeysPerSecond);
+                    phases[keys].after.push(measured.phases.afterWritesMs);
+                }
             }
         }
         await flush(target);
@@ -128,6 +148,15 @@ async function writeBench(target: BenchTarget, runs: number, dir: string, naiveK
         "|---|---|---|---|---|---|---|---|---|---|",
         `| ${runs} | ${valueBytes} | ${formatted(rates.warm100k)} | ${formatted(rates.benchmark)} | ${formatted(rates.naive)} | ${ratio(rates.warm100k, rates.benchmark)} | ${ratio(rates.warm100k, rates.naive)} | ${formatted(rates.warm10k)} | ${ratio(rates.warm100k, rates.warm10k)} | ${formatted(checkMs)} |`,
     ];
+    const p = phases;
+    lines.push(
+        "",
+        "Each run of this checkout by phase: start to first write, the write phase (first write to every write confirmed), and after it (the end-of-run check):",
+        "",
+        "| runs | first write ms, 100k | write-phase keys/s, 100k | after writes ms, 100k | first write ms, 10k | write-phase keys/s, 10k | after writes ms, 10k | write-phase keys/s 100k / 10k |",
+        "|---|---|---|---|---|---|---|---|",
+        `| ${runs} | ${formatted(p[100_000].first)} | ${formatted(p[100_000].rate)} | ${formatted(p[100_000].after)} | ${formatted(p[10_000].first)} | ${formatted(p[10_000].rate)} | ${formatted(p[10_000].after)} | ${ratio(p[100_000].rate, p[10_000].rate)} |`,
+    );
     if (baseline === undefined) return lines;
     return [
         ...lines,

@@ -1,5 +1,5 @@
 import type { ReconcileReport } from "./reconcile";
-import type { StoreReport } from "./warmer";
+import type { StoreReport, WarmTimings } from "./warmer";
 
 /** One verification check: what was expected, what the cluster showed. */
 export interface Check {
@@ -54,6 +54,7 @@ export interface WarmSummary {
     readonly ok: boolean;
     readonly keysWritten: number;
     readonly durationMs: number;
+    readonly timings: WarmTimings;
     readonly problems: readonly string[];
     readonly stores: readonly StoreReport[];
     /** The end-of-run check that every key reported written is on the master. */
@@ -61,8 +62,8 @@ export interface WarmSummary {
 }
 
 export function summarizeWarm(report: WarmSummary & { keySample?: unknown }): WarmSummary {
-    const { ok, keysWritten, durationMs, problems, stores, reconciliation } = report;
-    return { ok, keysWritten, durationMs, problems, stores, reconciliation };
+    const { ok, keysWritten, durationMs, timings, problems, stores, reconciliation } = report;
+    return { ok, keysWritten, durationMs, timings, problems, stores, reconciliation };
 }
 
 export function formatWarmSummary(summary: WarmSummary): string {
@@ -82,6 +83,11 @@ export function formatWarmSummary(summary: WarmSummary): string {
     const r = summary.reconciliation;
     lines.push(
         `checked   ${r.keysChecked} keys on the master in ${r.rounds} round(s), ${(r.durationMs / 1000).toFixed(1)} s: ${r.appsMissing} apps missing, ${r.keysRewritten} keys written again${r.settled ? "" : ", NOT SETTLED"}`,
+    );
+    const t = summary.timings;
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    lines.push(
+        `timing    ${t.firstWriteMs === undefined ? "nothing to write" : `first write at ${seconds(t.firstWriteMs)}`}, writes settled at ${seconds(t.writesSettledMs)}, run ended at ${seconds(summary.durationMs)}`,
     );
     const rate = summary.durationMs > 0 ? ` (${Math.round((summary.keysWritten * 1000) / summary.durationMs)} keys/s)` : "";
     lines.push(

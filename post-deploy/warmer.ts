@@ -81,9 +81,22 @@ export interface WarmReport {
     readonly keySample: string[];
     readonly keysWritten: number;
     readonly durationMs: number;
+    readonly timings: WarmTimings;
     readonly problems: string[];
     /** The end-of-run check that every key reported written is on the master (reconcile.ts). */
     readonly reconciliation: ReconcileReport;
+}
+
+/**
+ * Where a run's time went, in ms from its start: a run's rate mixes what every run pays once
+ * (opening the sources, the first batch, the end-of-run check) with what it pays per key, and
+ * these tell them apart (bench/RESULTS.md, keys/s at 10,000 and 100,000 keys).
+ */
+export interface WarmTimings {
+    /** When the first app's keys went to the writer; absent when none did. */
+    readonly firstWriteMs?: number;
+    /** When every write was confirmed or given up: the end of the write phase. */
+    readonly writesSettledMs: number;
 }
 
 /** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */
@@ -187,6 +200,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
     const sample = new Reservoir(options.keySampleSize ?? DEFAULT_KEY_SAMPLE, random);
     const writtenApps = new WrittenApps();
     let keysWritten = 0;
+    let firstWriteMs: number | undefined;
     const writerOptions = { ...options, replayWindowMs: options.replayWindowMs ?? REPLAY_WINDOW_MS };
     // Built once: a copy of the options per app was garbage the collector paid for.
     const entryOptions = { ttl: options.ttl, descriptionMaxChars: options.descriptionMaxChars, random };
@@ -238,6 +252,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                     report.fetched++;
                     const entries = entriesFor(outcome.record, entryOptions);
                     if (outcome.record.screenshots.length === 0) report.withoutScreenshots++;
+                    firstWriteMs ??= Date.now() - started;
                     await writer.add({ entries, tag: { report, appId: outcome.appId, keys: entries.map((e) => e.key) } });
                 }
             }
@@ -250,6 +265,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
 
     const stores = await Promise.all(sources.map(warmStore));
     await writer.close();
+    const timings = { firstWriteMs, writesSettledMs: Date.now() - started };
 
     // Apps the check could not put back leave the written count; their keys leave the sample.
     const withdrawn = new Set<string>();
@@ -326,6 +342,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
         keySample: sample.items.filter((key) => !withdrawn.has(key)),
         keysWritten,
         durationMs: Date.now() - started,
+        timings,
         problems,
         reconciliation,
     };

@@ -53,6 +53,7 @@ describe("report", () => {
             ok: false,
             keysWritten: 20,
             durationMs: 500,
+            timings: { firstWriteMs: 30, writesSettledMs: 370 },
             problems: ["appstore: store failed, throttled (1 apps still throttled after every retry)"],
             stores: [
                 {
@@ -88,6 +89,7 @@ describe("report", () => {
         );
         expect(text).to.include("playstore 6 found, 6 fetched, 6 written, 0 skipped [file y]");
         expect(text).to.include("checked   40 keys on the master in 2 round(s), 0.1 s: 1 apps missing, 2 keys written again\n");
+        expect(text).to.include("timing    first write at 0.03 s, writes settled at 0.37 s, run ended at 0.50 s\n");
         expect(text).to.include("WARMING FAILED: 20 keys written in 0.5 s (40 keys/s)");
     });
 

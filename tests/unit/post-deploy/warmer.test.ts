@@ -88,6 +88,17 @@ describe("warm", function () {
         expect(redis.waits).to.have.length(5);
     });
 
+    it("times the write phase apart from the run: first write, writes settled, end", async () => {
+        const redis = new FakeRedis();
+        const written = await warm(target(redis), [source("appstore", ids(20))], OPTIONS);
+        const { firstWriteMs, writesSettledMs } = written.timings;
+        expect(firstWriteMs).to.be.a("number");
+        expect(firstWriteMs).to.be.at.most(writesSettledMs);
+        expect(writesSettledMs).to.be.at.most(written.durationMs);
+        const nothing = await warm(target(redis), [source("appstore", [])], OPTIONS);
+        expect(nothing.timings.firstWriteMs).to.equal(undefined);
+    });
+
     it("skips apps whose keys are still fresh, without asking the source, unless forced", async () => {
         const redis = new FakeRedis();
         redis.store.set("screenshots:appstore:1", { value: "[]", ttl: 900 });
