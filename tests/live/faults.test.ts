@@ -40,8 +40,16 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         await cluster?.destroy();
     });
 
+    let caseStarted = 0;
+    beforeEach(() => {
+        caseStarted = Date.now();
+    });
+
     /** Every container running again, whatever a failed case left behind. */
-    afterEach(async () => {
+    afterEach(async function () {
+        // A failed case prints what the servers logged during it: the teardown removes the
+        // containers, and with them the only record of why (an all-restart loss went unexplained so).
+        if (this.currentTest?.state === "failed") console.log(await cluster.logsSince(caseStarted - 1000));
         for (const name of [...cluster.nodeNames, ...cluster.sentinelNames]) {
             const c = cluster.container(name);
             const state = (await c.inspect()).State;

@@ -4,6 +4,7 @@ import { HostPort, StackOutputs } from "../../../config/connection-info";
 import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../config/stack-file";
 import { dockerName } from "../../../config/docker-names";
 import { Credentials } from "../../../post-deploy/connect";
+import { demultiplex } from "../../../post-deploy/container-logs";
 import { buildPostDeployPlan, PostDeployPlan } from "../../../post-deploy/plan";
 import { VerificationReport } from "../../../post-deploy/report";
 import { validateStackConfig } from "../../../config/validate";
@@ -78,6 +79,31 @@ export class LiveCluster {
 
     container(node: string): Docker.Container {
         return this.docker.getContainer(this.containerName(node));
+    }
+
+    /**
+     * Every server's log since `since` (ms since the epoch), with timestamps, the passwords masked
+     * (the servers never log them, the auth tests check it; masked again here so a dump on failure
+     * can never be the leak): what a failed fault case prints to explain itself.
+     */
+    async logsSince(since: number): Promise<string> {
+        const { redisPassword, sentinelPassword } = this.credentials;
+        const parts = await Promise.all(
+            [...this.nodeNames, ...this.sentinelNames].map(async (name) => {
+                try {
+                    const raw = await this.container(name).logs({
+                        stdout: true,
+                        stderr: true,
+                        timestamps: true,
+                        since: Math.floor(since / 1000),
+                    });
+                    return `--- ${name}\n${demultiplex(raw).trimEnd()}`;
+                } catch (err) {
+                    return `--- ${name}: no logs (${err instanceof Error ? err.message : String(err)})`;
+                }
+            }),
+        );
+        return parts.join("\n").split(redisPassword).join("***").split(sentinelPassword).join("***");
     }
 
     get nodeNames(): string[] {
