@@ -201,7 +201,15 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
     const writtenApps = new WrittenApps();
     let keysWritten = 0;
     let firstWriteMs: number | undefined;
-    const writerOptions = { ...options, replayWindowMs: options.replayWindowMs ?? REPLAY_WINDOW_MS };
+    const writerOptions = {
+        ...options,
+        replayWindowMs: options.replayWindowMs ?? REPLAY_WINDOW_MS,
+        promotableReplicas: async () => {
+            const view = await target.sentinelView();
+            if (!view.master) throw new Error(view.problem ?? "no agreed master");
+            return view.replicas;
+        },
+    };
     // Built once: a copy of the options per app was garbage the collector paid for.
     const entryOptions = { ttl: options.ttl, descriptionMaxChars: options.descriptionMaxChars, random };
     const writer = new ConfirmedWriter<Tag>(target, writerOptions, {

@@ -36,6 +36,16 @@ export interface WriterOptions {
      */
     readonly waitReplicas?: number;
     /**
+     * How many replicas a failover could promote now (the Sentinels' up replicas), asked when a
+     * WAIT comes back short. A replica the Sentinels hold down cannot be promoted, so a group every
+     * promotable replica has is as safe as one every replica has; without this, each group of a
+     * cluster with a dead replica waited out its WAIT and was then sent again (bench/RESULTS.md).
+     * Rejecting (no agreed master, a failover in progress) leaves the count as it was.
+     */
+    readonly promotableReplicas?: () => Promise<number>;
+    /** How often a lowered requirement is checked again (default REQUIRED_RECHECK_MS). */
+    readonly requiredRecheckMs?: number;
+    /**
      * An unconfirmed group is replayed on the re-resolved master, with growing pauses
      * (replayPauseMs), until a replay is confirmed or no group at all has been confirmed for this
      * long since the first unconfirmed one; then its items fail. A failover leaves the new master refusing writes until a replica
@@ -45,6 +55,9 @@ export interface WriterOptions {
      */
     readonly replayWindowMs: number;
 }
+
+/** How often a lowered replica requirement is checked against the Sentinels again. */
+export const REQUIRED_RECHECK_MS = 2000;
 
 /** Pause before the `replay`th replay (1-based): 250 ms doubling, at most 2 s. */
 export const replayPauseMs = (replay: number): number => Math.min(250 * 2 ** (replay - 1), 2000);
@@ -155,12 +168,18 @@ export class ConfirmedWriter<T> {
     private chain: Promise<void> = Promise.resolve();
     /** Since when no group has been confirmed (the first unconfirmed group's failure); undefined while groups are confirmed. */
     private failingSince: number | undefined;
+    /** Replicas each WAIT asks for: every replica, or fewer while the Sentinels hold some down. */
+    private required: number;
+    /** When `required` was last lowered or checked: while it is low, the Sentinels are asked again now and then. */
+    private requiredCheckedAt = 0;
 
     constructor(
         private readonly target: WarmTarget,
         private readonly options: WriterOptions,
         private readonly events: WriterEvents<T>,
-    ) {}
+    ) {
+        this.required = options.waitReplicas ?? 1;
+    }
 
     /** Queues an item; resolves when there is room for more (backpressure). */
     async add(item: WriteItem<T>): Promise<void> {
@@ -178,6 +197,9 @@ export class ConfirmedWriter<T> {
     private async send(): Promise<void> {
         const items = this.batch;
         this.batch = [];
+        // The first groups' WAITs go out before any settles: asked once up front, a replica already
+        // held down does not cost them their WAIT timeout.
+        if (this.requiredCheckedAt === 0) await this.askRequired();
         while (this.inFlight.length >= this.options.batchesInFlight) await this.inFlight.shift();
         while (!this.group && this.unsettled.length >= 2) await this.unsettled.shift();
         const client = this.target.client();
@@ -196,7 +218,7 @@ export class ConfirmedWriter<T> {
         this.group = undefined;
         this.batchesInGroup = 0;
         if (!group) return;
-        group.wait = quiet(group.client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
+        group.wait = quiet(group.client.wait(this.required, this.options.waitTimeoutMs));
         // Groups settle in order, so that a failover is handled once, by the oldest group it hit.
         this.chain = this.chain.then(() => this.settle(group));
         this.unsettled.push(this.chain);
@@ -211,8 +233,10 @@ export class ConfirmedWriter<T> {
             if (connectionOf(group.client) !== group.connection)
                 throw new Error("the connection to the master was replaced before WAIT answered");
             // First time round, every replica must have it: one alone may be a replica Sentinel is
-            // moving to a newly promoted master, which then drops what only it had.
-            if (replicas >= (this.options.waitReplicas ?? 1)) return this.confirm(group, 0);
+            // moving to a newly promoted master, which then drops what only it had. Every replica
+            // the Sentinels could promote is as good (see promotableReplicas).
+            await this.recheckRequired(replicas);
+            if (replicas >= this.required) return this.confirm(group, 0);
             reason = this.unconfirmed();
         } catch (err) {
             reason = message(err);
@@ -228,7 +252,7 @@ export class ConfirmedWriter<T> {
                 const connection = connectionOf(client);
                 const writes = quiet(setAll(client, group.items));
                 // The WAIT goes right behind the writes on the same connection: no extra round trip.
-                const replicas = quiet(client.wait(this.options.waitReplicas ?? 1, this.options.waitTimeoutMs));
+                const replicas = quiet(client.wait(this.required, this.options.waitTimeoutMs));
                 await writes;
                 const confirmed = await replicas;
                 if (connectionOf(client) !== connection) throw new Error("the connection to the master was replaced before WAIT answered");
@@ -242,6 +266,30 @@ export class ConfirmedWriter<T> {
             group.items.map((i) => i.tag),
             reason,
         );
+    }
+
+    /**
+     * Follows the number of promotable replicas: asks the Sentinels when a WAIT counted fewer
+     * replicas than required, and every few seconds while fewer than all are required, so that a
+     * replica back up is required again.
+     */
+    private async recheckRequired(acknowledged: number): Promise<void> {
+        const all = this.options.waitReplicas ?? 1;
+        const short = acknowledged < this.required;
+        const lowered =
+            this.required < all && Date.now() - this.requiredCheckedAt >= (this.options.requiredRecheckMs ?? REQUIRED_RECHECK_MS);
+        if (short || lowered) await this.askRequired();
+    }
+
+    private async askRequired(): Promise<void> {
+        const ask = this.options.promotableReplicas;
+        if (!ask) return;
+        this.requiredCheckedAt = Date.now();
+        try {
+            this.required = Math.min(this.options.waitReplicas ?? 1, Math.max(1, await ask()));
+        } catch {
+            // No agreed view (a failover under way): keep what is required; the replays handle it.
+        }
     }
 
     private confirm(group: Group<T>, replays: number): void {

@@ -24,6 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class HostCluster {
     private readonly processes: ChildProcess[] = [];
+    private readonly servers = new Map<string, { process: ChildProcess; file: string; sentinel: boolean }>();
     readonly credentials: Credentials = {
         redisPassword: randomBytes(16).toString("hex"),
         sentinelPassword: randomBytes(16).toString("hex"),
@@ -60,8 +61,31 @@ export class HostCluster {
         mkdirSync(dir, { recursive: true });
         const file = path.join(dir, sentinel ? "sentinel.conf" : "redis.conf");
         writeFileSync(file, conf, { mode: 0o600 });
-        const child = spawn("redis-server", sentinel ? [file, "--sentinel"] : [file], { cwd: dir, stdio: "ignore" });
+        this.launch(name, file, sentinel);
+    }
+
+    private launch(name: string, file: string, sentinel: boolean): void {
+        const child = spawn("redis-server", sentinel ? [file, "--sentinel"] : [file], { cwd: path.dirname(file), stdio: "ignore" });
         this.processes.push(child);
+        this.servers.set(name, { process: child, file, sentinel });
+    }
+
+    /** Kills a server (`redis-<i>` or `sentinel-<i>`) with SIGKILL, as a crash would, and waits until it is gone. */
+    async kill(name: string): Promise<void> {
+        const server = this.servers.get(name);
+        if (!server) throw new Error(`no server ${name} in this host cluster`);
+        const p = server.process;
+        if (p.exitCode !== null || p.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
+        p.kill("SIGKILL");
+        await exited;
+    }
+
+    /** Starts a killed server again from its config file (which Redis or Sentinel may have rewritten since). */
+    restart(name: string): void {
+        const server = this.servers.get(name);
+        if (!server) throw new Error(`no server ${name} in this host cluster`);
+        this.launch(name, server.file, server.sentinel);
     }
 
     async start(): Promise<void> {

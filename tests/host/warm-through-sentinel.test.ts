@@ -8,8 +8,10 @@ import { writeJsonlSnapshots } from "../../bench/snapshot";
 import { validateStackConfig } from "../../config/validate";
 import { runWarm } from "../../post-deploy/cli/common";
 import { PostDeployPlan } from "../../post-deploy/plan";
+import { parsePairs } from "../../post-deploy/verifier";
 import { acceptableTtlRange } from "../../post-deploy/ttl";
 import { HostCluster } from "../../testing/host-cluster";
+import { waitFor } from "../live/helpers/wait";
 import { requireHostPrograms } from "./helpers";
 
 /** Ports 21240-21242 (master and replicas) and 21260-21262 (Sentinels): issue 10's range (the benchmark takes 21200+). */
@@ -80,6 +82,51 @@ describe("host: the warmer through Sentinel", function () {
             } finally {
                 client.disconnect();
             }
+        }
+    });
+
+    // A replica dead for good (a host lost): until the Sentinels hold it down, a WAIT for every
+    // replica waits out its timeout; after that, every group must be confirmed by the replica
+    // that can still be promoted, first time, with nothing sent twice.
+    it("warms with a replica dead: the replica the Sentinels can promote confirms every group, none is replayed", async () => {
+        const p = await plan(2_000);
+        const master = await masterPort();
+        const deadPort = host.nodePorts.find((port) => port !== master)!;
+        const livePort = host.nodePorts.find((port) => port !== master && port !== deadPort)!;
+        const dead = `redis-${host.nodePorts.indexOf(deadPort)}`;
+        await host.kill(dead);
+        try {
+            await waitFor(`every Sentinel to hold ${dead} down`, async () => {
+                for (const port of host.sentinelPorts) {
+                    const sentinel = host.client(port, host.credentials.sentinelPassword);
+                    try {
+                        const replicas = (await sentinel.call("SENTINEL", "REPLICAS", "mymaster")) as string[][];
+                        const entry = replicas.map(parsePairs).find((r) => r.port === String(deadPort));
+                        if (!entry?.flags?.includes("s_down")) return undefined;
+                    } finally {
+                        sentinel.disconnect();
+                    }
+                }
+                return true;
+            });
+            const report = await runWarm(p, host.credentials, { force: true, vantage: "host" });
+            console.log(
+                `      ${dead} dead: ${report.keysWritten} keys in ${(report.durationMs / 1000).toFixed(2)} s, replays ${report.stores.map((s) => s.replays).join("+")}`,
+            );
+            expect(report.ok, report.problems.join("; ")).to.equal(true);
+            expect(report.keysWritten).to.equal(8_000);
+            expect(report.stores.map((s) => s.replays)).to.deep.equal([0, 0]);
+            for (const port of [master, livePort]) {
+                const client = node(port);
+                try {
+                    for (const key of report.keySample.slice(0, 200)) expect(await client.exists(key), `${key} on ${port}`).to.equal(1);
+                } finally {
+                    client.disconnect();
+                }
+            }
+        } finally {
+            host.restart(dead);
+            await host.settled(60_000);
         }
     });
 

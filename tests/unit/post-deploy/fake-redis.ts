@@ -11,6 +11,8 @@ import { SET_BATCH_LUA } from "../../../post-deploy/writer";
 export class FakeRedis {
     readonly store = new Map<string, { value: string; ttl: number }>();
     readonly waits: number[] = [];
+    /** The replica count each WAIT asked for. */
+    readonly waitAsked: number[] = [];
     readonly pipelines: number[] = [];
     failNextExec: Error | undefined;
     /** Set to make the connection drop (and ioredis reconnect) right before the next WAIT. */
@@ -36,6 +38,7 @@ export class FakeRedis {
 
     private waitReply(replicas: number, timeout: number): number {
         this.waits.push(timeout);
+        this.waitAsked.push(replicas);
         if (this.reconnectBeforeNextWait) {
             this.reconnectBeforeNextWait = false;
             for (const listener of this.closeListeners) listener();
@@ -127,18 +130,19 @@ export class FakeRedis {
 
 /**
  * A target over fake masters: each re-resolve moves to the next one (a failover). The fake
- * Sentinels name the current one, with one up replica.
+ * Sentinels name the current one, with `upReplicas` up replicas (1 unless a test sets it).
  */
-export function target(...clients: FakeRedis[]): ReconcileTarget & { reresolved: number } {
+export function target(...clients: FakeRedis[]): ReconcileTarget & { reresolved: number; upReplicas: number } {
     let current = 0;
     const t = {
         reresolved: 0,
+        upReplicas: 1,
         client: () => clients[current] as unknown as Redis,
         reresolve: async () => {
             t.reresolved++;
             current = Math.min(current + 1, clients.length - 1);
         },
-        sentinelView: async () => ({ master: clients[current].address, replicas: 1 }),
+        sentinelView: async () => ({ master: clients[current].address, replicas: t.upReplicas }),
     };
     return t;
 }

@@ -133,6 +133,28 @@ describe("warm", function () {
         ]);
     });
 
+    it("asks only for the replicas the Sentinels can promote when they hold one down, and replays nothing", async () => {
+        // Two replicas configured, one dead: each WAIT for 2 counts 1.
+        const redis = new FakeRedis(Array.from({ length: 50 }, () => 1));
+        const t = target(redis);
+        t.upReplicas = 1;
+        const report = await warm(t, [source("appstore", ids(40))], { ...OPTIONS, waitReplicas: 2, batchSize: 5, confirmEveryBatches: 2 });
+        expect(report.ok).to.equal(true);
+        expect(report.stores[0]).to.include({ written: 40, replays: 0 });
+        // Asked before the first group: no WAIT waits for the dead one.
+        expect(redis.waitAsked).to.satisfy((asked: number[]) => asked.length > 0 && asked.every((n) => n === 1));
+    });
+
+    it("still replays a group a replica the Sentinels count as up did not confirm", async () => {
+        const redis = new FakeRedis([1]);
+        const t = target(redis);
+        t.upReplicas = 2;
+        const report = await warm(t, [source("appstore", ids(3))], { ...OPTIONS, waitReplicas: 2 });
+        expect(report.ok).to.equal(true);
+        expect(report.stores[0]).to.include({ written: 3, replays: 1 });
+        expect(redis.waitAsked).to.deep.equal([2, 2]);
+    });
+
     it("replays a group whose pipeline came back with an error reply (a demoted master)", async () => {
         const demoted = new FakeRedis();
         demoted.failNextExec = new Error("READONLY You can't write against a read only replica.");

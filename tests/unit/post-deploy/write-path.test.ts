@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { lines } from "../../../post-deploy/sources/file-source";
 import { entriesFor } from "../../../post-deploy/warmer";
-import { batchArgs, Entry } from "../../../post-deploy/writer";
+import { batchArgs, ConfirmedWriter, Entry } from "../../../post-deploy/writer";
+import { FakeRedis, target } from "./fake-redis";
 
 async function* chunked(chunks: readonly string[]): AsyncGenerator<string> {
     yield* chunks;
@@ -54,5 +55,51 @@ describe("write path: values and the script call's arguments", () => {
         ];
         expect(batchArgs(items)).to.deep.equal({ keys: 3, args: ["s:1", "m:1", "m:2", "v-s:1", 10, "v-m:1", 20, "v-m:2", 30] });
         expect(batchArgs([])).to.deep.equal({ keys: 0, args: [] });
+    });
+});
+
+describe("write path: the replicas each WAIT asks for", () => {
+    const item = (i: number) => ({ entries: [{ key: `k:${i}`, value: "v", ttl: 10 }], tag: i });
+    const options = { batchSize: 1, batchesInFlight: 1, confirmEveryBatches: 1, waitTimeoutMs: 10, replayWindowMs: 1000, waitReplicas: 2 };
+
+    it("asks the Sentinels up front, lowers the count when a replica goes down, and asks for every replica again once it is back", async () => {
+        // What the Sentinels answer, call by call: both up, then one down (twice), then both up again.
+        const answers = [2, 1, 1, 2];
+        const redis = new FakeRedis([1, 1, 2, 2]);
+        const confirmed: number[] = [];
+        const writer = new ConfirmedWriter<number>(
+            target(redis),
+            { ...options, promotableReplicas: async () => answers.shift() ?? 2, requiredRecheckMs: 0 },
+            { confirmed: (tags) => confirmed.push(...tags), failed: () => expect.fail("nothing may fail") },
+        );
+        for (const i of [1, 2, 3, 4]) {
+            await writer.add(item(i));
+            await writer.close();
+        }
+        expect(confirmed).to.deep.equal([1, 2, 3, 4]);
+        // 1: asked for both, one answered, the Sentinels hold the other down: confirmed. 2: asked for
+        // one. 3: asked for one, the Sentinels see both again. 4: asked for both.
+        expect(redis.waitAsked).to.deep.equal([2, 1, 1, 2]);
+        expect(answers).to.deep.equal([]);
+    });
+
+    it("keeps asking for every replica when the Sentinels cannot say (a failover under way)", async () => {
+        const redis = new FakeRedis([1, 2]);
+        const failed: string[] = [];
+        const writer = new ConfirmedWriter<number>(
+            target(redis),
+            {
+                ...options,
+                promotableReplicas: async () => {
+                    throw new Error("a failover is in progress");
+                },
+            },
+            { confirmed: () => undefined, failed: (_tags, reason) => failed.push(reason) },
+        );
+        await writer.add(item(1));
+        await writer.close();
+        expect(failed).to.deep.equal([]);
+        // The short WAIT was not taken as enough: the group was replayed, asking for both again.
+        expect(redis.waitAsked).to.deep.equal([2, 2]);
     });
 });
