@@ -2,6 +2,7 @@
 // or one built for the plain-Docker peer), a WAIT-confirmed probe writer through Sentinel, and
 // one measured fault.
 import Docker from "dockerode";
+import { serverLogs } from "../testing/server-logs";
 import type Redis from "ioredis";
 import { Credentials, directClient, sentinelClient, withDirectClient } from "../post-deploy/connect";
 import { waitUntil } from "../post-deploy/deadline";
@@ -83,7 +84,14 @@ export async function measureFault(
             async () => (confirmedAfter(faultDone) ? true : undefined),
             timeoutMs,
             20,
-        );
+        ).catch(async (err: unknown) => {
+            // What the servers logged around the fault, before the teardown removes them: one
+            // crash-outage run ended here once and went unexplained for want of these.
+            const names = [...c.plan.nodes.map((n) => n.name), ...c.plan.sentinelNodes.map((s) => s.name)];
+            const containers = names.map((name) => ({ name, container: c.containerOf(name) }));
+            console.error(await serverLogs(containers, faultAt - 10_000, [c.credentials.redisPassword, c.credentials.sentinelPassword]));
+            throw err;
+        });
         await sleep(1000);
     } finally {
         await writer.stop();

@@ -4,12 +4,12 @@ import { HostPort, StackOutputs } from "../../../config/connection-info";
 import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../config/stack-file";
 import { dockerName } from "../../../config/docker-names";
 import { Credentials } from "../../../post-deploy/connect";
-import { demultiplex } from "../../../post-deploy/container-logs";
 import { buildPostDeployPlan, PostDeployPlan } from "../../../post-deploy/plan";
 import { VerificationReport } from "../../../post-deploy/report";
 import { validateStackConfig } from "../../../config/validate";
 import { createDeployer, Deployer, UpResult } from "../../../testing/deployer";
 import { sweepStale } from "../../../testing/replay/docker-apply";
+import { serverLogs } from "../../../testing/server-logs";
 import { requireProgram } from "./requirements";
 import { waitFor } from "./wait";
 
@@ -81,29 +81,11 @@ export class LiveCluster {
         return this.docker.getContainer(this.containerName(node));
     }
 
-    /**
-     * Every server's log since `since` (ms since the epoch), with timestamps, the passwords masked
-     * (the servers never log them, the auth tests check it; masked again here so a dump on failure
-     * can never be the leak): what a failed fault case prints to explain itself.
-     */
-    async logsSince(since: number): Promise<string> {
+    /** Every server's log since `since` (ms since the epoch), passwords masked (testing/server-logs.ts). */
+    logsSince(since: number): Promise<string> {
         const { redisPassword, sentinelPassword } = this.credentials;
-        const parts = await Promise.all(
-            [...this.nodeNames, ...this.sentinelNames].map(async (name) => {
-                try {
-                    const raw = await this.container(name).logs({
-                        stdout: true,
-                        stderr: true,
-                        timestamps: true,
-                        since: Math.floor(since / 1000),
-                    });
-                    return `--- ${name}\n${demultiplex(raw).trimEnd()}`;
-                } catch (err) {
-                    return `--- ${name}: no logs (${err instanceof Error ? err.message : String(err)})`;
-                }
-            }),
-        );
-        return parts.join("\n").split(redisPassword).join("***").split(sentinelPassword).join("***");
+        const containers = [...this.nodeNames, ...this.sentinelNames].map((name) => ({ name, container: this.containerName(name) }));
+        return serverLogs(containers, since, [redisPassword, sentinelPassword], this.docker);
     }
 
     get nodeNames(): string[] {
