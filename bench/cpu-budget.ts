@@ -13,6 +13,7 @@ import { parseSnapshotLine } from "../post-deploy/sources/file-source";
 import { entriesFor } from "../post-deploy/warmer";
 import { PostDeployPlan } from "../post-deploy/plan";
 import { clockTicks, cpuByCommand, cpuSnapshot } from "./proc-cpu";
+import { rawRespWriter } from "./raw-resp-writer";
 import { naiveWriter, redisBenchmark } from "./reference-writers";
 import { formatSpread, markdownTable, spread } from "./stats";
 import { BenchTarget, dockerTarget, hostTarget } from "./targets";
@@ -65,7 +66,7 @@ export function preparationUsPerKey(files: Readonly<Record<string, string>>, pla
     };
 }
 
-type Writer = "warmer" | "redis-benchmark" | "naive";
+type Writer = "warmer" | "raw RESP instrument" | "redis-benchmark" | "naive";
 
 async function measure(target: BenchTarget, writer: Writer, run: () => Promise<number>, inProcess: boolean): Promise<CpuPerKey> {
     await flush(target);
@@ -106,7 +107,7 @@ export async function cpuBudget(argv: string[]): Promise<void> {
     const runs = Number(values.runs);
     const target = values.target === "host" ? await hostTarget(Number(values.port)) : await dockerTarget();
     const dir = mkdtempSync(path.join(tmpdir(), "appscreens-cpu-budget-"));
-    const results: Record<Writer, CpuPerKey[]> = { warmer: [], "redis-benchmark": [], naive: [] };
+    const results: Record<Writer, CpuPerKey[]> = { warmer: [], "raw RESP instrument": [], "redis-benchmark": [], naive: [] };
     let preparation: { jsonParse: number; prepare: number } | undefined;
     try {
         const files = await snapshots(dir, "100k", KEYS / 4);
@@ -126,6 +127,9 @@ export async function cpuBudget(argv: string[]): Promise<void> {
                     },
                     false,
                 ),
+            );
+            results["raw RESP instrument"].push(
+                await measure(target, "raw RESP instrument", () => rawRespWriter(target, files, target.plan), true),
             );
             results["redis-benchmark"].push(
                 await measure(target, "redis-benchmark", () => redisBenchmark(target, KEYS, valueBytes), false),
@@ -179,6 +183,7 @@ export async function cpuBudget(argv: string[]): Promise<void> {
             `Servers and the rest, per key, under redis-benchmark: ${serverSide.toFixed(1)} us.`,
             `10 x naive = ${Math.round(tenNaive)} keys/s needs at most ${((cores * 1e6) / tenNaive).toFixed(1)} us of the machine per key, leaving a writer ${allowance.toFixed(1)} us per key; the warmer spends ${median("warmer", (r) => r.writer).toFixed(1)}.`,
             `The warmer's preparation alone (parse, validate, build the values; in memory, no I/O): ${preparation?.prepare.toFixed(1)} us per key, of which JSON.parse ${preparation?.jsonParse.toFixed(1)}.`,
+            `The raw RESP instrument (the warmer's preparation, plain SETs encoded by hand on a raw socket, no ioredis, no replay): ${median("raw RESP instrument", (r) => r.keysPerSecond).toFixed(0)} keys/s, ${median("raw RESP instrument", (r) => r.writer).toFixed(1)} us per key of its own, ${median("raw RESP instrument", (r) => r.machine).toFixed(1)} us of the machine.`,
             `Most keys/s a writer of the warmer's cost could reach here: ${Math.round((cores * 1e6) / (serverSide + median("warmer", (r) => r.writer)))}.`,
         ].join("\n"),
     );
