@@ -170,8 +170,8 @@ export class ConfirmedWriter<T> {
     private failingSince: number | undefined;
     /** Replicas each WAIT asks for: every replica, or fewer while the Sentinels hold some down. */
     private required: number;
-    /** When `required` was last lowered or checked: while it is low, the Sentinels are asked again now and then. */
-    private requiredCheckedAt = 0;
+    /** When the Sentinels were last asked for `required` (undefined: not yet); while it is low, they are asked again now and then. */
+    private requiredCheckedAt: number | undefined;
 
     constructor(
         private readonly target: WarmTarget,
@@ -199,7 +199,7 @@ export class ConfirmedWriter<T> {
         this.batch = [];
         // The first groups' WAITs go out before any settles: asked once up front, a replica already
         // held down does not cost them their WAIT timeout.
-        if (this.requiredCheckedAt === 0) await this.askRequired();
+        if (this.requiredCheckedAt === undefined && this.options.promotableReplicas) await this.askRequired();
         while (this.inFlight.length >= this.options.batchesInFlight) await this.inFlight.shift();
         while (!this.group && this.unsettled.length >= 2) await this.unsettled.shift();
         const client = this.target.client();
@@ -277,7 +277,7 @@ export class ConfirmedWriter<T> {
         const all = this.options.waitReplicas ?? 1;
         const short = acknowledged < this.required;
         const lowered =
-            this.required < all && Date.now() - this.requiredCheckedAt >= (this.options.requiredRecheckMs ?? REQUIRED_RECHECK_MS);
+            this.required < all && Date.now() - (this.requiredCheckedAt ?? 0) >= (this.options.requiredRecheckMs ?? REQUIRED_RECHECK_MS);
         if (short || lowered) await this.askRequired();
     }
 

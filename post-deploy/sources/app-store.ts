@@ -1,7 +1,7 @@
-import { optionalNumber, optionalText } from "./response-fields";
 import { z } from "zod";
 import { failureOf, FailureKind, SourceError } from "./failure";
 import { HttpJsonClient } from "./http-client";
+import { optionalNumber as num, optionalText as text } from "./response-fields";
 import { chunkedOutcomes, selectedIds } from "./selection";
 import { AppOutcome, AppRecord, AppSelection, AppSource, isRecord } from "./types";
 import { cleanStoreUrl, compactMetadata, ratingOf } from "./values";
@@ -28,8 +28,6 @@ export function parseAppStoreChart(json: unknown): string[] {
         .filter((id): id is string => id !== undefined && /^[0-9]+$/.test(id));
 }
 
-const text = optionalText;
-const num = optionalNumber;
 const urls = z
     .array(z.string())
     .nullish()

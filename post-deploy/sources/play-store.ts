@@ -1,7 +1,7 @@
-import { optionalNumber, optionalText } from "./response-fields";
 import { z } from "zod";
 import { failureOf, FailureKind, SourceError } from "./failure";
 import { HttpJsonClient } from "./http-client";
+import { optionalNumber as num, optionalText as text } from "./response-fields";
 import { chunkedOutcomes, selectedIds } from "./selection";
 import { AppOutcome, AppRecord, AppSelection, AppSource, isRecord } from "./types";
 import { cleanStoreUrl, compactMetadata, ratingOf } from "./values";
@@ -45,9 +45,6 @@ export function parsePlayStoreList(json: unknown): string[] {
         .map((r) => (isRecord(r) && typeof r.appId === "string" ? r.appId : undefined))
         .filter((id): id is string => id !== undefined);
 }
-
-const text = optionalText;
-const num = optionalNumber;
 
 /**
  * google-play-api's app details: google-play-scraper's object reshaped by the service's
