@@ -3,7 +3,7 @@
 // resource is declared.
 import { PostDeploy } from "./components/post-deploy";
 import { RedisCluster } from "./components/redis-cluster";
-import { loadStack } from "./config/load";
+import { loadStack } from "./settings/load";
 
 const { settings, passwords } = loadStack();
 

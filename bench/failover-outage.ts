@@ -5,15 +5,15 @@
 // flags on the command line (no start script, no config template). The peer runs without a
 // password: a password among the flags would be on a command line, which this project never
 // does, and authentication costs nothing a failover could measure. Runs alternate stack/peer.
-import { dockerName } from "../config/docker-names";
+import { dockerName } from "../settings/docker-names";
 import Docker from "dockerode";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { mergeConfig, readStackFile } from "../config/stack-file";
-import { validateStackConfig } from "../config/validate";
-import { buildPostDeployPlan, PostDeployPlan } from "../post-deploy/plan";
-import { RUN_LABEL } from "../testing/replay/docker-apply";
-import { ReplayDeployer } from "../testing/replay/replay-deployer";
+import { mergeConfig, readStackFile } from "../settings/stack-file";
+import { validateStackConfig } from "../settings/validate";
+import { buildPostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { RUN_LABEL } from "../tests/support/replay/docker-apply";
+import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 import { BenchCluster, FaultResult, killContainer, measureFault, startContainer } from "./outage";
 import { formatSpread, markdownTable, spread } from "./stats";
 

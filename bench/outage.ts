@@ -2,14 +2,14 @@
 // or one built for the plain-Docker peer), a WAIT-confirmed probe writer through Sentinel, and
 // one measured fault.
 import Docker from "dockerode";
-import { serverLogs } from "../testing/server-logs";
+import { serverLogs } from "../tests/support/server-logs";
 import type Redis from "ioredis";
-import { Credentials, directClient, sentinelClient, withDirectClient } from "../post-deploy/connect";
-import { waitUntil } from "../post-deploy/deadline";
-import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../post-deploy/drill/probe-writer";
-import { NodeEndpoint, PostDeployPlan } from "../post-deploy/plan";
-import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../post-deploy/sentinels";
-import { parseInfo } from "../post-deploy/verifier";
+import { Credentials, directClient, sentinelClient, withDirectClient } from "../ops/redis/connect";
+import { waitUntil } from "../ops/deadline";
+import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../ops/drill/probe-writer";
+import { NodeEndpoint, PostDeployPlan } from "../contracts/plan";
+import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../ops/redis/sentinels";
+import { parseInfo } from "../ops/redis/replies";
 import { sleep } from "./stats";
 
 export interface BenchCluster {

@@ -1,10 +1,10 @@
 import Redis from "ioredis";
-import { mergeConfig, readStackFile, StackConfigObject } from "../config/stack-file";
-import { validateStackConfig } from "../config/validate";
-import { Credentials } from "../post-deploy/connect";
-import { buildPostDeployPlan, PostDeployPlan } from "../post-deploy/plan";
-import { HostCluster } from "../testing/host-cluster";
-import { ReplayDeployer } from "../testing/replay/replay-deployer";
+import { mergeConfig, readStackFile, StackConfigObject } from "../settings/stack-file";
+import { validateStackConfig } from "../settings/validate";
+import { Credentials } from "../ops/redis/connect";
+import { buildPostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { HostCluster } from "../tests/support/host-cluster";
+import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 
 /** Where the benchmarks write: a stack to run the warmer against, and the master as the host reaches it. */
 export interface BenchTarget {
@@ -57,7 +57,7 @@ export async function dockerTarget(): Promise<BenchTarget> {
 }
 
 /**
- * A master, two replicas and three Sentinels as host processes on 127.0.0.1 (testing/host-cluster.ts),
+ * A master, two replicas and three Sentinels as host processes on 127.0.0.1 (tests/support/host-cluster.ts),
  * for development figures without Docker: AOF everysec with the RDB preamble, as the stack.
  */
 export async function hostTarget(basePort: number): Promise<BenchTarget> {

@@ -2,10 +2,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../config/stack-file";
-import { Credentials } from "../post-deploy/connect";
-import { PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../post-deploy/plan";
-import { WarmSummary } from "../post-deploy/report";
+import { PROJECT_DIR } from "../settings/stack-file";
+import { Credentials } from "../ops/redis/connect";
+import { PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+import { WarmSummary } from "../ops/warm/summary";
+import { warmCli } from "./side-by-side";
 
 export interface ChildRun {
     readonly summary: WarmSummary;
@@ -23,7 +24,7 @@ function nodeFlags(projectDir: string): string {
 }
 
 /**
- * Runs `npm run warm`'s CLI (post-deploy/cli/warm.ts --force --json) in a child process, the way
+ * Runs `npm run warm`'s CLI (cli/warm.ts --force --json) in a child process, the way
  * the post-deploy command does (plan and passwords in its environment), and reads back its
  * report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
  * before/after comparison, bench/side-by-side.ts).
@@ -48,7 +49,7 @@ export async function warmInChild(
                     "tsx",
                     "--import",
                     "./bench/peak-memory.ts",
-                    "post-deploy/cli/warm.ts",
+                    warmCli(projectDir),
                     "--force",
                     "--json",
                 ],

@@ -3,9 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { StackSettings } from "../config/validate";
-import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../post-deploy/plan";
-import { VerificationReport, WarmSummary } from "../post-deploy/report";
+import { StackSettings } from "../settings/validate";
+import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+import { VerificationReport } from "../ops/verify/report";
+import { WarmSummary } from "../ops/warm/summary";
 import { RedisCluster } from "./redis-cluster";
 
 export interface PostDeployArgs {
@@ -50,7 +51,7 @@ export class PostDeploy extends pulumi.ComponentResource {
         this.command = new command.local.Command(
             "warm-and-verify",
             {
-                create: "node --import tsx post-deploy/cli/post-deploy.ts",
+                create: "node --import tsx cli/post-deploy.ts",
                 dir: args.projectDir,
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 environment: pulumi

@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { buildConnectionInfo, HostPort } from "../config/connection-info";
-import { StackSettings } from "../config/validate";
+import { buildConnectionInfo, HostPort } from "../settings/connection-info";
+import { StackSettings } from "../settings/validate";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renderClusterEnv } from "../config-templates/container-scripts";
-import { renderRedisConf } from "../config-templates/redis-conf";
+import { renderClusterEnv } from "../render/container-scripts";
+import { renderRedisConf } from "../render/redis-conf";
 import { ServerArgs, ServerComponent } from "./server-container";
 
 /**

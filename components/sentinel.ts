@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renderClusterEnv } from "../config-templates/container-scripts";
-import { renderSentinelConf } from "../config-templates/sentinel-conf";
+import { renderClusterEnv } from "../render/container-scripts";
+import { renderSentinelConf } from "../render/sentinel-conf";
 import { ServerArgs, ServerComponent } from "./server-container";
 
 /**

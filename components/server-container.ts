@@ -1,18 +1,12 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint } from "../config/address-plan";
-import { dockerName } from "../config/docker-names";
-import { StackSettings } from "../config/validate";
-import {
-    renderHandoverScript,
-    renderHealthcheckScript,
-    renderStartScript,
-    SCRIPT_ENV,
-    ServerKind,
-} from "../config-templates/container-scripts";
-import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
-import { CONTAINER_PATHS } from "../config-templates/paths";
+import { Endpoint } from "../settings/address-plan";
+import { dockerName } from "../settings/docker-names";
+import { StackSettings } from "../settings/validate";
+import { renderHandoverScript, renderHealthcheckScript, renderStartScript, SCRIPT_ENV, ServerKind } from "../render/container-scripts";
+import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { CONTAINER_PATHS } from "../render/paths";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
 
 export interface ServerContainerArgs {

@@ -1,11 +1,11 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint } from "../config/address-plan";
-import { StackSettings } from "../config/validate";
-import { ServerKind } from "../config-templates/container-scripts";
-import { REDIS_DIRECTIVES, runtimeValues, SENTINEL_DIRECTIVES } from "../config-templates/directives";
-import { SETTINGS_ENV, settingsEnvironment } from "../post-deploy/settings-env";
+import { Endpoint } from "../settings/address-plan";
+import { StackSettings } from "../settings/validate";
+import { ServerKind } from "../render/container-scripts";
+import { REDIS_DIRECTIVES, runtimeValues, SENTINEL_DIRECTIVES } from "../render/directives";
+import { SETTINGS_ENV, settingsEnvironment } from "../contracts/settings-env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -55,7 +55,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
         environment[SETTINGS_ENV.sentinelPasswordPrevious] = pulumi.secret(passwords.sentinelPrevious);
     }
     // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
-    const cli = "node --import tsx post-deploy/cli/apply-settings.ts";
+    const cli = "node --import tsx cli/apply-settings.ts";
     return new command.local.Command(
         name,
         { create: cli, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },

@@ -4,11 +4,11 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { StackConfigError, StackSettings } from "../config/validate";
-import { renderRedisConf } from "../config-templates/redis-conf";
-import { renderSentinelConf } from "../config-templates/sentinel-conf";
-import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
-import { settingsFromStackFile } from "../config/stack-file";
+import { StackConfigError, StackSettings } from "../settings/validate";
+import { renderRedisConf } from "../render/redis-conf";
+import { renderSentinelConf } from "../render/sentinel-conf";
+import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { settingsFromStackFile } from "../settings/stack-file";
 
 export const MASK = "********";
 

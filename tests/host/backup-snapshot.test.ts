@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import * as path from "node:path";
-import { readHead } from "../../post-deploy/backup/manifest";
-import { parseRdbHeader } from "../../post-deploy/backup/rdb-header";
-import { currentMaster, pickReplica, snapshotOnReplica, withNode } from "../../post-deploy/backup/run-backup";
-import { parseInfo } from "../../post-deploy/verifier";
-import { HostCluster } from "../../testing/host-cluster";
-import { requireHostPrograms } from "./helpers";
+import { readHead } from "../../ops/backup/manifest";
+import { parseRdbHeader } from "../../ops/backup/rdb-header";
+import { currentMaster, pickReplica, snapshotOnReplica, withNode } from "../../ops/backup/run-backup";
+import { parseInfo } from "../../ops/redis/replies";
+import { HostCluster } from "../support/host-cluster";
+import { requireHostPrograms } from "../support/host-programs";
 
 describe("host: the backup's snapshot on a replica of Redis processes", function () {
     this.timeout(60_000);

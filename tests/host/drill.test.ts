@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { runDrill, DrillRefused } from "../../post-deploy/drill/run-drill";
-import { HostCluster } from "../../testing/host-cluster";
-import { requireHostPrograms } from "./helpers";
+import { runDrill, DrillRefused } from "../../ops/drill/run-drill";
+import { HostCluster } from "../support/host-cluster";
+import { requireHostPrograms } from "../support/host-programs";
 
 describe("host: the failover drill against Redis and Sentinel processes", function () {
     this.timeout(120_000);

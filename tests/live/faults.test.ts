@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
-import { runWarm } from "../../post-deploy/cli/common";
-import { PostDeployPlan } from "../../post-deploy/plan";
-import { VerificationReport } from "../../post-deploy/report";
-import { verify, verifyUntilSettled } from "../../post-deploy/verifier";
-import { ConfirmedWriter, formatWriterReport, WriterReport } from "./helpers/confirmed-writer";
-import { infoFields, LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
-import { waitFor } from "./helpers/wait";
+import { runWarm } from "../../cli/common";
+import { PostDeployPlan } from "../../contracts/plan";
+import { VerificationReport } from "../../ops/verify/report";
+import { verify, verifyUntilSettled } from "../../ops/verify/verifier";
+import { ConfirmedWriter, formatWriterReport, WriterReport } from "../support/live/confirmed-writer";
+import { infoFields, LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
+import { waitFor } from "../support/live/wait";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

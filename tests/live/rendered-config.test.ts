@@ -4,14 +4,14 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, rmSync }
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
-import { readStackFile } from "../../config/stack-file";
-import { memoryBytes, validateStackConfig } from "../../config/validate";
-import { renderRedisConf } from "../../config-templates/redis-conf";
-import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../config-templates/sentinel-conf";
-import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../../config-templates/directives";
-import { rawCommand } from "./helpers/raw-command";
-import { requireProgram } from "./helpers/requirements";
-import { waitFor } from "./helpers/wait";
+import { readStackFile } from "../../settings/stack-file";
+import { memoryBytes, validateStackConfig } from "../../settings/validate";
+import { renderRedisConf } from "../../render/redis-conf";
+import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../render/sentinel-conf";
+import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../../render/directives";
+import { rawCommand } from "../support/live/raw-command";
+import { requireProgram } from "../support/live/requirements";
+import { waitFor } from "../support/live/wait";
 
 const REDIS_PASSWORD = "RenderedConfTest0Password0Redis";
 const SENTINEL_PASSWORD = "RenderedConfTest0Password0Sentinel";

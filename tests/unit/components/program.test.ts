@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { flattenConfig, StackConfigObject } from "../../../config/stack-file";
-import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../../testing/program-under-mocks";
+import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
+import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
 
 const GENERATED = "GeneratedPassw0rdGeneratedPassw0";
 const CONTAINER = "docker:index/container:Container";
@@ -194,7 +194,7 @@ describe("the Pulumi program under mocks", () => {
         it("gives every server a settings step with one plain variable per runtime directive and secret passwords", () => {
             const step = (name: string) => d.resources.find((r) => r.type === "command:local:Command" && r.name === `${name}-settings`)!;
             const node = step("redis-1");
-            expect(node.inputs.create).to.equal("node --import tsx post-deploy/cli/apply-settings.ts");
+            expect(node.inputs.create).to.equal("node --import tsx cli/apply-settings.ts");
             expect(node.inputs.update).to.equal(node.inputs.create);
             // The mock monitor lifts a nested secret to the whole map; the engine keeps it per value.
             const nodeEnv = unwrapSecrets(node.inputs.environment) as Record<string, string>;
@@ -242,7 +242,7 @@ describe("the Pulumi program under mocks", () => {
                 expect(registration.dependencies).to.include(resourceKey(CONTAINER, c.name));
                 expect(registration.dependencies).to.include(resourceKey("command:local:Command", `${c.name}-settings`));
             }
-            expect(post.inputs.create).to.equal("node --import tsx post-deploy/cli/post-deploy.ts");
+            expect(post.inputs.create).to.equal("node --import tsx cli/post-deploy.ts");
             expect(isWireSecret(post.inputs.environment)).to.equal(true);
             const env = unwrapSecrets(post.inputs.environment) as Record<string, string>;
             expect(env.REDIS_PASSWORD).to.equal(GENERATED);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../../../config/stack-file";
+import { PROJECT_DIR } from "../../../settings/stack-file";
 import { installArgs, pluginTarball, requiredPlugins } from "../../../scripts/pulumi-plugins";
 
 const dependencies = (JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { dependencies: Record<string, string> })

@@ -1,0 +1,53 @@
+import { execFileSync } from "node:child_process";
+import { StackConfigObject } from "../../settings/stack-file";
+
+/** What one `up` changed, by resource key (`type::name`). */
+export interface ChangeSummary {
+    readonly created: string[];
+    /** Changed in place (the provider's update), not replaced. */
+    readonly updated: string[];
+    readonly replaced: string[];
+    readonly deleted: string[];
+    readonly unchanged: string[];
+}
+
+export const emptyChangeSummary = (): ChangeSummary => ({ created: [], updated: [], replaced: [], deleted: [], unchanged: [] });
+
+/** Whether a change summary changes nothing (`pulumi preview --expect-no-changes` passes). */
+export const changesNothing = (c: ChangeSummary): boolean =>
+    c.created.length === 0 && c.updated.length === 0 && c.replaced.length === 0 && c.deleted.length === 0;
+
+export interface UpResult {
+    /** Stack outputs with secrets revealed (test tooling only). */
+    readonly outputs: Record<string, unknown>;
+    readonly changes: ChangeSummary;
+}
+
+/** Deploys the stack for live tests: through the Pulumi CLI where it exists, by replay here. */
+export interface Deployer {
+    readonly kind: "pulumi" | "replay";
+    up(config: StackConfigObject): Promise<UpResult>;
+    /** What an `up` with this config would change, without changing anything (`pulumi preview`). */
+    preview(config: StackConfigObject): Promise<ChangeSummary>;
+    destroy(): Promise<void>;
+}
+
+export function pulumiCliAvailable(): boolean {
+    try {
+        execFileSync("pulumi", ["version"], { stdio: "ignore" });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** The Pulumi deployer when the CLI is on PATH (unless APPSCREENS_DEPLOYER=replay), else replay. */
+export async function createDeployer(stack: string, runId: string): Promise<Deployer> {
+    const wanted = process.env.APPSCREENS_DEPLOYER;
+    if (wanted !== "replay" && (wanted === "pulumi" || pulumiCliAvailable())) {
+        const { PulumiDeployer } = await import("./pulumi-deployer");
+        return new PulumiDeployer(stack, runId);
+    }
+    const { ReplayDeployer } = await import("./replay/replay-deployer");
+    return new ReplayDeployer(stack, runId);
+}
