@@ -1,8 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
-import { HostPort } from "../settings/connection-info";
-import { Credentials, directClient, sentinelClient, Vantage } from "../ops/redis/connect";
+import { Credentials, directSentinel, sentinelClient, Vantage } from "../ops/redis/connect";
 import { readSentinel, sentinelView } from "../ops/warm/reconcile";
 import {
     buildPostDeployPlan,
@@ -104,7 +103,7 @@ export async function runWarm(
     options: { force: boolean; vantage: Vantage; progress?: (e: ProgressEvent) => void },
 ): Promise<WarmReport> {
     let client = sentinelClient(plan, credentials, options.vantage);
-    const sentinels = (options.vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[];
+    const sentinels = options.vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork;
     const target = {
         client: () => client,
         reresolve: async () => {
@@ -114,7 +113,7 @@ export async function runWarm(
         sentinelView: async () => {
             const readings = await Promise.all(
                 sentinels.map(async (endpoint) => {
-                    const sentinel = directClient(endpoint, credentials.sentinelPassword);
+                    const sentinel = directSentinel(endpoint, credentials.sentinelPassword);
                     try {
                         return await readSentinel(sentinel, `${endpoint.host}:${endpoint.port}`, plan.masterName);
                     } finally {

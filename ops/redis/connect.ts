@@ -1,6 +1,8 @@
 import Redis from "ioredis";
 import { HostPort } from "../../settings/connection-info";
 import { PostDeployPlan } from "../../contracts/plan";
+import { SentinelCommands, sentinelCommands } from "./sentinel-commands";
+import { Connection } from "./send";
 
 export interface Credentials {
     readonly redisPassword: string;
@@ -21,12 +23,13 @@ export function sentinelClient(
     options: { commandTimeoutMs?: number } = {},
 ): Redis {
     const client = new Redis({
-        sentinels: (vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[],
+        // A copy: the plan's list is read-only, ioredis's option type a mutable array (it copies it anyway).
+        sentinels: [...(vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork)],
         name: plan.masterName,
         password: credentials.redisPassword,
         sentinelPassword: credentials.sentinelPassword,
         failoverDetector: true,
-        natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
+        natMap: vantage === "host" ? plan.natMap : undefined,
         maxRetriesPerRequest: 3,
         // Bounded: a write to a server that never answers (a demoted master under a client pause,
         // a partition) fails instead of hanging the deploy.
@@ -55,6 +58,11 @@ export function directClient(endpoint: HostPort, password: string | undefined): 
     });
     client.on("error", () => undefined);
     return client;
+}
+
+/** One Sentinel, directly, through its typed commands (sentinel-commands.ts); connected on the first command. */
+export function directSentinel(endpoint: HostPort, password: string): SentinelCommands & Connection {
+    return sentinelCommands(directClient(endpoint, password));
 }
 
 /** Runs `use` on a fresh direct connection and closes it: for a node that may restart or be demoted between uses. */

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type Redis from "ioredis";
 import { SourceError } from "../../../../ops/warm/sources/failure";
 import { AppOutcome, AppRecord, AppSelection, AppSource, Store } from "../../../../ops/warm/sources/types";
 import { warm, WarmOptions } from "../../../../ops/warm/warmer";
@@ -293,7 +292,7 @@ describe("warm", function () {
             const promoted = new FakeRedis();
             let current = demoted;
             const t = {
-                client: () => current as unknown as Redis,
+                client: () => current,
                 reresolve: async () => {
                     current = promoted;
                 },
