@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { StackSettings } from "../settings/validate";
 import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+// eslint-disable-next-line import-x/no-restricted-paths -- types only, until the report is a contract
 import { VerificationReport } from "../ops/verify/report";
+// eslint-disable-next-line import-x/no-restricted-paths -- types only, until the report is a contract
 import { WarmSummary } from "../ops/warm/summary";
 import { RedisCluster } from "./redis-cluster";
 
