@@ -4,7 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { Endpoint } from "../settings/address-plan";
 import { dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
-import { renderHandoverScript, renderHealthcheckScript, renderStartScript, SCRIPT_ENV, ServerKind } from "../render/container-scripts";
+import {
+    renderHandoverScript,
+    renderHealthcheckScript,
+    renderPromotionGuardScript,
+    renderStartScript,
+    SCRIPT_ENV,
+    ServerKind,
+} from "../render/container-scripts";
 import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
 import { CONTAINER_PATHS } from "../render/paths";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
@@ -82,7 +89,10 @@ export function declareServerContainer(
                 { file: CONTAINER_PATHS.startScript, content: renderStartScript(kind), permissions: "0555" },
                 { file: CONTAINER_PATHS.healthcheckScript, content: renderHealthcheckScript(kind), permissions: "0555" },
                 ...(kind === "redis"
-                    ? [{ file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(), permissions: "0555" }]
+                    ? [
+                          { file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(), permissions: "0555" },
+                          { file: CONTAINER_PATHS.promotionGuardScript, content: renderPromotionGuardScript(), permissions: "0555" },
+                      ]
                     : []),
             ],
             volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.dataDir }],
