@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import { metadataKey, screenshotsKey } from "./keys";
-import { Failure, FailureKind, failureOf } from "./sources/failure";
-import { AppRecord, AppSource, Store } from "./sources/types";
+import { describeThrottling, Failure, FailureKind, failureOf, storeReason, Throttling } from "./sources/failure";
+import { AppRecord, AppSource, ChartSkips, Store } from "./sources/types";
 import { capDescription } from "./sources/values";
 import { jitteredTtl, TtlPolicy } from "./ttl";
 import { reconcile, ReconcileReport, ReconcileTarget, WrittenApps } from "./reconcile";
@@ -61,10 +61,22 @@ export interface StoreReport {
     skipped: number;
     /** Apps written without screenshots: only their metadata is cached, so the next run fetches them again. */
     withoutScreenshots: number;
+    /**
+     * Optional fields of the store's answers that could not be read, by the store's field name,
+     * with how many apps lost each: those apps were cached without the field, not lost.
+     */
+    fieldsDropped: Record<string, number>;
+    /** Chart entries not taken, by why (not an app, no readable id). */
+    chartSkipped: ChartSkips;
     /** Failed apps by kind. */
     failures: Partial<Record<FailureKind, number>>;
-    /** The first failed apps, with why. */
+    /** The first failed apps, with why (an app a throttled store cost says only "store throttled"). */
     failed: { appId: string; kind: FailureKind; reason: string }[];
+    /**
+     * Set when the store stayed throttled through every retry and the client stopped asking it:
+     * the store's answer, told once; `failures.throttled` counts the apps it cost.
+     */
+    throttling?: Throttling;
     /** Set when the store as a whole failed (its chart unreadable, still throttled, or down for every app): the run fails. */
     outage?: Failure;
     /** Groups replayed on a re-resolved master because no replica confirmed them. */
@@ -158,7 +170,17 @@ export class Reservoir {
 
 function recordFailure(report: StoreReport, appId: string, failure: Failure): void {
     report.failures[failure.kind] = (report.failures[failure.kind] ?? 0) + 1;
-    if (report.failed.length < FAILED_LISTED) report.failed.push({ appId, ...failure });
+    if (failure.throttling) report.throttling ??= failure.throttling;
+    if (report.failed.length < FAILED_LISTED) report.failed.push({ appId, kind: failure.kind, reason: failure.reason });
+}
+
+function countFields(report: StoreReport, record: AppRecord): void {
+    for (const field of record.fieldsDropped ?? []) report.fieldsDropped[field] = (report.fieldsDropped[field] ?? 0) + 1;
+}
+
+function countSkipped(report: StoreReport, skipped: ChartSkips): void {
+    for (const [why, n] of Object.entries(skipped) as [keyof ChartSkips, number][])
+        report.chartSkipped[why] = (report.chartSkipped[why] ?? 0) + n;
 }
 
 const failedCount = (report: StoreReport) => Object.values(report.failures).reduce((n, c) => n + (c ?? 0), 0);
@@ -170,10 +192,9 @@ const failedCount = (report: StoreReport) => Object.values(report.failures).redu
 export function storeOutage(report: StoreReport): Failure | undefined {
     if (report.outage) return report.outage;
     const throttled = report.failures.throttled ?? 0;
-    if (throttled > 0) {
-        const first = report.failed.find((f) => f.kind === "throttled");
-        return { kind: "throttled", reason: `${throttled} apps still throttled after every retry${first ? `: ${first.reason}` : ""}` };
-    }
+    // Told once, from the store's own answer: every app's reason would only repeat it.
+    if (report.throttling) return { kind: "throttled", reason: `${describeThrottling(report.throttling)}; ${throttled} apps not fetched` };
+    if (throttled > 0) return { kind: "throttled", reason: `${throttled} apps still throttled after every retry` };
     const unavailable = report.failures.unavailable ?? 0;
     if (report.fetched === 0 && unavailable > 0 && unavailable === failedCount(report)) {
         const first = report.failed.find((f) => f.kind === "unavailable");
@@ -237,6 +258,8 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
             written: 0,
             skipped: 0,
             withoutScreenshots: 0,
+            fieldsDropped: {},
+            chartSkipped: {},
             failures: {},
             failed: [],
             replays: 0,
@@ -246,6 +269,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
             topN: options.topN[store],
             explicit: options.explicitApps[store],
             fresh: (ids: readonly string[]) => freshApps(target.client(), store, ids, options),
+            chartSkipped: (skipped: ChartSkips) => countSkipped(report, skipped),
         };
         try {
             for await (const outcome of source.apps(selection)) {
@@ -258,6 +282,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                     recordFailure(report, outcome.appId, outcome.failure);
                 } else {
                     report.fetched++;
+                    countFields(report, outcome.record);
                     const entries = entriesFor(outcome.record, entryOptions);
                     if (outcome.record.screenshots.length === 0) report.withoutScreenshots++;
                     firstWriteMs ??= Date.now() - started;
@@ -266,7 +291,8 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
             }
         } catch (err) {
             const failure = failureOf(err);
-            report.outage = { kind: failure.kind, reason: `list: ${failure.reason}` };
+            if (failure.throttling) report.throttling ??= failure.throttling;
+            report.outage = { kind: failure.kind, reason: `list: ${storeReason(failure)}` };
         }
         return report;
     };
@@ -318,7 +344,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                 }
             } catch (err) {
                 const failure = failureOf(err);
-                for (const appId of unanswered) withdraw(report, appId, { kind: failure.kind, reason: `list: ${failure.reason}` });
+                for (const appId of unanswered) withdraw(report, appId, { ...failure, reason: `list: ${failure.reason}` });
                 unanswered.clear();
             }
             for (const appId of unanswered) withdraw(report, appId, { kind: "not-found", reason: `the source no longer lists ${appId}` });
