@@ -33,7 +33,7 @@ const urls = z
     .nullish()
     .transform((v) => (v ?? []).filter((u) => u.length > 0));
 
-/** The fields of one iTunes Lookup result the cache uses (Apple's Search API documentation; see README). */
+/** The fields of one iTunes Lookup result the cache uses (Apple's Search API documentation; see docs/warmer.md). */
 const lookupAppSchema = z.object({
     trackId: z.number(),
     trackName: z.string().min(1),
