@@ -13,27 +13,8 @@ import {
     SENTINEL_PASSWORD_ENV,
 } from "../contracts/plan";
 import { createSources, topNOf } from "../ops/warm/sources";
-import { OptionSpec, UsageError } from "./options";
+import { UsageError } from "./options";
 import { DEFAULT_KEY_SAMPLE, ProgressEvent, warm, WarmReport } from "../ops/warm/warmer";
-
-/** `--stack`, as every operations CLI takes it. */
-export const STACK_OPTION = {
-    type: "string",
-    value: "<name>",
-    required: true,
-    help: "Stack whose Pulumi.<name>.yaml and outputs to use.",
-} as const satisfies OptionSpec;
-
-/** `--stack` of the CLIs the post-deploy command also runs, with the plan in its environment instead. */
-export const STACK_OR_PLAN_OPTION = {
-    type: "string",
-    value: "<name>",
-    help: `Stack whose Pulumi.<name>.yaml and outputs to use (not needed where ${PLAN_ENV} holds the plan, as in the post-deploy command).`,
-} as const satisfies OptionSpec;
-
-/** Where loadCredentials finds the passwords, for --help. */
-export const PASSWORDS_NOTE = `Passwords come from ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or from
-\`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
 
 /** The plan from the post-deploy command's environment, or from `Pulumi.<stack>.yaml`. */
 export function loadPlan(stack: string | undefined): PostDeployPlan {

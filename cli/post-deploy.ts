@@ -9,16 +9,9 @@ import { formatTable, VerificationReport } from "../ops/verify/report";
 import { formatWarmSummary, summarizeWarm, WarmSummary } from "../ops/warm/summary";
 import { verifyUntilSettled } from "../ops/verify/verifier";
 import { loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm } from "./common";
-import { defineCli, runCli } from "./options";
+import { POST_DEPLOY_CLI, runCli } from "./options";
 
-const cli = defineCli({
-    command: "node --import tsx cli/post-deploy.ts",
-    summary:
-        "Runs from the stack's post-deploy command (the plan and passwords in its environment); by hand, use npm run warm / npm run verify.",
-    options: {},
-});
-
-runCli(cli, async () => {
+runCli(POST_DEPLOY_CLI, async () => {
     preferSmallHeap();
     const plan = loadPlan(undefined);
     const credentials = loadCredentials(undefined);

@@ -65,7 +65,7 @@ export function declareServerContainer(
     const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
-    // deletes it (scaling down or `destroy` leaves it for the operator; see README).
+    // deletes it (scaling down or `destroy` leaves it for the operator; see docs/operations.md).
     const volume = new docker.Volume(
         `${endpoint.name}-data`,
         { name: dockerName(settings, `${endpoint.name}-data`), labels },

@@ -235,7 +235,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
                 `restore failed at "${described[i]}": ${errorMessage(err)}. ` +
                     (rolledBack
                         ? "Every node has its previous data again and has been started."
-                        : `The previous data is in pre-restore-${topology.stamp}/ of each node's volume; see README "Backup and restore".`),
+                        : `The previous data is in pre-restore-${topology.stamp}/ of each node's volume; see docs/operations.md, "Recovering a lost stack".`),
                 rolledBack,
             );
         }

@@ -73,7 +73,7 @@ async function connectWithAny(
         `${target.name} rejects the configured password${passwords.length > 1 ? "s (new and previous)" : ""} (${refused.join(", ")})` +
             (passwords.length > 1
                 ? ""
-                : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (README, "Rotating passwords")`),
+                : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (docs/operations.md, "Rotating passwords")`),
     );
 }
 

@@ -10,7 +10,7 @@ import { ConfirmedWriter, Entry } from "./writer";
 export type { WarmTarget } from "./writer";
 export type { ReconcileTarget } from "./reconcile";
 
-/** Defaults of the write path's time limits (README, "How a run goes"). */
+/** Defaults of the write path's time limits (docs/warmer.md, "How a run goes"). */
 export const REPLAY_WINDOW_MS = 15_000;
 export const RECONCILE_TIMEOUT_MS = 60_000;
 

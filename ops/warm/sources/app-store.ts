@@ -60,7 +60,7 @@ const PLATFORM_OF: Record<z.infer<typeof appKind>, Platform> = { software: "ios"
 
 /**
  * The fields of one iTunes Lookup result the cache uses (Apple's Search API documentation; see
- * README). Required: the id, the name, the kind (it says whether `screenshotUrls` are iPhone or
+ * docs/warmer.md). Required: the id, the name, the kind (it says whether `screenshotUrls` are iPhone or
  * Mac screenshots) and the screenshot lists; every other field is optional (response-fields.ts).
  */
 export const lookupAppSchema = z.object({

@@ -2,7 +2,7 @@ import { AppMetadata, ScreenshotDevice } from "./types";
 
 /**
  * The value policy shared by every source, so that both stores cache the same things in the
- * same form (README "Key layout"): store links without tracking or locale parameters, ratings only
+ * same form (docs/warmer.md, "Key layout"): store links without tracking or locale parameters, ratings only
  * when there are ratings, prices with their currency, descriptions as capped plain text,
  * screenshots with the device each shows.
  */
