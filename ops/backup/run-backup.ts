@@ -100,7 +100,9 @@ export async function snapshotOnReplica(
     );
     // rdb_saves counts finished saves; LASTSAVE has whole seconds and can miss a quick one.
     const before = await persistence();
-    await c.bgsave();
+    // SCHEDULE: an AOF rewrite's child may be running (or start just now), and a plain BGSAVE
+    // then fails with "Another child process is active" (seen in CI); scheduled, it runs after it.
+    await c.bgsave("SCHEDULE");
     const done = await waitUntil(
         `BGSAVE on ${name}`,
         async () => {

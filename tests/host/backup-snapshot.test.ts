@@ -57,5 +57,24 @@ describe("host: the backup's snapshot on a replica of Redis processes", function
             expect(head.firstDatabase).to.deep.equal({ db: 0, keys, expires: 250 });
             expect(head.aux["repl-id"]).to.match(/^[0-9a-f]{40}$/);
         }
+
+        // An AOF rewrite running when the snapshot starts (its child blocks a plain BGSAVE:
+        // "Another child process is active", seen in CI). Slowed down so that it is still running.
+        const saved = await withNode(replica, cluster.credentials.redisPassword, async (c) => {
+            await c.config("SET", "rdb-key-save-delay", "2000"); // µs per key: 500 keys take about 1 s
+            try {
+                await c.bgrewriteaof();
+                expect(parseInfo(await c.info("persistence")).aof_rewrite_in_progress, "a rewrite runs").to.equal("1");
+                return await snapshotOnReplica(c, replica.name, 20_000);
+            } finally {
+                await c.config("SET", "rdb-key-save-delay", "0");
+            }
+        });
+        expect(saved.rdbSaves).to.be.greaterThan(0);
+        expect(parseRdbHeader(readHead(path.join(cluster.dir, replica.name, "dump.rdb"))).firstDatabase).to.deep.equal({
+            db: 0,
+            keys,
+            expires: 250,
+        });
     });
 });
