@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ServerKind } from "../render/container-scripts";
-import { REDIS_DIRECTIVES, runtimeDirectives, SENTINEL_DIRECTIVES } from "../render/directives";
+import { ServerKind } from "../settings/address-plan";
+import { DIRECTIVES, runtimeDirectives } from "../render/directives";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
@@ -71,7 +71,7 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
     const deadlineSeconds = Number(env[SETTINGS_ENV.deadlineSeconds] ?? "120");
     if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0)
         throw new SettingsEnvError(`${SETTINGS_ENV.deadlineSeconds} must be a number of seconds`);
-    const table = runtimeDirectives(target.data.kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES);
+    const table = runtimeDirectives(DIRECTIVES[target.data.kind]);
     const directives: Record<string, string> = {};
     for (const d of table) {
         const value = env[directiveEnvName(d.name)];

@@ -1,8 +1,6 @@
-import { REDIS_PORT, SENTINEL_PORT } from "../settings/address-plan";
+import { REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
-
-export type ServerKind = "redis" | "sentinel";
 
 /** Environment variables (no secrets) the start scripts read; a change replaces the container. */
 export const SCRIPT_ENV = {
