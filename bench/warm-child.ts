@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../settings/stack-file";
 import { Credentials } from "../ops/redis/connect";
-import { PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+import { postDeployEnvironment, PostDeployPlan } from "../contracts/plan";
 import { WarmSummary } from "../ops/warm/summary";
 import { warmCli } from "./side-by-side";
 
@@ -57,9 +57,7 @@ export async function warmInChild(
                     cwd: projectDir,
                     env: {
                         ...process.env,
-                        [PLAN_ENV]: JSON.stringify(plan),
-                        [REDIS_PASSWORD_ENV]: credentials.redisPassword,
-                        [SENTINEL_PASSWORD_ENV]: credentials.sentinelPassword,
+                        ...postDeployEnvironment(plan, credentials),
                         BENCH_MEMORY_FILE: memoryFile,
                         ...extra.env,
                     },

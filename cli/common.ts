@@ -4,14 +4,8 @@ import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
 import { HostPort } from "../settings/connection-info";
 import { Credentials, directClient, sentinelClient, Vantage } from "../ops/redis/connect";
 import { readSentinel, sentinelView } from "../ops/warm/reconcile";
-import {
-    buildPostDeployPlan,
-    parsePostDeployPlan,
-    PLAN_ENV,
-    PostDeployPlan,
-    REDIS_PASSWORD_ENV,
-    SENTINEL_PASSWORD_ENV,
-} from "../contracts/plan";
+import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
 import { createSources, topNOf } from "../ops/warm/sources";
 import { OptionSpec, UsageError } from "./options";
 import { DEFAULT_KEY_SAMPLE, ProgressEvent, warm, WarmReport } from "../ops/warm/warmer";
@@ -32,7 +26,7 @@ export const STACK_OR_PLAN_OPTION = {
 } as const satisfies OptionSpec;
 
 /** Where loadCredentials finds the passwords, for --help. */
-export const PASSWORDS_NOTE = `Passwords come from ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or from
+export const PASSWORDS_NOTE = `Passwords come from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or from
 \`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
 
 /** The plan from the post-deploy command's environment, or from `Pulumi.<stack>.yaml`. */
@@ -46,10 +40,10 @@ export function loadPlan(stack: string | undefined): PostDeployPlan {
 
 /** Passwords from the environment, else from the deployed stack's outputs through the Pulumi CLI. */
 export function loadCredentials(stack: string | undefined): Credentials {
-    const redisPassword = process.env[REDIS_PASSWORD_ENV];
-    const sentinelPassword = process.env[SENTINEL_PASSWORD_ENV];
+    const redisPassword = process.env[PASSWORD_ENV.redis];
+    const sentinelPassword = process.env[PASSWORD_ENV.sentinel];
     if (redisPassword && sentinelPassword) return { redisPassword, sentinelPassword };
-    if (!stack) throw new UsageError(`set ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or name a deployed stack with --stack`);
+    if (!stack) throw new UsageError(`set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or name a deployed stack with --stack`);
     let outputs: Record<string, unknown>;
     try {
         outputs = JSON.parse(
@@ -61,7 +55,7 @@ export function loadCredentials(stack: string | undefined): Credentials {
         ) as Record<string, unknown>;
     } catch {
         throw new UsageError(
-            `cannot read the outputs of stack ${stack} with \`pulumi stack output\`; set ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV} instead`,
+            `cannot read the outputs of stack ${stack} with \`pulumi stack output\`; set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel} instead`,
         );
     }
     if (typeof outputs.redisPassword !== "string" || typeof outputs.sentinelPassword !== "string") {

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { StackSettings } from "../settings/validate";
-import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+import { buildPostDeployPlan, postDeployEnvironment } from "../contracts/plan";
 import { VerificationReport } from "../ops/verify/report";
 import { WarmSummary } from "../ops/warm/summary";
 import { RedisCluster } from "./redis-cluster";
@@ -45,7 +45,7 @@ export class PostDeploy extends pulumi.ComponentResource {
 
     constructor(name: string, args: PostDeployArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:PostDeploy", name, {}, opts);
-        const plan = JSON.stringify(buildPostDeployPlan(args.settings));
+        const plan = buildPostDeployPlan(args.settings);
         const servers = [...args.cluster.nodes, ...args.cluster.sentinels];
         const containers = servers.map((s) => s.container);
         this.command = new command.local.Command(
@@ -56,9 +56,9 @@ export class PostDeploy extends pulumi.ComponentResource {
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 environment: pulumi
                     .all([args.cluster.redisPassword, args.cluster.sentinelPassword])
-                    .apply(([redis, sentinel]) => ({ [PLAN_ENV]: plan, [REDIS_PASSWORD_ENV]: redis, [SENTINEL_PASSWORD_ENV]: sentinel })),
+                    .apply(([redisPassword, sentinelPassword]) => postDeployEnvironment(plan, { redisPassword, sentinelPassword })),
                 triggers: [
-                    createHash("sha256").update(plan).digest("hex"),
+                    createHash("sha256").update(JSON.stringify(plan)).digest("hex"),
                     sourceFingerprint(args.settings, args.projectDir),
                     ...containers.map((c) => c.id),
                 ],

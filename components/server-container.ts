@@ -4,9 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { Endpoint, ServerKind } from "../settings/address-plan";
 import { dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
-import { renderHandoverScript, renderHealthcheckScript, renderStartScript, SCRIPT_ENV } from "../render/container-scripts";
+import { renderHandoverScript, renderHealthcheckScript, renderStartScript } from "../render/container-scripts";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { CONTAINER_PATHS } from "../render/paths";
+import { SCRIPT_ENV } from "../contracts/env";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
 
 export interface ServerContainerArgs {

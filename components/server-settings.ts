@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Endpoint, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { DIRECTIVES, runtimeValues } from "../render/directives";
-import { SETTINGS_ENV, settingsEnvironment } from "../contracts/settings-env";
+import { settingsEnvironment } from "../contracts/settings-env";
+import { SETTINGS_ENV } from "../contracts/env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {

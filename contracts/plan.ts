@@ -3,15 +3,24 @@ import { buildConnectionInfo } from "../settings/connection-info";
 import { cacheSchema, drillSchema, verifierSchema, warmerSchema } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
 import { expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { PASSWORD_ENV, PLAN_ENV } from "./env";
 
 /**
  * The environment the stack's post-deploy command sets for the CLI: the plan as JSON (no secrets
  * in it) and the two passwords. Kept here, with the plan, so the Pulumi program needs nothing of
- * the CLI layer (ioredis, the store clients) to declare the command.
+ * the CLI layer (ioredis, the store clients) to declare the command; the CLI reads it back with
+ * parsePostDeployPlan and the operations CLIs' password lookup (cli/common.ts).
  */
-export const PLAN_ENV = "APPSCREENS_POST_DEPLOY";
-export const REDIS_PASSWORD_ENV = "REDIS_PASSWORD";
-export const SENTINEL_PASSWORD_ENV = "REDIS_SENTINEL_PASSWORD";
+export function postDeployEnvironment(
+    plan: PostDeployPlan,
+    passwords: { readonly redisPassword: string; readonly sentinelPassword: string },
+): Record<string, string> {
+    return {
+        [PLAN_ENV]: JSON.stringify(plan),
+        [PASSWORD_ENV.redis]: passwords.redisPassword,
+        [PASSWORD_ENV.sentinel]: passwords.sentinelPassword,
+    };
+}
 
 const hostPortSchema = z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) }).readonly();
 

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { buildPostDeployPlan, parsePostDeployPlan, PLAN_ENV, PlanError } from "../../../contracts/plan";
+import { buildPostDeployPlan, parsePostDeployPlan, PlanError } from "../../../contracts/plan";
+import { PLAN_ENV } from "../../../contracts/env";
 import { settingsFor } from "../../support/settings";
 
 /** The error `parsePostDeployPlan` throws for `text`, or a failed test if it accepts it. */
