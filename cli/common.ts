@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
-import { HostPort } from "../settings/connection-info";
-import { Credentials, directClient, sentinelClient, Vantage } from "../ops/redis/connect";
+import { Credentials, directClient, sentinelClient } from "../ops/redis/connect";
 import { readSentinel, sentinelView } from "../ops/warm/reconcile";
-import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan, sentinelAddresses, Vantage } from "../contracts/plan";
 import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
 import { createSources, topNOf } from "../ops/warm/sources";
 import { OptionSpec, UsageError } from "./options";
@@ -98,7 +97,7 @@ export async function runWarm(
     options: { force: boolean; vantage: Vantage; progress?: (e: ProgressEvent) => void },
 ): Promise<WarmReport> {
     let client = sentinelClient(plan, credentials, options.vantage);
-    const sentinels = (options.vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[];
+    const sentinels = sentinelAddresses(plan, options.vantage);
     const target = {
         client: () => client,
         reresolve: async () => {
