@@ -1,6 +1,7 @@
 // npm run warm -- --stack <name> [--force] [--json] [--from host|network]
 import { formatWarmSummary, summarizeWarm } from "../ops/warm/summary";
-import { loadCredentials, loadPlan, PASSWORDS_NOTE, preferSmallHeap, progressPrinter, runWarm, STACK_OR_PLAN_OPTION } from "./common";
+import { runWarm } from "../ops/warm/run";
+import { loadCredentials, loadPlan, PASSWORDS_NOTE, preferSmallHeap, progressPrinter, STACK_OR_PLAN_OPTION } from "./common";
 import { defineCli, runCli } from "./options";
 
 const cli = defineCli({

@@ -4,6 +4,7 @@ import { HostPort } from "../settings/connection-info";
 import { cacheSchema, drillSchema, verifierSchema, warmerSchema } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
 import { Directive, DirectiveName, DirectiveValues, expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { parseCheckedJson } from "./checked-json";
 import { PASSWORD_ENV, PLAN_ENV } from "./env";
 
 /**
@@ -94,7 +95,7 @@ export const postDeployPlanSchema = z
     .readonly();
 export type PostDeployPlan = z.infer<typeof postDeployPlanSchema>;
 
-/** Why a plan read from the environment was refused; `field` is the first offending one (`nodes[0].port`). */
+/** Why a plan read from the environment was refused; `field` is the first offending one (`servers[0].port`). */
 export class PlanError extends Error {
     constructor(
         readonly kind: "not-json" | "malformed",
@@ -105,30 +106,15 @@ export class PlanError extends Error {
     }
 }
 
-const fieldName = (path: readonly PropertyKey[]): string =>
-    path
-        .map((p, i) => {
-            if (typeof p === "number") return `[${p}]`;
-            const key = String(p);
-            return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${i ? "." : ""}${key}` : `[${JSON.stringify(key)}]`;
-        })
-        .join("") || "(the plan itself)";
-
 /** The plan the post-deploy command put in `PLAN_ENV`, checked field by field. */
 export function parsePostDeployPlan(text: string): PostDeployPlan {
     const fix = `it is written by the stack's post-deploy command; run the CLI with --stack <name> instead, or \`pulumi up\` to rewrite it`;
-    let raw: unknown;
-    try {
-        raw = JSON.parse(text);
-    } catch (err) {
-        throw new PlanError("not-json", undefined, `${PLAN_ENV} is not JSON (${(err as Error).message}); ${fix}`);
-    }
-    const parsed = postDeployPlanSchema.safeParse(raw);
-    if (parsed.success) return parsed.data;
-    const [first] = parsed.error.issues;
-    const field = fieldName(first.path);
-    const others = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : "";
-    throw new PlanError("malformed", field, `${PLAN_ENV} is malformed at ${field}: ${first.message}${others}; ${fix}`);
+    const checked = parseCheckedJson(postDeployPlanSchema, text, "(the plan itself)");
+    if (checked.ok) return checked.data;
+    const { kind, field, detail } = checked.refusal;
+    throw kind === "not-json"
+        ? new PlanError(kind, undefined, `${PLAN_ENV} is not JSON (${detail}); ${fix}`)
+        : new PlanError(kind, field, `${PLAN_ENV} is malformed at ${field}: ${detail}; ${fix}`);
 }
 
 /** Pure: the validated settings decide every address and expectation. */

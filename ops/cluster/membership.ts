@@ -7,14 +7,10 @@ import { plannedFailover } from "./planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "../redis/sentinels";
 import { announcedAddress, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { parsePairs } from "../redis/replies";
+import type { MembershipReport } from "../../contracts/report";
 
-/** What a scale-down did to the servers the stack no longer declares. */
-export interface MembershipReport {
-    readonly retiredNodes: string[];
-    readonly removedSentinels: string[];
-    /** Declared Sentinels reset (one at a time) so that they forget the surplus ones. */
-    readonly resetSentinels: string[];
-}
+/** What a scale-down did to the servers the stack no longer declares: part of the post-deploy report. */
+export type { MembershipReport };
 
 /** Addresses the Sentinels know that the plan no longer declares (pure). */
 export function surplusAddresses(known: readonly string[], declared: readonly string[]): string[] {

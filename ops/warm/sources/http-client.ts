@@ -117,7 +117,9 @@ export class HttpJsonClient {
             throw new SourceError(kind, `HTTP ${response.status} from ${url}${detail}`, retryAfterMs(response.headers.get("retry-after")));
         }
         try {
-            return JSON.parse(body) as unknown;
+            // Unknown: each store's source checks the shape it expects (app-store.ts, play-store.ts).
+            const json: unknown = JSON.parse(body);
+            return json;
         } catch {
             throw new SourceError("bad-response", `malformed JSON from ${url}`);
         }

@@ -1,7 +1,8 @@
 import { Failure } from "./failure";
+import type { Store } from "../../../contracts/report";
 
-export const STORES = ["appstore", "playstore"] as const;
-export type Store = (typeof STORES)[number];
+/** The stores: part of the post-deploy report's vocabulary (contracts/report.ts). */
+export { STORES, type Store } from "../../../contracts/report";
 
 /** What the app shows for one app, as cached under `metadata:<store>:<appId>`. */
 export interface AppMetadata {
