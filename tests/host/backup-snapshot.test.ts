@@ -4,6 +4,7 @@ import { readHead } from "../../ops/backup/manifest";
 import { parseRdbHeader } from "../../ops/backup/rdb-header";
 import { currentMaster, pickReplica, snapshotOnReplica, withNode } from "../../ops/backup/run-backup";
 import { parseInfo } from "../../ops/redis/replies";
+import { nodesOf } from "../../contracts/plan";
 import { HostCluster } from "../support/host-cluster";
 import { requireHostPrograms } from "../support/host-programs";
 
@@ -37,7 +38,7 @@ describe("host: the backup's snapshot on a replica of Redis processes", function
         m.disconnect();
 
         const candidates = await Promise.all(
-            plan.nodes
+            nodesOf(plan)
                 .filter((n) => n.name !== master.name)
                 .map(async (n) => ({
                     node: n.name,
@@ -46,7 +47,7 @@ describe("host: the backup's snapshot on a replica of Redis processes", function
         );
         const replicaName = pickReplica(candidates, master.announced);
         expect(replicaName).to.be.oneOf(["redis-1", "redis-2"]);
-        const replica = plan.nodes.find((n) => n.name === replicaName)!;
+        const replica = nodesOf(plan).find((n) => n.name === replicaName)!;
 
         // Twice in a row: the second save finishes within the same second as the first.
         for (let round = 0; round < 2; round++) {
