@@ -3,7 +3,7 @@ import { mergeConfig, readStackFile, StackConfigObject } from "../settings/stack
 import { validateStackConfig } from "../settings/validate";
 import { Credentials } from "../ops/redis/connect";
 import { sentinelCommands } from "../ops/redis/sentinel-commands";
-import { buildPostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { buildPostDeployPlan, natMapOf, PostDeployPlan, sentinelAddresses } from "../contracts/plan";
 import { HostCluster } from "../tests/support/host-cluster";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 
@@ -23,12 +23,12 @@ export interface BenchTarget {
 const BENCH_OVERRIDES: StackConfigObject = { cluster: { redis: { maxmemory: "1gb" } } };
 
 async function masterVia(plan: PostDeployPlan, credentials: Credentials): Promise<string> {
-    const sentinel = sentinelCommands(new Redis({ ...plan.sentinels[0], password: credentials.sentinelPassword, lazyConnect: true }));
+    const first = sentinelAddresses(plan, "host")[0];
+    const sentinel = sentinelCommands(new Redis({ ...first, password: credentials.sentinelPassword, lazyConnect: true }));
     try {
         await sentinel.connect();
         const address = await sentinel.masterAddress(plan.masterName);
-        if (!address)
-            throw new Error(`the Sentinel at ${plan.sentinels[0].host}:${plan.sentinels[0].port} watches no master ${plan.masterName}`);
+        if (!address) throw new Error(`the Sentinel at ${first.host}:${first.port} watches no master ${plan.masterName}`);
         return address;
     } finally {
         sentinel.disconnect();
@@ -51,7 +51,7 @@ export async function dockerTarget(): Promise<BenchTarget> {
         deploySeconds,
         master: async () => {
             const announced = await masterVia(plan, credentials);
-            const published = plan.natMap[announced];
+            const published = natMapOf(plan)[announced];
             if (!published) throw new Error(`master ${announced} has no published port in the plan`);
             return published;
         },
@@ -76,7 +76,7 @@ export async function hostTarget(basePort: number): Promise<BenchTarget> {
         description: `host processes on 127.0.0.1:${basePort}+ (redis-server 7.0.15, 2 replicas, 3 Sentinels)`,
         plan,
         credentials: cluster.credentials,
-        master: async () => plan.natMap[await masterVia(plan, cluster.credentials)],
+        master: async () => natMapOf(plan)[await masterVia(plan, cluster.credentials)],
         destroy: () => cluster.stop(),
     };
 }

@@ -1,7 +1,12 @@
 // Command-line options of the operations CLIs (warm, verify, drill, failover, backup, restore):
-// one spec per CLI gives the parser, the checks of every value and the --help text, so the three
-// cannot drift apart. Node's own `util.parseArgs` splits the words; this module checks them.
+// one spec per CLI gives the parser, the checks of every value, the --help text and the generated
+// reference (docs/cli.md, `npm run docs`), so none of them can drift apart. The specs are data at
+// the end of this module; each cli/<command>.ts runs its own. Node's own `util.parseArgs` splits
+// the words; this module checks them.
 import { parseArgs } from "node:util";
+import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
+import { FAILOVER_METHODS } from "../ops/cluster/planned-failover";
+import { DEFAULT_DRILL_OPTIONS } from "../ops/drill/run-drill";
 
 /** A command line that cannot be run as given: the CLI exits 2 and shows its help. */
 export class UsageError extends Error {
@@ -67,7 +72,7 @@ export const defineCli = <const O extends OptionSpecs>(spec: CliSpec<O>): CliSpe
 export type ParsedCommandLine<O extends OptionSpecs> = { readonly help: true } | { readonly help: false; readonly values: OptionValues<O> };
 
 const HELP_OPTION = { type: "flag", help: "Show this help." } as const satisfies OptionSpec;
-const flagOf = (name: string, spec: OptionSpec): string => `--${name}${spec.type === "flag" ? "" : ` ${spec.value}`}`;
+export const flagOf = (name: string, spec: OptionSpec): string => `--${name}${spec.type === "flag" ? "" : ` ${spec.value}`}`;
 const listOf = (names: readonly string[]): string =>
     names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
 
@@ -99,7 +104,8 @@ function convert(name: string, spec: OptionSpec, text: string): unknown {
     }
 }
 
-function defaultOf(spec: OptionSpec): unknown {
+/** The value an option takes when it is not given (what --help and docs/cli.md show as its default). */
+export function defaultOf(spec: OptionSpec): unknown {
     switch (spec.type) {
         case "flag":
             return false;
@@ -227,3 +233,193 @@ export function runCli<O extends OptionSpecs>(spec: CliSpec<O>, main: (values: O
     }
     main(parsed.values).catch((err: unknown) => fail(err, usage));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The specs of the operations CLIs, as data: cli/<command>.ts runs its own with runCli, and
+// `npm run docs` writes docs/cli.md from CLI_SPECS (a unit test fails when that file is stale).
+
+/** `--stack`, as every operations CLI takes it. */
+export const STACK_OPTION = {
+    type: "string",
+    value: "<name>",
+    required: true,
+    help: "Stack whose Pulumi.<name>.yaml and outputs to use.",
+} as const satisfies OptionSpec;
+
+/** `--stack` of the CLIs the post-deploy command also runs, with the plan in its environment instead. */
+export const STACK_OR_PLAN_OPTION = {
+    type: "string",
+    value: "<name>",
+    help: `Stack whose Pulumi.<name>.yaml and outputs to use (not needed where ${PLAN_ENV} holds the plan, as in the post-deploy command).`,
+} as const satisfies OptionSpec;
+
+/** Where loadCredentials (cli/common.ts) finds the passwords, for --help. */
+export const PASSWORDS_NOTE = `Passwords come from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or from
+\`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
+
+export const WARM_CLI = defineCli({
+    command: "npm run warm --",
+    summary: `Warms the cache of a deployed stack: the popular apps of both stores (top charts plus
+cluster.warmer.apps), their screenshots and metadata, written through Sentinel to the master
+with the stack's TTLs (jittered), each batch confirmed by a replica (WAIT).`,
+    options: {
+        stack: STACK_OR_PLAN_OPTION,
+        force: { type: "flag", help: "Rewrite every key, not only those below the refresh threshold." },
+        from: {
+            type: "choice",
+            value: "<vantage>",
+            choices: ["host", "network"],
+            default: "host",
+            help: "host: through the published ports; network: from a container on the stack's network.",
+        },
+        json: { type: "flag", help: "Print the report as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `${PASSWORDS_NOTE}
+Exit status: 0 when warmed; 1 when a whole store's source is unreachable or nothing could be
+written; 2 on a usage error.`,
+});
+
+export const VERIFY_CLI = defineCli({
+    command: "npm run verify --",
+    summary: `Verifies a deployed stack's live cluster, check by check with expected and actual values:
+persistence settings and statuses on every node, one master with every replica linked and
+little lag, every Sentinel reachable and agreeing with a quorum, warmed keys on every node with
+TTLs in range (a sample of what the master holds).`,
+    options: {
+        stack: STACK_OR_PLAN_OPTION,
+        wait: {
+            type: "seconds",
+            value: "<seconds>",
+            default: 0,
+            allowZero: true,
+            help: "Retry failing checks this long before reporting (the post-deploy command uses cluster.verifier.settleSeconds).",
+        },
+        json: { type: "flag", help: "Print the report as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `${PASSWORDS_NOTE}
+Exit status: 0 when every check passes, 1 when any fails (they are named), 2 on a usage error.`,
+});
+
+export const FAILOVER_CLI = defineCli({
+    command: "npm run failover --",
+    summary: `A planned failover (before maintenance of the master's host, or to test clients) that loses no
+write a replica confirmed: writes are paused on the master (CLIENT PAUSE WRITE) until every
+replica has them, then SENTINEL FAILOVER; the pause ends once no replica follows the old master,
+which then refuses writes (min-replicas-to-write) until Sentinel makes it a replica. Writes wait
+about a second. Waits until every Sentinel names the new master.`,
+    options: {
+        stack: STACK_OPTION,
+        method: {
+            type: "choice",
+            value: "<m>",
+            choices: FAILOVER_METHODS,
+            default: "handover",
+            help: 'handover or sentinel (the bare SENTINEL FAILOVER, which can lose writes a replica confirmed; see docs/operations.md, "Planned failover").',
+        },
+        timeout: { type: "seconds", value: "<s>", default: 60, help: "Bound of each wait." },
+    },
+    notes: `${PASSWORDS_NOTE}
+Exit status: 0 when the Sentinels agree on a new master, 1 otherwise, 2 on a usage error.`,
+});
+
+export const DRILL_CLI = defineCli({
+    command: "npm run drill --",
+    summary: `A failover drill on a deployed stack. It refuses, changing nothing, unless every Sentinel agrees
+on the master, the master has an online replica and every Sentinel has its quorum. Then it:
+  1. samples warmed keys and their TTLs on the master, starts numbered probe writes through
+     Sentinel (each SET followed by WAIT 1) and writes a marker confirmed by a replica;
+  2. hands the master role over (SENTINEL FAILOVER, see --method) and measures: Sentinels
+     agreeing on the new master, writes confirmed again on it, the longest gap between confirmed
+     writes, the old master rejoining as a replica, every Sentinel settled;
+  3. reads the marker, every acknowledged probe and the sampled keys back from the new master.
+Writes go on during the drill; the master moves to another node, as in a real failover.`,
+    options: {
+        stack: STACK_OPTION,
+        timeout: {
+            type: "seconds",
+            value: "<s>",
+            default: DEFAULT_DRILL_OPTIONS.timeoutMs / 1000,
+            help: "Bound of each wait; a step that does not finish in time is named in the report and fails the drill.",
+        },
+        sample: { type: "count", value: "<n>", help: "Warmed keys checked on the new master (default: cluster.verifier.sampleSize)." },
+        method: {
+            type: "choice",
+            value: "<m>",
+            choices: FAILOVER_METHODS,
+            default: "handover",
+            help: "handover: writes paused on the master until every replica has them, then SENTINEL FAILOVER, as `npm run failover` does. sentinel: the bare SENTINEL FAILOVER, to measure what it loses.",
+        },
+        json: { type: "flag", help: "Print the report as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `${PASSWORDS_NOTE}
+Exit status: 0 when every check passes, 1 when any fails or the drill is refused, 2 on a usage error.`,
+});
+
+export const BACKUP_CLI = defineCli({
+    command: "npm run backup --",
+    summary: `Takes a consistent snapshot of a deployed stack from an in-sync replica (the master is never
+forked for it): BGSAVE on the replica, wait until it has finished, then copy dump.rdb and the
+AOF directory out of the replica's volume through the Docker Engine, with manifest.json:
+sha256 and size of every file, Redis version, key count (from the RDB itself), time, stack,
+source node. No configuration file is copied and no secret is written; every file is checked
+for the passwords before the backup is kept.`,
+    options: {
+        stack: STACK_OPTION,
+        out: { type: "string", value: "<dir>", required: true, help: "New or empty directory for the backup." },
+        timeout: { type: "seconds", value: "<s>", default: 300, help: "Bound of each wait (BGSAVE, AOF rewrite)." },
+        json: { type: "flag", help: "Print the manifest as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `Restore with: npm run restore -- --stack <name> --from <dir>
+${PASSWORDS_NOTE}
+Exit status: 0 done, 1 failed (nothing kept), 2 usage error.`,
+});
+
+export const RESTORE_CLI = defineCli({
+    command: "npm run restore --",
+    summary: `Loads a backup (npm run backup) into a deployed stack so that the master and every replica hold
+exactly the backup's data, then verifies. The backup REPLACES the dataset: keys written since
+are gone. Before anything is touched it refuses, changing nothing, when:
+  - a file is missing or does not match its sha256 (corrupt), or the RDB disagrees with the
+    manifest;
+  - the backup is of another stack (--allow-other-stack loads it anyway) or from a Redis version
+    the stack's servers cannot load (another major version, or newer);
+  - the master holds keys and --force is not given;
+  - a node is not running or the Sentinels do not agree on the master.
+Then (a short outage: writes are refused until the master is back): the RDB is staged in the
+master's volume and checked there; replicas, then the master, are stopped; the master's data is
+moved to pre-restore-<time>/ and the RDB installed (as the AOF base too, with AOF on); replicas'
+data is moved aside; the master starts and loads it, every Sentinel sees it up, the replicas
+start empty and full-sync; the cluster is verified; the moved-aside data is deleted. If a step
+after the stop fails, every node gets its previous data back and is started again.`,
+    options: {
+        stack: STACK_OPTION,
+        from: { type: "string", value: "<dir>", required: true, help: "The backup directory (with manifest.json)." },
+        force: { type: "flag", help: "Replace a dataset that holds keys." },
+        "allow-other-stack": { type: "flag", help: "Load a backup taken from another stack." },
+        "keep-previous": { type: "flag", help: "Keep pre-restore-<time>/ in every volume (delete it by hand later)." },
+        "dry-run": { type: "flag", help: "Run every check and print the steps; change nothing." },
+        timeout: { type: "seconds", value: "<s>", default: 300, help: "Bound of each wait." },
+        json: { type: "flag", help: "Print the result as JSON (default when stdout is not a terminal)." },
+    },
+    notes: `${PASSWORDS_NOTE}
+Exit status: 0 restored and verified, 1 refused or failed (the message says which and whether
+anything changed), 2 usage error.`,
+});
+
+export const POST_DEPLOY_CLI = defineCli({
+    command: "node --import tsx cli/post-deploy.ts",
+    summary:
+        "Runs from the stack's post-deploy command (the plan and passwords in its environment); by hand, use npm run warm / npm run verify.",
+    options: {},
+});
+
+/** Every CLI with a command line, in the order docs/cli.md lists them. */
+export const CLI_SPECS: readonly CliSpec<OptionSpecs>[] = [
+    WARM_CLI,
+    VERIFY_CLI,
+    FAILOVER_CLI,
+    DRILL_CLI,
+    BACKUP_CLI,
+    RESTORE_CLI,
+    POST_DEPLOY_CLI,
+];

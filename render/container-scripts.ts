@@ -1,14 +1,7 @@
-import { REDIS_PORT, SENTINEL_PORT } from "../settings/address-plan";
+import { REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
+import { SCRIPT_ENV } from "../contracts/env";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
-
-export type ServerKind = "redis" | "sentinel";
-
-/** Environment variables (no secrets) the start scripts read; a change replaces the container. */
-export const SCRIPT_ENV = {
-    self: "APPSCREENS_SELF",
-    initialMaster: "APPSCREENS_INITIAL_MASTER",
-} as const;
 
 /** Shell single-quoting; validation already keeps quotes out of every value that reaches here. */
 function shellQuoted(value: string): string {
@@ -118,11 +111,35 @@ export function renderRedisStartScript(): string {
         `  if [ "$master" != "$self" ]; then echo "replicaof $master ${REDIS_PORT}" >> "$live"; fi`,
         "fi",
         'echo "appscreens: role from $source: $(grep -E \'^(replicaof|slaveof) \' "$live" || echo master)"',
+        // A replica that restarts holds only what it had on disk until it has synced, yet it looks
+        // as promotable to the Sentinels as an in-sync one (it reports no link-down time). With
+        // every server restarting at once, one was promoted that way and lost writes another
+        // replica had confirmed. So it starts with replica-priority 0 (never promoted), and gets
+        // its priority back once it is in sync and the Sentinels have seen it. The guard file keeps
+        // the wanted priority across a restart, since a CONFIG REWRITE meanwhile persists the 0.
+        `guard=${p.promotionGuard}`,
+        'if [ -f "$guard" ]; then want=$(cat "$guard"); else want=$(sed -n "s/^replica-priority \\([0-9]*\\)$/\\1/p" "$live" | head -n 1); fi',
+        "want=${want:-100}",
+        "guarded=no",
+        'if grep -qE \'^(replicaof|slaveof) \' "$live" && [ "$want" -gt 0 ]; then',
+        '  echo "$want" > "$guard"; guarded=yes',
+        '  echo "appscreens: not promotable (replica-priority 0) until in sync with the master and seen so by the Sentinels"',
+        'elif [ -f "$guard" ]; then',
+        "  sed -i '/^replica-priority /d' \"$live\"",
+        '  [ "$want" = 100 ] || echo "replica-priority $want" >> "$live"',
+        '  rm -f "$guard"',
+        "fi",
         "child=",
         `on_term() { sh ${p.handoverScript} || true; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null || true; }`,
         "trap on_term TERM INT",
-        `gosu ${REDIS_USER} redis-server "$live" "$@" &`,
-        "child=$!",
+        'if [ "$guarded" = yes ]; then',
+        `  gosu ${REDIS_USER} redis-server "$live" --replica-priority 0 "$@" &`,
+        "  child=$!",
+        `  sh ${p.promotionGuardScript} "$child" "$want" &`,
+        "else",
+        `  gosu ${REDIS_USER} redis-server "$live" "$@" &`,
+        "  child=$!",
+        "fi",
         "set +e",
         // `wait` returns early when the trap runs; keep waiting until Redis itself has exited.
         'while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || exit "$code"; done',
@@ -182,6 +199,48 @@ export function renderHandoverScript(): string {
         "  sleep 0.2; i=$((i + 1))",
         "done",
         'echo "appscreens: no failover within 15 s; stopping anyway (the Sentinels fail over after down-after-milliseconds)"',
+        "",
+    ].join("\n");
+}
+
+/**
+ * Runs beside a replica that started with replica-priority 0 (see the start script): once the
+ * replica is in sync with its master, it restores the wanted priority, persists it, and waits
+ * (at most 15 s: the Sentinels read a replica's INFO every 10 s) until every Sentinel that answers
+ * reports it, then removes the guard file. The healthcheck waits for that file to go, so a rolling
+ * replacement moves on only once the Sentinels could promote this replica.
+ */
+export function renderPromotionGuardScript(): string {
+    const p = CONTAINER_PATHS;
+    return [
+        "#!/bin/sh",
+        "set -u",
+        `. ${p.clusterEnv}`,
+        `self="$${SCRIPT_ENV.self}"`,
+        "child=$1; want=$2",
+        ...ASK_FUNCTIONS,
+        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.redisLive} | head -n 1)`,
+        `r() { REDISCLI_AUTH="$node_pass" timeout 2 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
+        // Bounded by the Redis process: the loop ends with it.
+        'while kill -0 "$child" 2>/dev/null; do',
+        "  info=$(r INFO replication)",
+        '  if echo "$info" | grep -qE "^(master_link_status:up|role:master)"; then',
+        '    if [ "$(r CONFIG SET replica-priority "$want")" = OK ] && [ "$(r CONFIG REWRITE)" = OK ]; then break; fi',
+        "  fi",
+        "  sleep 1",
+        "done",
+        'kill -0 "$child" 2>/dev/null || exit 0',
+        'echo "appscreens: in sync with the master: replica-priority $want again"',
+        "i=0",
+        'while [ "$i" -lt 15 ]; do',
+        // Each answering Sentinel prints its replicas on one line: ... ip <addr> ... slave-priority <n> ...
+        '  seen=$(ask_all 26379 "$SENTINEL_PASSWORD" $SENTINELS -- SENTINEL replicas "$MASTER_NAME" \\',
+        '    | awk -v self="$self" -v want="$want" \'{ ok = 0; for (f = 1; f < NF; f++) { if ($f == "ip") ip = $(f + 1); if ($f == "slave-priority" && ip == self && $(f + 1) == want) ok = 1 } n++; good += ok } END { print (n > 0 && good == n) ? "yes" : "no" }\')',
+        '  [ "$seen" = yes ] && break',
+        "  sleep 1; i=$((i + 1))",
+        "done",
+        'echo "appscreens: the Sentinels see replica-priority $want: $seen (after ${i}s)"',
+        `rm -f ${p.promotionGuard}`,
         "",
     ].join("\n");
 }
@@ -260,6 +319,8 @@ export function renderHealthcheckScript(kind: ServerKind): string {
         "info=$(r INFO replication)",
         'echo "$info" | grep -q "^role:master" && exit 0',
         'echo "$info" | grep -q "^master_link_status:up"',
+        // Not healthy while the replica cannot be promoted yet (renderPromotionGuardScript).
+        `[ ! -f ${p.promotionGuard} ]`,
         "",
     ].join("\n");
 }

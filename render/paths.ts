@@ -12,6 +12,9 @@ export const CONTAINER_PATHS = {
     startScript: "/usr/local/etc/appscreens-start.sh",
     handoverScript: "/usr/local/etc/appscreens-handover.sh",
     healthcheckScript: "/usr/local/etc/appscreens-healthcheck.sh",
+    promotionGuardScript: "/usr/local/etc/appscreens-promotion-guard.sh",
+    /** Present while a restarted replica is held unpromotable; holds the priority to give back. */
+    promotionGuard: "/data/appscreens-promotion-guard",
     redisLive: "/data/redis.conf",
     sentinelLive: "/data/sentinel.conf",
 } as const;

@@ -44,6 +44,11 @@ export function parseCidr(text: string): Ipv4Cidr | undefined {
 
 export const cidrSize = (cidr: Ipv4Cidr): number => 2 ** (32 - cidr.prefix);
 
+/** The two kinds of server the stack runs; each has its own directive table (render/directives.ts). */
+export const SERVER_KINDS = ["redis", "sentinel"] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** One server of the stack, by value: components and renderers take this, never an index. */
 export interface Endpoint {
     /** Stable name by index: roles move after a failover, names do not. */
     readonly name: string;

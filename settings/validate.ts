@@ -7,7 +7,7 @@ export const PROJECT = "appscreens-redis";
 export const KNOWN_KEYS = ["cluster", "redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
 /**
  * The passwords, and the ones being rotated out: while a `...Previous` key is set the servers
- * accept both, so clients move to the new password without a moment locked out (README).
+ * accept both, so clients move to the new password without a moment locked out (docs/operations.md).
  */
 export const SECRET_KEYS = ["redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
@@ -46,7 +46,7 @@ export class StackConfigError extends Error {
     ) {
         super(
             `The config of stack "${stackName}" is invalid; nothing was created. Fix these settings ` +
-                `(see "Configuration reference" in README.md):\n` +
+                `(see docs/configuration.md):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "StackConfigError";

@@ -4,6 +4,7 @@ import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
 import { parseInfo } from "../redis/replies";
 import { nodeCommands } from "../redis/node-commands";
 import { SentinelControl } from "../redis/sentinel-commands";
+import type { FailoverMethod } from "../../contracts/report";
 
 /**
  * How a planned failover is sent.
@@ -16,8 +17,7 @@ import { SentinelControl } from "../redis/sentinel-commands";
  *   confirm writes that the promoted one never gets: measured here, hundreds of WAIT-confirmed
  *   writes lost per failover. Kept to measure that difference.
  */
-export const FAILOVER_METHODS = ["handover", "sentinel"] as const;
-export type FailoverMethod = (typeof FAILOVER_METHODS)[number];
+export { FAILOVER_METHODS, type FailoverMethod } from "../../contracts/report";
 
 export interface HandoverOptions {
     readonly timeoutMs: number;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
-import { REDIS_DIRECTIVES, SENTINEL_DIRECTIVES, settingsToChange } from "../../render/directives";
+import { DIRECTIVES, settingsToChange } from "../../render/directives";
 import { directClient } from "../redis/connect";
-import { SettingsRequest } from "../../contracts/settings-env";
+import { NodeSettingsRequest, SentinelSettingsRequest, SettingsRequest } from "../../contracts/settings-env";
 import { AccessControl, accessCommands } from "../redis/access-commands";
 import { replyCode } from "../redis/errors";
 import { NodeConfig, nodeCommands } from "../redis/node-commands";
@@ -74,7 +74,7 @@ async function connectWithAny(
         `${target.name} rejects the configured password${passwords.length > 1 ? "s (new and previous)" : ""} (${refused.join(", ")})` +
             (passwords.length > 1
                 ? ""
-                : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (README, "Rotating passwords")`),
+                : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (docs/operations.md, "Rotating passwords")`),
     );
 }
 
@@ -91,23 +91,16 @@ async function setAcceptedPasswords(access: AccessControl, passwords: readonly s
     await access.setUser("default", ["on", "resetpass", ...passwords.map((p) => `>${p}`)]);
 }
 
-/** A password the step's environment always holds for this server (parseSettingsEnvironment refuses it missing). */
-function required(password: string | undefined, which: "redis" | "sentinel"): string {
-    if (password === undefined)
-        throw new SettingsApplyError("command-failed", `the ${which} password is missing from the settings request`);
-    return password;
-}
-
 export type Applied = Omit<SettingsResult, "server" | "connectedWithPrevious">;
 
 /** Brings one node to the request's settings and passwords (exported for the tests' fakes). */
-export async function applyToNode(client: NodeConfig, access: AccessControl, request: SettingsRequest): Promise<Applied> {
+export async function applyToNode(client: NodeConfig, access: AccessControl, request: NodeSettingsRequest): Promise<Applied> {
     const current: Record<string, string> = {};
     for (const name of Object.keys(request.directives)) Object.assign(current, await client.configGet(name));
-    const changed = settingsToChange(REDIS_DIRECTIVES, request.directives, current);
+    const changed = settingsToChange(DIRECTIVES.redis, request.directives, current);
     for (const c of changed) await client.configSet(c.name, c.to);
 
-    const password = required(request.passwords.redis, "redis");
+    const password = request.passwords.redis;
     const accepted = [password, ...(request.passwords.redisPrevious ? [request.passwords.redisPrevious] : [])];
     const auth = await client.configGet("masterauth");
     const requirepass = await client.configGet("requirepass");
@@ -136,19 +129,23 @@ export async function applyToNode(client: NodeConfig, access: AccessControl, req
 }
 
 /** Brings one Sentinel to the request's settings and passwords (exported for the tests' fakes). */
-export async function applyToSentinel(sentinel: SentinelCommands, access: AccessControl, request: SettingsRequest): Promise<Applied> {
+export async function applyToSentinel(
+    sentinel: SentinelCommands,
+    access: AccessControl,
+    request: SentinelSettingsRequest,
+): Promise<Applied> {
     const { masterName } = request.target;
     const master = await sentinel.master(masterName);
-    const changed = settingsToChange(SENTINEL_DIRECTIVES, request.directives, master.fields);
+    const changed = settingsToChange(DIRECTIVES.sentinel, request.directives, master.fields);
     if (changed.length > 0)
         await sentinel.set(
             masterName,
             changed.map((c): [string, string] => [c.name, c.to]),
         );
     // The nodes' password cannot be read back; setting it is idempotent and flushes the config.
-    await sentinel.set(masterName, [["auth-pass", required(request.passwords.redis, "redis")]]);
+    await sentinel.set(masterName, [["auth-pass", request.passwords.redis]]);
 
-    const password = required(request.passwords.sentinel, "sentinel");
+    const password = request.passwords.sentinel;
     const accepted = [password, ...(request.passwords.sentinelPrevious ? [request.passwords.sentinelPrevious] : [])];
     let passwordsChanged = false;
     if (!(await acceptsExactly(access, accepted))) {
@@ -165,12 +162,12 @@ export async function applyToSentinel(sentinel: SentinelCommands, access: Access
 export async function applySettings(request: SettingsRequest): Promise<SettingsResult> {
     const { target, passwords } = request;
     const candidates =
-        target.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
+        request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
     const { client, previous } = await connectWithAny(target, candidates);
     try {
         const access = accessCommands(client);
         const result =
-            target.kind === "redis"
+            request.kind === "redis"
                 ? await applyToNode(nodeCommands(client), access, request)
                 : await applyToSentinel(sentinelCommands(client), access, request);
         return { server: target.name, connectedWithPrevious: previous, ...result };

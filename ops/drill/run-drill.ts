@@ -3,7 +3,7 @@ import type Redis from "ioredis";
 import { sampleKeys } from "../verify/checks";
 import { Credentials, directSentinel, sentinelClient, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
-import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
+import { NodeEndpoint, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { FailoverMethod, plannedFailover } from "../cluster/planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing, nodeAtRemote } from "../redis/sentinels";
 import { findWarmedKeys } from "../verify/verifier";
@@ -87,8 +87,9 @@ export async function runDrill(
         clients.push(c);
         return c;
     };
+    const sentinelServers = sentinelsOf(plan);
     const sentinels = new Map<string, SentinelCommands>(
-        plan.sentinelNodes.map((s) => [s.name, track(directSentinel(s, credentials.sentinelPassword))]),
+        sentinelServers.map((s) => [s.name, track(directSentinel(s, credentials.sentinelPassword))]),
     );
     // A fresh connection per use: Sentinel kills the clients of a master it demotes.
     const onNode = <T>(endpoint: NodeEndpoint, use: (c: Redis) => Promise<T>): Promise<T> =>
@@ -110,7 +111,7 @@ export async function runDrill(
     try {
         // Preconditions: every Sentinel agrees, the master has an in-sync replica, the quorum holds.
         const before = await askAll();
-        const oldAddress = agreedMaster(before, plan.sentinelNodes.length);
+        const oldAddress = agreedMaster(before, sentinelServers.length);
         const oldMaster = nodeAnnouncing(plan, oldAddress);
         if (!oldMaster) throw new DrillRefused(`the Sentinels do not all agree on a known master (${describeAnswers(before)})`);
         const masterInfo = parseInfo(await onNode(oldMaster, (c) => c.info("replication")));
@@ -151,7 +152,7 @@ export async function runDrill(
             triggeredAt = Date.now();
             // The first Sentinel of the plan (a Map keeps the order its entries were added in).
             const [trigger] = sentinels.values();
-            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${plan.sentinelNodes[0].name} (${method})`);
+            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${sentinelServers[0].name} (${method})`);
             await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log }).catch(
                 (err: unknown) => {
                     // Reported as a failed check; the waits below then show what state the cluster is in.
@@ -161,7 +162,7 @@ export async function runDrill(
             );
 
             const newAddress = await bounded("the Sentinels agreeing on a new master", async () => {
-                const address = agreedMaster(await askAll(), plan.sentinelNodes.length);
+                const address = agreedMaster(await askAll(), sentinelServers.length);
                 return address && address !== oldMaster.announced ? address : undefined;
             });
             if (newAddress) timings.sentinelsAgreedMs = Date.now() - triggeredAt;
@@ -181,7 +182,7 @@ export async function runDrill(
                 if (rejoined) timings.oldMasterRejoinedMs = Date.now() - triggeredAt;
                 const settled = await bounded("every Sentinel naming the new master and seeing the old one up", async () => {
                     const answers = await askAll();
-                    if (agreedMaster(answers, plan.sentinelNodes.length) !== target.announced) return undefined;
+                    if (agreedMaster(answers, sentinelServers.length) !== target.announced) return undefined;
                     return (await sentinelsFlagging(sentinels, plan.masterName, oldMaster.announced)).length === 0 ? true : undefined;
                 });
                 if (settled) timings.sentinelsSettledMs = Date.now() - triggeredAt;
@@ -222,7 +223,7 @@ export async function runDrill(
                 oldMasterState: oldState,
                 sentinelsAfter,
                 sentinelsFlaggingOldMaster: flagging,
-                expectedSentinels: plan.sentinelNodes.length,
+                expectedSentinels: sentinelServers.length,
                 probes: analysis,
                 unfinished,
                 failoverError,

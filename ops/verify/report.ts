@@ -1,19 +1,7 @@
-/** One verification check: what was expected, what the cluster showed. */
-export interface Check {
-    readonly name: string;
-    readonly ok: boolean;
-    readonly expected: string;
-    readonly actual: string;
-}
+import type { Check, VerificationReport } from "../../contracts/report";
 
-export interface VerificationReport {
-    readonly ok: boolean;
-    readonly stack: string;
-    readonly summary: string;
-    /** Names of the failed checks, for the error message and the stack output. */
-    readonly failed: string[];
-    readonly checks: Check[];
-}
+/** Declared by the post-deploy report's schema (contracts/report.ts): the stack exports them. */
+export type { Check, VerificationReport };
 
 export const check = (name: string, expected: unknown, actual: unknown, ok = String(expected) === String(actual)): Check => ({
     name,

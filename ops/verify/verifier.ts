@@ -15,7 +15,7 @@ import {
     sentinelChecks,
     warmChecks,
 } from "./checks";
-import { PostDeployPlan } from "../../contracts/plan";
+import { nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { buildReport, Check, check, VerificationReport } from "./report";
 import { acceptableTtlRange } from "../warm/ttl";
 
@@ -100,11 +100,11 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
     };
     try {
         const directives = Object.keys(plan.expected.redisConfig);
-        const nodeLinks = plan.nodes.map((node) => ({ node, client: track(directClient(node, credentials.redisPassword)) }));
+        const nodeLinks = nodesOf(plan).map((node) => ({ node, client: track(directClient(node, credentials.redisPassword)) }));
         const nodeClients = new Map(nodeLinks.map(({ node, client }) => [node.name, client]));
         const nodes = await Promise.all(nodeLinks.map(({ node, client }) => observeNode(client, node, directives)));
         const sentinels = await Promise.all(
-            plan.sentinelNodes.map((s) => observeSentinel(track(directSentinel(s, credentials.sentinelPassword)), s.name, plan.masterName)),
+            sentinelsOf(plan).map((s) => observeSentinel(track(directSentinel(s, credentials.sentinelPassword)), s.name, plan.masterName)),
         );
 
         const checks: Check[] = [];

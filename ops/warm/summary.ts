@@ -1,17 +1,7 @@
-import type { ReconcileReport } from "./reconcile";
-import type { StoreReport, WarmTimings } from "./warmer";
+import type { WarmSummary } from "../../contracts/report";
 
-/** The warm report without its key sample: what the stack output and the logs carry. */
-export interface WarmSummary {
-    readonly ok: boolean;
-    readonly keysWritten: number;
-    readonly durationMs: number;
-    readonly timings: WarmTimings;
-    readonly problems: readonly string[];
-    readonly stores: readonly StoreReport[];
-    /** The end-of-run check that every key reported written is on the master. */
-    readonly reconciliation: ReconcileReport;
-}
+/** The warm report without its key sample, declared by the post-deploy report's schema (contracts/report.ts). */
+export type { WarmSummary };
 
 export function summarizeWarm(report: WarmSummary & { keySample?: unknown }): WarmSummary {
     const { ok, keysWritten, durationMs, timings, problems, stores, reconciliation } = report;
@@ -23,14 +13,24 @@ export function formatWarmSummary(summary: WarmSummary): string {
         const counts = Object.entries(s.failures)
             .map(([kind, n]) => `${n} ${kind}`)
             .join(", ");
-        const examples = s.failed
+        // A throttled store is told once, in its STORE FAILED part: its apps' "store throttled" would only repeat it.
+        const listed = s.throttling ? s.failed.filter((f) => f.kind !== "throttled") : s.failed;
+        const examples = listed
             .slice(0, 3)
             .map((f) => `${f.appId}: ${f.reason}`)
             .join("; ");
-        const failed = counts ? `, failed: ${counts} (${examples}${s.failed.length > 3 ? "; ..." : ""})` : "";
+        const failed = counts ? `, failed: ${counts}${examples ? ` (${examples}${listed.length > 3 ? "; ..." : ""})` : ""}` : "";
         const bare = s.withoutScreenshots ? `, ${s.withoutScreenshots} without screenshots` : "";
+        const dropped = Object.entries(s.fieldsDropped)
+            .map(([field, n]) => `${field} ${n}`)
+            .join(", ");
+        const fields = dropped ? `, fields dropped: ${dropped}` : "";
+        const skipped = Object.entries(s.chartSkipped)
+            .map(([why, n]) => `${n} ${why}`)
+            .join(", ");
+        const chart = skipped ? `, chart entries skipped: ${skipped}` : "";
         const down = s.outage ? ` STORE FAILED (${s.outage.kind}): ${s.outage.reason}` : "";
-        return `${s.store.padEnd(9)} ${s.found} found, ${s.fetched} fetched, ${s.written} written, ${s.skipped} skipped${bare}${failed}${down} [${s.source}]`;
+        return `${s.store.padEnd(9)} ${s.found} found, ${s.fetched} fetched, ${s.written} written, ${s.skipped} skipped${bare}${fields}${chart}${failed}${down} [${s.source}]`;
     });
     const r = summary.reconciliation;
     lines.push(

@@ -1,17 +1,18 @@
 import { metadataKey, screenshotsKey } from "./keys";
-import { Failure, FailureKind, failureOf } from "./sources/failure";
-import { AppRecord, AppSource, Store } from "./sources/types";
+import { describeThrottling, Failure, failureOf, storeReason } from "./sources/failure";
+import { AppRecord, AppSource, ChartSkips, Store } from "./sources/types";
 import { capDescription } from "./sources/values";
 import { jitteredTtl, TtlPolicy } from "./ttl";
 import { reconcile, ReconcileReport, ReconcileTarget, WrittenApps } from "./reconcile";
 import { ConfirmedWriter, Entry } from "./writer";
 import { parseInteger } from "../redis/replies";
 import { KeyReader } from "../redis/warm-client";
+import type { StoreReport, WarmTimings } from "../../contracts/report";
 
 export type { WarmTarget } from "./writer";
 export type { ReconcileTarget } from "./reconcile";
 
-/** Defaults of the write path's time limits (README, "How a run goes"). */
+/** Defaults of the write path's time limits (docs/warmer.md, "How a run goes"). */
 export const REPLAY_WINDOW_MS = 15_000;
 export const RECONCILE_TIMEOUT_MS = 60_000;
 
@@ -50,27 +51,8 @@ export interface ProgressEvent {
 export const FAILED_LISTED = 20;
 export const DEFAULT_KEY_SAMPLE = 1000;
 
-export interface StoreReport {
-    readonly store: Store;
-    readonly source: string;
-    /** Apps selected: chart plus explicit, each once. */
-    found: number;
-    fetched: number;
-    /** Apps whose keys a replica confirmed. */
-    written: number;
-    /** Apps whose keys were still fresh: not fetched, not written. */
-    skipped: number;
-    /** Apps written without screenshots: only their metadata is cached, so the next run fetches them again. */
-    withoutScreenshots: number;
-    /** Failed apps by kind. */
-    failures: Partial<Record<FailureKind, number>>;
-    /** The first failed apps, with why. */
-    failed: { appId: string; kind: FailureKind; reason: string }[];
-    /** Set when the store as a whole failed (its chart unreadable, still throttled, or down for every app): the run fails. */
-    outage?: Failure;
-    /** Groups replayed on a re-resolved master because no replica confirmed them. */
-    replays: number;
-}
+/** A store's part of the report (counters the run updates), and the run's timings: contracts/report.ts. */
+export type { StoreReport, WarmTimings };
 
 export interface WarmReport {
     readonly ok: boolean;
@@ -86,18 +68,6 @@ export interface WarmReport {
     readonly problems: string[];
     /** The end-of-run check that every key reported written is on the master (reconcile.ts). */
     readonly reconciliation: ReconcileReport;
-}
-
-/**
- * Where a run's time went, in ms from its start: a run's rate mixes what every run pays once
- * (opening the sources, the first batch, the end-of-run check) with what it pays per key, and
- * these tell them apart (bench/RESULTS.md, keys/s at 10,000 and 100,000 keys).
- */
-export interface WarmTimings {
-    /** When the first app's keys went to the writer; absent when none did. */
-    readonly firstWriteMs?: number;
-    /** When every write was confirmed or given up: the end of the write phase. */
-    readonly writesSettledMs: number;
 }
 
 /** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */
@@ -161,7 +131,17 @@ export class Reservoir {
 
 function recordFailure(report: StoreReport, appId: string, failure: Failure): void {
     report.failures[failure.kind] = (report.failures[failure.kind] ?? 0) + 1;
-    if (report.failed.length < FAILED_LISTED) report.failed.push({ appId, ...failure });
+    if (failure.throttling) report.throttling ??= failure.throttling;
+    if (report.failed.length < FAILED_LISTED) report.failed.push({ appId, kind: failure.kind, reason: failure.reason });
+}
+
+function countFields(report: StoreReport, record: AppRecord): void {
+    for (const field of record.fieldsDropped ?? []) report.fieldsDropped[field] = (report.fieldsDropped[field] ?? 0) + 1;
+}
+
+function countSkipped(report: StoreReport, skipped: ChartSkips): void {
+    for (const [why, n] of Object.entries(skipped) as [keyof ChartSkips, number][])
+        report.chartSkipped[why] = (report.chartSkipped[why] ?? 0) + n;
 }
 
 const failedCount = (report: StoreReport) => Object.values(report.failures).reduce((n, c) => n + (c ?? 0), 0);
@@ -173,10 +153,9 @@ const failedCount = (report: StoreReport) => Object.values(report.failures).redu
 export function storeOutage(report: StoreReport): Failure | undefined {
     if (report.outage) return report.outage;
     const throttled = report.failures.throttled ?? 0;
-    if (throttled > 0) {
-        const first = report.failed.find((f) => f.kind === "throttled");
-        return { kind: "throttled", reason: `${throttled} apps still throttled after every retry${first ? `: ${first.reason}` : ""}` };
-    }
+    // Told once, from the store's own answer: every app's reason would only repeat it.
+    if (report.throttling) return { kind: "throttled", reason: `${describeThrottling(report.throttling)}; ${throttled} apps not fetched` };
+    if (throttled > 0) return { kind: "throttled", reason: `${throttled} apps still throttled after every retry` };
     const unavailable = report.failures.unavailable ?? 0;
     if (report.fetched === 0 && unavailable > 0 && unavailable === failedCount(report)) {
         const first = report.failed.find((f) => f.kind === "unavailable");
@@ -240,6 +219,8 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
             written: 0,
             skipped: 0,
             withoutScreenshots: 0,
+            fieldsDropped: {},
+            chartSkipped: {},
             failures: {},
             failed: [],
             replays: 0,
@@ -249,6 +230,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
             topN: options.topN[store],
             explicit: options.explicitApps[store],
             fresh: (ids: readonly string[]) => freshApps(target.client(), store, ids, options),
+            chartSkipped: (skipped: ChartSkips) => countSkipped(report, skipped),
         };
         try {
             for await (const outcome of source.apps(selection)) {
@@ -261,6 +243,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                     recordFailure(report, outcome.appId, outcome.failure);
                 } else {
                     report.fetched++;
+                    countFields(report, outcome.record);
                     const entries = entriesFor(outcome.record, entryOptions);
                     if (outcome.record.screenshots.length === 0) report.withoutScreenshots++;
                     firstWriteMs ??= Date.now() - started;
@@ -269,7 +252,8 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
             }
         } catch (err) {
             const failure = failureOf(err);
-            report.outage = { kind: failure.kind, reason: `list: ${failure.reason}` };
+            if (failure.throttling) report.throttling ??= failure.throttling;
+            report.outage = { kind: failure.kind, reason: `list: ${storeReason(failure)}` };
         }
         return report;
     };
@@ -321,7 +305,7 @@ export async function warm(target: ReconcileTarget, sources: readonly AppSource[
                 }
             } catch (err) {
                 const failure = failureOf(err);
-                for (const appId of unanswered) withdraw(report, appId, { kind: failure.kind, reason: `list: ${failure.reason}` });
+                for (const appId of unanswered) withdraw(report, appId, { ...failure, reason: `list: ${failure.reason}` });
                 unanswered.clear();
             }
             for (const appId of unanswered) withdraw(report, appId, { kind: "not-found", reason: `the source no longer lists ${appId}` });

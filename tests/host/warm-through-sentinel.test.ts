@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
 import { validateStackConfig } from "../../settings/validate";
-import { runWarm } from "../../cli/common";
+import { runWarm } from "../../ops/warm/run";
 import { PostDeployPlan } from "../../contracts/plan";
 import { parsePairs } from "../../ops/redis/replies";
 import { acceptableTtlRange } from "../../ops/warm/ttl";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import Docker from "dockerode";
-import { createDeployer } from "../support/deployer";
+import { createDeployer } from "../support/create-deployer";
 import { RUN_LABEL } from "../support/replay/docker-apply";
 import { requireDocker, TEST_STACK, testRunId, testStackConfig } from "../support/live/live-cluster";
 

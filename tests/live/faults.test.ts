@@ -1,14 +1,14 @@
 // Issue 8's faults, each injected for real on the test stack while a WAIT-confirmed writer runs
 // through Sentinel. Every case asserts that no confirmed write was lost, that one master remains
 // with every Sentinel naming it, and that the verifier passes; each prints one `fault:` line
-// (time to recover, writes kept and lost) that the README's table is built from.
+// (time to recover, writes kept and lost) that docs/faults.md's table is built from.
 import { expect } from "chai";
 import Redis from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
-import { runWarm } from "../../cli/common";
+import { runWarm } from "../../ops/warm/run";
 import { PostDeployPlan } from "../../contracts/plan";
 import { VerificationReport } from "../../ops/verify/report";
 import { verify, verifyUntilSettled } from "../../ops/verify/verifier";

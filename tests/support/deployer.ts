@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { StackConfigObject } from "../../settings/stack-file";
 
 /** What one `up` changed, by resource key (`type::name`). */
@@ -30,24 +29,4 @@ export interface Deployer {
     /** What an `up` with this config would change, without changing anything (`pulumi preview`). */
     preview(config: StackConfigObject): Promise<ChangeSummary>;
     destroy(): Promise<void>;
-}
-
-export function pulumiCliAvailable(): boolean {
-    try {
-        execFileSync("pulumi", ["version"], { stdio: "ignore" });
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/** The Pulumi deployer when the CLI is on PATH (unless APPSCREENS_DEPLOYER=replay), else replay. */
-export async function createDeployer(stack: string, runId: string): Promise<Deployer> {
-    const wanted = process.env.APPSCREENS_DEPLOYER;
-    if (wanted !== "replay" && (wanted === "pulumi" || pulumiCliAvailable())) {
-        const { PulumiDeployer } = await import("./pulumi-deployer");
-        return new PulumiDeployer(stack, runId);
-    }
-    const { ReplayDeployer } = await import("./replay/replay-deployer");
-    return new ReplayDeployer(stack, runId);
 }

@@ -30,6 +30,17 @@ export interface FakeStores {
      * google-play-api with HTTP 400 and google-play-scraper's "Response code 503" message.
      */
     readonly throttled: Set<Store>;
+    /** Stores that answer their chart but throttle every app request (lookup, app details), as above. */
+    readonly throttledApps: Set<Store>;
+    /** Answers in the stores' own shapes (captures), served in place of those made from the snapshot. */
+    readonly captured: {
+        /** iTunes Lookup results by id. */
+        readonly lookup: Map<string, unknown>;
+        /** google-play-api app details by app id. */
+        readonly playApps: Map<string, unknown>;
+        /** The App Store chart's entries, in place of the snapshot's top list. */
+        appstoreChart?: unknown[];
+    };
     readonly snapshot: Snapshot;
     close(): Promise<void>;
 }
@@ -106,13 +117,16 @@ export async function startFakeStores(options: { snapshot?: Snapshot; delayMs?: 
     const snapshot = options.snapshot ?? shippedSnapshot();
     const down = new Set<Store>();
     const throttled = new Set<Store>();
+    const throttledApps = new Set<Store>();
+    const captured: FakeStores["captured"] = { lookup: new Map(), playApps: new Map() };
     const server = await startServer(async (req, res) => {
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         const url = new URL(req.url ?? "/", "http://stores");
         const base = `http://${req.headers.host ?? "127.0.0.1"}`;
         const store: Store = url.pathname.startsWith("/api/apps") ? "playstore" : "appstore";
         if (down.has(store)) return sendJson(res, 503, { error: "Service Unavailable" });
-        if (throttled.has(store)) {
+        const appRequest = url.pathname === "/lookup" || /^\/api\/apps\/[^/]+$/.test(url.pathname);
+        if (throttled.has(store) || (throttledApps.has(store) && appRequest)) {
             if (store === "playstore")
                 return sendJson(res, 400, { message: "Error requesting Google Play:Response code 503 (Service Unavailable)" });
             res.writeHead(403, { "content-length": "0" });
@@ -123,16 +137,14 @@ export async function startFakeStores(options: { snapshot?: Snapshot; delayMs?: 
         const chart = /^\/api\/v2\/[a-z]{2}\/apps\/top-free\/(\d+)\/apps\.json$/.exec(url.pathname);
         if (chart) {
             if (Number(chart[1]) > 100) return sendJson(res, 500, "");
-            return sendJson(res, 200, {
-                feed: {
-                    title: "Top Free Apps",
-                    results: top.slice(0, Number(chart[1])).map((id) => ({ id, name: apps[id].metadata.name, kind: "apps" })),
-                },
-            });
+            const entries = captured.appstoreChart ?? top.map((id) => ({ id, name: apps[id].metadata.name, kind: "apps" }));
+            return sendJson(res, 200, { feed: { title: "Top Free Apps", results: entries.slice(0, Number(chart[1])) } });
         }
         if (url.pathname === "/lookup") {
-            const ids = (url.searchParams.get("id") ?? "").split(",").filter((id) => apps[id]);
-            return sendJson(res, 200, { resultCount: ids.length, results: ids.map((id) => itunesResult(id, apps[id])) });
+            const results = (url.searchParams.get("id") ?? "")
+                .split(",")
+                .flatMap((id) => (captured.lookup.has(id) ? [captured.lookup.get(id)] : apps[id] ? [itunesResult(id, apps[id])] : []));
+            return sendJson(res, 200, { resultCount: results.length, results });
         }
         if (url.pathname === "/api/apps/") {
             const collection = url.searchParams.get("collection") ?? "TOP_FREE";
@@ -145,10 +157,11 @@ export async function startFakeStores(options: { snapshot?: Snapshot; delayMs?: 
         if (detail) {
             const appId = decodeURIComponent(detail[1]);
             const app = apps[appId];
-            if (!app) return sendJson(res, 400, { message: "App not found (404)" });
-            return sendJson(res, 200, playApiApp(base, appId, app, true));
+            const answer = captured.playApps.get(appId) ?? (app ? playApiApp(base, appId, app, true) : undefined);
+            if (!answer) return sendJson(res, 400, { message: "App not found (404)" });
+            return sendJson(res, 200, answer);
         }
         return sendJson(res, 404, { message: "no such route" });
     });
-    return { server, down, throttled, snapshot, close: () => server.close() };
+    return { server, down, throttled, throttledApps, captured, snapshot, close: () => server.close() };
 }

@@ -1,39 +1,41 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { z } from "zod";
 import { SourceError } from "./failure";
+import { problemOf } from "./response-fields";
 import { chunkedOutcomes, freshOrFetched, selectedIds } from "./selection";
-import { AppOutcome, AppRecord, AppSelection, AppSource, Store, STORES } from "./types";
+import { compactMetadata } from "./values";
+import { appMetadataSchema, AppOutcome, AppRecord, AppSelection, AppSource, Store, STORES } from "./types";
 
 /** Apps read, and checked for freshness, together. */
 const CHUNK = 500;
 
-const metadataSchema = z.object({
-    name: z.string().min(1),
-    developer: z.string().optional(),
-    iconUrl: z.string().optional(),
-    rating: z.number().optional(),
-    ratingCount: z.number().optional(),
-    genre: z.string().optional(),
-    price: z.number().optional(),
-    currency: z.string().optional(),
-    storeUrl: z.string().optional(),
-    description: z.string().optional(),
-    version: z.string().optional(),
-    updated: z.string().optional(),
-});
-const entrySchema = z.object({ screenshots: z.array(z.string()).default([]), metadata: metadataSchema });
+/**
+ * One app of a snapshot: the cache's own shapes (a snapshot can be a dump of the cache). When the
+ * metadata names the device of each screenshot, it names one per screenshot.
+ */
+const entrySchema = z
+    .object({ screenshots: z.array(z.string()).default([]), metadata: appMetadataSchema })
+    .refine((e) => e.metadata.screenshotDevices === undefined || e.metadata.screenshotDevices.length === e.screenshots.length, {
+        message: "metadata.screenshotDevices must name one device per screenshot",
+        path: ["metadata", "screenshotDevices"],
+    });
 /** One line of a `.jsonl` snapshot. */
-const lineSchema = entrySchema.extend({ store: z.enum(STORES), appId: z.string().min(1) });
+const lineSchema = entrySchema.and(z.object({ store: z.enum(STORES), appId: z.string().min(1) }));
 
-// JSON has no undefined, so the parsed metadata needs no compacting.
-const toRecord = (store: Store, appId: string, entry: z.infer<typeof entrySchema>): AppRecord => ({
-    store,
-    appId,
-    screenshots: entry.screenshots.filter((s) => s.length > 0),
-    metadata: entry.metadata,
-});
-
-const problem = (error: z.ZodError) => z.prettifyError(error).replace(/\n/g, " ");
+/** Empty screenshot URLs are left out, with their devices, so that the two lists stay parallel. */
+function toRecord(store: Store, appId: string, entry: z.infer<typeof entrySchema>): AppRecord {
+    const { screenshots, metadata } = entry;
+    const kept = screenshots.flatMap((url, i) => (url.length > 0 ? [i] : []));
+    // JSON has no undefined, so metadata read from a snapshot needs no compacting unless a device goes.
+    if (kept.length === screenshots.length) return { store, appId, screenshots, metadata };
+    const devices = metadata.screenshotDevices;
+    return {
+        store,
+        appId,
+        screenshots: kept.map((i) => screenshots[i]),
+        metadata: compactMetadata({ ...metadata, screenshotDevices: devices && kept.length > 0 ? kept.map((i) => devices[i]) : undefined }),
+    };
+}
 
 /**
  * A `.json` snapshot, read whole (for small, hand-kept lists):
@@ -47,12 +49,12 @@ export function parseSnapshot(json: unknown, store: Store): { top: string[]; app
             }),
         })
         .safeParse(json);
-    if (!section.success) throw new SourceError("bad-response", `snapshot: no valid stores.${store} section (${problem(section.error)})`);
+    if (!section.success) throw new SourceError("bad-response", `snapshot: no valid stores.${store} section (${problemOf(section.error)})`);
     const { top, apps } = section.data.stores[store];
     const records = new Map<string, AppRecord>();
     for (const [appId, raw] of Object.entries(apps)) {
         const entry = entrySchema.safeParse(raw);
-        if (!entry.success) throw new SourceError("bad-response", `snapshot: stores.${store}.apps.${appId}: ${problem(entry.error)}`);
+        if (!entry.success) throw new SourceError("bad-response", `snapshot: stores.${store}.apps.${appId}: ${problemOf(entry.error)}`);
         records.set(appId, toRecord(store, appId, entry.data));
     }
     return { top, apps: records };
@@ -67,7 +69,7 @@ export function parseSnapshotLine(line: string, lineNumber: number): AppRecord {
         throw new SourceError("bad-response", `snapshot line ${lineNumber} is not valid JSON`);
     }
     const parsed = lineSchema.safeParse(json);
-    if (!parsed.success) throw new SourceError("bad-response", `snapshot line ${lineNumber}: ${problem(parsed.error)}`);
+    if (!parsed.success) throw new SourceError("bad-response", `snapshot line ${lineNumber}: ${problemOf(parsed.error)}`);
     return toRecord(parsed.data.store, parsed.data.appId, parsed.data);
 }
 

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import pRetry from "p-retry";
 import pThrottle from "p-throttle";
-import { FailureKind, RETRIED_KINDS, SourceError } from "./failure";
+import { describeThrottling, FailureKind, RETRIED_KINDS, SourceError } from "./failure";
 
 export interface HttpOptions {
     readonly timeoutMs: number;
@@ -43,13 +43,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `requestsPerMinute`; outages are retried with exponential backoff and jitter, throttling with a
  * store-wide pause (Retry-After when the store gives one, else `throttleBackoffMs` doubling), so
  * that every request waits, not only the one that was refused. Once a store stays throttled
- * through every retry, the client stops asking it: further requests fail at once as throttled.
+ * through every retry, the client stops asking it: further requests fail at once as throttled,
+ * every one with the same error, which describes the store (status, retries, Retry-After) and not
+ * the request that gave up first.
  */
 export class HttpJsonClient {
     private readonly limit: ReturnType<typeof pLimit>;
     private readonly throttle: <T>(fn: () => Promise<T>) => Promise<T>;
     private pausedUntil = 0;
     private gaveUp: SourceError | undefined;
+    /** The longest Retry-After of the throttled answers so far: what the store asked of us. */
+    private longestRetryAfterMs: number | undefined;
     /** Requests sent, retries included: what the store saw. */
     requests = 0;
 
@@ -82,14 +86,20 @@ export class HttpJsonClient {
                 shouldRetry: ({ error }) => error instanceof SourceError && RETRIED_KINDS.has(error.kind) && !this.gaveUp,
                 onFailedAttempt: ({ error, retriesLeft }) => {
                     if (!(error instanceof SourceError) || error.kind !== "throttled") return;
+                    const { retryAfterMs, status, body } = error.details;
+                    if (retryAfterMs !== undefined) this.longestRetryAfterMs = Math.max(this.longestRetryAfterMs ?? 0, retryAfterMs);
                     if (retriesLeft === 0) {
-                        this.gaveUp ??= new SourceError(
-                            "throttled",
-                            `${error.message}; still throttled after ${this.options.retries} retries, stopped asking`,
-                        );
+                        if (this.gaveUp) return;
+                        const throttling = {
+                            status: status ?? 0,
+                            retries: this.options.retries,
+                            ...(this.longestRetryAfterMs === undefined ? {} : { retryAfterMs: this.longestRetryAfterMs }),
+                            ...(body ? { body } : {}),
+                        };
+                        this.gaveUp = new SourceError("throttled", describeThrottling(throttling), { throttling });
                         return;
                     }
-                    const pause = error.retryAfterMs ?? this.options.throttleBackoffMs * 2 ** throttledAttempts++;
+                    const pause = retryAfterMs ?? this.options.throttleBackoffMs * 2 ** throttledAttempts++;
                     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
                 },
             },
@@ -113,11 +123,17 @@ export class HttpJsonClient {
         const body = await response.text().catch(() => "");
         if (!response.ok) {
             const kind = this.classify(response.status, body) ?? defaultKind(response.status);
-            const detail = body.trim() ? `: ${body.trim().slice(0, 200)}` : " (empty body)";
-            throw new SourceError(kind, `HTTP ${response.status} from ${url}${detail}`, retryAfterMs(response.headers.get("retry-after")));
+            const excerpt = body.trim().slice(0, 200);
+            throw new SourceError(kind, `HTTP ${response.status} from ${url}${excerpt ? `: ${excerpt}` : " (empty body)"}`, {
+                status: response.status,
+                ...(excerpt ? { body: excerpt } : {}),
+                retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
+            });
         }
         try {
-            return JSON.parse(body) as unknown;
+            // Unknown: each store's source checks the shape it expects (app-store.ts, play-store.ts).
+            const json: unknown = JSON.parse(body);
+            return json;
         } catch {
             throw new SourceError("bad-response", `malformed JSON from ${url}`);
         }

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { failureOf, FailureKind, SourceError } from "./failure";
 import { HttpJsonClient } from "./http-client";
-import { optionalNumber as num, optionalText as text } from "./response-fields";
+import { optionalNumber as num, optional, optionalEpochMs, problemOf, readFields, optionalText as text } from "./response-fields";
 import { chunkedOutcomes, selectedIds } from "./selection";
-import { AppOutcome, AppRecord, AppSelection, AppSource, isRecord } from "./types";
-import { cleanStoreUrl, compactMetadata, ratingOf } from "./values";
+import { AppOutcome, AppRecord, AppSelection, AppSource, Chart, isRecord } from "./types";
+import { cleanStoreUrl, compactMetadata, ratingOf, screenshotsOf } from "./values";
 
 export interface PlayStoreSourceOptions {
     readonly baseUrl: string;
@@ -36,27 +36,35 @@ export function classifyGooglePlayApiError(status: number, body: string): Failur
 }
 
 const listSchema = z.object({ results: z.array(z.unknown()) });
+const listEntrySchema = z.object({ appId: z.string().min(1) });
 
-/** google-play-api's list (`/api/apps/?collection=...`): `{ results: [{ appId, ... }] }`. */
-export function parsePlayStoreList(json: unknown): string[] {
+/** google-play-api's list (`/api/apps/?collection=...`): `{ results: [{ appId, ... }] }`, and how many entries had no app id. */
+export function parsePlayStoreList(json: unknown): Chart {
     const parsed = listSchema.safeParse(json);
     if (!parsed.success) throw new SourceError("bad-response", "Play Store list: expected results to be a list");
-    return parsed.data.results
-        .map((r) => (isRecord(r) && typeof r.appId === "string" ? r.appId : undefined))
-        .filter((id): id is string => id !== undefined);
+    const ids: string[] = [];
+    let noId = 0;
+    for (const raw of parsed.data.results) {
+        const entry = listEntrySchema.safeParse(raw);
+        if (entry.success) ids.push(entry.data.appId);
+        else noId++;
+    }
+    return { ids, skipped: noId > 0 ? { "no-id": noId } : {} };
 }
 
 /**
  * google-play-api's app details: google-play-scraper's object reshaped by the service's
  * `cleanUrls` (lib/index.js): `url` is the service's own URL, the store link is `playstoreUrl`,
- * and `developer` is `{ devId, url }`.
+ * and `developer` is `{ devId, url }`. Required: the app id, the title and the screenshot list;
+ * every other field is optional (response-fields.ts): a scraper-shaped `developer` (a plain
+ * string) or an `updated` given as text is dropped and counted, the app kept.
  */
-const playAppSchema = z.object({
+export const playAppSchema = z.object({
     appId: z.string(),
     title: z.string().min(1),
     description: text,
     summary: text,
-    developer: z.object({ devId: text }, { error: "expected google-play-api's developer object { devId, url }" }),
+    developer: optional(z.object({ devId: text }).nullish()),
     icon: text,
     score: num,
     ratings: num,
@@ -69,24 +77,30 @@ const playAppSchema = z.object({
         .nullish()
         .transform((v) => (v ?? []).filter((u) => u.length > 0)),
     version: text,
-    updated: num,
+    /** google-play-scraper's `updated` is ms since the epoch. */
+    updated: optionalEpochMs,
 });
 
-/** google-play-api's app details (`/api/apps/<appId>`): screenshots and metadata. */
+/**
+ * google-play-api's app details (`/api/apps/<appId>`): screenshots and metadata. Throws a
+ * SourceError when a required field is missing or the answer is for another app.
+ */
 export function parsePlayStoreApp(json: unknown, appId: string): AppRecord {
-    const parsed = playAppSchema.safeParse(json);
-    if (!parsed.success) {
-        throw new SourceError("bad-response", `Play Store app ${appId}: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`);
-    }
+    const parsed = readFields(playAppSchema, json);
+    if (!parsed.ok) throw new SourceError("bad-response", `Play Store app ${appId}: ${problemOf(parsed.error)}`);
     const app = parsed.data;
     if (app.appId !== appId) throw new SourceError("bad-response", `Play Store answered ${app.appId} for ${appId}`);
+    // google-play-api names no device: these are the details page's screenshots, as a phone gets them.
+    const { screenshots, screenshotDevices } = screenshotsOf([[app.screenshots, "phone"]]);
     return {
         store: "playstore",
         appId,
-        screenshots: app.screenshots,
+        screenshots,
         metadata: compactMetadata({
             name: app.title,
-            developer: app.developer.devId,
+            platform: "android",
+            screenshotDevices,
+            developer: app.developer?.devId,
             iconUrl: app.icon,
             ...ratingOf(app.score, app.ratings),
             genre: app.genre,
@@ -96,8 +110,9 @@ export function parsePlayStoreApp(json: unknown, appId: string): AppRecord {
             storeUrl: cleanStoreUrl(app.playstoreUrl, ["id"]),
             description: app.description ?? app.summary,
             version: app.version,
-            updated: app.updated === undefined ? undefined : new Date(app.updated).toISOString(),
+            updated: app.updated,
         }),
+        ...(parsed.dropped.length > 0 ? { fieldsDropped: parsed.dropped } : {}),
     };
 }
 
@@ -112,12 +127,13 @@ export class PlayStoreSource implements AppSource {
         this.description = `google-play-api ${options.baseUrl}`;
     }
 
-    async topApps(limit: number): Promise<string[]> {
-        if (limit === 0) return [];
+    async topApps(limit: number): Promise<Chart> {
+        if (limit === 0) return { ids: [], skipped: {} };
         const { baseUrl, collection, country } = this.options;
-        return parsePlayStoreList(
+        const list = parsePlayStoreList(
             await this.http.getJson(`${baseUrl}/api/apps/?collection=${collection}&num=${limit}&country=${country}`),
-        ).slice(0, limit);
+        );
+        return { ids: list.ids.slice(0, limit), skipped: list.skipped };
     }
 
     async app(appId: string): Promise<AppOutcome> {
@@ -130,7 +146,9 @@ export class PlayStoreSource implements AppSource {
     }
 
     async *apps(selection: AppSelection): AsyncGenerator<AppOutcome> {
-        const ids = selectedIds(await this.topApps(selection.topN), selection.explicit);
+        const chart = await this.topApps(selection.topN);
+        selection.chartSkipped?.(chart.skipped);
+        const ids = selectedIds(chart.ids, selection.explicit);
         yield* chunkedOutcomes(ids, CHUNK, selection, (stale) => Promise.all(stale.map((id) => this.app(id))));
     }
 }

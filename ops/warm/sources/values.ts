@@ -1,9 +1,10 @@
-import { AppMetadata } from "./types";
+import { AppMetadata, ScreenshotDevice } from "./types";
 
 /**
  * The value policy shared by every source, so that both stores cache the same things in the
- * same form (README "Key layout"): store links without tracking or locale parameters, ratings only
- * when there are ratings, prices with their currency, descriptions as capped plain text.
+ * same form (docs/warmer.md, "Key layout"): store links without tracking or locale parameters, ratings only
+ * when there are ratings, prices with their currency, descriptions as capped plain text,
+ * screenshots with the device each shows.
  */
 
 /** The link without query and fragment, except the parameters that identify the page. */
@@ -51,4 +52,18 @@ export function ratingOf(score: number | undefined, count: number | undefined): 
 /** Drops undefined fields so that cached JSON stays small and stable. */
 export function compactMetadata(m: AppMetadata): AppMetadata {
     return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as unknown as AppMetadata;
+}
+
+/**
+ * The screenshots the app shows, group after group (App Store: iPhone or Mac, then iPad), and the
+ * device of each, parallel to them: `screenshots:<store>:<appId>` stays a plain list of URLs that
+ * apps already read, and the metadata says what each one shows. No devices without screenshots.
+ */
+export function screenshotsOf(groups: readonly (readonly [urls: readonly string[], device: ScreenshotDevice])[]): {
+    screenshots: string[];
+    screenshotDevices?: ScreenshotDevice[];
+} {
+    const screenshots = groups.flatMap(([urls]) => urls);
+    if (screenshots.length === 0) return { screenshots };
+    return { screenshots, screenshotDevices: groups.flatMap(([urls, device]) => urls.map(() => device)) };
 }

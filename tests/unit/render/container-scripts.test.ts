@@ -5,6 +5,7 @@ import {
     renderClusterEnv,
     renderHandoverScript,
     renderHealthcheckScript,
+    renderPromotionGuardScript,
     renderRedisStartScript,
     renderSentinelStartScript,
 } from "../../../render/container-scripts";
@@ -21,6 +22,7 @@ describe("container scripts", () => {
         "redis start": renderRedisStartScript(),
         "sentinel start": renderSentinelStartScript(),
         handover: renderHandoverScript(),
+        "promotion guard": renderPromotionGuardScript(),
         "redis healthcheck": renderHealthcheckScript("redis"),
         "sentinel healthcheck": renderHealthcheckScript("sentinel"),
     };
@@ -76,5 +78,37 @@ describe("container scripts", () => {
             const out = execFileSync("/bin/dash", ["-c", 'eval "$0"; echo "$MASTER_NAME|$SENTINELS"', node]).toString().trim();
             expect(out).to.equal("mymaster|172.28.0.40 172.28.0.41 172.28.0.42 172.28.0.43 172.28.0.44");
         }
+    });
+
+    it("hold a restarted replica unpromotable until it is in sync and the Sentinels have seen it, and unhealthy meanwhile", () => {
+        const start = scripts["redis start"];
+        const guard = scripts["promotion guard"];
+        // Only a replica is held, and only when its wanted priority is not 0 already.
+        expect(start).to.match(/if grep -qE '\^\(replicaof\|slaveof\) ' "\$live" && \[ "\$want" -gt 0 \]; then/);
+        expect(start).to.include('redis-server "$live" --replica-priority 0 "$@" &');
+        expect(start).to.include('sh /usr/local/etc/appscreens-promotion-guard.sh "$child" "$want" &');
+        // The wanted priority survives a restart in the guard file, not in the config a rewrite may have zeroed.
+        expect(start.indexOf('want=$(cat "$guard")')).to.be.lessThan(start.indexOf("--replica-priority 0"));
+        expect(guard.indexOf("master_link_status:up")).to.be.lessThan(guard.indexOf("CONFIG SET replica-priority"));
+        expect(guard.indexOf("CONFIG REWRITE")).to.be.lessThan(guard.indexOf("SENTINEL replicas"));
+        expect(guard.indexOf("SENTINEL replicas")).to.be.lessThan(guard.indexOf("rm -f /data/appscreens-promotion-guard"));
+        expect(scripts["redis healthcheck"]).to.include("[ ! -f /data/appscreens-promotion-guard ]");
+    });
+
+    it("read whether every answering Sentinel sees the replica's priority, from SENTINEL replicas as redis-cli --raw prints it", function () {
+        if (!existsSync("/bin/busybox")) this.skip();
+        const guard = scripts["promotion guard"];
+        const awk = /\| awk (-v self="\$self" -v want="\$want" '[^']*')/.exec(guard)?.[1];
+        expect(awk, "the guard's awk program").to.be.a("string");
+        const replica = (ip: string, priority: number) =>
+            `name ${ip}:6379 ip ${ip} port 6379 runid x flags slave link-pending-commands 0 slave-priority ${priority} slave-repl-offset 10`;
+        const run = (lines: string[]) =>
+            execFileSync("/bin/busybox", ["sh", "-c", `self=172.28.0.11; want=100; printf '%s\\n' "$@" | awk ${awk!}`, "sh", ...lines])
+                .toString()
+                .trim();
+        expect(run([`${replica("172.28.0.12", 100)} ${replica("172.28.0.11", 100)}`, replica("172.28.0.11", 100)])).to.equal("yes");
+        expect(run([`${replica("172.28.0.12", 100)} ${replica("172.28.0.11", 0)}`, replica("172.28.0.11", 100)])).to.equal("no");
+        expect(run([replica("172.28.0.12", 100)])).to.equal("no");
+        expect(run([])).to.equal("no");
     });
 });

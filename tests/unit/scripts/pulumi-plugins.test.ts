@@ -30,8 +30,8 @@ describe("pinned Pulumi plugins", () => {
         expect(pluginTarball(docker)).to.equal(`pulumi-resource-docker-v${docker.version}-linux-amd64.tar.gz`);
     });
 
-    it("are the versions the README's offline install section names", () => {
-        const readme = readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-        for (const p of requiredPlugins()) expect(readme, p.name).to.include(pluginTarball(p));
+    it("are the versions the offline install section of docs/operations.md names", () => {
+        const operations = readFileSync(path.join(PROJECT_DIR, "docs", "operations.md"), "utf8");
+        for (const p of requiredPlugins()) expect(operations, p.name).to.include(pluginTarball(p));
     });
 });

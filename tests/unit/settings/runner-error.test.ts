@@ -28,7 +28,7 @@ describe("what `pulumi up` prints for a bad stack config", () => {
         expect(pulumi.RunError.isInstance(err)).to.equal(true);
         const printed = runnerMessage(err);
         const lines = printed.split("\n");
-        expect(lines[0]).to.equal(`${HEADLINE} (see "Configuration reference" in README.md):`);
+        expect(lines[0]).to.equal(`${HEADLINE} (see docs/configuration.md):`);
         expect(printed).to.match(/^ {2}- appscreens-redis:cluster\.replicas: must be at most 16/m);
         expect(printed).to.match(/^ {2}- appscreens-redis:cluster\.bogus: unknown key/m);
         expect(lines.slice(1).every((l) => l.startsWith("  - ") || l.startsWith("    "))).to.equal(true);

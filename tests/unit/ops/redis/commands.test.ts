@@ -245,6 +245,7 @@ describe("the settings step's commands, in order", () => {
             return "OK";
         });
         const request = {
+            kind: "redis" as const,
             target: { ...target, kind: "redis" as const },
             directives: { maxmemory: "64mb", appendonly: "yes" },
             deadlineSeconds: 60,
@@ -272,6 +273,7 @@ describe("the settings step's commands, in order", () => {
             return "OK";
         });
         const request = {
+            kind: "sentinel" as const,
             target: { ...target, name: "sentinel-0", kind: "sentinel" as const },
             directives: { quorum: "2", "parallel-syncs": "2" },
             deadlineSeconds: 60,

@@ -72,6 +72,8 @@ describe("report", () => {
                     written: 4,
                     skipped: 0,
                     withoutScreenshots: 1,
+                    fieldsDropped: {},
+                    chartSkipped: {},
                     failures: { throttled: 1 },
                     failed: [{ appId: "1", kind: "throttled", reason: "HTTP 403 (empty body)" }],
                     outage: { kind: "throttled", reason: "1 apps still throttled after every retry" },
@@ -85,6 +87,8 @@ describe("report", () => {
                     written: 6,
                     skipped: 0,
                     withoutScreenshots: 0,
+                    fieldsDropped: {},
+                    chartSkipped: {},
                     failures: {},
                     failed: [],
                     replays: 0,
@@ -99,6 +103,52 @@ describe("report", () => {
         expect(text).to.include("checked   40 keys on the master in 2 round(s), 0.1 s: 1 apps missing, 2 keys written again\n");
         expect(text).to.include("timing    first write at 0.03 s, writes settled at 0.37 s, run ended at 0.50 s\n");
         expect(text).to.include("WARMING FAILED: 20 keys written in 0.5 s (40 keys/s)");
+    });
+
+    it("names the dropped fields and skipped chart entries, and tells a throttled store once, not per app", () => {
+        const store = {
+            source: "itunes x",
+            found: 6,
+            fetched: 2,
+            written: 2,
+            skipped: 0,
+            withoutScreenshots: 0,
+            replays: 0,
+        };
+        const text = formatWarmSummary({
+            ok: false,
+            keysWritten: 8,
+            durationMs: 1000,
+            timings: { firstWriteMs: 30, writesSettledMs: 370 },
+            problems: [],
+            stores: [
+                {
+                    ...store,
+                    store: "appstore",
+                    fieldsDropped: { averageUserRating: 2 },
+                    chartSkipped: { "not-an-app": 2, "no-id": 1 },
+                    failures: { throttled: 3, "not-found": 1 },
+                    failed: [
+                        { appId: "1", kind: "throttled", reason: "store throttled" },
+                        { appId: "2", kind: "throttled", reason: "store throttled" },
+                        { appId: "3", kind: "throttled", reason: "store throttled" },
+                        { appId: "4", kind: "not-found", reason: "App Store has no app 4" },
+                    ],
+                    throttling: { status: 403, retries: 3 },
+                    outage: {
+                        kind: "throttled",
+                        reason: "HTTP 403 (empty body); still throttled after 3 retries (no Retry-After); stopped asking; 3 apps not fetched",
+                    },
+                },
+                { ...store, store: "playstore", fieldsDropped: { updated: 1, developer: 2 }, chartSkipped: {}, failures: {}, failed: [] },
+            ],
+            reconciliation: { rounds: 1, keysChecked: 8, appsMissing: 0, keysRewritten: 0, settled: true, durationMs: 10 },
+        });
+        expect(text).to.include(
+            "appstore  6 found, 2 fetched, 2 written, 0 skipped, fields dropped: averageUserRating 2, chart entries skipped: 2 not-an-app, 1 no-id, failed: 3 throttled, 1 not-found (4: App Store has no app 4) STORE FAILED (throttled): HTTP 403 (empty body); still throttled after 3 retries (no Retry-After); stopped asking; 3 apps not fetched [itunes x]",
+        );
+        expect(text.match(/store throttled/g)).to.equal(null);
+        expect(text).to.include("playstore 6 found, 2 fetched, 2 written, 0 skipped, fields dropped: updated 1, developer 2 [itunes x]");
     });
 
     it("parses INFO text and flat field replies", () => {

@@ -106,13 +106,36 @@ describe("HttpJsonClient", function () {
             res.end();
         });
         const client = new HttpJsonClient({ ...FAST, retries: 2, throttleBackoffMs: 20 }, classifyAppleError);
-        const error = await failure(client.getJson(`${server.url}/lookup?id=1`));
+        const error = await failure(client.getJson(`${server.url}/lookup?id=1,2,3`));
         expect(error?.kind).to.equal("throttled");
-        expect(error?.message).to.match(/HTTP 403 .*\(empty body\); still throttled after 2 retries/);
+        expect(error?.details.throttling).to.deep.equal({ status: 403, retries: 2 });
+        // The store's condition, not the request that gave up first: no URL, so no app ids.
+        expect(error?.message).to.equal("HTTP 403 (empty body); still throttled after 2 retries (no Retry-After); stopped asking");
         expect(server.hits).to.have.length(3);
-        const later = await failure(client.getJson(`${server.url}/lookup?id=2`));
-        expect(later?.kind).to.equal("throttled");
+        const later = await failure(client.getJson(`${server.url}/lookup?id=4`));
+        expect(later).to.equal(error);
         expect(server.hits).to.have.length(3);
+    });
+
+    it("reports the longest Retry-After and google-play-api's message of a store that stays throttled", async () => {
+        const waits = ["1", "2", undefined];
+        server = await startServer((_req, res) => {
+            const wait = waits.shift();
+            res.writeHead(400, { "content-type": "application/json", ...(wait ? { "retry-after": wait } : {}) });
+            res.end(JSON.stringify({ message: "Error requesting Google Play:Response code 429 (Too Many Requests)" }));
+        });
+        const client = new HttpJsonClient({ ...FAST, retries: 2 }, classifyGooglePlayApiError);
+        const error = await failure(client.getJson(`${server.url}/api/apps/com.whatsapp`));
+        expect(error?.details.throttling).to.deep.equal({
+            status: 400,
+            retries: 2,
+            retryAfterMs: 2000,
+            body: '{"message":"Error requesting Google Play:Response code 429 (Too Many Requests)"}',
+        });
+        expect(error?.message).to.not.include("com.whatsapp");
+        expect(error?.message).to.match(
+            /^HTTP 400: .*Response code 429.*; still throttled after 2 retries \(Retry-After 2 s\); stopped asking$/,
+        );
     });
 
     it("retries google-play-api's throttling 400 and fails its not-found 400 at once", async () => {

@@ -3,14 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../../../settings/stack-file";
-import { classifyAppleError, parseAppStoreChart, parseAppStoreLookup } from "../../../../ops/warm/sources/app-store";
+import { classifyAppleError, lookupAppSchema, parseAppStoreChart, parseAppStoreLookup } from "../../../../ops/warm/sources/app-store";
 import { SourceError } from "../../../../ops/warm/sources/failure";
 import { FileSource, parseSnapshot, parseSnapshotLine } from "../../../../ops/warm/sources/file-source";
-import { classifyGooglePlayApiError, parsePlayStoreApp, parsePlayStoreList } from "../../../../ops/warm/sources/play-store";
+import { classifyGooglePlayApiError, parsePlayStoreApp, parsePlayStoreList, playAppSchema } from "../../../../ops/warm/sources/play-store";
 import { AppOutcome, AppRecord, AppSelection } from "../../../../ops/warm/sources/types";
 import { capDescription, cleanStoreUrl, ratingOf } from "../../../../ops/warm/sources/values";
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(path.join(__dirname, "..", "..", "..", "fixtures", name), "utf8"));
+/** A value no field of a store answer can read: not a string, a number, an object, nor a list of strings. */
+const GARBLED = [{ garbled: true }];
 const records = (outcomes: AppOutcome[]) => outcomes.flatMap((o) => ("record" in o ? [o.record] : []));
 const kindOf = (fn: () => unknown): string | undefined => {
     try {
@@ -22,8 +24,24 @@ const kindOf = (fn: () => unknown): string | undefined => {
 };
 
 describe("App Store source parsers (real response shapes)", () => {
-    it("reads the RSS chart's string ids in order, skipping entries without one", () => {
-        expect(parseAppStoreChart(fixture("appstore-top-free.json"))).to.deep.equal(["6448311069", "1641486558", "544007664"]);
+    it("reads the RSS chart's string ids in order, counting entries without one", () => {
+        expect(parseAppStoreChart(fixture("appstore-top-free.json"))).to.deep.equal({
+            ids: ["6448311069", "1641486558", "544007664"],
+            skipped: { "no-id": 1 },
+        });
+    });
+
+    it("reads a numeric chart id as the same app and skips entries that are not apps, counting them", () => {
+        const chart = parseAppStoreChart(fixture("appstore-top-free-mixed.json"));
+        // YouTube's id came as a number: the same app as "544007664", in its place.
+        expect(chart.ids).to.deep.equal(["6448311069", "544007664", "310633997"]);
+        expect(chart.skipped).to.deep.equal({ "not-an-app": 2, "no-id": 1 });
+        // A podcast with a perfectly good id is still not an app.
+        expect(chart.ids).to.not.include("1200361736");
+        expect(parseAppStoreChart({ feed: { results: [{ id: 1.5 }, { id: -3 }, { id: "12a" }, { id: 7 }] } })).to.deep.equal({
+            ids: ["7"],
+            skipped: { "no-id": 3 },
+        });
     });
 
     it("rejects a chart without feed.results as a bad response", () => {
@@ -39,6 +57,8 @@ describe("App Store source parsers (real response shapes)", () => {
         expect(contacts.screenshots[2]).to.include("576x768bb");
         expect(contacts.metadata).to.deep.include({
             name: "Contacts",
+            platform: "ios",
+            screenshotDevices: ["iphone", "iphone", "ipad"],
             developer: "Apple",
             iconUrl:
                 "https://is3-ssl.mzstatic.com/image/thumb/Purple115/v4/6f/72/1f/6f721f76-4794-847f-53aa-0a8ef481d6e7/AppIcon.png/512x512bb.jpg",
@@ -55,6 +75,7 @@ describe("App Store source parsers (real response shapes)", () => {
         // Unrated: no invented rating; no screenshots stays an empty list for the warmer's policy.
         expect(tiny.metadata).to.deep.equal({
             name: "Tiny Notes",
+            platform: "ios",
             developer: "Indie Dev",
             iconUrl: "https://is1-ssl.mzstatic.com/image/thumb/Purple221/v4/aa/bb/cc/AppIcon.png/100x100bb.jpg",
             price: 2.99,
@@ -62,6 +83,7 @@ describe("App Store source parsers (real response shapes)", () => {
             storeUrl: "https://apps.apple.com/de/app/tiny-notes/id1234567890",
         });
         expect(tiny.screenshots).to.deep.equal([]);
+        expect(contacts.fieldsDropped).to.equal(undefined);
         expect(outcomes[2]).to.deep.equal({ appId: "999", failure: { kind: "not-found", reason: "App Store has no app 999" } });
     });
 
@@ -74,6 +96,51 @@ describe("App Store source parsers (real response shapes)", () => {
         expect(kindOf(() => parseAppStoreLookup({ error: "bad" }, ["5"]))).to.equal("bad-response");
     });
 
+    it("keeps a Mac app as a Mac app, names a song as not an app, and keeps an app whose rating cannot be read", () => {
+        const outcomes = parseAppStoreLookup(fixture("itunes-lookup-mac-and-others.json"), ["409201541", "1440857786", "1444383602"]);
+        const [pages, song, notes] = outcomes;
+        expect("record" in pages && pages.record.screenshots).to.deep.equal([
+            "https://is1-ssl.mzstatic.com/image/thumb/Purple211/v4/pages-mac-1/800x500bb.jpg",
+            "https://is1-ssl.mzstatic.com/image/thumb/Purple211/v4/pages-mac-2/800x500bb.jpg",
+            "https://is1-ssl.mzstatic.com/image/thumb/Purple211/v4/pages-mac-3/800x500bb.jpg",
+        ]);
+        expect("record" in pages && pages.record.metadata).to.deep.include({
+            name: "Pages",
+            platform: "macos",
+            screenshotDevices: ["mac", "mac", "mac"],
+            storeUrl: "https://apps.apple.com/us/app/pages/id409201541",
+        });
+        expect(song).to.deep.equal({
+            appId: "1440857786",
+            failure: { kind: "not-found", reason: "App Store id 1440857786 is a song, not an app" },
+        });
+        // averageUserRating came as text: the rating goes (ratingOf needs both), the app and its screenshots stay.
+        expect("record" in notes && notes.record.fieldsDropped).to.deep.equal(["averageUserRating"]);
+        expect("record" in notes && notes.record.metadata).to.not.have.any.keys("rating", "ratingCount");
+        expect("record" in notes && notes.record.metadata).to.deep.include({
+            name: "Goodnotes",
+            platform: "ios",
+            screenshotDevices: ["iphone", "iphone", "ipad"],
+            updated: "2025-11-04T09:12:44Z",
+        });
+    });
+
+    it("drops any optional lookup field that cannot be read and keeps the app; the id, name, kind and screenshots stay required", () => {
+        const contacts = (fixture("itunes-lookup-batch.json") as { results: Record<string, unknown>[] }).results[0];
+        const required = ["trackId", "trackName", "kind", "screenshotUrls", "ipadScreenshotUrls"];
+        const fields = Object.keys(lookupAppSchema.shape);
+        expect(fields).to.include.members(required);
+        for (const field of fields) {
+            const [outcome] = parseAppStoreLookup({ results: [{ ...contacts, [field]: GARBLED }] }, ["1069512615"]);
+            if (field === "trackId") expect(outcome, field).to.have.nested.property("failure.kind", "not-found");
+            else if (required.includes(field)) expect(outcome, field).to.have.nested.property("failure.kind", "bad-response");
+            else {
+                expect(outcome, field).to.have.nested.property("record.fieldsDropped").that.deep.equals([field]);
+                expect("record" in outcome && outcome.record.screenshots, field).to.have.length(3);
+            }
+        }
+    });
+
     it("classifies Apple's 403 as throttling and leaves other statuses to the default rules", () => {
         expect(classifyAppleError(403)).to.equal("throttled");
         expect(classifyAppleError(500)).to.equal(undefined);
@@ -82,7 +149,10 @@ describe("App Store source parsers (real response shapes)", () => {
 
 describe("Play Store (google-play-api) source parsers (real response shapes)", () => {
     it("reads the collection's app ids from google-play-api's list", () => {
-        expect(parsePlayStoreList(fixture("google-play-api-list.json"))).to.deep.equal(["com.whatsapp", "com.einnovation.temu"]);
+        expect(parsePlayStoreList(fixture("google-play-api-list.json"))).to.deep.equal({
+            ids: ["com.whatsapp", "com.einnovation.temu"],
+            skipped: { "no-id": 1 },
+        });
         expect(kindOf(() => parsePlayStoreList({ message: "rate limited" }))).to.equal("bad-response");
     });
 
@@ -95,6 +165,8 @@ describe("Play Store (google-play-api) source parsers (real response shapes)", (
         ]);
         expect(app.metadata).to.deep.include({
             name: "WhatsApp Messenger",
+            platform: "android",
+            screenshotDevices: ["phone", "phone", "phone"],
             developer: "WhatsApp LLC",
             genre: "Communication",
             rating: 4.3425307,
@@ -114,11 +186,49 @@ describe("Play Store (google-play-api) source parsers (real response shapes)", (
         expect(app.metadata).to.not.have.any.keys("rating", "ratingCount");
         expect(app.metadata).to.deep.include({ price: 1.49, currency: "EUR", developer: "Small Studio" });
         expect(app.screenshots).to.deep.equal([]);
+        expect(app.metadata).to.not.have.any.keys("screenshotDevices");
     });
 
-    it("rejects google-play-scraper's own shape (developer as a string) and an answer for another app", () => {
+    it("keeps an app whose `updated` came as a date string, with its 8 screenshots, dropping only `updated`", () => {
+        const app = parsePlayStoreApp(fixture("google-play-api-app-updated-text.json"), "com.spotify.music");
+        expect(app.fieldsDropped).to.deep.equal(["updated"]);
+        expect(app.screenshots).to.have.length(8);
+        expect(app.metadata.screenshotDevices).to.deep.equal(Array(8).fill("phone"));
+        expect(app.metadata).to.not.have.any.keys("updated");
+        expect(app.metadata).to.deep.include({ name: "Spotify: Music and Podcasts", developer: "Spotify AB", version: "9.0.98.598" });
+        // A time outside Date's range cannot be read either: dropped, not a RangeError that loses the app.
+        const far = parsePlayStoreApp({ ...(fixture("google-play-api-app.json") as object), updated: 1e20 }, "com.whatsapp");
+        expect(far.fieldsDropped).to.deep.equal(["updated"]);
+    });
+
+    it("drops any optional details field that cannot be read and keeps the app; the id, title and screenshots stay required", () => {
+        const whatsapp = fixture("google-play-api-app.json") as Record<string, unknown>;
+        const required = ["appId", "title", "screenshots"];
+        const fields = Object.keys(playAppSchema.shape);
+        expect(fields).to.include.members(required);
+        for (const field of fields) {
+            const garbled = { ...whatsapp, [field]: GARBLED };
+            if (required.includes(field)) {
+                expect(
+                    kindOf(() => parsePlayStoreApp(garbled, "com.whatsapp")),
+                    field,
+                ).to.equal("bad-response");
+                continue;
+            }
+            const app = parsePlayStoreApp(garbled, "com.whatsapp");
+            expect(app.fieldsDropped, field).to.deep.equal([field]);
+            expect(app.screenshots, field).to.have.length(3);
+        }
+        // Two at once: both named.
+        const two = parsePlayStoreApp({ ...whatsapp, updated: "Nov 5, 2025", score: "4.3" }, "com.whatsapp");
+        expect(two.fieldsDropped).to.have.members(["updated", "score"]);
+    });
+
+    it("drops google-play-scraper's own developer (a string, not google-play-api's object), and rejects an answer for another app or without a title", () => {
         const scraperShaped = { ...(fixture("google-play-api-app.json") as object), developer: "WhatsApp LLC" };
-        expect(kindOf(() => parsePlayStoreApp(scraperShaped, "com.whatsapp"))).to.equal("bad-response");
+        const app = parsePlayStoreApp(scraperShaped, "com.whatsapp");
+        expect(app.fieldsDropped).to.deep.equal(["developer"]);
+        expect(app.metadata).to.not.have.any.keys("developer");
         expect(kindOf(() => parsePlayStoreApp({ appId: "com.other", title: "x", developer: {} }, "com.whatsapp"))).to.equal("bad-response");
         expect(kindOf(() => parsePlayStoreApp({ appId: "com.whatsapp", developer: {} }, "com.whatsapp"))).to.equal("bad-response");
     });
@@ -201,6 +311,17 @@ describe("file source", () => {
             ["2", "fresh"],
             ["3", "not-found"],
         ]);
+    });
+
+    it("reads a snapshot's devices in the cache's own shape, one per screenshot, dropping an empty URL with its device", () => {
+        const line = (screenshots: string[], screenshotDevices: string[]) =>
+            JSON.stringify({ store: "appstore", appId: "1", screenshots, metadata: { name: "x", platform: "ios", screenshotDevices } });
+        const record = parseSnapshotLine(line(["https://s/1", "", "https://s/3"], ["iphone", "iphone", "ipad"]), 1);
+        expect(record.screenshots).to.deep.equal(["https://s/1", "https://s/3"]);
+        expect(record.metadata).to.deep.equal({ name: "x", platform: "ios", screenshotDevices: ["iphone", "ipad"] });
+        expect(() => parseSnapshotLine(line(["https://s/1"], ["iphone", "ipad"]), 4)).to.throw(/line 4.*one device per screenshot/);
+        expect(kindOf(() => parseSnapshotLine(line(["https://s/1"], ["watch"]), 5))).to.equal("bad-response");
+        expect(parseSnapshotLine(line([""], ["iphone"]), 6).metadata).to.deep.equal({ name: "x", platform: "ios" });
     });
 
     it("names the line of a malformed .jsonl snapshot and reports malformed or missing files by kind", async () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { SourceError } from "../../../../ops/warm/sources/failure";
-import { AppOutcome, AppRecord, AppSelection, AppSource, Store } from "../../../../ops/warm/sources/types";
+import { failureOf, SourceError } from "../../../../ops/warm/sources/failure";
+import { AppOutcome, AppRecord, AppSelection, AppSource, ChartSkips, Store } from "../../../../ops/warm/sources/types";
 import { warm, WarmOptions } from "../../../../ops/warm/warmer";
 import { FakeRedis, target } from "../../../support/fake-redis";
 
@@ -15,7 +15,12 @@ const app = (store: Store, appId: string, screenshots = [`https://cdn/${appId}.p
 function source(
     store: Store,
     top: string[],
-    options: { failures?: Record<string, SourceError>; listError?: SourceError; records?: Record<string, AppRecord> } = {},
+    options: {
+        failures?: Record<string, SourceError>;
+        listError?: SourceError;
+        records?: Record<string, AppRecord>;
+        chartSkipped?: ChartSkips;
+    } = {},
 ): AppSource & { requested: string[] } {
     const requested: string[] = [];
     return {
@@ -24,6 +29,7 @@ function source(
         requested,
         async *apps(selection: AppSelection): AsyncGenerator<AppOutcome> {
             if (options.listError) throw options.listError;
+            if (options.chartSkipped) selection.chartSkipped?.(options.chartSkipped);
             const ids = [...new Set([...top.slice(0, selection.topN), ...selection.explicit])];
             const fresh = await selection.fresh(ids);
             for (const appId of ids) {
@@ -33,9 +39,7 @@ function source(
                 }
                 requested.push(appId);
                 const failure = options.failures?.[appId];
-                yield failure
-                    ? { appId, failure: { kind: failure.kind, reason: failure.message } }
-                    : { appId, record: options.records?.[appId] ?? app(store, appId) };
+                yield failure ? { appId, failure: failureOf(failure) } : { appId, record: options.records?.[appId] ?? app(store, appId) };
             }
         },
     };
@@ -226,8 +230,14 @@ describe("warm", function () {
         expect(report.ok).to.equal(false);
     });
 
-    it("fails a store that stays throttled, naming it, even when some of its apps were written", async () => {
-        const throttled = new SourceError("throttled", "HTTP 403 from itunes (empty body); still throttled after 3 retries");
+    it("fails a store that stays throttled, telling its throttling once and counting the apps it cost", async () => {
+        const throttled = new SourceError(
+            "throttled",
+            "HTTP 403 (empty body); still throttled after 3 retries (no Retry-After); stopped asking",
+            {
+                throttling: { status: 403, retries: 3 },
+            },
+        );
         const report = await warm(
             target(new FakeRedis()),
             [source("appstore", ["1", "2", "3"], { failures: { "2": throttled, "3": throttled } }), source("playstore", ["a.b"])],
@@ -235,12 +245,58 @@ describe("warm", function () {
         );
         expect(report.ok).to.equal(false);
         const [appstore, playstore] = report.stores;
-        expect(appstore).to.deep.include({ written: 1, failures: { throttled: 2 } });
-        expect(appstore.outage?.kind).to.equal("throttled");
-        expect(report.problems).to.have.length(1);
-        expect(report.problems[0]).to.match(/^appstore: store failed, throttled \(2 apps still throttled after every retry: HTTP 403/);
+        expect(appstore).to.deep.include({ written: 1, failures: { throttled: 2 }, throttling: { status: 403, retries: 3 } });
+        // Each app says only that the store throttled; the store's answer is told once.
+        expect(appstore.failed).to.deep.equal([
+            { appId: "2", kind: "throttled", reason: "store throttled" },
+            { appId: "3", kind: "throttled", reason: "store throttled" },
+        ]);
+        expect(report.problems).to.deep.equal([
+            "appstore: store failed, throttled (HTTP 403 (empty body); still throttled after 3 retries (no Retry-After); stopped asking; 2 apps not fetched)",
+        ]);
         expect(playstore).to.include({ written: 1 });
         expect(playstore.outage).to.equal(undefined);
+        expect(playstore.throttling).to.equal(undefined);
+    });
+
+    it("tells a chart lost to throttling by the store's answer", async () => {
+        const throttled = new SourceError(
+            "throttled",
+            "HTTP 400: busy; still throttled after 1 retries (Retry-After 60 s); stopped asking",
+            {
+                throttling: { status: 400, retries: 1, retryAfterMs: 60_000, body: "busy" },
+            },
+        );
+        const report = await warm(target(new FakeRedis()), [source("playstore", [], { listError: throttled })], OPTIONS);
+        expect(report.stores[0].throttling).to.deep.equal({ status: 400, retries: 1, retryAfterMs: 60_000, body: "busy" });
+        expect(report.problems).to.deep.equal([
+            "playstore: store failed, throttled (list: HTTP 400: busy; still throttled after 1 retries (Retry-After 60 s); stopped asking)",
+        ]);
+    });
+
+    it("counts the fields dropped from the apps it fetched and the chart entries skipped, and still writes those apps", async () => {
+        const redis = new FakeRedis();
+        const dropped = (appId: string, fields: string[]): AppRecord => ({ ...app("playstore", appId), fieldsDropped: fields });
+        const report = await warm(
+            target(redis),
+            [
+                source("playstore", ["a.a", "b.b", "c.c"], {
+                    records: { "a.a": dropped("a.a", ["updated"]), "b.b": dropped("b.b", ["updated", "developer"]) },
+                    chartSkipped: { "no-id": 2 },
+                }),
+            ],
+            OPTIONS,
+        );
+        expect(report.ok).to.equal(true);
+        expect(report.stores[0]).to.deep.include({
+            written: 3,
+            fieldsDropped: { updated: 2, developer: 1 },
+            chartSkipped: { "no-id": 2 },
+            failures: {},
+        });
+        expect(JSON.parse(redis.store.get("screenshots:playstore:b.b")!.value)).to.deep.equal(["https://cdn/b.b.png"]);
+        // Which fields were dropped is for the report, not the cache.
+        expect(redis.store.get("metadata:playstore:b.b")!.value).to.not.include("fieldsDropped");
     });
 
     it("caches an app without screenshots with its metadata only, counted as such", async () => {
