@@ -6,14 +6,14 @@ import { currentMaster, pickReplica, snapshotOnReplica, withNode } from "../../o
 import { parseInfo } from "../../ops/redis/replies";
 import { nodesOf } from "../../contracts/plan";
 import { HostCluster } from "../support/host-cluster";
-import { requireHostPrograms } from "../support/host-programs";
+import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 describe("host: the backup's snapshot on a replica of Redis processes", function () {
     this.timeout(60_000);
     let cluster: HostCluster;
 
     before(async function () {
-        requireHostPrograms(this);
+        requirePrograms(this, [REDIS_SERVER]);
         cluster = new HostCluster({ basePort: 22250 });
         await cluster.start();
     });

@@ -2,14 +2,14 @@ import { expect } from "chai";
 import { runDrill, DrillRefused } from "../../ops/drill/run-drill";
 import { sentinelsOf } from "../../contracts/plan";
 import { HostCluster } from "../support/host-cluster";
-import { requireHostPrograms } from "../support/host-programs";
+import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 describe("host: the failover drill against Redis and Sentinel processes", function () {
     this.timeout(120_000);
     let cluster: HostCluster;
 
     before(async function () {
-        requireHostPrograms(this);
+        requirePrograms(this, [REDIS_SERVER]);
         cluster = new HostCluster({ basePort: 22200 });
         await cluster.start();
         const master = cluster.client(cluster.nodePorts[0]);

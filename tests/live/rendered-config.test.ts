@@ -9,8 +9,8 @@ import { memoryBytes, validateStackConfig } from "../../settings/validate";
 import { renderRedisConf } from "../../render/redis-conf";
 import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../render/sentinel-conf";
 import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../../render/directives";
-import { rawCommand } from "../support/live/raw-command";
-import { requireProgram } from "../support/live/requirements";
+import { rawCommand } from "../support/raw-command";
+import { requireProgram } from "../support/require-program";
 import { waitFor } from "../support/live/wait";
 
 const REDIS_PASSWORD = "RenderedConfTest0Password0Redis";
