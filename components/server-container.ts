@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Endpoint } from "../config/address-plan";
-import { dockerName } from "../config/docker-names";
+import { dataVolumeName, dockerName } from "../config/docker-names";
 import { StackSettings } from "../config/validate";
 import {
     renderHandoverScript,
@@ -59,16 +59,18 @@ export function declareServerContainer(
     args: ServerContainerArgs,
     parent: pulumi.Resource,
     dependsOn: pulumi.Input<pulumi.Resource>[],
+    volumeDependsOn: pulumi.Input<pulumi.Resource>[] = [],
 ): ServerContainer {
     const { settings, endpoint, kind } = args;
     const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
-    // deletes it (scaling down or `destroy` leaves it for the operator; see README).
+    // deletes it (scaling down or `destroy` leaves it for the operator; see README). Docker's create
+    // returns a volume of that name that is already there: the volume check runs first.
     const volume = new docker.Volume(
         `${endpoint.name}-data`,
-        { name: dockerName(settings, `${endpoint.name}-data`), labels },
-        { parent, retainOnDelete: true },
+        { name: dataVolumeName(settings, endpoint.name), labels },
+        { parent, retainOnDelete: true, dependsOn: volumeDependsOn },
     );
     const directives = kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES;
     const container = new docker.Container(
@@ -136,6 +138,8 @@ export interface ServerArgs {
     readonly networkName: pulumi.Input<string>;
     readonly passwords: ServerPasswords;
     readonly projectDir: string;
+    /** The stack's volume check: the data volume waits for it, and the settings step reads when the state began from it. */
+    readonly volumeCheck: command.local.Command;
     /** The container waits for these (the previous server: replacements go one at a time). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** The settings step waits for these (Sentinels for every node's: passwords change nodes first). */
@@ -163,7 +167,9 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         super(type, name, {}, opts);
         this.endpoint = endpoint;
         const { settings, image, networkName } = args;
-        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? []);
+        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? [], [
+            args.volumeCheck,
+        ]);
         this.container = server.container;
         this.volume = server.volume;
         this.containerName = server.container.name;
@@ -176,6 +182,7 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
                 container: server.container,
                 passwords: args.passwords,
                 projectDir: args.projectDir,
+                stackSince: args.volumeCheck.stdout,
                 dependsOn: args.settingsDependsOn ?? [],
             },
             this,

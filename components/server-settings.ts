@@ -5,7 +5,7 @@ import { Endpoint } from "../config/address-plan";
 import { StackSettings } from "../config/validate";
 import { ServerKind } from "../config-templates/container-scripts";
 import { REDIS_DIRECTIVES, runtimeValues, SENTINEL_DIRECTIVES } from "../config-templates/directives";
-import { SETTINGS_ENV, settingsEnvironment } from "../post-deploy/settings-env";
+import { FIRST_RUN_FLAG, SETTINGS_ENV, settingsEnvironment } from "../post-deploy/settings-env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -23,6 +23,8 @@ export interface ServerSettingsArgs {
     readonly passwords: ServerPasswords;
     /** Where the project (and its node_modules) lives: the command runs the CLI from there. */
     readonly projectDir: string;
+    /** When the stack's state began (the volume check's output): a server on an older volume is on a kept one. */
+    readonly stackSince: pulumi.Input<string>;
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -39,6 +41,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     const target = {
         kind,
         name: endpoint.name,
+        stack: settings.stack,
         host: settings.cluster.publish.host,
         port: endpoint.hostPort,
         masterName: settings.cluster.sentinel.masterName,
@@ -46,6 +49,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     const environment: Record<string, pulumi.Input<string>> = {
         ...settingsEnvironment(target, runtimeValues(table, settings, endpoint), settings.cluster.deadlines.applySettingsSeconds),
         [SETTINGS_ENV.container]: args.container.id,
+        [SETTINGS_ENV.stackSince]: args.stackSince,
         [SETTINGS_ENV.redisPassword]: pulumi.secret(passwords.redis),
     };
     if (kind === "sentinel") environment[SETTINGS_ENV.sentinelPassword] = pulumi.secret(passwords.sentinel);
@@ -56,9 +60,11 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     }
     // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
     const cli = "node --import tsx post-deploy/cli/apply-settings.ts";
+    // `create` runs once per server and state: a server that then refuses every password has never
+    // accepted this state's, which with an older volume means a kept volume, not a rotation.
     return new command.local.Command(
         name,
-        { create: cli, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },
+        { create: `${cli} ${FIRST_RUN_FLAG}`, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },
         { parent, dependsOn: [args.container, ...args.dependsOn] },
     );
 }

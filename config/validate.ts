@@ -196,13 +196,13 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
         const result = passwordSchema(`${PROJECT}:${key}`).safeParse(supplied.value);
         if (!result.success) problems.push(...result.error.issues.map((i) => i.message));
     }
+    // A `...Previous` key beside a generated password is how a re-created stack adopts the data
+    // volumes an earlier deploy left (README, "Re-creating a stack on kept volumes"): the servers
+    // on them accept that password until the key is removed. Rotating a generated password takes
+    // a new one set explicitly (the generated one does not change).
     for (const current of ["redisPassword", "sentinelPassword"] as const) {
         const previous = raw.secrets[`${current}Previous`];
-        if (previous && !raw.secrets[current]) {
-            problems.push(
-                `${PROJECT}:${current}Previous: is set but ${PROJECT}:${current} is not; set the new password with \`pulumi config set --secret ${PROJECT}:${current} ...\` (a generated one cannot be rotated this way)`,
-            );
-        } else if (previous && previous.value === raw.secrets[current]?.value) {
+        if (previous && previous.value === raw.secrets[current]?.value) {
             problems.push(
                 `${PROJECT}:${current}Previous: equals ${PROJECT}:${current}; remove it with \`pulumi config rm ${PROJECT}:${current}Previous\``,
             );

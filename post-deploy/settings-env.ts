@@ -13,6 +13,8 @@ export const SETTINGS_ENV = {
     deadlineSeconds: "APPSCREENS_DEADLINE_SECONDS",
     /** The container's id: a replaced container re-runs the step (its id is all that changes). */
     container: "APPSCREENS_CONTAINER_ID",
+    /** When the stack's state began (the volume check's output, the Docker Engine's clock): tells a kept volume. */
+    stackSince: "APPSCREENS_STACK_SINCE",
     directivePrefix: "APPSCREENS_SET_",
     redisPassword: "REDIS_PASSWORD",
     redisPasswordPrevious: "REDIS_PASSWORD_PREVIOUS",
@@ -23,12 +25,17 @@ export const SETTINGS_ENV = {
 export const serverTargetSchema = z.strictObject({
     kind: z.enum(["redis", "sentinel"]),
     name: z.string().min(1),
+    /** The stack it belongs to, for commands the step's messages give. */
+    stack: z.string().min(1),
     /** Where the Pulumi host reaches it (published port). */
     host: z.string().min(1),
     port: z.int().min(1).max(65535),
     masterName: z.string().min(1),
 });
 export type ServerTarget = z.infer<typeof serverTargetSchema> & { readonly kind: ServerKind };
+
+/** On the settings step's `create` only: the step's first run for this server in this state. */
+export const FIRST_RUN_FLAG = "--first-run";
 
 /**
  * `maxmemory-policy` -> `APPSCREENS_SET_MAXMEMORY_POLICY`. Only shell-identifier names survive:
@@ -50,6 +57,8 @@ export interface SettingsRequest {
     readonly target: ServerTarget;
     readonly directives: Readonly<Record<string, string>>;
     readonly deadlineSeconds: number;
+    /** When the stack's state began, as the volume check printed it (absent before it ran, e.g. in tests). */
+    readonly stackSince?: string;
     readonly passwords: {
         readonly redis?: string;
         readonly redisPrevious?: string;
@@ -91,5 +100,6 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
         if (!passwords[n as "redis" | "sentinel"])
             throw new SettingsEnvError(`the ${n} password is missing from the settings step's environment`);
     }
-    return { target: target.data, directives, deadlineSeconds, passwords };
+    const stackSince = env[SETTINGS_ENV.stackSince]?.trim() || undefined;
+    return { target: target.data, directives, deadlineSeconds, stackSince, passwords };
 }

@@ -1,14 +1,58 @@
 // Run by a server's settings step (one `local.Command` per node and Sentinel) on every deploy:
 // applies the runtime settings and passwords to the running server. stdout is a JSON summary
 // with no secret in it; a failure exits 1 with a message naming the server and the fix.
+// `--first-run` is on the step's `create` only: its first run for this server in this state.
+import Docker from "dockerode";
+import { CONTAINER_PATHS } from "../../config-templates/paths";
+import { volumeAt } from "../data-volumes";
+import { keptServerMessage, rejectionKind } from "../kept-volumes";
 import { applySettings, SettingsApplyError } from "../settings-apply";
-import { parseSettingsEnvironment, SETTINGS_ENV } from "../settings-env";
+import { FIRST_RUN_FLAG, parseSettingsEnvironment, SETTINGS_ENV, SettingsRequest } from "../settings-env";
 import { lastLogLines } from "../container-logs";
 import { withDeadline } from "../deadline";
+import { formatStepFailure } from "../step-failure";
+
+/** How long the reading of the server's volume may take when explaining a refusal. */
+const VOLUME_READ_SECONDS = 10;
+
+/**
+ * A server that refuses every configured password: on a volume an earlier deploy left, say that
+ * and how to go on (not the rotation advice). Best effort: without Docker's answer, the refusal
+ * stands as it is.
+ */
+async function explainRefusal(err: SettingsApplyError, request: SettingsRequest, firstRun: boolean): Promise<SettingsApplyError> {
+    const containerId = process.env[SETTINGS_ENV.container];
+    if (!firstRun || !containerId) return err;
+    const volume = await withDeadline(VOLUME_READ_SECONDS, `reading the data volume of ${request.target.name}`, () =>
+        volumeAt(new Docker(), containerId, CONTAINER_PATHS.dataDir),
+    ).catch(() => undefined);
+    if (!volume) return err;
+    const kind = rejectionKind({ firstRun, volumeCreatedAt: volume.createdAt, stackSince: request.stackSince });
+    if (kind !== "kept-volumes") return err;
+    const { target, passwords } = request;
+    const message = keptServerMessage({
+        stack: target.stack,
+        server: target.name,
+        kind: target.kind,
+        volume: volume.name,
+        volumeCreatedAt: volume.createdAt,
+        stackSince: request.stackSince,
+        refused: err.refused,
+        previousConfigured: Boolean(target.kind === "redis" ? passwords.redisPrevious : passwords.sentinelPrevious),
+    });
+    return new SettingsApplyError("kept-volumes", message, err.refused);
+}
 
 async function main(): Promise<void> {
     const request = parseSettingsEnvironment(process.env);
-    const result = await withDeadline(request.deadlineSeconds, `applying settings to ${request.target.name}`, () => applySettings(request));
+    const firstRun = process.argv.slice(2).includes(FIRST_RUN_FLAG);
+    const result = await withDeadline(request.deadlineSeconds, `applying settings to ${request.target.name}`, () =>
+        applySettings(request).catch(async (err: unknown) => {
+            throw err instanceof SettingsApplyError && err.kind === "rejected-passwords"
+                ? await explainRefusal(err, request, firstRun)
+                : err;
+        }),
+    );
     const what = result.changed.map((c) => `${c.name} ${c.from ?? "(unset)"} -> ${c.to}`);
     if (result.passwordsChanged) what.push("passwords");
     console.error(`${result.server}: ${what.length ? `changed ${what.join(", ")}` : "already as configured"}`);
@@ -16,8 +60,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
-    const kind = err instanceof SettingsApplyError ? ` [${err.kind}]` : "";
-    console.error(`settings step failed${kind}: ${err instanceof Error ? err.message : String(err)}`);
+    const kind = err instanceof SettingsApplyError ? err.kind : undefined;
+    console.error(formatStepFailure("settings step", kind, err instanceof Error ? err.message : String(err)));
     // A server that does not answer usually failed to start: show why.
     if (err instanceof SettingsApplyError && err.kind === "unreachable")
         console.error(await lastLogLines(process.env[SETTINGS_ENV.container]));

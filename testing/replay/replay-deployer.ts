@@ -132,6 +132,7 @@ export class ReplayDeployer implements Deployer {
         return changes;
     }
 
+    /** Like `pulumi destroy`: `retainOnDelete` volumes stay whatever the options say (live tests sweep them). */
     async destroy(): Promise<void> {
         const state = loadState(this.stateFile);
         try {

@@ -12,7 +12,14 @@ import { settingsFor } from "../helpers";
 describe("the settings step's environment", () => {
     const settings = settingsFor();
     const node = settings.plan.nodes[0];
-    const target = { kind: "redis" as const, name: node.name, host: "127.0.0.1", port: node.hostPort, masterName: "mymaster" };
+    const target = {
+        kind: "redis" as const,
+        name: node.name,
+        stack: "dev",
+        host: "127.0.0.1",
+        port: node.hostPort,
+        masterName: "mymaster",
+    };
 
     it("names each directive with a shell-safe variable (dash drops names with '-')", () => {
         expect(directiveEnvName("maxmemory-policy")).to.equal("APPSCREENS_SET_MAXMEMORY_POLICY");
@@ -27,6 +34,10 @@ describe("the settings step's environment", () => {
         expect(request.target).to.deep.equal(target);
         expect(request.directives).to.deep.equal(directives);
         expect(request.deadlineSeconds).to.equal(90);
+        expect(request.stackSince).to.equal(undefined);
+        expect(parseSettingsEnvironment({ ...env, [SETTINGS_ENV.stackSince]: "2026-11-26T10:00:00Z\n" }).stackSince).to.equal(
+            "2026-11-26T10:00:00Z",
+        );
         expect(request.passwords).to.deep.equal({
             redis: "NewPassword0123456789",
             redisPrevious: undefined,

@@ -1,0 +1,49 @@
+// Run by the stack's volume check (a `local.Command` that every data volume and the network wait
+// for) on a stack state's first deploy only: it stops a deploy whose servers would start on data
+// volumes an earlier deploy left, with passwords this state generated anew (post-deploy/kept-volumes.ts).
+// stdout is the Docker Engine's time, which the settings steps compare volume ages with; never a secret.
+import Docker from "dockerode";
+import { readVolumes, engineTime } from "../data-volumes";
+import { DeadlineError, withDeadline } from "../deadline";
+import { judgeDataVolumes, keptVolumesMessage, parseVolumeCheckRequest, VolumeCheckError } from "../kept-volumes";
+import { formatStepFailure } from "../step-failure";
+
+async function main(): Promise<void> {
+    const request = parseVolumeCheckRequest(process.env);
+    const docker = new Docker();
+    const names = request.volumes.map((v) => v.name);
+    const [since, found] = await withDeadline(request.deadlineSeconds, "reading the stack's data volumes from Docker", async () => {
+        try {
+            return await Promise.all([engineTime(docker), readVolumes(docker, names)]);
+        } catch (err) {
+            throw new VolumeCheckError(
+                "unreachable",
+                `the Docker Engine did not answer: ${err instanceof Error ? err.message : String(err)}`,
+            );
+        }
+    });
+    const judgement = judgeDataVolumes(request, found);
+    switch (judgement.verdict) {
+        case "kept-volumes":
+            throw new VolumeCheckError("kept-volumes", keptVolumesMessage(request.stack, judgement));
+        case "new":
+            console.error("data volumes: none yet; the servers start empty");
+            break;
+        case "in-use":
+            console.error(`data volumes: ${judgement.inUse.length} already mounted by the stack's servers`);
+            break;
+        case "adopt":
+            console.error(
+                `data volumes: adopting ${judgement.kept.length} an earlier deploy left (${judgement.kept.map((v) => v.name).join(", ")}); ` +
+                    "their servers must accept the configured or previous passwords",
+            );
+            break;
+    }
+    console.log(since);
+}
+
+main().catch((err: unknown) => {
+    const kind = err instanceof VolumeCheckError || err instanceof DeadlineError ? err.kind : undefined;
+    console.error(formatStepFailure("volume check", kind, err instanceof Error ? err.message : String(err)));
+    process.exit(1);
+});

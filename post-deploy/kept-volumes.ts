@@ -1,0 +1,230 @@
+import { z } from "zod";
+import type { StackDataVolume } from "../config/docker-names";
+
+/**
+ * Data volumes a stack finds already there when it deploys: what `destroy` and a scale-down
+ * leave behind on purpose (`retainOnDelete`). Their servers keep the passwords they were
+ * deployed with, in the config files on the volume; a stack re-created with generated passwords
+ * cannot know those. Pure decisions here, Docker reads in data-volumes.ts, the CLIs in cli/.
+ *
+ * Two places decide:
+ *   1. The volume check (cli/check-volumes.ts), the stack's first step: on a state's first deploy,
+ *      before any volume, network or container exists, it looks for the declared data volumes.
+ *      If some exist, none is mounted (the stack's servers are gone: a destroyed stack, not one
+ *      that runs), and a password their servers need is one this state generates with no
+ *      `...Previous` key set, the deploy stops there, naming the volumes (kept-volumes).
+ *   2. A settings step whose server refuses every configured password: on the step's first run
+ *      in this state, on a volume created before the state began (the check's time), that is a
+ *      kept volume (explicit passwords that differ from the kept ones, a scale-up onto a volume
+ *      a scale-down left), not a rotation done wrong.
+ */
+
+/** Why the volume check failed (never read back from a message). */
+export type VolumeCheckFailureKind = "kept-volumes" | "unreachable" | "bad-environment";
+
+export class VolumeCheckError extends Error {
+    constructor(
+        readonly kind: VolumeCheckFailureKind,
+        message: string,
+    ) {
+        super(message);
+        this.name = "VolumeCheckError";
+    }
+}
+
+/** What Docker says of one data volume (data-volumes.ts reads it). */
+export interface VolumeFacts {
+    readonly name: string;
+    /** Docker's `CreatedAt` (RFC 3339, the engine's clock, whole seconds), when it gives one. */
+    readonly createdAt?: string;
+    /** Containers, running or not, that mount it: Docker refuses to remove it while there is one. */
+    readonly usedBy: readonly string[];
+}
+
+export type PasswordKind = "redis" | "sentinel";
+
+/** The config key that holds a password a server accepted before (rotation, adoption). */
+export const PREVIOUS_KEY = { redis: "redisPasswordPrevious", sentinel: "sentinelPasswordPrevious" } as const;
+export type PreviousKey = (typeof PREVIOUS_KEY)[PasswordKind];
+
+/** The environment variable that carries the check's request (no secret: only whether each password is set). */
+export const VOLUME_CHECK_ENV = "APPSCREENS_VOLUME_CHECK";
+
+const kindFlags = z.strictObject({ redis: z.boolean(), sentinel: z.boolean() });
+
+export const volumeCheckRequestSchema = z.strictObject({
+    stack: z.string().min(1),
+    /** The data volumes of the servers this deploy declares. */
+    volumes: z.array(z.strictObject({ server: z.string().min(1), kind: z.enum(["redis", "sentinel"]), name: z.string().min(1) })),
+    /** Passwords the stack generates (no config key): new with each state, so no kept volume holds them. */
+    generated: kindFlags,
+    /** Whether `redisPasswordPrevious` / `sentinelPasswordPrevious` are set. */
+    previous: kindFlags,
+    deadlineSeconds: z.number().positive(),
+});
+export type VolumeCheckRequest = z.infer<typeof volumeCheckRequestSchema>;
+
+/** Reads the check's request back, checked: it crosses a process boundary. */
+export function parseVolumeCheckRequest(env: NodeJS.ProcessEnv): VolumeCheckRequest {
+    const raw = env[VOLUME_CHECK_ENV];
+    if (!raw) throw new VolumeCheckError("bad-environment", `${VOLUME_CHECK_ENV} is not set: this CLI runs from the stack's volume check`);
+    let json: unknown;
+    try {
+        json = JSON.parse(raw);
+    } catch {
+        throw new VolumeCheckError("bad-environment", `${VOLUME_CHECK_ENV} is not JSON`);
+    }
+    const parsed = volumeCheckRequestSchema.safeParse(json);
+    if (!parsed.success) throw new VolumeCheckError("bad-environment", `${VOLUME_CHECK_ENV} is malformed: ${parsed.error.message}`);
+    return parsed.data;
+}
+
+export interface KeptVolume extends StackDataVolume {
+    readonly createdAt?: string;
+}
+
+export type VolumeJudgement =
+    /** None of the declared volumes exists: a new stack. */
+    | { readonly verdict: "new" }
+    /** Some are mounted: the stack's servers run on them (an existing stack); nothing to judge here. */
+    | { readonly verdict: "in-use"; readonly inUse: readonly string[] }
+    /** Kept volumes whose passwords the config may know (set explicitly, or the earlier ones as `...Previous`). */
+    | { readonly verdict: "adopt"; readonly kept: readonly KeptVolume[] }
+    /** Kept volumes whose servers cannot accept this state's generated passwords: stop before anything is made. */
+    | { readonly verdict: "kept-volumes"; readonly kept: readonly KeptVolume[]; readonly missingKeys: readonly PreviousKey[] };
+
+/** The volume check's decision from the request and what Docker has of the declared volumes. */
+export function judgeDataVolumes(
+    request: Pick<VolumeCheckRequest, "volumes" | "generated" | "previous">,
+    found: readonly VolumeFacts[],
+): VolumeJudgement {
+    const byName = new Map(found.map((f) => [f.name, f]));
+    const existing = request.volumes.flatMap((v) => {
+        const facts = byName.get(v.name);
+        return facts ? [{ volume: v, facts }] : [];
+    });
+    if (existing.length === 0) return { verdict: "new" };
+    const inUse = existing.filter((e) => e.facts.usedBy.length > 0).map((e) => e.volume.name);
+    if (inUse.length > 0) return { verdict: "in-use", inUse };
+    const kept = existing.map((e) => ({ ...e.volume, createdAt: e.facts.createdAt }));
+    const missingKeys = (["redis", "sentinel"] as const)
+        .filter((kind) => kept.some((v) => v.kind === kind) && request.generated[kind] && !request.previous[kind])
+        .map((kind) => PREVIOUS_KEY[kind]);
+    return missingKeys.length > 0 ? { verdict: "kept-volumes", kept, missingKeys } : { verdict: "adopt", kept };
+}
+
+/** The command that lists and removes a stack's kept data volumes (post-deploy/cli/volumes.ts). */
+export const removeVolumesCommand = (stack: string): string => `npm run volumes -- --stack ${stack} --remove`;
+
+const README_SECTION = 'README, "Re-creating a stack on kept volumes"';
+
+const volumeLine = (v: { name: string; createdAt?: string }): string => `  ${v.name} (created ${v.createdAt ?? "at an unknown time"})`;
+
+/** The volume check's message for a kept-volumes verdict: the volumes, their age and both ways forward. */
+export function keptVolumesMessage(stack: string, judgement: Extract<VolumeJudgement, { verdict: "kept-volumes" }>): string {
+    const generated = judgement.missingKeys.map((k) => (k === PREVIOUS_KEY.redis ? "redisPassword" : "sentinelPassword")).join(" and ");
+    return [
+        `stack ${stack} would start on ${judgement.kept.length} data volume(s) that an earlier deploy of it left (destroy keeps them), ` +
+            `whose servers accept only that deploy's passwords; this stack's ${generated} ${judgement.missingKeys.length > 1 ? "are" : "is"} ` +
+            "generated anew, so no server on them would accept it. This is not a password rotation. The volumes:",
+        ...judgement.kept.map(volumeLine),
+        "No volume, network or container was created. Either:",
+        `  - adopt their data: set the passwords that deploy had as ${judgement.missingKeys.join(" and ")} ` +
+            `(pulumi config set --secret appscreens-redis:<key>; ${README_SECTION} says where to read them), deploy, ` +
+            "then remove those keys and deploy again, as when rotating; or",
+        `  - start empty: ${removeVolumesCommand(stack)} (deletes their data), then deploy.`,
+    ].join("\n");
+}
+
+/** Docker's time text -> ms since the epoch, or undefined. Docker writes RFC 3339, sometimes with nanoseconds. */
+export function parseDockerTime(text: string | undefined): number | undefined {
+    if (!text) return undefined;
+    const trimmed = text.trim().replace(/(\.\d{3})\d+/, "$1");
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(trimmed)) return undefined;
+    const ms = Date.parse(trimmed);
+    return Number.isFinite(ms) ? ms : undefined;
+}
+
+export interface RejectionFacts {
+    /** The settings step's first run in this state (its create): the server never took this state's passwords. */
+    readonly firstRun: boolean;
+    /** The server's data volume's CreatedAt, when Docker told. */
+    readonly volumeCreatedAt?: string;
+    /** When this stack's state began: the volume check's time on the Docker Engine's clock. */
+    readonly stackSince?: string;
+}
+
+/**
+ * A server that refuses every configured password: a volume kept from before this state, or a
+ * password changed without its previous one? Kept when this is the step's first run and the
+ * volume is older than the state. Docker gives CreatedAt in whole seconds, so both times are
+ * compared in whole seconds: a volume this state made is never counted as older.
+ */
+export function rejectionKind(facts: RejectionFacts): "kept-volumes" | "rejected-passwords" {
+    if (!facts.firstRun) return "rejected-passwords";
+    const created = parseDockerTime(facts.volumeCreatedAt);
+    const since = parseDockerTime(facts.stackSince);
+    if (created === undefined || since === undefined) return "rejected-passwords";
+    const seconds = (ms: number) => Math.floor(ms / 1000);
+    return seconds(created) < seconds(since) ? "kept-volumes" : "rejected-passwords";
+}
+
+export interface KeptServerInput {
+    readonly stack: string;
+    readonly server: string;
+    readonly kind: PasswordKind;
+    readonly volume: string;
+    readonly volumeCreatedAt?: string;
+    readonly stackSince?: string;
+    /** Reply codes of the refused AUTHs (WRONGPASS, ...). */
+    readonly refused: readonly string[];
+    readonly previousConfigured: boolean;
+}
+
+/** The settings step's message for a server on a kept volume that refuses the configured passwords. */
+export function keptServerMessage(input: KeptServerInput): string {
+    const key = PREVIOUS_KEY[input.kind];
+    return (
+        `${input.server} runs on data volume ${input.volume}, created ${input.volumeCreatedAt ?? "at an unknown time"}, ` +
+        `before this stack's first deploy (${input.stackSince ?? "unknown"}): a volume an earlier deploy left ` +
+        `(destroy and scale-down keep them), and its server accepts none of the configured passwords (${input.refused.join(", ")}). ` +
+        `This is not a password rotation. Either adopt its data: set the password it was deployed with as ${key}` +
+        `${input.previousConfigured ? " (the one set now is not it)" : ""} (secret) and deploy, then remove ${key} and deploy again; ` +
+        "or start it empty: remove the containers on the kept volumes (pulumi destroy), then " +
+        `${removeVolumesCommand(input.stack)}, and deploy. \`npm run volumes -- --stack ${input.stack}\` lists them (${README_SECTION}).`
+    );
+}
+
+/** Which of `facts` a removal may delete: never one a container mounts, running or not. */
+export function planRemoval(facts: readonly VolumeFacts[]): { remove: string[]; refuse: { name: string; usedBy: readonly string[] }[] } {
+    return {
+        remove: facts.filter((f) => f.usedBy.length === 0).map((f) => f.name),
+        refuse: facts.filter((f) => f.usedBy.length > 0).map((f) => ({ name: f.name, usedBy: f.usedBy })),
+    };
+}
+
+/** What `npm run volumes` found and did, printed as JSON or a table (no secret in it). */
+export interface VolumesReport {
+    readonly stack: string;
+    readonly volumes: readonly (StackDataVolume & { readonly createdAt?: string; readonly usedBy: readonly string[] })[];
+    /** Only with --remove. */
+    readonly removed?: readonly string[];
+    readonly refused?: readonly { name: string; reason: string }[];
+}
+
+/** The report as an operator reads it on a terminal. */
+export function formatVolumesReport(report: VolumesReport): string {
+    if (report.volumes.length === 0) return `stack ${report.stack}: no data volumes on this Docker Engine`;
+    const rows = report.volumes.map((v) => [
+        v.name,
+        v.createdAt ?? "?",
+        v.usedBy.length > 0 ? `in use by ${v.usedBy.join(", ")}` : report.removed?.includes(v.name) ? "removed" : "kept (no container)",
+    ]);
+    const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length), i === 0 ? 6 : 7));
+    const lines = [["volume", "created", "state"], ...rows].map((r) => `${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`);
+    for (const r of report.refused ?? []) lines.push(`refused to remove ${r.name}: ${r.reason}`);
+    const kept = report.volumes.filter((v) => v.usedBy.length === 0 && !report.removed?.includes(v.name));
+    if (report.removed === undefined && kept.length > 0)
+        lines.push(`to delete the kept ones and their data: ${removeVolumesCommand(report.stack)}`);
+    return lines.join("\n");
+}

@@ -1,0 +1,212 @@
+import { expect } from "chai";
+import { declaredDataVolumes, possibleDataVolumes } from "../../../config/docker-names";
+import {
+    formatVolumesReport,
+    judgeDataVolumes,
+    keptServerMessage,
+    keptVolumesMessage,
+    parseDockerTime,
+    parseVolumeCheckRequest,
+    planRemoval,
+    rejectionKind,
+    VOLUME_CHECK_ENV,
+    VolumeCheckError,
+    VolumeCheckRequest,
+    VolumeFacts,
+} from "../../../post-deploy/kept-volumes";
+import { formatStepFailure, stepFailureKinds } from "../../../post-deploy/step-failure";
+import { settingsFor } from "../helpers";
+
+const settings = settingsFor({}, "test");
+const request = (over: Partial<VolumeCheckRequest> = {}): VolumeCheckRequest => ({
+    stack: "test",
+    volumes: declaredDataVolumes(settings),
+    generated: { redis: true, sentinel: true },
+    previous: { redis: false, sentinel: false },
+    deadlineSeconds: 120,
+    ...over,
+});
+const CREATED = "2026-11-20T08:00:00Z";
+const kept = (name: string): VolumeFacts => ({ name, createdAt: CREATED, usedBy: [] });
+const allKept = (): VolumeFacts[] => declaredDataVolumes(settings).map((v) => kept(v.name));
+
+describe("data volumes an earlier deploy left", () => {
+    describe("names", () => {
+        it("names each declared server's volume with the stack's naming function", () => {
+            expect(declaredDataVolumes(settings)).to.deep.equal([
+                { server: "redis-0", kind: "redis", name: "appscreens-redis-test-redis-0-data" },
+                { server: "redis-1", kind: "redis", name: "appscreens-redis-test-redis-1-data" },
+                { server: "redis-2", kind: "redis", name: "appscreens-redis-test-redis-2-data" },
+                { server: "sentinel-0", kind: "sentinel", name: "appscreens-redis-test-sentinel-0-data" },
+                { server: "sentinel-1", kind: "sentinel", name: "appscreens-redis-test-sentinel-1-data" },
+                { server: "sentinel-2", kind: "sentinel", name: "appscreens-redis-test-sentinel-2-data" },
+            ]);
+        });
+
+        it("knows every volume the stack could have made at any scale (17 nodes, 15 Sentinels)", () => {
+            const all = possibleDataVolumes(settings);
+            expect(all).to.have.length(32);
+            expect(all).to.deep.include({ server: "redis-16", kind: "redis", name: "appscreens-redis-test-redis-16-data" });
+            expect(all).to.deep.include({ server: "sentinel-14", kind: "sentinel", name: "appscreens-redis-test-sentinel-14-data" });
+            expect(all.map((v) => v.name)).to.include.members(declaredDataVolumes(settings).map((v) => v.name));
+        });
+    });
+
+    describe("the volume check's decision", () => {
+        it("lets a new stack through (none of its volumes exists)", () => {
+            expect(judgeDataVolumes(request(), [])).to.deep.equal({ verdict: "new" });
+            // Volumes of other stacks or of servers it does not declare do not count.
+            expect(judgeDataVolumes(request(), [kept("appscreens-redis-test-redis-7-data"), kept("other")]).verdict).to.equal("new");
+        });
+
+        it("lets a running stack through (its servers mount their volumes), even beside an unmounted one", () => {
+            const facts = allKept().map((f, i) => (i === 0 ? f : { ...f, usedBy: [`appscreens-redis-test-${f.name}`] }));
+            expect(judgeDataVolumes(request(), facts)).to.deep.equal({
+                verdict: "in-use",
+                inUse: facts.slice(1).map((f) => f.name),
+            });
+        });
+
+        it("stops a re-created stack on kept volumes whose passwords it generates anew, naming the keys to set", () => {
+            const judgement = judgeDataVolumes(request(), allKept());
+            expect(judgement.verdict).to.equal("kept-volumes");
+            if (judgement.verdict !== "kept-volumes") return;
+            expect(judgement.missingKeys).to.deep.equal(["redisPasswordPrevious", "sentinelPasswordPrevious"]);
+            expect(judgement.kept.map((v) => [v.name, v.createdAt])).to.deep.equal(allKept().map((f) => [f.name, CREATED]));
+        });
+
+        it("asks only for the keys the kept volumes need", () => {
+            const nodesOnly = allKept().filter((f) => f.name.includes("-test-redis-"));
+            const judgement = judgeDataVolumes(request({ previous: { redis: false, sentinel: false } }), nodesOnly);
+            expect(judgement).to.include({ verdict: "kept-volumes" });
+            expect(judgement.verdict === "kept-volumes" && judgement.missingKeys).to.deep.equal(["redisPasswordPrevious"]);
+            const oneSet = judgeDataVolumes(request({ previous: { redis: true, sentinel: false } }), allKept());
+            expect(oneSet.verdict === "kept-volumes" && oneSet.missingKeys).to.deep.equal(["sentinelPasswordPrevious"]);
+        });
+
+        it("adopts kept volumes when the earlier passwords are set as previous, or the passwords are set explicitly", () => {
+            expect(judgeDataVolumes(request({ previous: { redis: true, sentinel: true } }), allKept()).verdict).to.equal("adopt");
+            // Explicit passwords may be the very ones the volumes hold: the settings steps tell.
+            expect(judgeDataVolumes(request({ generated: { redis: false, sentinel: false } }), allKept()).verdict).to.equal("adopt");
+        });
+
+        it("says what was found, when, and both ways forward, with the removal command for this stack", () => {
+            const judgement = judgeDataVolumes(request(), allKept());
+            if (judgement.verdict !== "kept-volumes") throw new Error("expected kept-volumes");
+            const message = keptVolumesMessage("test", judgement);
+            for (const f of allKept()) expect(message).to.include(`${f.name} (created ${CREATED})`);
+            expect(message).to.include("redisPasswordPrevious and sentinelPasswordPrevious");
+            expect(message).to.include("npm run volumes -- --stack test --remove");
+            expect(message).to.include("not a password rotation");
+            expect(message).to.include("No volume, network or container was created");
+        });
+
+        it("reads its request back from the environment, and refuses a missing or malformed one with a kind", () => {
+            const env = { [VOLUME_CHECK_ENV]: JSON.stringify(request()) };
+            expect(parseVolumeCheckRequest(env)).to.deep.equal(request());
+            for (const bad of [{}, { [VOLUME_CHECK_ENV]: "{" }, { [VOLUME_CHECK_ENV]: JSON.stringify({ ...request(), stack: "" }) }]) {
+                expect(() => parseVolumeCheckRequest(bad))
+                    .to.throw(VolumeCheckError)
+                    .with.property("kind", "bad-environment");
+            }
+        });
+    });
+
+    describe("a settings step whose server refuses every password", () => {
+        const since = "2026-11-26T10:00:00.900000000Z";
+
+        it("is on a kept volume on its first run with a volume older than the state", () => {
+            expect(rejectionKind({ firstRun: true, volumeCreatedAt: CREATED, stackSince: since })).to.equal("kept-volumes");
+        });
+
+        it("is a password changed without its previous one on any later run, whatever the volume's age", () => {
+            expect(rejectionKind({ firstRun: false, volumeCreatedAt: CREATED, stackSince: since })).to.equal("rejected-passwords");
+        });
+
+        it("counts a volume made in the state's first second as this state's (Docker's CreatedAt has whole seconds)", () => {
+            expect(rejectionKind({ firstRun: true, volumeCreatedAt: "2026-11-26T10:00:00Z", stackSince: since })).to.equal(
+                "rejected-passwords",
+            );
+            expect(rejectionKind({ firstRun: true, volumeCreatedAt: "2026-11-26T09:59:59Z", stackSince: since })).to.equal("kept-volumes");
+            // Another offset, same instant.
+            expect(rejectionKind({ firstRun: true, volumeCreatedAt: "2026-11-26T11:00:00+01:00", stackSince: since })).to.equal(
+                "rejected-passwords",
+            );
+        });
+
+        it("keeps the refusal as it is when a time is unknown", () => {
+            expect(rejectionKind({ firstRun: true, stackSince: since })).to.equal("rejected-passwords");
+            expect(rejectionKind({ firstRun: true, volumeCreatedAt: CREATED })).to.equal("rejected-passwords");
+            expect(rejectionKind({ firstRun: true, volumeCreatedAt: CREATED, stackSince: "{}" })).to.equal("rejected-passwords");
+        });
+
+        it("names the server, its volume and age, the key for its kind and the removal command", () => {
+            const input = {
+                stack: "test",
+                server: "sentinel-1",
+                kind: "sentinel" as const,
+                volume: "appscreens-redis-test-sentinel-1-data",
+                volumeCreatedAt: CREATED,
+                stackSince: since,
+                refused: ["WRONGPASS"],
+                previousConfigured: false,
+            };
+            const message = keptServerMessage(input);
+            expect(message).to.include(`sentinel-1 runs on data volume appscreens-redis-test-sentinel-1-data, created ${CREATED}`);
+            expect(message).to.include("sentinelPasswordPrevious");
+            expect(message).to.include("(WRONGPASS)");
+            expect(message).to.include("npm run volumes -- --stack test --remove");
+            expect(message).to.not.include("the one set now is not it");
+            expect(keptServerMessage({ ...input, previousConfigured: true, refused: ["WRONGPASS", "WRONGPASS"] })).to.include(
+                "the one set now is not it",
+            );
+        });
+    });
+
+    it("parses Docker's times: RFC 3339 with or without nanoseconds and offsets, nothing else", () => {
+        expect(parseDockerTime("2026-11-26T10:00:00Z")).to.equal(Date.UTC(2026, 10, 26, 10, 0, 0));
+        expect(parseDockerTime("2026-11-26T10:00:00.123456789Z")).to.equal(Date.UTC(2026, 10, 26, 10, 0, 0, 123));
+        expect(parseDockerTime(" 2026-11-26T11:00:00+01:00\n")).to.equal(Date.UTC(2026, 10, 26, 10, 0, 0));
+        for (const bad of [undefined, "", "yesterday", '{"warm":{}}', "2026-11-26"])
+            expect(parseDockerTime(bad), String(bad)).to.equal(undefined);
+    });
+
+    describe("removal", () => {
+        it("never removes a volume a container mounts, running or not", () => {
+            const facts = [kept("a"), { name: "b", usedBy: ["appscreens-redis-test-redis-1"] }, kept("c")];
+            expect(planRemoval(facts)).to.deep.equal({
+                remove: ["a", "c"],
+                refuse: [{ name: "b", usedBy: ["appscreens-redis-test-redis-1"] }],
+            });
+        });
+
+        it("lists volumes with their state, and the command while some are kept", () => {
+            const volumes = [
+                { ...declaredDataVolumes(settings)[0], createdAt: CREATED, usedBy: [] },
+                { ...declaredDataVolumes(settings)[1], createdAt: CREATED, usedBy: ["appscreens-redis-test-redis-1"] },
+            ];
+            const listed = formatVolumesReport({ stack: "test", volumes });
+            expect(listed).to.include("kept (no container)").and.include("in use by appscreens-redis-test-redis-1");
+            expect(listed).to.include("npm run volumes -- --stack test --remove");
+            const removed = formatVolumesReport({
+                stack: "test",
+                volumes,
+                removed: [volumes[0].name],
+                refused: [{ name: volumes[1].name, reason: "in use by appscreens-redis-test-redis-1" }],
+            });
+            expect(removed).to.include("removed").and.include(`refused to remove ${volumes[1].name}`);
+            expect(removed).to.not.include("--remove");
+            expect(formatVolumesReport({ stack: "test", volumes: [] })).to.equal("stack test: no data volumes on this Docker Engine");
+        });
+    });
+
+    it("reports a step's failure with its kind in one format that reads back", () => {
+        const text = [
+            "some engine output",
+            formatStepFailure("volume check", "kept-volumes", "stack test would start on 6 data volume(s) ... failed [x]"),
+            formatStepFailure("settings step", "rejected-passwords", "redis-0 rejects ..."),
+            formatStepFailure("settings step", undefined, "no kind"),
+        ].join("\n");
+        expect(stepFailureKinds(text)).to.deep.equal(["kept-volumes", "rejected-passwords"]);
+    });
+});
