@@ -138,7 +138,7 @@ export interface ServerArgs {
     readonly networkName: pulumi.Input<string>;
     readonly passwords: ServerPasswords;
     readonly projectDir: string;
-    /** The stack's volume check: the data volume waits for it, and the settings step reads when the state began from it. */
+    /** The stack's volume check: the data volume waits for it. */
     readonly volumeCheck: command.local.Command;
     /** The container waits for these (the previous server: replacements go one at a time). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -182,7 +182,6 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
                 container: server.container,
                 passwords: args.passwords,
                 projectDir: args.projectDir,
-                stackSince: args.volumeCheck.stdout,
                 dependsOn: args.settingsDependsOn ?? [],
             },
             this,

@@ -23,8 +23,6 @@ export interface ServerSettingsArgs {
     readonly passwords: ServerPasswords;
     /** Where the project (and its node_modules) lives: the command runs the CLI from there. */
     readonly projectDir: string;
-    /** When the stack's state began (the volume check's output): a server on an older volume is on a kept one. */
-    readonly stackSince: pulumi.Input<string>;
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -49,7 +47,6 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     const environment: Record<string, pulumi.Input<string>> = {
         ...settingsEnvironment(target, runtimeValues(table, settings, endpoint), settings.cluster.deadlines.applySettingsSeconds),
         [SETTINGS_ENV.container]: args.container.id,
-        [SETTINGS_ENV.stackSince]: args.stackSince,
         [SETTINGS_ENV.redisPassword]: pulumi.secret(passwords.redis),
     };
     if (kind === "sentinel") environment[SETTINGS_ENV.sentinelPassword] = pulumi.secret(passwords.sentinel);
@@ -61,7 +58,8 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
     const cli = "node --import tsx post-deploy/cli/apply-settings.ts";
     // `create` runs once per server and state: a server that then refuses every password has never
-    // accepted this state's, which with an older volume means a kept volume, not a rotation.
+    // accepted this state's, which on a volume that was not new to its container means a kept
+    // volume, not a rotation.
     return new command.local.Command(
         name,
         { create: `${cli} ${FIRST_RUN_FLAG}`, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },

@@ -24,12 +24,6 @@ export async function containersUsing(docker: Docker, volume: string): Promise<s
     return list.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ""));
 }
 
-/** The Docker Engine's clock now (the clock its CreatedAt times come from). */
-export async function engineTime(docker: Docker): Promise<string> {
-    const info = (await docker.info()) as { SystemTime?: string };
-    return info.SystemTime ?? new Date().toISOString();
-}
-
 /** The volume mounted at `path` in a container, with its creation time; undefined if it has none there. */
 export async function volumeAt(
     docker: Docker,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { StackDataVolume } from "../config/docker-names";
+import { EMPTY_VOLUME_LOG } from "../config-templates/container-scripts";
 
 /**
  * Data volumes a stack finds already there when it deploys: what `destroy` and a scale-down
@@ -14,9 +15,9 @@ import type { StackDataVolume } from "../config/docker-names";
  *      that runs), and a password their servers need is one this state generates with no
  *      `...Previous` key set, the deploy stops there, naming the volumes (kept-volumes).
  *   2. A settings step whose server refuses every configured password: on the step's first run
- *      in this state, on a volume created before the state began (the check's time), that is a
- *      kept volume (explicit passwords that differ from the kept ones, a scale-up onto a volume
- *      a scale-down left), not a rotation done wrong.
+ *      in this state, on a volume that was not empty when the server's container first started,
+ *      that is a kept volume (explicit passwords that differ from the kept ones, a scale-up onto
+ *      a volume a scale-down left), not a rotation done wrong.
  */
 
 /** Why the volume check failed (never read back from a message). */
@@ -35,7 +36,11 @@ export class VolumeCheckError extends Error {
 /** What Docker says of one data volume (data-volumes.ts reads it). */
 export interface VolumeFacts {
     readonly name: string;
-    /** Docker's `CreatedAt` (RFC 3339, the engine's clock, whole seconds), when it gives one. */
+    /**
+     * Docker's `CreatedAt`, shown to people only: Docker 20.10 reports the last change of the
+     * volume's top directory (its ctime), so a volume a server used reads as created when that
+     * server last started or wrote a new file there.
+     */
     readonly createdAt?: string;
     /** Containers, running or not, that mount it: Docker refuses to remove it while there is one. */
     readonly usedBy: readonly string[];
@@ -118,7 +123,8 @@ export const removeVolumesCommand = (stack: string): string => `npm run volumes 
 
 const README_SECTION = 'README, "Re-creating a stack on kept volumes"';
 
-const volumeLine = (v: { name: string; createdAt?: string }): string => `  ${v.name} (created ${v.createdAt ?? "at an unknown time"})`;
+const volumeLine = (v: { name: string; createdAt?: string }): string =>
+    `  ${v.name} (created ${v.createdAt ?? "at an unknown time"}, as Docker reports it)`;
 
 /** The volume check's message for a kept-volumes verdict: the volumes, their age and both ways forward. */
 export function keptVolumesMessage(stack: string, judgement: Extract<VolumeJudgement, { verdict: "kept-volumes" }>): string {
@@ -136,37 +142,31 @@ export function keptVolumesMessage(stack: string, judgement: Extract<VolumeJudge
     ].join("\n");
 }
 
-/** Docker's time text -> ms since the epoch, or undefined. Docker writes RFC 3339, sometimes with nanoseconds. */
-export function parseDockerTime(text: string | undefined): number | undefined {
-    if (!text) return undefined;
-    const trimmed = text.trim().replace(/(\.\d{3})\d+/, "$1");
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(trimmed)) return undefined;
-    const ms = Date.parse(trimmed);
-    return Number.isFinite(ms) ? ms : undefined;
-}
+/**
+ * Whether a server's data volume was empty when its container first started, from that
+ * container's log: the start script logs EMPTY_VOLUME_LOG when it installs the initial config.
+ * Undefined when the log could not be read.
+ */
+export const volumeWasEmpty = (containerLog: string | undefined): boolean | undefined =>
+    containerLog === undefined ? undefined : containerLog.includes(EMPTY_VOLUME_LOG);
 
 export interface RejectionFacts {
     /** The settings step's first run in this state (its create): the server never took this state's passwords. */
     readonly firstRun: boolean;
-    /** The server's data volume's CreatedAt, when Docker told. */
-    readonly volumeCreatedAt?: string;
-    /** When this stack's state began: the volume check's time on the Docker Engine's clock. */
-    readonly stackSince?: string;
+    /** Whether the data volume was empty when the server's container first started (undefined: unknown). */
+    readonly volumeWasEmpty?: boolean;
 }
 
 /**
- * A server that refuses every configured password: a volume kept from before this state, or a
- * password changed without its previous one? Kept when this is the step's first run and the
- * volume is older than the state. Docker gives CreatedAt in whole seconds, so both times are
- * compared in whole seconds: a volume this state made is never counted as older.
+ * A server that refuses every configured password: a volume kept from an earlier deploy, or a
+ * password changed without its previous one? Kept when this is the step's first run (the server
+ * never accepted this state's passwords) and the volume already held a config when the server's
+ * container first started (its passwords came from there, not from this deploy's initial config).
+ * Docker's CreatedAt cannot tell: Docker 20.10 reports the last change of the volume's top
+ * directory, which every start changes (the start script's chown).
  */
 export function rejectionKind(facts: RejectionFacts): "kept-volumes" | "rejected-passwords" {
-    if (!facts.firstRun) return "rejected-passwords";
-    const created = parseDockerTime(facts.volumeCreatedAt);
-    const since = parseDockerTime(facts.stackSince);
-    if (created === undefined || since === undefined) return "rejected-passwords";
-    const seconds = (ms: number) => Math.floor(ms / 1000);
-    return seconds(created) < seconds(since) ? "kept-volumes" : "rejected-passwords";
+    return facts.firstRun && facts.volumeWasEmpty === false ? "kept-volumes" : "rejected-passwords";
 }
 
 export interface KeptServerInput {
@@ -175,7 +175,6 @@ export interface KeptServerInput {
     readonly kind: PasswordKind;
     readonly volume: string;
     readonly volumeCreatedAt?: string;
-    readonly stackSince?: string;
     /** Reply codes of the refused AUTHs (WRONGPASS, ...). */
     readonly refused: readonly string[];
     readonly previousConfigured: boolean;
@@ -185,21 +184,31 @@ export interface KeptServerInput {
 export function keptServerMessage(input: KeptServerInput): string {
     const key = PREVIOUS_KEY[input.kind];
     return (
-        `${input.server} runs on data volume ${input.volume}, created ${input.volumeCreatedAt ?? "at an unknown time"}, ` +
-        `before this stack's first deploy (${input.stackSince ?? "unknown"}): a volume an earlier deploy left ` +
+        `${input.server} runs on data volume ${input.volume} (created ${input.volumeCreatedAt ?? "at an unknown time"}), ` +
+        "which already held a server's config when this deploy started its container: a volume an earlier deploy left " +
         `(destroy and scale-down keep them), and its server accepts none of the configured passwords (${input.refused.join(", ")}). ` +
         `This is not a password rotation. Either adopt its data: set the password it was deployed with as ${key}` +
         `${input.previousConfigured ? " (the one set now is not it)" : ""} (secret) and deploy, then remove ${key} and deploy again; ` +
-        "or start it empty: remove the containers on the kept volumes (pulumi destroy), then " +
+        "or start it empty: destroy the stack (npm run destroy), then " +
         `${removeVolumesCommand(input.stack)}, and deploy. \`npm run volumes -- --stack ${input.stack}\` lists them (${README_SECTION}).`
     );
 }
 
-/** Which of `facts` a removal may delete: never one a container mounts, running or not. */
-export function planRemoval(facts: readonly VolumeFacts[]): { remove: string[]; refuse: { name: string; usedBy: readonly string[] }[] } {
+/**
+ * Which of a stack's data volumes a removal deletes: all of them or none. Never one a container
+ * mounts, running or not; and while any is mounted, none: the stack (or part of it, after a
+ * deploy that stopped half-way) still runs, and the unmounted ones may hold the data it is about
+ * to adopt.
+ */
+export function planRemoval(facts: readonly VolumeFacts[]): { remove: string[]; refuse: { name: string; reason: string }[] } {
+    const inUse = facts.filter((f) => f.usedBy.length > 0);
+    if (inUse.length === 0) return { remove: facts.map((f) => f.name), refuse: [] };
     return {
-        remove: facts.filter((f) => f.usedBy.length === 0).map((f) => f.name),
-        refuse: facts.filter((f) => f.usedBy.length > 0).map((f) => ({ name: f.name, usedBy: f.usedBy })),
+        remove: [],
+        refuse: facts.map((f) => ({
+            name: f.name,
+            reason: f.usedBy.length > 0 ? `in use by ${f.usedBy.join(", ")}` : "kept back: other data volumes of the stack are in use",
+        })),
     };
 }
 

@@ -13,8 +13,6 @@ export const SETTINGS_ENV = {
     deadlineSeconds: "APPSCREENS_DEADLINE_SECONDS",
     /** The container's id: a replaced container re-runs the step (its id is all that changes). */
     container: "APPSCREENS_CONTAINER_ID",
-    /** When the stack's state began (the volume check's output, the Docker Engine's clock): tells a kept volume. */
-    stackSince: "APPSCREENS_STACK_SINCE",
     directivePrefix: "APPSCREENS_SET_",
     redisPassword: "REDIS_PASSWORD",
     redisPasswordPrevious: "REDIS_PASSWORD_PREVIOUS",
@@ -57,8 +55,6 @@ export interface SettingsRequest {
     readonly target: ServerTarget;
     readonly directives: Readonly<Record<string, string>>;
     readonly deadlineSeconds: number;
-    /** When the stack's state began, as the volume check printed it (absent before it ran, e.g. in tests). */
-    readonly stackSince?: string;
     readonly passwords: {
         readonly redis?: string;
         readonly redisPrevious?: string;
@@ -100,6 +96,5 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
         if (!passwords[n as "redis" | "sentinel"])
             throw new SettingsEnvError(`the ${n} password is missing from the settings step's environment`);
     }
-    const stackSince = env[SETTINGS_ENV.stackSince]?.trim() || undefined;
-    return { target: target.data, directives, deadlineSeconds, stackSince, passwords };
+    return { target: target.data, directives, deadlineSeconds, passwords };
 }

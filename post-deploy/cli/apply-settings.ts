@@ -5,15 +5,15 @@
 import Docker from "dockerode";
 import { CONTAINER_PATHS } from "../../config-templates/paths";
 import { volumeAt } from "../data-volumes";
-import { keptServerMessage, rejectionKind } from "../kept-volumes";
+import { keptServerMessage, rejectionKind, volumeWasEmpty } from "../kept-volumes";
 import { applySettings, SettingsApplyError } from "../settings-apply";
 import { FIRST_RUN_FLAG, parseSettingsEnvironment, SETTINGS_ENV, SettingsRequest } from "../settings-env";
-import { lastLogLines } from "../container-logs";
+import { containerLog, lastLogLines } from "../container-logs";
 import { withDeadline } from "../deadline";
 import { formatStepFailure } from "../step-failure";
 
-/** How long the reading of the server's volume may take when explaining a refusal. */
-const VOLUME_READ_SECONDS = 10;
+/** How long reading the server's volume and log may take when explaining a refusal. */
+const EXPLAIN_SECONDS = 10;
 
 /**
  * A server that refuses every configured password: on a volume an earlier deploy left, say that
@@ -23,20 +23,23 @@ const VOLUME_READ_SECONDS = 10;
 async function explainRefusal(err: SettingsApplyError, request: SettingsRequest, firstRun: boolean): Promise<SettingsApplyError> {
     const containerId = process.env[SETTINGS_ENV.container];
     if (!firstRun || !containerId) return err;
-    const volume = await withDeadline(VOLUME_READ_SECONDS, `reading the data volume of ${request.target.name}`, () =>
-        volumeAt(new Docker(), containerId, CONTAINER_PATHS.dataDir),
-    ).catch(() => undefined);
-    if (!volume) return err;
-    const kind = rejectionKind({ firstRun, volumeCreatedAt: volume.createdAt, stackSince: request.stackSince });
-    if (kind !== "kept-volumes") return err;
+    const docker = new Docker();
+    const facts = await withDeadline(EXPLAIN_SECONDS, `reading the data volume and log of ${request.target.name}`, async () => {
+        const [volume, log] = await Promise.all([
+            volumeAt(docker, containerId, CONTAINER_PATHS.dataDir),
+            containerLog(docker, containerId),
+        ]);
+        return { volume, log };
+    }).catch(() => undefined);
+    if (!facts?.volume) return err;
+    if (rejectionKind({ firstRun, volumeWasEmpty: volumeWasEmpty(facts.log) }) !== "kept-volumes") return err;
     const { target, passwords } = request;
     const message = keptServerMessage({
         stack: target.stack,
         server: target.name,
         kind: target.kind,
-        volume: volume.name,
-        volumeCreatedAt: volume.createdAt,
-        stackSince: request.stackSince,
+        volume: facts.volume.name,
+        volumeCreatedAt: facts.volume.createdAt,
         refused: err.refused,
         previousConfigured: Boolean(target.kind === "redis" ? passwords.redisPrevious : passwords.sentinelPrevious),
     });

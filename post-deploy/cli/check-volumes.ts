@@ -1,9 +1,9 @@
 // Run by the stack's volume check (a `local.Command` that every data volume and the network wait
 // for) on a stack state's first deploy only: it stops a deploy whose servers would start on data
 // volumes an earlier deploy left, with passwords this state generated anew (post-deploy/kept-volumes.ts).
-// stdout is the Docker Engine's time, which the settings steps compare volume ages with; never a secret.
+// stdout is what it found (kept in the state as the record of how the state began); never a secret.
 import Docker from "dockerode";
-import { readVolumes, engineTime } from "../data-volumes";
+import { readVolumes } from "../data-volumes";
 import { DeadlineError, withDeadline } from "../deadline";
 import { judgeDataVolumes, keptVolumesMessage, parseVolumeCheckRequest, VolumeCheckError } from "../kept-volumes";
 import { formatStepFailure } from "../step-failure";
@@ -12,9 +12,9 @@ async function main(): Promise<void> {
     const request = parseVolumeCheckRequest(process.env);
     const docker = new Docker();
     const names = request.volumes.map((v) => v.name);
-    const [since, found] = await withDeadline(request.deadlineSeconds, "reading the stack's data volumes from Docker", async () => {
+    const found = await withDeadline(request.deadlineSeconds, "reading the stack's data volumes from Docker", async () => {
         try {
-            return await Promise.all([engineTime(docker), readVolumes(docker, names)]);
+            return await readVolumes(docker, names);
         } catch (err) {
             throw new VolumeCheckError(
                 "unreachable",
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
             );
             break;
     }
-    console.log(since);
+    console.log(JSON.stringify(judgement));
 }
 
 main().catch((err: unknown) => {

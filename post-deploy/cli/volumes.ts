@@ -13,17 +13,17 @@ const cli = defineCli({
     summary: `Lists a stack's data volumes on the Docker Engine (every name the stack's servers can have,
 at any scale): when each was created and which containers use it. \`destroy\` and scale-downs keep
 them (retainOnDelete); a stack deployed again on them starts from their data and needs their
-passwords. With --remove, deletes every one that no container uses, with its data; a volume a
-container uses (running or stopped) is never removed.`,
+passwords. With --remove, deletes them all with their data, or none: while a container (running or
+stopped) uses one of them, it removes nothing and names the containers.`,
     options: {
         stack: STACK_OPTION,
-        remove: { type: "flag", help: "Delete the stack's data volumes that no container uses (their data is gone for good)." },
+        remove: { type: "flag", help: "Delete the stack's data volumes, their data gone for good; none while a container uses one." },
         json: { type: "flag", help: "Print JSON (default when stdout is not a terminal)." },
         timeout: { type: "seconds", value: "<s>", default: 60, help: "Bound of the whole run." },
     },
     notes: `No password is read or printed.
-Exit status: 0 when done (with --remove: every unused volume removed and none in use), 1 when a volume
-was in use or could not be removed (it is named), 2 on a usage error.`,
+Exit status: 0 when done (with --remove: every data volume of the stack removed), 1 when one is in use
+or could not be removed (each is named), 2 on a usage error.`,
 });
 
 runCli(cli, async (options) => {
@@ -45,18 +45,14 @@ runCli(cli, async (options) => {
             if (!options.remove) return base;
             const plan = planRemoval(facts);
             const outcome = await removeVolumes(docker, plan.remove);
-            return {
-                ...base,
-                removed: outcome.removed,
-                refused: [...plan.refuse.map((r) => ({ name: r.name, reason: `in use by ${r.usedBy.join(", ")}` })), ...outcome.refused],
-            };
+            return { ...base, removed: outcome.removed, refused: [...plan.refuse, ...outcome.refused] };
         },
     );
     console.log(options.json || !process.stdout.isTTY ? JSON.stringify(report, null, 2) : formatVolumesReport(report));
     if (report.refused && report.refused.length > 0) {
         console.error(
-            `refused to remove ${report.refused.length} volume(s) in use: ${report.refused.map((r) => r.name).join(", ")}; ` +
-                "destroy the stack (or remove the containers using them) first",
+            `refused to remove ${report.refused.length} volume(s): ${report.refused.map((r) => `${r.name} (${r.reason})`).join(", ")}; ` +
+                "destroy the stack (npm run destroy) first",
         );
         process.exitCode = 1;
     }

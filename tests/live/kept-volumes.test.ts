@@ -107,7 +107,7 @@ describe("live: a stack re-created on the data volumes a destroy kept", function
         expect(error, "the re-deploy must fail").to.be.instanceOf(Error);
         const text = String(error);
         expect(stepFailureKinds(text)).to.deep.equal(["kept-volumes"]);
-        for (const v of kept) expect(text).to.include(`${v.name} (created ${v.createdAt})`);
+        for (const v of kept) expect(text).to.include(`${v.name} (created ${v.createdAt}, as Docker reports it)`);
         for (const secret of [earlier.redisPassword, earlier.sentinelPassword]) expect(text.includes(secret)).to.equal(false);
         // Nothing was made: no container, no network, and the volumes are as they were.
         expect(await stackContainers()).to.deep.equal([]);
@@ -115,6 +115,31 @@ describe("live: a stack re-created on the data volumes a destroy kept", function
             [],
         );
         expect((await volumes()).report.volumes).to.deep.equal(kept);
+    });
+
+    it("stops at the first server on a kept volume when passwords set in the config are not the kept ones", async () => {
+        // Explicit passwords may be the kept ones, so the volume check lets them through; the
+        // first settings step on a kept volume finds out.
+        const explicit = { redisPassword: "ExplicitRedisPassw0rdExplicit042", sentinelPassword: "ExplicitSentinelPassw0rdExpl042" };
+        const started = Date.now();
+        const error = await cluster.up(explicit).then(
+            () => undefined,
+            (err: Error) => err,
+        );
+        console.log(`      re-deploy with other explicit passwords refused in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        expect(error, "the re-deploy must fail").to.be.instanceOf(Error);
+        const text = String(error);
+        expect(stepFailureKinds(text)).to.deep.equal(["kept-volumes"]);
+        expect(text).to.include(VOLUMES[0]);
+        for (const secret of [earlier.redisPassword, earlier.sentinelPassword, ...Object.values(explicit)])
+            expect(text.includes(secret)).to.equal(false);
+        // Its containers now use the kept volumes: the removal refuses until a destroy.
+        const { code, report } = await volumes(["--remove"]);
+        expect(code).to.equal(1);
+        expect(report.removed).to.deep.equal([]);
+        expect(report.refused?.map((r) => r.name)).to.include(VOLUMES[0]);
+        await cluster.destroyKeepingVolumes();
+        expect(await stackContainers()).to.deep.equal([]);
     });
 
     it("adopts the kept data with the earlier passwords set as the previous ones, then retires them", async () => {

@@ -10,8 +10,6 @@ const POST_DEPLOY_STDOUT = JSON.stringify({
     verification: { ok: true, stack: "dev", failed: [], checks: [] },
 });
 const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-/** What the volume check prints: the Docker Engine's time as the state began. */
-const STACK_SINCE = "2026-11-26T10:00:00.123456789Z";
 
 interface Declared {
     readonly run: ProgramRun;
@@ -27,8 +25,7 @@ async function declare(config: StackConfigObject, secretKeys: string[] = []): Pr
             const computed: Record<string, unknown> = {};
             if (args.type === "random:index/randomPassword:RandomPassword") computed.result = GENERATED;
             if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = IMAGE_ID;
-            if (args.type === "command:local:Command")
-                computed.stdout = args.name === "data-volume-check" ? STACK_SINCE : POST_DEPLOY_STDOUT;
+            if (args.type === "command:local:Command") computed.stdout = POST_DEPLOY_STDOUT;
             return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args) => args.inputs,
@@ -248,7 +245,6 @@ describe("the Pulumi program under mocks", () => {
             expect(nodeEnv.REDIS_PASSWORD).to.equal(GENERATED);
             expect(strings(node.inputs.environment).find((x) => x.text === GENERATED)?.secret).to.equal(true);
             expect(nodeEnv.APPSCREENS_CONTAINER_ID).to.equal("redis-1-id");
-            expect(nodeEnv.APPSCREENS_STACK_SINCE).to.equal(STACK_SINCE);
             expect(JSON.parse(nodeEnv.APPSCREENS_SERVER)).to.include({ name: "redis-1", stack: "dev" });
             const sentinel = step("sentinel-0");
             const sentinelEnv = unwrapSecrets(sentinel.inputs.environment) as Record<string, string>;

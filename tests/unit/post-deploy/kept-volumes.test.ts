@@ -5,7 +5,6 @@ import {
     judgeDataVolumes,
     keptServerMessage,
     keptVolumesMessage,
-    parseDockerTime,
     parseVolumeCheckRequest,
     planRemoval,
     rejectionKind,
@@ -13,7 +12,9 @@ import {
     VolumeCheckError,
     VolumeCheckRequest,
     VolumeFacts,
+    volumeWasEmpty,
 } from "../../../post-deploy/kept-volumes";
+import { EMPTY_VOLUME_LOG, renderStartScript } from "../../../config-templates/container-scripts";
 import { formatStepFailure, stepFailureKinds } from "../../../post-deploy/step-failure";
 import { settingsFor } from "../helpers";
 
@@ -94,7 +95,7 @@ describe("data volumes an earlier deploy left", () => {
             const judgement = judgeDataVolumes(request(), allKept());
             if (judgement.verdict !== "kept-volumes") throw new Error("expected kept-volumes");
             const message = keptVolumesMessage("test", judgement);
-            for (const f of allKept()) expect(message).to.include(`${f.name} (created ${CREATED})`);
+            for (const f of allKept()) expect(message).to.include(`${f.name} (created ${CREATED}, as Docker reports it)`);
             expect(message).to.include("redisPasswordPrevious and sentinelPasswordPrevious");
             expect(message).to.include("npm run volumes -- --stack test --remove");
             expect(message).to.include("not a password rotation");
@@ -113,49 +114,50 @@ describe("data volumes an earlier deploy left", () => {
     });
 
     describe("a settings step whose server refuses every password", () => {
-        const since = "2026-11-26T10:00:00.900000000Z";
+        const freshLog = `${EMPTY_VOLUME_LOG}, installed the initial config\nappscreens: role from ...\n1:M * Ready to accept connections\n`;
+        const keptLog = "appscreens: role from its persisted config: master\n1:M * DB loaded from append only file\n";
 
-        it("is on a kept volume on its first run with a volume older than the state", () => {
-            expect(rejectionKind({ firstRun: true, volumeCreatedAt: CREATED, stackSince: since })).to.equal("kept-volumes");
+        it("knows from the container's log whether the volume was empty at its first start", () => {
+            expect(volumeWasEmpty(freshLog)).to.equal(true);
+            expect(volumeWasEmpty(keptLog)).to.equal(false);
+            expect(volumeWasEmpty(undefined)).to.equal(undefined);
+            // The start scripts log exactly this on an empty volume, nodes and Sentinels alike.
+            expect(renderStartScript("redis")).to.include(`echo "${EMPTY_VOLUME_LOG}, installed the initial config"`);
+            expect(renderStartScript("sentinel")).to.include(`echo "${EMPTY_VOLUME_LOG}, monitoring`);
         });
 
-        it("is a password changed without its previous one on any later run, whatever the volume's age", () => {
-            expect(rejectionKind({ firstRun: false, volumeCreatedAt: CREATED, stackSince: since })).to.equal("rejected-passwords");
+        it("is on a kept volume on its first run when the volume was not empty at its container's first start", () => {
+            expect(rejectionKind({ firstRun: true, volumeWasEmpty: false })).to.equal("kept-volumes");
         });
 
-        it("counts a volume made in the state's first second as this state's (Docker's CreatedAt has whole seconds)", () => {
-            expect(rejectionKind({ firstRun: true, volumeCreatedAt: "2026-11-26T10:00:00Z", stackSince: since })).to.equal(
-                "rejected-passwords",
-            );
-            expect(rejectionKind({ firstRun: true, volumeCreatedAt: "2026-11-26T09:59:59Z", stackSince: since })).to.equal("kept-volumes");
-            // Another offset, same instant.
-            expect(rejectionKind({ firstRun: true, volumeCreatedAt: "2026-11-26T11:00:00+01:00", stackSince: since })).to.equal(
-                "rejected-passwords",
-            );
+        it("is a password changed without its previous one on any later run, whatever the volume", () => {
+            expect(rejectionKind({ firstRun: false, volumeWasEmpty: false })).to.equal("rejected-passwords");
         });
 
-        it("keeps the refusal as it is when a time is unknown", () => {
-            expect(rejectionKind({ firstRun: true, stackSince: since })).to.equal("rejected-passwords");
-            expect(rejectionKind({ firstRun: true, volumeCreatedAt: CREATED })).to.equal("rejected-passwords");
-            expect(rejectionKind({ firstRun: true, volumeCreatedAt: CREATED, stackSince: "{}" })).to.equal("rejected-passwords");
+        it("is not a kept volume when the volume was new to the container (a password changed between two failed deploys)", () => {
+            expect(rejectionKind({ firstRun: true, volumeWasEmpty: true })).to.equal("rejected-passwords");
         });
 
-        it("names the server, its volume and age, the key for its kind and the removal command", () => {
+        it("keeps the refusal as it is when the log could not be read", () => {
+            expect(rejectionKind({ firstRun: true })).to.equal("rejected-passwords");
+        });
+
+        it("names the server, its volume, the key for its kind and the removal command", () => {
             const input = {
                 stack: "test",
                 server: "sentinel-1",
                 kind: "sentinel" as const,
                 volume: "appscreens-redis-test-sentinel-1-data",
                 volumeCreatedAt: CREATED,
-                stackSince: since,
                 refused: ["WRONGPASS"],
                 previousConfigured: false,
             };
             const message = keptServerMessage(input);
-            expect(message).to.include(`sentinel-1 runs on data volume appscreens-redis-test-sentinel-1-data, created ${CREATED}`);
+            expect(message).to.include(`sentinel-1 runs on data volume appscreens-redis-test-sentinel-1-data (created ${CREATED})`);
             expect(message).to.include("sentinelPasswordPrevious");
             expect(message).to.include("(WRONGPASS)");
             expect(message).to.include("npm run volumes -- --stack test --remove");
+            expect(message).to.include("not a password rotation");
             expect(message).to.not.include("the one set now is not it");
             expect(keptServerMessage({ ...input, previousConfigured: true, refused: ["WRONGPASS", "WRONGPASS"] })).to.include(
                 "the one set now is not it",
@@ -163,20 +165,20 @@ describe("data volumes an earlier deploy left", () => {
         });
     });
 
-    it("parses Docker's times: RFC 3339 with or without nanoseconds and offsets, nothing else", () => {
-        expect(parseDockerTime("2026-11-26T10:00:00Z")).to.equal(Date.UTC(2026, 10, 26, 10, 0, 0));
-        expect(parseDockerTime("2026-11-26T10:00:00.123456789Z")).to.equal(Date.UTC(2026, 10, 26, 10, 0, 0, 123));
-        expect(parseDockerTime(" 2026-11-26T11:00:00+01:00\n")).to.equal(Date.UTC(2026, 10, 26, 10, 0, 0));
-        for (const bad of [undefined, "", "yesterday", '{"warm":{}}', "2026-11-26"])
-            expect(parseDockerTime(bad), String(bad)).to.equal(undefined);
-    });
-
     describe("removal", () => {
-        it("never removes a volume a container mounts, running or not", () => {
-            const facts = [kept("a"), { name: "b", usedBy: ["appscreens-redis-test-redis-1"] }, kept("c")];
+        it("removes every data volume of a stack none of whose volumes a container mounts", () => {
+            expect(planRemoval([kept("a"), kept("c")])).to.deep.equal({ remove: ["a", "c"], refuse: [] });
+            expect(planRemoval([])).to.deep.equal({ remove: [], refuse: [] });
+        });
+
+        it("removes none while a container mounts one, running or not, naming it", () => {
+            const facts = [kept("a"), { name: "b", usedBy: ["appscreens-redis-test-redis-1"] }];
             expect(planRemoval(facts)).to.deep.equal({
-                remove: ["a", "c"],
-                refuse: [{ name: "b", usedBy: ["appscreens-redis-test-redis-1"] }],
+                remove: [],
+                refuse: [
+                    { name: "a", reason: "kept back: other data volumes of the stack are in use" },
+                    { name: "b", reason: "in use by appscreens-redis-test-redis-1" },
+                ],
             });
         });
 

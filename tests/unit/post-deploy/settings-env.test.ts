@@ -34,10 +34,6 @@ describe("the settings step's environment", () => {
         expect(request.target).to.deep.equal(target);
         expect(request.directives).to.deep.equal(directives);
         expect(request.deadlineSeconds).to.equal(90);
-        expect(request.stackSince).to.equal(undefined);
-        expect(parseSettingsEnvironment({ ...env, [SETTINGS_ENV.stackSince]: "2026-11-26T10:00:00Z\n" }).stackSince).to.equal(
-            "2026-11-26T10:00:00Z",
-        );
         expect(request.passwords).to.deep.equal({
             redis: "NewPassword0123456789",
             redisPrevious: undefined,
