@@ -5,18 +5,18 @@
 // which Docker does not restart). Runs alternate. For the crash it also times the phases that
 // bound the outage: the container running again, the server answering PING (AOF loaded), and a
 // replica counted again by min-replicas-to-write. Needs root (the host PID of the process).
-import { dockerName } from "../config/docker-names";
+import { dockerName } from "../settings/docker-names";
 import Docker from "dockerode";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { mergeConfig, readStackFile } from "../config/stack-file";
-import { validateStackConfig } from "../config/validate";
-import { directClient, sentinelClient } from "../post-deploy/connect";
-import { waitUntil } from "../post-deploy/deadline";
-import { NodeEndpoint } from "../post-deploy/plan";
-import { parseInfo } from "../post-deploy/verifier";
-import { buildPostDeployPlan } from "../post-deploy/plan";
-import { ReplayDeployer } from "../testing/replay/replay-deployer";
+import { mergeConfig, readStackFile } from "../settings/stack-file";
+import { validateStackConfig } from "../settings/validate";
+import { directClient, sentinelClient } from "../ops/redis/connect";
+import { waitUntil } from "../ops/deadline";
+import { NodeEndpoint } from "../contracts/plan";
+import { parseInfo } from "../ops/redis/replies";
+import { buildPostDeployPlan } from "../contracts/plan";
+import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 import { BenchCluster, FaultResult, killContainer, measureFault, startContainer } from "./outage";
 import { formatSpread, markdownTable, spread } from "./stats";
 

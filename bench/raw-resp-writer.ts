@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
 import { connect, Socket } from "node:net";
 import { once } from "node:events";
-import { lines, parseSnapshotLine } from "../post-deploy/sources/file-source";
-import { entriesFor } from "../post-deploy/warmer";
-import { PostDeployPlan } from "../post-deploy/plan";
+import { lines, parseSnapshotLine } from "../ops/warm/sources/file-source";
+import { entriesFor } from "../ops/warm/warmer";
+import { PostDeployPlan } from "../contracts/plan";
 import { BenchTarget } from "./targets";
 
 /** One RESP command of bulk strings. */

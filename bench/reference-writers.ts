@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import Redis from "ioredis";
-import { sentinelClient } from "../post-deploy/connect";
+import { sentinelClient } from "../ops/redis/connect";
 import { BenchTarget } from "./targets";
 
 const run = promisify(execFile);

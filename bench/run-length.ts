@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
-import { parseInfo } from "../post-deploy/verifier";
+import { parseInfo } from "../ops/redis/replies";
 import { baselineDir, runOrder } from "./side-by-side";
 import { markdownTable, sleep } from "./stats";
 import { hostTarget } from "./targets";

@@ -25,11 +25,23 @@ export function pairedRatios(a: readonly number[], b: readonly number[]): number
 export function baselineDir(dir: string | undefined): string | undefined {
     if (dir === undefined) return undefined;
     const resolved = path.resolve(dir);
-    for (const needed of ["post-deploy/cli/warm.ts", "bench/peak-memory.ts", "node_modules/tsx"]) {
+    if (!existsSync(path.join(resolved, warmCli(resolved))))
+        throw new Error(
+            `--baseline ${dir}: no ${WARM_CLI} there; give a checkout of the code to compare against with its packages (e.g. git worktree add <dir> main && ln -s "$PWD/node_modules" <dir>/)`,
+        );
+    for (const needed of ["bench/peak-memory.ts", "node_modules/tsx"]) {
         if (!existsSync(path.join(resolved, needed)))
             throw new Error(
                 `--baseline ${dir}: no ${needed} there; give a checkout of the code to compare against with its packages (e.g. git worktree add <dir> main && ln -s "$PWD/node_modules" <dir>/)`,
             );
     }
     return resolved;
+}
+
+/** The warm CLI, relative to a checkout. */
+export const WARM_CLI = "cli/warm.ts";
+/** Where a checkout keeps its warm CLI: checkouts from before the layout change have it under post-deploy/. */
+export function warmCli(checkout: string): string {
+    const before = "post-deploy/cli/warm.ts";
+    return !existsSync(path.join(checkout, WARM_CLI)) && existsSync(path.join(checkout, before)) ? before : WARM_CLI;
 }

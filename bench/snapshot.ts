@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import { Snapshot, SnapshotApp } from "../tests/helpers/fake-stores";
+import { Snapshot, SnapshotApp } from "../tests/support/fake-stores";
 
 /** App ids of the synthetic stores: numeric track ids for the App Store, package names for the Play Store. */
 export const appStoreId = (i: number): string => String(1_000_000_000 + i);

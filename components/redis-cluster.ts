@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { buildConnectionInfo, HostPort } from "../config/connection-info";
-import { StackSettings } from "../config/validate";
+import { buildConnectionInfo, HostPort } from "../settings/connection-info";
+import { StackSettings } from "../settings/validate";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
@@ -86,14 +86,14 @@ export class RedisCluster extends pulumi.ComponentResource {
         // them one at a time, each healthy (a replica: in sync) before the next goes, and a master
         // hands its role over as it stops. Nodes first, then Sentinels, so a quorum stays up.
         this.nodes = [];
-        for (const [index, node] of plan.nodes.entries()) {
+        for (const [index, endpoint] of plan.nodes.entries()) {
             const previous = this.nodes[index - 1];
             this.nodes.push(
                 new RedisNode(
-                    node.name,
+                    endpoint.name,
                     {
                         ...common,
-                        index,
+                        endpoint,
                         dependsOn: previous ? [previous.container] : [],
                         // Settings steps run one at a time too: a burst would compete for CPU with the servers.
                         settingsDependsOn: previous ? [previous.settingsStep] : [],
@@ -104,15 +104,15 @@ export class RedisCluster extends pulumi.ComponentResource {
         }
         const lastNode = this.nodes[this.nodes.length - 1];
         this.sentinels = [];
-        for (const [index, sentinel] of plan.sentinels.entries()) {
+        for (const [index, endpoint] of plan.sentinels.entries()) {
             const previous = this.sentinels[index - 1]?.container ?? lastNode.container;
             this.sentinels.push(
                 new Sentinel(
-                    sentinel.name,
+                    endpoint.name,
                     // Passwords change on every node before any Sentinel presents the new one.
                     {
                         ...common,
-                        index,
+                        endpoint,
                         dependsOn: [previous],
                         settingsDependsOn: [
                             ...this.nodes.map((n) => n.settingsStep),

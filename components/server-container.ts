@@ -1,18 +1,13 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint } from "../config/address-plan";
-import { dataVolumeName, dockerName } from "../config/docker-names";
-import { StackSettings } from "../config/validate";
-import {
-    renderHandoverScript,
-    renderHealthcheckScript,
-    renderStartScript,
-    SCRIPT_ENV,
-    ServerKind,
-} from "../config-templates/container-scripts";
-import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../config-templates/directives";
-import { CONTAINER_PATHS } from "../config-templates/paths";
+import { Endpoint, ServerKind } from "../settings/address-plan";
+import { dataVolumeName, dockerName } from "../settings/docker-names";
+import { StackSettings } from "../settings/validate";
+import { renderHandoverScript, renderHealthcheckScript, renderPromotionGuardScript, renderStartScript } from "../render/container-scripts";
+import { bootstrapArgs, DIRECTIVES } from "../render/directives";
+import { CONTAINER_PATHS } from "../render/paths";
+import { SCRIPT_ENV } from "../contracts/env";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
 
 export interface ServerContainerArgs {
@@ -65,14 +60,13 @@ export function declareServerContainer(
     const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
-    // deletes it (scaling down or `destroy` leaves it for the operator; see README). Docker's create
-    // returns a volume of that name that is already there: the volume check runs first.
+    // deletes it (scaling down or `destroy` leaves it for the operator; see docs/operations.md). Docker's
+    // create returns a volume of that name that is already there: the volume check runs first.
     const volume = new docker.Volume(
         `${endpoint.name}-data`,
         { name: dataVolumeName(settings, endpoint.name), labels },
         { parent, retainOnDelete: true, dependsOn: volumeDependsOn },
     );
-    const directives = kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES;
     const container = new docker.Container(
         endpoint.name,
         {
@@ -82,7 +76,7 @@ export function declareServerContainer(
             // The start script runs as root, installs the config for the redis user and drops to it with
             // gosu, as the official image's entrypoint does: nothing depends on upload ownership.
             entrypoints: ["/bin/sh", CONTAINER_PATHS.startScript],
-            command: bootstrapArgs(directives, settings, endpoint),
+            command: bootstrapArgs(DIRECTIVES[kind], settings, endpoint),
             envs: [`${SCRIPT_ENV.self}=${endpoint.address}`, `${SCRIPT_ENV.initialMaster}=${settings.plan.nodes[0].address}`],
             uploads: [
                 { file: CONTAINER_PATHS.initialConf, content: args.initialConfig, permissions: "0400" },
@@ -90,7 +84,10 @@ export function declareServerContainer(
                 { file: CONTAINER_PATHS.startScript, content: renderStartScript(kind), permissions: "0555" },
                 { file: CONTAINER_PATHS.healthcheckScript, content: renderHealthcheckScript(kind), permissions: "0555" },
                 ...(kind === "redis"
-                    ? [{ file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(), permissions: "0555" }]
+                    ? [
+                          { file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(), permissions: "0555" },
+                          { file: CONTAINER_PATHS.promotionGuardScript, content: renderPromotionGuardScript(), permissions: "0555" },
+                      ]
                     : []),
             ],
             volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.dataDir }],
@@ -132,8 +129,8 @@ export function declareServerContainer(
 /** What every server component takes. */
 export interface ServerArgs {
     readonly settings: StackSettings;
-    /** Position among its kind; names (`redis-0`, `sentinel-1`) and addresses follow from it. */
-    readonly index: number;
+    /** The server, by value (one of `settings.plan.nodes` or `.sentinels`): name, address, ports. */
+    readonly endpoint: Endpoint;
     readonly image: pulumi.Input<string>;
     readonly networkName: pulumi.Input<string>;
     readonly passwords: ServerPasswords;
@@ -160,13 +157,12 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         name: string,
         kind: ServerKind,
         args: ServerArgs,
-        endpoint: Endpoint,
         files: { initialConfig: pulumi.Output<string>; clusterEnv: pulumi.Output<string> },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super(type, name, {}, opts);
+        const { settings, endpoint, image, networkName } = args;
         this.endpoint = endpoint;
-        const { settings, image, networkName } = args;
         const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? [], [
             args.volumeCheck,
         ]);

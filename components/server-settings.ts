@@ -1,11 +1,11 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint } from "../config/address-plan";
-import { StackSettings } from "../config/validate";
-import { ServerKind } from "../config-templates/container-scripts";
-import { REDIS_DIRECTIVES, runtimeValues, SENTINEL_DIRECTIVES } from "../config-templates/directives";
-import { FIRST_RUN_FLAG, SETTINGS_ENV, settingsEnvironment } from "../post-deploy/settings-env";
+import { Endpoint, ServerKind } from "../settings/address-plan";
+import { StackSettings } from "../settings/validate";
+import { DIRECTIVES, runtimeValues } from "../render/directives";
+import { FIRST_RUN_FLAG, settingsEnvironment } from "../contracts/settings-env";
+import { SETTINGS_ENV } from "../contracts/env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -35,7 +35,6 @@ export interface ServerSettingsArgs {
  */
 export function declareServerSettings(name: string, args: ServerSettingsArgs, parent: pulumi.Resource): command.local.Command {
     const { settings, endpoint, kind, passwords } = args;
-    const table = kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES;
     const target = {
         kind,
         name: endpoint.name,
@@ -45,7 +44,11 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
         masterName: settings.cluster.sentinel.masterName,
     };
     const environment: Record<string, pulumi.Input<string>> = {
-        ...settingsEnvironment(target, runtimeValues(table, settings, endpoint), settings.cluster.deadlines.applySettingsSeconds),
+        ...settingsEnvironment(
+            target,
+            runtimeValues(DIRECTIVES[kind], settings, endpoint),
+            settings.cluster.deadlines.applySettingsSeconds,
+        ),
         [SETTINGS_ENV.container]: args.container.id,
         [SETTINGS_ENV.redisPassword]: pulumi.secret(passwords.redis),
     };
@@ -56,7 +59,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
         environment[SETTINGS_ENV.sentinelPasswordPrevious] = pulumi.secret(passwords.sentinelPrevious);
     }
     // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
-    const cli = "node --import tsx post-deploy/cli/apply-settings.ts";
+    const cli = "node --import tsx cli/apply-settings.ts";
     // `create` runs once per server and state: a server that then refuses every password has never
     // accepted this state's, which on a volume that was not new to its container means a kept
     // volume, not a rotation.

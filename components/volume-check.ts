@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { declaredDataVolumes } from "../config/docker-names";
-import { StackSettings } from "../config/validate";
-import { VOLUME_CHECK_ENV, VolumeCheckRequest } from "../post-deploy/kept-volumes";
+import { declaredDataVolumes } from "../settings/docker-names";
+import { StackSettings } from "../settings/validate";
+import { VolumeCheckRequest, volumeCheckEnvironment } from "../contracts/volume-check";
 
 export interface VolumeCheckArgs {
     readonly settings: StackSettings;
@@ -15,11 +15,10 @@ export interface VolumeCheckArgs {
 /**
  * The stack's first step: before any data volume, the network or a container exists, it stops a
  * deploy whose servers would start on data volumes an earlier deploy left (destroy keeps them)
- * with passwords this state generated anew (post-deploy/kept-volumes.ts). It runs on a state's
- * first deploy only: its inputs are ignored afterwards (no update ever runs), because later
- * deploys find the volumes mounted by the stack's own servers, and what it printed, the Docker
- * Engine's time, stays in the state as the moment the state began (the settings steps tell a
- * kept volume by it).
+ * with passwords this state generated anew (cli/check-volumes.ts, ops/cluster/kept-volumes.ts).
+ * It runs on a state's first deploy only: its inputs are ignored afterwards (no update ever runs),
+ * because later deploys find the volumes mounted by the stack's own servers. What it printed
+ * stays in the state as the record of how the state began.
  */
 export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: pulumi.Resource): command.local.Command {
     const request: VolumeCheckRequest = {
@@ -33,9 +32,9 @@ export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: 
         name,
         {
             // Node with tsx's loader, not npx: npx loads npm first.
-            create: "node --import tsx post-deploy/cli/check-volumes.ts",
+            create: "node --import tsx cli/check-volumes.ts",
             dir: args.projectDir,
-            environment: { [VOLUME_CHECK_ENV]: JSON.stringify(request) },
+            environment: volumeCheckEnvironment(request),
             addPreviousOutputInEnv: false,
         },
         { parent, ignoreChanges: ["create", "dir", "environment"] },

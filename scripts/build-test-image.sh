@@ -8,8 +8,13 @@ image=${TEST_IMAGE:-appscreens-redis-test:7.0.15}
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/install-packages.sh"
 
-# The version of every input decides whether the image is current.
-stamp=$( (dpkg-query -W redis-server redis-tools busybox-static gosu; sha256sum "$0") | sha256sum | cut -c1-16)
+# Each program is copied from where PATH finds it (install-packages.sh checked it is there).
+busybox=$(command -v busybox)
+redis_server=$(command -v redis-server)
+redis_cli=$(command -v redis-cli)
+gosu=$(command -v gosu)
+# The content of every input decides whether the image is current.
+stamp=$(sha256sum "$busybox" "$redis_server" "$redis_cli" "$gosu" "$0" | sha256sum | cut -c1-16)
 if [ "$(docker image inspect -f '{{ index .Config.Labels "appscreens.build" }}' "$image" 2>/dev/null || true)" = "$stamp" ]; then
   exit 0
 fi
@@ -17,18 +22,18 @@ fi
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,usr/bin,usr/local/bin,usr/local/etc,etc,data,tmp,lib64}
-cp /bin/busybox "$root/bin/busybox"
+cp "$busybox" "$root/bin/busybox"
 for applet in sh chroot cat cp mv rm mkdir chmod chown cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc tr awk mktemp; do
   ln -s /bin/busybox "$root/bin/$applet"
 done
-cp /usr/bin/redis-server /usr/bin/redis-cli "$root/usr/bin/"
+cp "$redis_server" "$redis_cli" "$root/usr/bin/"
 # The official image starts as root and drops to the redis user with gosu from /usr/local/bin.
-cp /usr/sbin/gosu "$root/usr/local/bin/gosu" # statically linked
+cp "$gosu" "$root/usr/local/bin/gosu" # statically linked
 # Redis picks its mode from the name it runs under, as Debian's own links do.
 ln -s redis-server "$root/usr/bin/redis-sentinel"
 ln -s redis-server "$root/usr/bin/redis-check-aof"
 ln -s redis-server "$root/usr/bin/redis-check-rdb"
-for bin in /usr/bin/redis-server /usr/bin/redis-cli; do
+for bin in "$redis_server" "$redis_cli"; do
   ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
@@ -46,4 +51,4 @@ tar -C "$root" -c . | docker import \
   --change 'CMD ["redis-server"]' \
   --change "LABEL appscreens.build=$stamp" \
   - "$image" >/dev/null
-echo "build-test-image: built $image from $(dpkg-query -W -f='${Package} ${Version}' redis-server)"
+echo "build-test-image: built $image from $("$redis_server" --version | cut -d' ' -f1-3)"

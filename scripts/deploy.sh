@@ -45,8 +45,8 @@ if [ "$mode" = destroy ]; then
   pulumi destroy --yes --stack "$stack" "$@"
   # destroy keeps the data volumes (retainOnDelete): say which, and how to go on from them.
   echo "deploy: destroy keeps the data volumes of stack $stack (their data, with this deploy's passwords); on this Docker Engine:"
-  node --import tsx post-deploy/cli/volumes.ts --stack "$stack" || true
-  echo "deploy: a later deploy of $stack starts on kept volumes and needs their passwords (README, \"Re-creating a stack on kept volumes\");"
+  node --import tsx cli/volumes.ts --stack "$stack" || true
+  echo "deploy: a later deploy of $stack starts on kept volumes and needs their passwords (docs/operations.md, \"Re-creating a stack on kept volumes\");"
   echo "        npm run volumes -- --stack $stack --remove deletes them and their data."
   exit 0
 fi

@@ -1,25 +1,59 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the live tests need when they are missing: Docker Engine
-# (docker.io, unless a docker CLI is already installed) and Redis 7 (server, Sentinel, tools; also
-# the source of the test image), plus busybox-static for the test image's shell and gosu, which
-# drops root the way the official image does. Needs root; does nothing when all are present.
+# Installs the Debian packages whose programs the tests and the test image need, deciding by each
+# program itself, never by something installed beside it: a machine can ship a Docker client
+# without an engine, or redis-server without redis-benchmark.
+#
+# Usage: install-packages.sh [program:package ...]
+#   The pairs given are checked on top of the default ones (docker-engine.sh adds dockerd:docker.io).
+# Needs root when something is missing; does nothing when every program is present.
 set -euo pipefail
-needed=(redis-server redis-sentinel redis-tools busybox-static gosu)
-# A Docker Engine installed otherwise (Docker CE on GitHub's hosted runners) is used as it is:
-# Debian's docker.io would conflict with it.
-command -v docker >/dev/null 2>&1 || needed=(docker.io "${needed[@]}")
+
+# program:package. redis-tools brings both redis-cli and redis-benchmark; busybox must be the static
+# build, because the test image copies the binary alone (scripts/build-test-image.sh).
+pairs=(
+  redis-server:redis-server
+  redis-sentinel:redis-sentinel
+  redis-cli:redis-tools
+  redis-benchmark:redis-tools
+  gosu:gosu
+  busybox:busybox-static
+  "$@"
+)
+
+# A static binary has no interpreter: ldd says "not a dynamic executable" and fails.
+is_static() { ! ldd "$1" >/dev/null 2>&1; }
+
+present() {
+  local program=$1 path
+  path=$(command -v "$program" 2>/dev/null) || return 1
+  if [ "$program" = busybox ]; then
+    is_static "$path" || return 1
+  fi
+}
+
 missing=()
-for pkg in "${needed[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+for pair in "${pairs[@]}"; do
+  program=${pair%%:*}
+  package=${pair#*:}
+  if ! present "$program"; then
+    echo "install-packages: $program not found (or not usable); it comes with Debian's $package"
+    case " ${missing[*]-} " in *" $package "*) ;; *) missing+=("$package") ;; esac
+  fi
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-packages: missing ${missing[*]}; run as root or install them with apt-get" >&2
+  echo "install-packages: missing ${missing[*]}; run this as root or install them with apt-get" >&2
   exit 1
 fi
 echo "install-packages: installing ${missing[*]}"
 apt-get update -qq
 # The packages' service units are not wanted: the tests start their own processes.
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for pair in "${pairs[@]}"; do
+  if ! present "${pair%%:*}"; then
+    echo "install-packages: ${pair%%:*} is still not on PATH ($PATH) after installing ${pair#*:}" >&2
+    exit 1
+  fi
+done

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { PROJECT_DIR } from "../config/stack-file";
+import { PROJECT_DIR } from "../settings/stack-file";
 
 export interface RequiredPlugin {
     /** npm package that declares it. */

@@ -4,7 +4,7 @@
 // Run by `npm run lint`, so `npm test` checks the workflows before the live suite.
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../config/stack-file";
+import { PROJECT_DIR } from "../settings/stack-file";
 
 export const WORKFLOW_DIR = path.join(PROJECT_DIR, ".github", "workflows");
 

@@ -5,17 +5,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
-import {
-    clearScript,
-    installScript,
-    RestoreTopology,
-    rollbackScript,
-    STAGING_DIR,
-    stageCheckScript,
-} from "../../post-deploy/backup/restore-plan";
-import { requireHostPrograms } from "./helpers";
+import { clearScript, installScript, RestoreTopology, rollbackScript, STAGING_DIR, stageCheckScript } from "../../ops/backup/restore-plan";
+import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
-const RDB = path.join(__dirname, "..", "unit", "post-deploy", "fixtures", "replica-11-keys.rdb");
+const RDB = path.join(__dirname, "..", "fixtures", "replica-11-keys.rdb");
 // The applets the test image has (scripts/build-test-image.sh): the scripts may use nothing else.
 const APPLETS = "sh chroot cat cp mv rm mkdir chmod cut sed head grep sha256sum sleep ls echo test timeout id ps kill env tail wc".split(
     " ",
@@ -45,10 +38,7 @@ describe("host: restore helper scripts under the test image's shell, loaded by a
         });
 
     before(function () {
-        requireHostPrograms(this, [
-            ["redis-server", "--version"],
-            ["/bin/busybox", "true"],
-        ]);
+        requirePrograms(this, [REDIS_SERVER, ["/bin/busybox", ["true"], "Debian's busybox-static package"]]);
         root = mkdtempSync(path.join(tmpdir(), "appscreens-restore-scripts-"));
         bin = path.join(root, "bin");
         mkdirSync(bin);

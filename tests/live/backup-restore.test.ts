@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { BackupManifest } from "../../post-deploy/backup/manifest";
-import { RestoreResult } from "../../post-deploy/backup/run-restore";
-import { runOpsCli } from "./helpers/cli";
-import { LiveCluster, requireDocker } from "./helpers/live-cluster";
+import { BackupManifest } from "../../ops/backup/manifest";
+import { RestoreResult } from "../../ops/backup/run-restore";
+import { runOpsCli } from "../support/live/cli";
+import { LiveCluster, requireDocker } from "../support/live/live-cluster";
 
 /** Every key of the test dataset with its value and PTTL (-1: no expiry) when it was read. */
 type Snapshot = Map<string, { value: string; pttl: number }>;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import Docker from "dockerode";
-import { createDeployer } from "../../testing/deployer";
-import { RUN_LABEL } from "../../testing/replay/docker-apply";
-import { requireDocker, TEST_STACK, testRunId, testStackConfig } from "./helpers/live-cluster";
+import { createDeployer } from "../support/create-deployer";
+import { RUN_LABEL } from "../support/replay/docker-apply";
+import { requireDocker, TEST_STACK, testRunId, testStackConfig } from "../support/live/live-cluster";
 
 describe("live: a bad config", function () {
     this.timeout(120_000);

@@ -2,11 +2,11 @@ import { expect } from "chai";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../../config/stack-file";
-import { memoryBytes } from "../../config/validate";
-import { infoFields, LiveCluster, pairs, requireDocker, testStackConfig } from "./helpers/live-cluster";
-import { rawCommand } from "./helpers/raw-command";
-import { waitFor } from "./helpers/wait";
+import { PROJECT_DIR } from "../../settings/stack-file";
+import { memoryBytes } from "../../settings/validate";
+import { infoFields, LiveCluster, pairs, requireDocker, testStackConfig } from "../support/live/live-cluster";
+import { rawCommand } from "../support/raw-command";
+import { waitFor } from "../support/live/wait";
 
 describe("live: the deployed test stack", function () {
     this.timeout(300_000);

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
-import { mergeConfig, StackConfigObject } from "../../config/stack-file";
-import { validateStackConfig } from "../../config/validate";
-import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../../post-deploy/plan";
-import { ChangeSummary } from "../../testing/deployer";
-import { ConfirmedWriter, formatWriterReport, WriterReport } from "./helpers/confirmed-writer";
-import { LiveCluster, pairs, requireDocker, TEST_STACK, testStackConfig } from "./helpers/live-cluster";
-import { waitFor } from "./helpers/wait";
+import { mergeConfig, StackConfigObject } from "../../settings/stack-file";
+import { validateStackConfig } from "../../settings/validate";
+import { buildPostDeployPlan, postDeployEnvironment } from "../../contracts/plan";
+import { ChangeSummary } from "../support/deployer";
+import { ConfirmedWriter, formatWriterReport, WriterReport } from "../support/live/confirmed-writer";
+import { LiveCluster, pairs, requireDocker, TEST_STACK, testStackConfig } from "../support/live/live-cluster";
+import { waitFor } from "../support/live/wait";
 
 const CONTAINER = "docker:index/container:Container::";
 const SETTINGS_STEP = "command:local:Command::";
@@ -216,12 +216,10 @@ describe("live: day-2 deploys with a WAIT-confirmed writer running", function ()
         try {
             const started = Date.now();
             const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-                const child = spawn("npx", ["--no-install", "tsx", "post-deploy/cli/post-deploy.ts"], {
+                const child = spawn("npx", ["--no-install", "tsx", "cli/post-deploy.ts"], {
                     env: {
                         ...process.env,
-                        [PLAN_ENV]: JSON.stringify(plan),
-                        [REDIS_PASSWORD_ENV]: cluster.outputs.redisPassword,
-                        [SENTINEL_PASSWORD_ENV]: cluster.outputs.sentinelPassword,
+                        ...postDeployEnvironment(plan, cluster.outputs),
                     },
                     stdio: ["ignore", "pipe", "pipe"],
                 });

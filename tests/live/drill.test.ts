@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { DrillReport } from "../../post-deploy/drill/drill-report";
-import { DrillRefused, runDrill } from "../../post-deploy/drill/run-drill";
-import { PostDeployPlan } from "../../post-deploy/plan";
-import { runOpsCli } from "./helpers/cli";
-import { LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
-import { waitFor } from "./helpers/wait";
+import { DrillReport } from "../../ops/drill/drill-report";
+import { DrillRefused, runDrill } from "../../ops/drill/run-drill";
+import { PostDeployPlan } from "../../contracts/plan";
+import { runOpsCli } from "../support/live/cli";
+import { LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
+import { waitFor } from "../support/live/wait";
 
 describe("live: the failover drill", function () {
     this.timeout(300_000);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import Redis from "ioredis";
-import { LiveCluster, requireDocker } from "./helpers/live-cluster";
+import { LiveCluster, requireDocker } from "../support/live/live-cluster";
 
 /** Writes `prefix:<n>` keys one at a time until `stop()`, remembering when each was acknowledged. */
 function startWriter(client: Redis, prefix: string) {

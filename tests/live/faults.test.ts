@@ -1,20 +1,20 @@
 // Issue 8's faults, each injected for real on the test stack while a WAIT-confirmed writer runs
 // through Sentinel. Every case asserts that no confirmed write was lost, that one master remains
 // with every Sentinel naming it, and that the verifier passes; each prints one `fault:` line
-// (time to recover, writes kept and lost) that the README's table is built from.
+// (time to recover, writes kept and lost) that docs/faults.md's table is built from.
 import { expect } from "chai";
 import Redis from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
-import { runWarm } from "../../post-deploy/cli/common";
-import { PostDeployPlan } from "../../post-deploy/plan";
-import { VerificationReport } from "../../post-deploy/report";
-import { verify, verifyUntilSettled } from "../../post-deploy/verifier";
-import { ConfirmedWriter, formatWriterReport, WriterReport } from "./helpers/confirmed-writer";
-import { infoFields, LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
-import { waitFor } from "./helpers/wait";
+import { runWarm } from "../../ops/warm/run";
+import { PostDeployPlan } from "../../contracts/plan";
+import { VerificationReport } from "../../ops/verify/report";
+import { verify, verifyUntilSettled } from "../../ops/verify/verifier";
+import { ConfirmedWriter, formatWriterReport, WriterReport } from "../support/live/confirmed-writer";
+import { infoFields, LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
+import { waitFor } from "../support/live/wait";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { declaredDataVolumes } from "../../config/docker-names";
-import { settingsFromStackFile } from "../../config/stack-file";
-import { Credentials } from "../../post-deploy/connect";
-import { VolumesReport } from "../../post-deploy/kept-volumes";
-import { stepFailureKinds } from "../../post-deploy/step-failure";
-import { runOpsCli } from "./helpers/cli";
-import { LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "./helpers/live-cluster";
+import { declaredDataVolumes } from "../../settings/docker-names";
+import { settingsFromStackFile } from "../../settings/stack-file";
+import { Credentials } from "../../ops/redis/connect";
+import { VolumesReport } from "../../ops/cluster/kept-volumes";
+import { stepFailureKinds } from "../../contracts/step-failure";
+import { runOpsCli } from "../support/live/cli";
+import { LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "../support/live/live-cluster";
 
 const MARKERS = 500;
 const marker = (i: number) => `kept-volumes:marker:${i}`;
@@ -14,7 +14,7 @@ const VOLUMES = declaredDataVolumes(settingsFromStackFile(TEST_STACK)).map((v) =
 const IMAGE = (testStackConfig().cluster as { image: { name: string } }).image.name;
 
 /**
- * An earlier password read from a kept volume as the README shows (a helper container running
+ * An earlier password read from a kept volume as docs/operations.md shows (a helper container running
  * sed on the live config), never printed: the caller compares it.
  */
 function passwordOnVolume(volume: string, file: string, directive: string): string {
@@ -143,7 +143,7 @@ describe("live: a stack re-created on the data volumes a destroy kept", function
     });
 
     it("adopts the kept data with the earlier passwords set as the previous ones, then retires them", async () => {
-        // The README's way to get them back from the volumes.
+        // The documented way (docs/operations.md) to get them back from the volumes.
         expect(same(passwordOnVolume(VOLUMES[0], "redis.conf", "masterauth"), earlier.redisPassword), "masterauth on redis-0").to.equal(
             true,
         );

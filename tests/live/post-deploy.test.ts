@@ -1,11 +1,12 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { PROJECT_DIR } from "../../config/stack-file";
-import { PostDeployPlan } from "../../post-deploy/plan";
-import { VerificationReport, WarmSummary } from "../../post-deploy/report";
-import { acceptableTtlRange } from "../../post-deploy/ttl";
-import { FakeStores, startFakeStores } from "../helpers/fake-stores";
-import { LiveCluster, requireDocker, testPlan } from "./helpers/live-cluster";
+import { PROJECT_DIR } from "../../settings/stack-file";
+import { PostDeployPlan } from "../../contracts/plan";
+import { VerificationReport } from "../../ops/verify/report";
+import { WarmSummary } from "../../ops/warm/summary";
+import { acceptableTtlRange } from "../../ops/warm/ttl";
+import { FakeStores, startFakeStores } from "../support/fake-stores";
+import { LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
 
 const MISSING_APP = "999999999";
 
@@ -30,7 +31,7 @@ interface CliRun {
 /** Runs one of the CLIs the way an operator would, with the passwords in the environment. */
 function runCli(script: "warm" | "verify", plan: PostDeployPlan, cluster: LiveCluster, args: string[] = []): Promise<CliRun> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", `post-deploy/cli/${script}.ts`, "--json", ...args], {
+        const child = spawn(process.execPath, ["--import", "tsx", `cli/${script}.ts`, "--json", ...args], {
             cwd: PROJECT_DIR,
             env: {
                 ...process.env,

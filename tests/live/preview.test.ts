@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { changesNothing } from "../../testing/deployer";
-import { LiveCluster, requireDocker, testStackConfig } from "./helpers/live-cluster";
+import { changesNothing } from "../support/deployer";
+import { LiveCluster, requireDocker, testStackConfig } from "../support/live/live-cluster";
 
 /**
  * `pulumi preview --expect-no-changes` right after an `up` (the real CLI's, or the replay's

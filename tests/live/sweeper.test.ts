@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import Docker from "dockerode";
-import { RUN_LABEL, sweepStale } from "../../testing/replay/docker-apply";
-import { requireDocker, testRunId } from "./helpers/live-cluster";
+import { RUN_LABEL, sweepStale } from "../support/replay/docker-apply";
+import { requireDocker, testRunId } from "../support/live/live-cluster";
 
 describe("live: the stale-resource sweeper", function () {
     this.timeout(60_000);

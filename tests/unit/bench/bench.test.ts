@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { modeFlags, targetVerdicts } from "../../../bench/restart-time";
 import { formatSpread, markdownTable, spread } from "../../../bench/stats";
 import { peerRedisCommand, peerSentinelCommand } from "../../../bench/failover-outage";
-import { readStackFile } from "../../../config/stack-file";
-import { buildPostDeployPlan } from "../../../post-deploy/plan";
-import { settingsFor } from "../helpers";
+import { readStackFile } from "../../../settings/stack-file";
+import { buildPostDeployPlan } from "../../../contracts/plan";
+import { settingsFor } from "../../support/settings";
 
 describe("bench: statistics and restart-time targets", () => {
     it("gives median and spread of odd and even counts", () => {

@@ -24,8 +24,8 @@ describe("bench: before/after side by side", () => {
         const dir = mkdtempSync(path.join(tmpdir(), "appscreens-baseline-"));
         try {
             expect(baselineDir(undefined)).to.equal(undefined);
-            expect(() => baselineDir(dir)).to.throw(/no post-deploy\/cli\/warm.ts there.*git worktree add/);
-            for (const file of ["post-deploy/cli/warm.ts", "bench/peak-memory.ts"]) {
+            expect(() => baselineDir(dir)).to.throw(/no cli\/warm.ts there.*git worktree add/);
+            for (const file of ["cli/warm.ts", "bench/peak-memory.ts"]) {
                 mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
                 writeFileSync(path.join(dir, file), "");
             }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { flattenConfig, readStackFile } from "../../../config/stack-file";
-import { runProgramUnderMocks, unwrapSecrets } from "../../../testing/program-under-mocks";
-import { normaliseContainerInputs } from "../../../testing/provider-normalise";
+import { flattenConfig, readStackFile } from "../../../settings/stack-file";
+import { runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
+import { normaliseContainerInputs } from "../../support/provider-normalise";
 
 /**
  * Every container input the docker provider reads back must already be declared in its read-back

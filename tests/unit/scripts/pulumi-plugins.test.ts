@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../../../config/stack-file";
+import { PROJECT_DIR } from "../../../settings/stack-file";
 import { installArgs, pluginTarball, requiredPlugins } from "../../../scripts/pulumi-plugins";
 
 const dependencies = (JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { dependencies: Record<string, string> })
@@ -30,8 +30,8 @@ describe("pinned Pulumi plugins", () => {
         expect(pluginTarball(docker)).to.equal(`pulumi-resource-docker-v${docker.version}-linux-amd64.tar.gz`);
     });
 
-    it("are the versions the README's offline install section names", () => {
-        const readme = readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-        for (const p of requiredPlugins()) expect(readme, p.name).to.include(pluginTarball(p));
+    it("are the versions the offline install section of docs/operations.md names", () => {
+        const operations = readFileSync(path.join(PROJECT_DIR, "docs", "operations.md"), "utf8");
+        for (const p of requiredPlugins()) expect(operations, p.name).to.include(pluginTarball(p));
     });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { MASK, renderStackForReview } from "../../../scripts/render-config";
-import { PROJECT_DIR, settingsFromStackFile } from "../../../config/stack-file";
+import { PROJECT_DIR, settingsFromStackFile } from "../../../settings/stack-file";
 
 const GOLDEN_DIR = path.join(PROJECT_DIR, "tests", "golden", "dev");
 

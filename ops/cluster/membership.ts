@@ -1,0 +1,208 @@
+import { randomBytes } from "node:crypto";
+import type Redis from "ioredis";
+import { MAX_NODES, MAX_SENTINELS, nodeEndpoint, REDIS_PORT, sentinelEndpoint } from "../../settings/address-plan";
+import { Credentials, directClient } from "../redis/connect";
+import { waitUntil } from "../deadline";
+import { plannedFailover } from "./planned-failover";
+import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "../redis/sentinels";
+import { announcedAddress, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
+import { parsePairs } from "../redis/replies";
+import type { MembershipReport } from "../../contracts/report";
+
+/** What a scale-down did to the servers the stack no longer declares: part of the post-deploy report. */
+export type { MembershipReport };
+
+/** Addresses the Sentinels know that the plan no longer declares (pure). */
+export function surplusAddresses(known: readonly string[], declared: readonly string[]): string[] {
+    return [...new Set(known)].filter((a) => !declared.includes(a)).sort();
+}
+
+const ipsOf = (reply: unknown): string[] =>
+    Array.isArray(reply) ? reply.map((r) => parsePairs(r).ip).filter((ip): ip is string => Boolean(ip)) : [];
+
+/**
+ * After a scale-down, makes the servers the stack no longer declares leave the cluster before
+ * anything is verified (Pulumi deletes their containers only at the end of `up`, after this):
+ * a surplus master hands its role over; a surplus node is locked (a password nobody knows) and
+ * detached, so no Sentinel can re-attach it; a surplus Sentinel stops monitoring. Then the
+ * declared Sentinels are reset one at a time, each waiting until it sees the declared replicas
+ * and peers again, so a majority keeps a correct view throughout.
+ */
+export async function forgetSurplusServers(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    log: (line: string) => void,
+): Promise<MembershipReport> {
+    const clients: Redis[] = [];
+    const open = (endpoint: { host: string; port: number }, password: string) => {
+        const c = directClient(endpoint, password);
+        clients.push(c);
+        return c;
+    };
+    const report: MembershipReport = { retiredNodes: [], removedSentinels: [], resetSentinels: [] };
+    try {
+        const { addressing, masterName } = plan;
+        const endpointOf = (address: string, kind: "node" | "sentinel") => {
+            const limit = kind === "node" ? MAX_NODES : MAX_SENTINELS;
+            for (let i = 0; i < limit; i++) {
+                const e = kind === "node" ? nodeEndpoint(addressing, i) : sentinelEndpoint(addressing, i);
+                if (e.address === address) return { ...e, host: addressing.host, port: e.hostPort };
+            }
+            return undefined;
+        };
+        const sentinelServers = sentinelsOf(plan);
+        const sentinels = sentinelServers.map((s) => open(s, credentials.sentinelPassword));
+        const knownNodes: string[] = [];
+        const knownSentinels: string[] = [];
+        for (const s of sentinels) {
+            knownNodes.push(...ipsOf(await s.call("SENTINEL", "REPLICAS", masterName).catch(() => [])));
+            knownSentinels.push(...ipsOf(await s.call("SENTINEL", "SENTINELS", masterName).catch(() => [])));
+        }
+        const declaredNodes = nodesOf(plan).map((n) => announcedAddress(n).host);
+        const declaredSentinels = sentinelServers.map((s) => announcedAddress(s).host);
+        const sentinelsMaster = async () =>
+            mostNamedMaster(await Promise.all(sentinels.map((c, i) => askSentinel(c, sentinelServers[i].name, masterName))));
+        const master = await sentinelsMaster();
+        if (master) knownNodes.push(master.split(":")[0]);
+        const surplusNodes = surplusAddresses(knownNodes, declaredNodes);
+        const surplusSentinels = surplusAddresses(knownSentinels, declaredSentinels);
+        if (surplusNodes.length === 0 && surplusSentinels.length === 0) return report;
+
+        // Surplus nodes first become ineligible for promotion, and every Sentinel must have seen it,
+        // so a hand-over (below, or one the Sentinels start on their own) never picks one of them.
+        const surplus: { address: string; endpoint: { name: string; hostPort: number }; node: Redis }[] = [];
+        for (const address of surplusNodes) {
+            const endpoint = endpointOf(address, "node");
+            if (!endpoint) continue;
+            const node = open(endpoint, credentials.redisPassword);
+            const reachable = await node.connect().then(
+                () => node.ping().then(() => true),
+                () => false,
+            );
+            if (!reachable) continue;
+            await node.call("CONFIG", "SET", "replica-priority", "0");
+            surplus.push({ address, endpoint, node });
+        }
+        for (const [i, s] of sentinels.entries()) {
+            await waitUntil(
+                `${sentinelServers[i].name} to see the surplus nodes as never to be promoted`,
+                async () => {
+                    const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                    const seen = surplus.every(
+                        ({ address }) =>
+                            replicas.find((r) => r.ip === address)?.["slave-priority"] === "0" || `${address}:${REDIS_PORT}` === master,
+                    );
+                    return seen || undefined;
+                },
+                30_000,
+                500,
+            );
+        }
+        for (const { address, endpoint } of surplus) {
+            const current = await sentinelsMaster();
+            if (current === `${address}:${REDIS_PORT}`) {
+                // The same loss-free hand-over as `npm run failover`, then wait for the Sentinels to agree.
+                const announced = {
+                    kind: "redis",
+                    name: endpoint.name,
+                    announced: current,
+                    host: addressing.host,
+                    port: endpoint.hostPort,
+                } as const;
+                await plannedFailover(plan, credentials, announced, sentinels[0], "handover", { timeoutMs: 20_000, log });
+                const now = await waitUntil(
+                    `the Sentinels to name a master other than ${endpoint.name}`,
+                    async () => {
+                        const m = await sentinelsMaster();
+                        return m && m !== current ? m : undefined;
+                    },
+                    20_000,
+                    200,
+                );
+                log(`membership: ${endpoint.name} was master; handed over to ${now}`);
+            }
+        }
+        // Every Sentinel must name the same master, with no failover still running, before any
+        // node leaves or any Sentinel is reset. RESET keeps the master address a Sentinel holds and
+        // aborts a failover in progress: the leader of a hand-over already names the promoted node
+        // while it reconfigures the replicas, but holds the old address until the failover ends, so
+        // a reset then would leave it watching the old master, which is about to be locked.
+        const settledMaster = await waitUntil(
+            "every Sentinel to name the same master with no failover in progress",
+            async () => {
+                const answers = await Promise.all(sentinels.map((c, i) => askSentinel(c, sentinelServers[i].name, masterName)));
+                const flags = await Promise.all(
+                    sentinels.map(async (c) => parsePairs(await c.call("SENTINEL", "MASTER", masterName)).flags),
+                );
+                const agreed = agreedMaster(answers, sentinels.length);
+                if (agreed && !flags.some((f) => f?.includes("failover_in_progress"))) return agreed;
+                throw new Error(`${describeAnswers(answers)}; flags ${flags.join(" | ")}`);
+            },
+            60_000,
+            200,
+        );
+        // Then each leaves: a password nobody knows (no Sentinel can re-attach it), then detached.
+        for (const { endpoint } of surplus) {
+            // A fresh connection: a failover above makes the Sentinels kill every client of the
+            // nodes they reconfigure (CLIENT KILL TYPE normal), earlier ones included.
+            const node = open({ host: addressing.host, port: endpoint.hostPort }, credentials.redisPassword);
+            await node.call("CONFIG", "SET", "requirepass", randomBytes(24).toString("hex"));
+            // A password change leaves authenticated connections open: drop the Sentinels' links
+            // (and any client's), or a Sentinel would re-attach the node about 8 s after it detaches.
+            await node.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+            await node.call("CLIENT", "KILL", "TYPE", "pubsub", "SKIPME", "yes");
+            await node.call("REPLICAOF", "NO", "ONE");
+            report.retiredNodes.push(endpoint.name);
+            log(`membership: ${endpoint.name} detached and locked; its container is removed at the end of the deploy`);
+        }
+        for (const address of surplusSentinels) {
+            const endpoint = endpointOf(address, "sentinel");
+            if (!endpoint) continue;
+            const sentinel = open(endpoint, credentials.sentinelPassword);
+            const removed = await sentinel.connect().then(
+                () => sentinel.call("SENTINEL", "REMOVE", masterName).then(() => true),
+                () => false,
+            );
+            if (removed) report.removedSentinels.push(endpoint.name);
+            log(`membership: ${endpoint.name} ${removed ? "stopped monitoring" : "was already gone"}`);
+        }
+        for (const [i, s] of sentinels.entries()) {
+            const name = sentinelServers[i].name;
+            await waitUntil(
+                `${name} to name ${settledMaster} before its SENTINEL RESET`,
+                async () => {
+                    const named = await askSentinel(s, name, masterName);
+                    if (named.masterAddress === settledMaster) return true;
+                    throw new Error(describeAnswers([named]));
+                },
+                30_000,
+                200,
+            );
+            await s.call("SENTINEL", "RESET", masterName);
+            await waitUntil(
+                `${name} to see ${plan.expected.replicas} replicas and ${plan.expected.sentinels - 1} other Sentinels after SENTINEL RESET`,
+                async () => {
+                    const fields = parsePairs(await s.call("SENTINEL", "MASTER", masterName));
+                    const seen =
+                        fields["num-slaves"] === String(plan.expected.replicas) &&
+                        fields["num-other-sentinels"] === String(plan.expected.sentinels - 1);
+                    if (seen) return true;
+                    // What it does see, for the operator's message if this never settles.
+                    const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                    throw new Error(
+                        `it names ${fields.ip}:${fields.port} (${fields.flags}) and sees replicas [${replicas
+                            .map((r) => `${r.ip} ${r.flags} link ${r["master-link-status"]} of ${r["master-host"]}`)
+                            .join("; ")}] and ${fields["num-other-sentinels"]} other Sentinels`,
+                    );
+                },
+                60_000,
+                500,
+            );
+            report.resetSentinels.push(name);
+            log(`membership: ${name} reset and sees the declared cluster`);
+        }
+        return report;
+    } finally {
+        for (const c of clients) c.disconnect();
+    }
+}

@@ -1,0 +1,176 @@
+import { createHash } from "node:crypto";
+import type Redis from "ioredis";
+import { DIRECTIVES, settingsToChange } from "../../render/directives";
+import { PREVIOUS_KEY } from "../../settings/validate";
+import { directClient } from "../redis/connect";
+import { NodeSettingsRequest, SentinelSettingsRequest, SettingsRequest } from "../../contracts/settings-env";
+import { parsePairs } from "../redis/replies";
+
+/**
+ * Why a settings step failed, for the CLI's message and the tests (never matched on text).
+ * `kept-volumes`: the server refuses every configured password and runs on a volume an earlier
+ * deploy left (ops/cluster/kept-volumes.ts), which the CLI tells apart from `rejected-passwords`.
+ */
+export type SettingsFailureKind = "unreachable" | "rejected-passwords" | "kept-volumes" | "command-failed" | "deadline";
+
+export class SettingsApplyError extends Error {
+    constructor(
+        readonly kind: SettingsFailureKind,
+        message: string,
+        /** For `rejected-passwords`: the reply code of each refused AUTH (WRONGPASS, ...). */
+        readonly refused: readonly string[] = [],
+    ) {
+        super(message);
+        this.name = "SettingsApplyError";
+    }
+}
+
+/** What one run changed on one server; printed as the step's stdout, so it never holds a secret. */
+export interface SettingsResult {
+    readonly server: string;
+    readonly changed: { name: string; from: string | undefined; to: string }[];
+    /** Whether the accepted passwords (or the ones it presents to others) changed. */
+    readonly passwordsChanged: boolean;
+    /** Whether the previous password was still the one the server accepted on connect. */
+    readonly connectedWithPrevious: boolean;
+}
+
+/** The error code Redis puts first in an error reply (WRONGPASS, NOAUTH, ...): the protocol's kind. */
+export const replyCode = (err: unknown): string => (err instanceof Error ? (/^([A-Z]+)\b/.exec(err.message)?.[1] ?? "") : "");
+
+const AUTH_CODES = new Set(["WRONGPASS", "NOAUTH", "ERR"]);
+
+/** Connects, then authenticates with the first password the server accepts, the new one first. */
+async function connectWithAny(
+    target: SettingsRequest["target"],
+    candidates: readonly (string | undefined)[],
+): Promise<{ client: Redis; previous: boolean }> {
+    const passwords = candidates.filter((p): p is string => Boolean(p));
+    // No password on connect: an AUTH reply then says exactly which password was refused.
+    const client = directClient({ host: target.host, port: target.port }, undefined);
+    try {
+        await client.connect();
+    } catch (err) {
+        client.disconnect();
+        throw new SettingsApplyError(
+            "unreachable",
+            `${target.name} (${target.host}:${target.port}) did not answer: ${err instanceof Error ? err.message : String(err)}`,
+        );
+    }
+    const refused: string[] = [];
+    for (const [i, password] of passwords.entries()) {
+        try {
+            await client.call("AUTH", password);
+            return { client, previous: i > 0 };
+        } catch (err) {
+            refused.push(replyCode(err) || "error");
+            if (!AUTH_CODES.has(replyCode(err))) {
+                client.disconnect();
+                throw new SettingsApplyError(
+                    "unreachable",
+                    `${target.name} failed during AUTH: ${err instanceof Error ? err.message : String(err)}`,
+                );
+            }
+        }
+    }
+    client.disconnect();
+    const previousKey = PREVIOUS_KEY[target.kind];
+    throw new SettingsApplyError(
+        "rejected-passwords",
+        `${target.name} rejects the configured password${passwords.length > 1 ? "s (new and previous)" : ""} (${refused.join(", ")})` +
+            (passwords.length > 1
+                ? ""
+                : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (docs/operations.md, "Rotating passwords")`),
+        refused,
+    );
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/** The default user accepts exactly `passwords`? ACL GETUSER shows their SHA-256, never the text. */
+async function acceptsExactly(client: Redis, passwords: readonly string[]): Promise<boolean> {
+    const raw = (await client.call("ACL", "GETUSER", "default")) as unknown[];
+    const index = raw.findIndex((v) => String(v) === "passwords");
+    const hashes = index >= 0 && Array.isArray(raw[index + 1]) ? (raw[index + 1] as unknown[]).map(String).sort() : [];
+    return JSON.stringify(hashes) === JSON.stringify(passwords.map(sha256).sort());
+}
+
+/** Sets the default user's passwords to exactly `passwords` (the first is the current one). */
+async function setAcceptedPasswords(client: Redis, passwords: readonly string[]): Promise<void> {
+    await client.call("ACL", "SETUSER", "default", "on", "resetpass", ...passwords.map((p) => `>${p}`));
+}
+
+async function applyToNode(client: Redis, request: NodeSettingsRequest): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
+    const current: Record<string, string> = {};
+    for (const name of Object.keys(request.directives)) Object.assign(current, parsePairs(await client.call("CONFIG", "GET", name)));
+    const changed = settingsToChange(DIRECTIVES.redis, request.directives, current);
+    for (const c of changed) await client.call("CONFIG", "SET", c.name, c.to);
+
+    const password = request.passwords.redis;
+    const accepted = [password, ...(request.passwords.redisPrevious ? [request.passwords.redisPrevious] : [])];
+    const auth = parsePairs(await client.call("CONFIG", "GET", "masterauth"));
+    const requirepass = parsePairs(await client.call("CONFIG", "GET", "requirepass"));
+    let passwordsChanged = false;
+    // While rotating, one atomic ACL SETUSER makes the node accept both passwords (requirepass
+    // would reset it to one). Once the previous one is dropped, requirepass takes the new one
+    // alone. What a replica presents to its master (masterauth) is the password every node is
+    // sure to accept whatever order the nodes' steps run in: the previous one while rotating,
+    // then the new one, which every node has accepted since the first rotation deploy.
+    if (!request.passwords.redisPrevious && requirepass.requirepass !== password) {
+        await client.call("CONFIG", "SET", "requirepass", password);
+        passwordsChanged = true;
+    }
+    if (!(await acceptsExactly(client, accepted))) {
+        await setAcceptedPasswords(client, accepted);
+        passwordsChanged = true;
+    }
+    const presented = request.passwords.redisPrevious ?? password;
+    if (auth.masterauth !== presented) {
+        await client.call("CONFIG", "SET", "masterauth", presented);
+        passwordsChanged = true;
+    }
+    // Persist, so a restart keeps it (the live config in the volume belongs to the server).
+    if (changed.length > 0 || passwordsChanged) await client.call("CONFIG", "REWRITE");
+    return { changed, passwordsChanged };
+}
+
+async function applyToSentinel(
+    client: Redis,
+    request: SentinelSettingsRequest,
+): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
+    const { masterName } = request.target;
+    const master = parsePairs(await client.call("SENTINEL", "MASTER", masterName));
+    const changed = settingsToChange(DIRECTIVES.sentinel, request.directives, master);
+    if (changed.length > 0) await client.call("SENTINEL", "SET", masterName, ...changed.flatMap((c) => [c.name, c.to]));
+    // The nodes' password cannot be read back; setting it is idempotent and flushes the config.
+    await client.call("SENTINEL", "SET", masterName, "auth-pass", request.passwords.redis);
+
+    const password = request.passwords.sentinel;
+    const accepted = [password, ...(request.passwords.sentinelPrevious ? [request.passwords.sentinelPrevious] : [])];
+    let passwordsChanged = false;
+    if (!(await acceptsExactly(client, accepted))) {
+        await setAcceptedPasswords(client, accepted);
+        // What it presents to the other Sentinels: as for masterauth, the previous one while rotating.
+        await client.call("SENTINEL", "CONFIG", "SET", "sentinel-pass", request.passwords.sentinelPrevious ?? password);
+        await client.call("SENTINEL", "FLUSHCONFIG");
+        passwordsChanged = true;
+    }
+    return { changed, passwordsChanged };
+}
+
+/** Applies the runtime settings and passwords to one running server, changing only what differs. */
+export async function applySettings(request: SettingsRequest): Promise<SettingsResult> {
+    const { target, passwords } = request;
+    const candidates =
+        request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
+    const { client, previous } = await connectWithAny(target, candidates);
+    try {
+        const result = request.kind === "redis" ? await applyToNode(client, request) : await applyToSentinel(client, request);
+        return { server: target.name, connectedWithPrevious: previous, ...result };
+    } catch (err) {
+        if (err instanceof SettingsApplyError) throw err;
+        throw new SettingsApplyError("command-failed", `${target.name}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+        client.disconnect();
+    }
+}

@@ -1,0 +1,65 @@
+import Redis from "ioredis";
+import { HostPort } from "../../settings/connection-info";
+import { natMapOf, PostDeployPlan, sentinelAddresses, Vantage } from "../../contracts/plan";
+
+export interface Credentials {
+    readonly redisPassword: string;
+    readonly sentinelPassword: string;
+}
+
+/**
+ * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
+ * `commandTimeoutMs` overrides the bound of each command (the drill's probes want a short one).
+ */
+export function sentinelClient(
+    plan: PostDeployPlan,
+    credentials: Credentials,
+    vantage: Vantage = "host",
+    options: { commandTimeoutMs?: number } = {},
+): Redis {
+    const client = new Redis({
+        sentinels: sentinelAddresses(plan, vantage),
+        name: plan.masterName,
+        password: credentials.redisPassword,
+        sentinelPassword: credentials.sentinelPassword,
+        failoverDetector: true,
+        natMap: vantage === "host" ? natMapOf(plan) : undefined,
+        maxRetriesPerRequest: 3,
+        // Bounded: a write to a server that never answers (a demoted master under a client pause,
+        // a partition) fails instead of hanging the deploy.
+        connectTimeout: 5000,
+        commandTimeout: options.commandTimeoutMs ?? 10_000,
+    });
+    // Errors surface on the commands that fail; the connection's own retries are not news.
+    client.on("error", () => undefined);
+    return client;
+}
+
+/** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
+export function directClient(endpoint: HostPort, password: string | undefined): Redis {
+    const client = new Redis({
+        // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
+        // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.
+        ...(password === undefined ? { enableReadyCheck: false, protocol: 2 as const } : {}),
+        host: endpoint.host,
+        port: endpoint.port,
+        password,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 3000,
+        connectTimeout: 3000,
+        retryStrategy: () => null,
+        lazyConnect: true,
+    });
+    client.on("error", () => undefined);
+    return client;
+}
+
+/** Runs `use` on a fresh direct connection and closes it: for a node that may restart or be demoted between uses. */
+export async function withDirectClient<T>(endpoint: HostPort, password: string, use: (client: Redis) => Promise<T>): Promise<T> {
+    const client = directClient(endpoint, password);
+    try {
+        return await use(client);
+    } finally {
+        client.disconnect();
+    }
+}

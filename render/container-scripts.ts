@@ -1,0 +1,333 @@
+import { REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
+import { StackSettings } from "../settings/validate";
+import { SCRIPT_ENV } from "../contracts/env";
+import { CONTAINER_PATHS, REDIS_USER } from "./paths";
+
+/**
+ * What a start script logs when it finds its data volume empty and installs the initial config:
+ * the one trace, in the container's log, that the volume was new to this container. A settings
+ * step tells a volume an earlier deploy left by its absence (ops/cluster/kept-volumes.ts).
+ */
+export const EMPTY_VOLUME_LOG = "appscreens: empty volume";
+
+/** Shell single-quoting; validation already keeps quotes out of every value that reaches here. */
+function shellQuoted(value: string): string {
+    if (value.includes("'") || /[\r\n]/.test(value)) throw new Error("refusing to shell-quote a value with quotes or line breaks");
+    return `'${value}'`;
+}
+
+export interface ClusterEnvInput {
+    readonly settings: StackSettings;
+    readonly kind: ServerKind;
+    readonly redisPassword: string;
+    readonly sentinelPassword: string;
+}
+
+/**
+ * The cluster as the start and stop scripts see it: who to ask for the master, and the
+ * passwords to ask with. It is a snapshot from the container's creation (the container ignores
+ * later changes, so that settings and password changes replace nothing); Sentinel indices are
+ * stable and scaling adds or removes only at the tail, so the snapshot keeps naming live ones.
+ */
+export function renderClusterEnv({ settings, kind, redisPassword, sentinelPassword }: ClusterEnvInput): string {
+    const { plan, cluster } = settings;
+    const s = cluster.sentinel;
+    const vars: Record<string, string> = {
+        MASTER_NAME: s.masterName,
+        SENTINELS: plan.sentinels.map((x) => x.address).join(" "),
+        NODES: plan.nodes.map((x) => x.address).join(" "),
+        // How long a node whose volume was lost waits for the Sentinels to move the master role away.
+        FAILOVER_WAIT_SECONDS: String(Math.ceil((s.downAfterMilliseconds + s.failoverTimeout) / 1000) + 10),
+        SENTINEL_PASSWORD: sentinelPassword,
+        ...(kind === "sentinel" ? { REDIS_PASSWORD: redisPassword } : {}),
+    };
+    return [
+        "# Sourced by the appscreens start and stop scripts: the cluster as it was when this container was made.",
+        ...Object.entries(vars).map(([k, v]) => `${k}=${shellQuoted(v)}`),
+        "",
+    ].join("\n");
+}
+
+/** Shell functions both start scripts use to ask servers in parallel, each within 2 s. */
+const ASK_FUNCTIONS = [
+    // ask_all PORT PASSWORD HOSTS... -- CMD: runs CMD on every host at once, prints each answer on one line.
+    "ask_all() {",
+    '  port=$1; pass=$2; shift 2; hosts=""',
+    '  while [ "$1" != "--" ]; do hosts="$hosts $1"; shift; done; shift',
+    "  tmp=$(mktemp -d)",
+    "  for h in $hosts; do",
+    '    ( REDISCLI_AUTH="$pass" timeout 2 redis-cli --no-auth-warning --raw -h "$h" -p "$port" "$@" 2>/dev/null | tr -d "\\r" | tr "\\n" " " > "$tmp/$h" ) &',
+    "  done",
+    "  wait",
+    '  for h in $hosts; do [ -s "$tmp/$h" ] && { cat "$tmp/$h"; echo; }; done',
+    '  rm -rf "$tmp"',
+    "}",
+    // The master the reachable Sentinels name most often (an address), or nothing.
+    "sentinels_master() {",
+    '  ask_all 26379 "$SENTINEL_PASSWORD" $1 -- SENTINEL get-master-addr-by-name "$MASTER_NAME" \\',
+    "    | awk '$1 ~ /^[0-9.]+$/ { n[$1]++ } END { for (a in n) if (n[a] > best) { best = n[a]; m = a }; if (m != \"\") print m }'",
+    "}",
+];
+
+/**
+ * A Redis node's entrypoint (PID 1, root). It decides the node's role from the cluster's runtime
+ * state, not the declared topology:
+ *   1. the master most reachable Sentinels name;
+ *   2. else what this node persisted (its live config, rewritten by Sentinel on every change);
+ *   3. else, on an empty volume with no Sentinel up (the cluster's very first boot), node 0.
+ * An empty node the Sentinels still name as master lost its data: it waits for them to fail
+ * over rather than start empty and have the replicas resync to nothing. Redis runs as the
+ * redis user in the background so that SIGTERM can hand the master role over first.
+ */
+export function renderRedisStartScript(): string {
+    const p = CONTAINER_PATHS;
+    return [
+        "#!/bin/sh",
+        "set -eu",
+        `. ${p.clusterEnv}`,
+        `live=${p.redisLive}`,
+        `self="$${SCRIPT_ENV.self}"`,
+        ...ASK_FUNCTIONS,
+        "fresh=no",
+        'if [ ! -f "$live" ]; then',
+        `  cp ${p.initialConf} "$live.new"`,
+        '  mv "$live.new" "$live"',
+        "  fresh=yes",
+        `  echo "${EMPTY_VOLUME_LOG}, installed the initial config"`,
+        "fi",
+        `chown -R ${REDIS_USER}:${REDIS_USER} ${p.dataDir}`,
+        'chmod 600 "$live"',
+        'master=$(sentinels_master "$SENTINELS")',
+        'if [ "$master" = "$self" ] && [ "$fresh" = yes ]; then',
+        '  echo "appscreens: the Sentinels name this empty node as master; waiting up to ${FAILOVER_WAIT_SECONDS}s for a failover"',
+        "  waited=0",
+        '  while [ "$master" = "$self" ] && [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ]; do sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS"); done',
+        '  if [ "$master" = "$self" ]; then echo "appscreens: refusing to start an empty master over live replicas; exiting to retry" >&2; exit 1; fi',
+        "fi",
+        'if [ -n "$master" ]; then',
+        '  source="the Sentinels"',
+        'elif [ "$fresh" = yes ]; then',
+        `  master="$${SCRIPT_ENV.initialMaster}"`,
+        '  source="the declared initial master (first boot)"',
+        "else",
+        '  master=""',
+        '  source="its persisted config"',
+        "fi",
+        'if [ -n "$master" ]; then',
+        "  sed -i '/^replicaof /d;/^slaveof /d' \"$live\"",
+        `  if [ "$master" != "$self" ]; then echo "replicaof $master ${REDIS_PORT}" >> "$live"; fi`,
+        "fi",
+        'echo "appscreens: role from $source: $(grep -E \'^(replicaof|slaveof) \' "$live" || echo master)"',
+        // A replica that restarts holds only what it had on disk until it has synced, yet it looks
+        // as promotable to the Sentinels as an in-sync one (it reports no link-down time). With
+        // every server restarting at once, one was promoted that way and lost writes another
+        // replica had confirmed. So it starts with replica-priority 0 (never promoted), and gets
+        // its priority back once it is in sync and the Sentinels have seen it. The guard file keeps
+        // the wanted priority across a restart, since a CONFIG REWRITE meanwhile persists the 0.
+        `guard=${p.promotionGuard}`,
+        'if [ -f "$guard" ]; then want=$(cat "$guard"); else want=$(sed -n "s/^replica-priority \\([0-9]*\\)$/\\1/p" "$live" | head -n 1); fi',
+        "want=${want:-100}",
+        "guarded=no",
+        'if grep -qE \'^(replicaof|slaveof) \' "$live" && [ "$want" -gt 0 ]; then',
+        '  echo "$want" > "$guard"; guarded=yes',
+        '  echo "appscreens: not promotable (replica-priority 0) until in sync with the master and seen so by the Sentinels"',
+        'elif [ -f "$guard" ]; then',
+        "  sed -i '/^replica-priority /d' \"$live\"",
+        '  [ "$want" = 100 ] || echo "replica-priority $want" >> "$live"',
+        '  rm -f "$guard"',
+        "fi",
+        "child=",
+        `on_term() { sh ${p.handoverScript} || true; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null || true; }`,
+        "trap on_term TERM INT",
+        'if [ "$guarded" = yes ]; then',
+        `  gosu ${REDIS_USER} redis-server "$live" --replica-priority 0 "$@" &`,
+        "  child=$!",
+        `  sh ${p.promotionGuardScript} "$child" "$want" &`,
+        "else",
+        `  gosu ${REDIS_USER} redis-server "$live" "$@" &`,
+        "  child=$!",
+        "fi",
+        "set +e",
+        // `wait` returns early when the trap runs; keep waiting until Redis itself has exited.
+        'while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || exit "$code"; done',
+        "",
+    ].join("\n");
+}
+
+/**
+ * Runs on SIGTERM (any stop: docker stop, a replacement, a destroy). A master with replicas
+ * pauses writes, waits until every replica has all of them, then asks the Sentinels to fail
+ * over and waits until they name another master: writes confirmed with WAIT stay, and clients
+ * move within about a second instead of after down-after-milliseconds. Bounded throughout; a
+ * failure just lets the Sentinels fail over as they would after a crash.
+ */
+export function renderHandoverScript(): string {
+    const p = CONTAINER_PATHS;
+    return [
+        "#!/bin/sh",
+        "set -u",
+        `. ${p.clusterEnv}`,
+        `self="$${SCRIPT_ENV.self}"`,
+        ...ASK_FUNCTIONS,
+        `pass=$(sed -n 's/^masterauth "\\(.*\\)"$/\\1/p' ${p.redisLive} | head -n 1)`,
+        `r() { REDISCLI_AUTH="$pass" timeout 3 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" | tr -d "\\r"; }`,
+        "info=$(r INFO replication) || exit 0",
+        'echo "$info" | grep -q "^role:master" || exit 0',
+        'replicas=$(echo "$info" | sed -n "s/^connected_slaves://p")',
+        '[ "${replicas:-0}" -gt 0 ] || { echo "appscreens: stopping master has no replica to hand over to"; exit 0; }',
+        'echo "appscreens: stopping master: pausing writes, waiting for $replicas replica(s), then failing over"',
+        "r CLIENT PAUSE 20000 WRITE >/dev/null",
+        // Wait (bounded) until every replica's offset reaches the master's: then any replica the
+        // Sentinels promote has every write. WAIT itself is not used: its acks are held while paused.
+        "i=0",
+        'while [ "$i" -lt 25 ]; do',
+        "  info=$(r INFO replication)",
+        '  want=$(echo "$info" | sed -n "s/^master_repl_offset://p")',
+        '  behind=$(echo "$info" | grep "^slave[0-9]*:" | grep -vc "offset=$want,")',
+        '  [ "$behind" -eq 0 ] && break',
+        "  sleep 0.1; i=$((i + 1))",
+        "done",
+        'echo "appscreens: replicas behind the master before failing over: ${behind:-unknown}"',
+        // A replica still behind (restarting, resyncing) could be the one a Sentinel promotes,
+        // and writes another replica confirmed would be lost with the old master's history. Then
+        // no hand-over: Redis stops as after a crash and the Sentinels choose by replication
+        // offset among the replicas they can reach, or the master comes back first.
+        'now=$(echo "$info" | sed -n "s/^connected_slaves://p")',
+        'if [ "${behind:-1}" -ne 0 ] || [ "${now:-0}" -lt "$replicas" ]; then echo "appscreens: not handing over: a replica is behind or gone"; exit 0; fi',
+        "for s in $SENTINELS; do",
+        '  if REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 3 redis-cli --no-auth-warning -h "$s" -p 26379 SENTINEL FAILOVER "$MASTER_NAME" 2>/dev/null | grep -q OK; then',
+        '    echo "appscreens: failover started by Sentinel $s"; break',
+        "  fi",
+        "done",
+        "i=0",
+        'while [ "$i" -lt 75 ]; do',
+        '  m=$(sentinels_master "$SENTINELS")',
+        '  if [ -n "$m" ] && [ "$m" != "$self" ]; then echo "appscreens: the Sentinels name $m as master; stopping"; exit 0; fi',
+        "  sleep 0.2; i=$((i + 1))",
+        "done",
+        'echo "appscreens: no failover within 15 s; stopping anyway (the Sentinels fail over after down-after-milliseconds)"',
+        "",
+    ].join("\n");
+}
+
+/**
+ * Runs beside a replica that started with replica-priority 0 (see the start script): once the
+ * replica is in sync with its master, it restores the wanted priority, persists it, and waits
+ * (at most 15 s: the Sentinels read a replica's INFO every 10 s) until every Sentinel that answers
+ * reports it, then removes the guard file. The healthcheck waits for that file to go, so a rolling
+ * replacement moves on only once the Sentinels could promote this replica.
+ */
+export function renderPromotionGuardScript(): string {
+    const p = CONTAINER_PATHS;
+    return [
+        "#!/bin/sh",
+        "set -u",
+        `. ${p.clusterEnv}`,
+        `self="$${SCRIPT_ENV.self}"`,
+        "child=$1; want=$2",
+        ...ASK_FUNCTIONS,
+        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.redisLive} | head -n 1)`,
+        `r() { REDISCLI_AUTH="$node_pass" timeout 2 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
+        // Bounded by the Redis process: the loop ends with it.
+        'while kill -0 "$child" 2>/dev/null; do',
+        "  info=$(r INFO replication)",
+        '  if echo "$info" | grep -qE "^(master_link_status:up|role:master)"; then',
+        '    if [ "$(r CONFIG SET replica-priority "$want")" = OK ] && [ "$(r CONFIG REWRITE)" = OK ]; then break; fi',
+        "  fi",
+        "  sleep 1",
+        "done",
+        'kill -0 "$child" 2>/dev/null || exit 0',
+        'echo "appscreens: in sync with the master: replica-priority $want again"',
+        "i=0",
+        'while [ "$i" -lt 15 ]; do',
+        // Each answering Sentinel prints its replicas on one line: ... ip <addr> ... slave-priority <n> ...
+        '  seen=$(ask_all 26379 "$SENTINEL_PASSWORD" $SENTINELS -- SENTINEL replicas "$MASTER_NAME" \\',
+        '    | awk -v self="$self" -v want="$want" \'{ ok = 0; for (f = 1; f < NF; f++) { if ($f == "ip") ip = $(f + 1); if ($f == "slave-priority" && ip == self && $(f + 1) == want) ok = 1 } n++; good += ok } END { print (n > 0 && good == n) ? "yes" : "no" }\')',
+        '  [ "$seen" = yes ] && break',
+        "  sleep 1; i=$((i + 1))",
+        "done",
+        'echo "appscreens: the Sentinels see replica-priority $want: $seen (after ${i}s)"',
+        `rm -f ${p.promotionGuard}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * A Sentinel's entrypoint. On its volume's first start it monitors the master its peers name,
+ * else the master a node reports, else node 0 (the cluster's very first boot); afterwards it
+ * runs from the state it persisted. Stable identity comes from its initial config.
+ */
+export function renderSentinelStartScript(): string {
+    const p = CONTAINER_PATHS;
+    return [
+        "#!/bin/sh",
+        "set -eu",
+        `. ${p.clusterEnv}`,
+        `live=${p.sentinelLive}`,
+        `self="$${SCRIPT_ENV.self}"`,
+        ...ASK_FUNCTIONS,
+        'if [ ! -f "$live" ]; then',
+        '  peers=$(echo $SENTINELS | tr " " "\\n" | grep -vx "$self" | tr "\\n" " ")',
+        '  master=$(sentinels_master "$peers")',
+        '  source="the other Sentinels"',
+        '  if [ -z "$master" ]; then',
+        // A node that is master with replicas attached beats one that merely says master.
+        "    master=",
+        "    best=-1",
+        "    for n in $NODES; do",
+        '      info=$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h "$n" -p 6379 INFO replication 2>/dev/null | tr -d "\\r") || continue',
+        '      echo "$info" | grep -q "^role:master" || continue',
+        '      c=$(echo "$info" | sed -n "s/^connected_slaves://p")',
+        '      if [ "${c:-0}" -gt "$best" ]; then best=${c:-0}; master=$n; fi',
+        "    done",
+        '    source="the nodes"',
+        "  fi",
+        `  if [ -z "$master" ]; then master="$${SCRIPT_ENV.initialMaster}"; source="the declared initial master (first boot)"; fi`,
+        `  sed "s/__APPSCREENS_MASTER__/$master/" ${p.initialConf} > "$live.new"`,
+        '  mv "$live.new" "$live"',
+        `  echo "${EMPTY_VOLUME_LOG}, monitoring $master from $source"`,
+        "fi",
+        `chown -R ${REDIS_USER}:${REDIS_USER} ${p.dataDir}`,
+        'chmod 600 "$live"',
+        // Sentinel has nothing to hand over: it can take SIGTERM itself.
+        `exec gosu ${REDIS_USER} redis-sentinel "$live" "$@"`,
+        "",
+    ].join("\n");
+}
+
+export function renderStartScript(kind: ServerKind): string {
+    return kind === "redis" ? renderRedisStartScript() : renderSentinelStartScript();
+}
+
+/**
+ * Healthy: an authenticated PING answers PONG and, for a replica, its link to the master is up
+ * (so a rolling replacement moves on only once the replaced node is in sync). The password is
+ * read inside the container from the line that always holds the current one (masterauth on
+ * nodes, sentinel-pass on Sentinels), so it never appears in what `docker inspect` shows.
+ */
+export function renderHealthcheckScript(kind: ServerKind): string {
+    const p = CONTAINER_PATHS;
+    if (kind === "sentinel") {
+        return [
+            "#!/bin/sh",
+            "set -eu",
+            `pass=$(sed -n 's/^sentinel sentinel-pass "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.sentinelLive} | head -n 1)`,
+            `reply=$(REDISCLI_AUTH="$pass" redis-cli --no-auth-warning -p ${SENTINEL_PORT} ping)`,
+            '[ "$reply" = PONG ]',
+            "",
+        ].join("\n");
+    }
+    return [
+        "#!/bin/sh",
+        "set -eu",
+        `pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.redisLive} | head -n 1)`,
+        `r() { REDISCLI_AUTH="$pass" redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" | tr -d "\\r"; }`,
+        '[ "$(r ping)" = PONG ]',
+        "info=$(r INFO replication)",
+        'echo "$info" | grep -q "^role:master" && exit 0',
+        'echo "$info" | grep -q "^master_link_status:up"',
+        // Not healthy while the replica cannot be promoted yet (renderPromotionGuardScript).
+        `[ ! -f ${p.promotionGuard} ]`,
+        "",
+    ].join("\n");
+}

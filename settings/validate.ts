@@ -1,0 +1,244 @@
+import { z } from "zod";
+import { AddressPlan, cidrSize, parseCidr, parseIpv4, planAddresses, ServerKind, staticAddressesNeeded } from "./address-plan";
+import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema } from "./schema";
+
+export const PROJECT = "appscreens-redis";
+/** Top-level keys of the project's config namespace; anything else is a typo. */
+export const KNOWN_KEYS = ["cluster", "redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
+/**
+ * The passwords, and the ones being rotated out: while a `...Previous` key is set the servers
+ * accept both, so clients move to the new password without a moment locked out (docs/operations.md).
+ */
+export const SECRET_KEYS = ["redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+/** The key that holds a password a server of each kind accepted before (rotation, adopting kept volumes). */
+export const PREVIOUS_KEY = { redis: "redisPasswordPrevious", sentinel: "sentinelPasswordPrevious" } as const satisfies Record<
+    ServerKind,
+    SecretKey
+>;
+export type PreviousKey = (typeof PREVIOUS_KEY)[ServerKind];
+
+export interface ConfigValue {
+    readonly value: string;
+    /** Whether it was stored with `pulumi config set --secret`. */
+    readonly secret: boolean;
+}
+
+/** Everything the program reads from a stack's config, before any interpretation. */
+export interface RawStackConfig {
+    readonly stack: string;
+    /** Every key set in the project's namespace, without the `appscreens-redis:` prefix. */
+    readonly keys: readonly string[];
+    readonly cluster: unknown;
+    readonly secrets: Partial<Record<SecretKey, ConfigValue>>;
+}
+
+export interface StackSettings {
+    readonly stack: string;
+    /** Prefix of every Docker object's name, unique per stack on one engine. */
+    readonly namePrefix: string;
+    readonly cluster: ClusterConfig;
+    readonly plan: AddressPlan;
+    /** Which passwords the stack supplies; the others are generated. */
+    readonly suppliedSecrets: readonly SecretKey[];
+}
+
+export class StackConfigError extends Error {
+    constructor(
+        // Not `stack`: that would overwrite Error.prototype.stack, and Node (util.inspect, the
+        // Pulumi runner) would print "[<stack name>] { problems }" instead of the message.
+        readonly stackName: string,
+        readonly problems: readonly string[],
+    ) {
+        super(
+            `The config of stack "${stackName}" is invalid; nothing was created. Fix these settings ` +
+                `(see docs/configuration.md):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "StackConfigError";
+    }
+}
+
+const MEMORY_UNITS: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+
+/** Bytes of a redis.conf memory size, with Redis's own unit rules (k = 1000, kb = 1024). */
+export function memoryBytes(size: string): number {
+    const match = MEMORY_SIZE_PATTERN.exec(size);
+    if (!match) throw new Error(`not a memory size: ${size}`);
+    return Number(match[1]) * MEMORY_UNITS[(match[2] ?? "b").toLowerCase()];
+}
+
+const keyName = (path: readonly PropertyKey[]) =>
+    `${PROJECT}:cluster${path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`;
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>(
+        (node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+        root,
+    );
+}
+
+function describeIssue(root: unknown, issue: z.core.$ZodIssue): string {
+    if (issue.code === "unrecognized_keys") {
+        return issue.keys
+            .map(
+                (k) =>
+                    `${keyName([...issue.path, k])}: unknown key; check its spelling against the configuration reference and remove or rename it`,
+            )
+            .join("\n  - ");
+    }
+    const got = valueAt(root, issue.path);
+    const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
+    return `${keyName(issue.path)}: ${issue.message}${shown}`;
+}
+
+function crossCheck(cluster: ClusterConfig): string[] {
+    const problems: string[] = [];
+    const at = (path: string, message: string) => problems.push(`${PROJECT}:cluster.${path}: ${message}`);
+    const { sentinels, replicas } = cluster;
+    const majority = Math.floor(sentinels / 2) + 1;
+    const q = cluster.sentinel.quorum;
+    if (q > sentinels) {
+        at("sentinel.quorum", `${q} is more than the ${sentinels} Sentinels, so no failover could ever be agreed; set it to ${majority}`);
+    } else if (q < majority) {
+        at(
+            "sentinel.quorum",
+            `${q} is not a majority of the ${sentinels} Sentinels, so a minority could declare the master down; set it to at least ${majority}`,
+        );
+    }
+    if (cluster.redis.minReplicasToWrite > replicas) {
+        at(
+            "redis.minReplicasToWrite",
+            `${cluster.redis.minReplicasToWrite} is more than the ${replicas} replicas, so the master would refuse every write; set it to at most ${replicas} (1 is recommended)`,
+        );
+    }
+    if (cluster.sentinel.parallelSyncs > replicas) {
+        at(
+            "sentinel.parallelSyncs",
+            `${cluster.sentinel.parallelSyncs} is more than the ${replicas} replicas; set it to at most ${replicas} (1 keeps replicas serving reads during a failover)`,
+        );
+    }
+    if (cluster.sentinel.failoverTimeout < cluster.sentinel.downAfterMilliseconds) {
+        at(
+            "sentinel.failoverTimeout",
+            `${cluster.sentinel.failoverTimeout} ms is shorter than sentinel.downAfterMilliseconds (${cluster.sentinel.downAfterMilliseconds} ms); set it to at least twice that`,
+        );
+    }
+    if (MEMORY_SIZE_PATTERN.test(cluster.redis.maxmemory) && memoryBytes(cluster.redis.maxmemory) < 1024 ** 2) {
+        at("redis.maxmemory", `"${cluster.redis.maxmemory}" is less than 1mb, too small for a cache; use e.g. "256mb"`);
+    }
+    if (MEMORY_SIZE_PATTERN.test(cluster.redis.maxmemory) && memoryBytes(cluster.redis.maxmemory) > 1024 ** 4) {
+        at("redis.maxmemory", `"${cluster.redis.maxmemory}" is more than 1tb; use a size the host can hold, e.g. "4gb"`);
+    }
+    if (cluster.deadlines.postDeploySeconds <= cluster.verifier.settleSeconds + 30) {
+        at(
+            "deadlines.postDeploySeconds",
+            `${cluster.deadlines.postDeploySeconds} s leaves no time after verifier.settleSeconds (${cluster.verifier.settleSeconds} s) for the warm run; set it to at least ${cluster.verifier.settleSeconds + 300}`,
+        );
+    }
+    const secondsSeen = new Set<string>();
+    for (const rule of cluster.redis.save) {
+        const seconds = rule.split(" ")[0];
+        if (secondsSeen.has(seconds)) at("redis.save", `two rules use ${seconds} seconds; keep one rule per interval`);
+        secondsSeen.add(seconds);
+    }
+
+    const cidr = parseCidr(cluster.network.subnet);
+    if (!cidr) {
+        at("network.subnet", `"${cluster.network.subnet}" is not an IPv4 CIDR; use e.g. "172.28.0.0/24"`);
+    } else if (cidr.base % cidrSize(cidr) !== 0) {
+        at("network.subnet", `"${cluster.network.subnet}" has host bits set; use the network address, e.g. "172.28.0.0/24"`);
+    } else {
+        const needed = staticAddressesNeeded(sentinels);
+        if (cidrSize(cidr) / 2 < needed) {
+            at(
+                "network.subnet",
+                `"${cluster.network.subnet}" cannot hold the ${replicas + 1} nodes and ${sentinels} Sentinels (its lower half, ${cidrSize(cidr) / 2} addresses, holds the static ones and needs ${needed}); use a larger subnet such as /24 (a /25 at least)`,
+            );
+        }
+    }
+
+    const host = cluster.publish.host;
+    if (parseIpv4(host) === 0 && !cluster.publish.allowAllInterfaces) {
+        at(
+            "publish.host",
+            `0.0.0.0 would publish Redis and Sentinel on every interface of the host; use 127.0.0.1 or one interface's address, or set publish.allowAllInterfaces to true if you mean it`,
+        );
+    }
+    const redisPorts = [cluster.publish.redisBasePort, cluster.publish.redisBasePort + replicas];
+    const sentinelPorts = [cluster.publish.sentinelBasePort, cluster.publish.sentinelBasePort + sentinels - 1];
+    if (redisPorts[1] > 65535) {
+        at("publish.redisBasePort", `${cluster.publish.redisBasePort} + ${replicas} replicas runs past port 65535; lower it`);
+    }
+    if (sentinelPorts[1] > 65535) {
+        at("publish.sentinelBasePort", `${cluster.publish.sentinelBasePort} + ${sentinels - 1} runs past port 65535; lower it`);
+    }
+    if (redisPorts[0] <= sentinelPorts[1] && sentinelPorts[0] <= redisPorts[1]) {
+        at(
+            "publish.sentinelBasePort",
+            `the Sentinel ports ${sentinelPorts.join("-")} clash with the Redis ports ${redisPorts.join("-")}; move one range, e.g. sentinelBasePort ${redisPorts[1] + 20000 <= 65535 ? redisPorts[1] + 20000 : 26379}`,
+        );
+    }
+    return problems;
+}
+
+/** Turns a stack's raw config into settings, or throws a StackConfigError naming every bad setting. */
+export function validateStackConfig(raw: RawStackConfig): StackSettings {
+    const problems: string[] = [];
+    for (const key of raw.keys) {
+        if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+            problems.push(
+                `${PROJECT}:${key}: unknown key; the known keys are ${KNOWN_KEYS.map((k) => `${PROJECT}:${k}`).join(", ")} (run \`pulumi config rm ${PROJECT}:${key}\`)`,
+            );
+        }
+    }
+    for (const key of SECRET_KEYS) {
+        const supplied = raw.secrets[key];
+        if (!supplied) continue;
+        if (!supplied.secret) {
+            problems.push(`${PROJECT}:${key}: is stored in plain text; store it with \`pulumi config set --secret ${PROJECT}:${key} ...\``);
+        }
+        // The value itself is never echoed: these messages reach logs.
+        const result = passwordSchema(`${PROJECT}:${key}`).safeParse(supplied.value);
+        if (!result.success) problems.push(...result.error.issues.map((i) => i.message));
+    }
+    // A `...Previous` key beside a generated password is how a re-created stack adopts the data
+    // volumes an earlier deploy left (docs/operations.md, "Re-creating a stack on kept volumes"):
+    // the servers on them accept that password until the key is removed. Rotating a generated
+    // password takes a new one set explicitly (the generated one does not change).
+    for (const current of ["redisPassword", "sentinelPassword"] as const) {
+        const previous = raw.secrets[`${current}Previous`];
+        if (previous && previous.value === raw.secrets[current]?.value) {
+            problems.push(
+                `${PROJECT}:${current}Previous: equals ${PROJECT}:${current}; remove it with \`pulumi config rm ${PROJECT}:${current}Previous\``,
+            );
+        }
+    }
+    if (!/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(raw.stack)) {
+        problems.push(
+            `stack name "${raw.stack}": Docker object names are built from it, so use lowercase letters, digits, '.', '_' and '-' (at most 41)`,
+        );
+    }
+    const parsed = clusterSchema.safeParse(raw.cluster ?? {});
+    if (!parsed.success) {
+        problems.push(...parsed.error.issues.map((issue) => describeIssue(raw.cluster, issue)));
+    } else {
+        problems.push(...crossCheck(parsed.data));
+    }
+    if (problems.length > 0 || !parsed.success) throw new StackConfigError(raw.stack, problems);
+
+    const cluster = parsed.data;
+    return {
+        stack: raw.stack,
+        namePrefix: `${PROJECT}-${raw.stack}`,
+        cluster,
+        plan: planAddresses({
+            subnet: cluster.network.subnet,
+            nodeCount: cluster.replicas + 1,
+            sentinelCount: cluster.sentinels,
+            redisBasePort: cluster.publish.redisBasePort,
+            sentinelBasePort: cluster.publish.sentinelBasePort,
+        }),
+        suppliedSecrets: SECRET_KEYS.filter((k) => raw.secrets[k] !== undefined),
+    };
+}
