@@ -175,6 +175,8 @@ export const drillTimingsSchema = z.strictObject({
     sentinelsAgreedMs: milliseconds.optional(),
     writesResumedMs: milliseconds.optional(),
     longestWriteGapMs: milliseconds,
+    /** When the longest gap began (the last confirmed write before it): the outage window is this plus longestWriteGapMs. Negative when before the command. */
+    longestWriteGapStartMs: z.number(),
     oldMasterRejoinedMs: milliseconds.optional(),
     sentinelsSettledMs: milliseconds.optional(),
 });
@@ -189,6 +191,25 @@ export const drillWritesSchema = z.strictObject({
     unconfirmedLost: count,
 });
 
+/**
+ * What the drill's timeline picture shows besides its timings (ops/drill/timeline-spec.ts draws
+ * both). Times are milliseconds from the failover command, like the timings.
+ */
+export const drillTimelineSchema = z.strictObject({
+    /** Width of each bucket of `confirmedWrites` (100 ms). */
+    bucketMs: z.int().positive(),
+    /** Start of the first bucket: a multiple of bucketMs, negative when before the failover command. */
+    firstBucketMs: z.int(),
+    /** Probe writes a replica confirmed, by when they were acknowledged, one count per bucket. */
+    confirmedWrites: z.array(count),
+    /**
+     * When each Sentinel first named a master other than the old one, as the drill's watcher saw
+     * it (it asks every Sentinel about every 50 ms); a Sentinel that never switched is absent.
+     */
+    sentinelSwitches: z.array(z.strictObject({ sentinel: z.string().min(1), atMs: z.number() })),
+});
+export type DrillTimeline = z.infer<typeof drillTimelineSchema>;
+
 /** A failover drill's figures and its failed checks (the drill report without the passing ones). */
 export const drillSummarySchema = z.strictObject({
     ok: z.boolean(),
@@ -198,6 +219,7 @@ export const drillSummarySchema = z.strictObject({
     oldMaster: z.string(),
     newMaster: z.string().optional(),
     timings: drillTimingsSchema,
+    timeline: drillTimelineSchema,
     writes: drillWritesSchema,
     /** Waits that ran out of time, each naming what did not finish. */
     unfinished: z.array(z.string()),

@@ -2,7 +2,7 @@ import { FailoverMethod } from "../cluster/planned-failover";
 import { SentinelAnswer } from "../redis/sentinels";
 import { buildReport, Check, check, formatTable, VerificationReport } from "../verify/report";
 import { ProbeAnalysis } from "./probe-writer";
-import type { DrillSummary, DrillTimings } from "../../contracts/report";
+import type { DrillSummary, DrillTimeline, DrillTimings } from "../../contracts/report";
 
 /** A warmed key's TTL before and after the failover (-2 missing, -1 no expiry). */
 export interface SampledKey {
@@ -31,6 +31,8 @@ export interface DrillObservation {
     readonly sentinelsFlaggingOldMaster: readonly string[];
     readonly expectedSentinels: number;
     readonly probes: ProbeAnalysis;
+    /** When each Sentinel first named another master, ms from the failover command (sentinel-watch.ts). */
+    readonly sentinelSwitches: DrillTimeline["sentinelSwitches"];
     /** Waits that ran out of time, each naming what did not finish. */
     readonly unfinished: readonly string[];
     /** Why the failover command (or the hand-over around it) failed, when it did. */
@@ -39,7 +41,7 @@ export interface DrillObservation {
 }
 
 /** The drill's timings and its summary (what the stack exports) are declared by contracts/report.ts. */
-export type { DrillSummary, DrillTimings };
+export type { DrillSummary, DrillTimeline, DrillTimings };
 
 export interface DrillReport {
     readonly ok: boolean;
@@ -49,6 +51,7 @@ export interface DrillReport {
     readonly oldMaster: string;
     readonly newMaster?: string;
     readonly timings: DrillTimings;
+    readonly timeline: DrillTimeline;
     readonly writes: {
         readonly attempted: number;
         readonly acknowledged: number;
@@ -162,6 +165,12 @@ export function buildDrillReport(
         oldMaster: o.oldMaster.name,
         newMaster: o.newMaster?.name,
         timings,
+        timeline: {
+            bucketMs: o.probes.confirmedPerBucket.bucketMs,
+            firstBucketMs: o.probes.confirmedPerBucket.firstBucketMs,
+            confirmedWrites: [...o.probes.confirmedPerBucket.counts],
+            sentinelSwitches: [...o.sentinelSwitches],
+        },
         writes: {
             attempted: o.probes.attempted,
             acknowledged: o.probes.acknowledged,
@@ -176,7 +185,7 @@ export function buildDrillReport(
 
 /** The report without its passing checks: what the post-deploy report and the stack output carry. */
 export function summarizeDrill(report: DrillReport): DrillSummary {
-    const { ok, stack, startedAt, method, oldMaster, newMaster, timings, writes, unfinished, verification } = report;
+    const { ok, stack, startedAt, method, oldMaster, newMaster, timings, timeline, writes, unfinished, verification } = report;
     return {
         ok,
         stack,
@@ -185,6 +194,7 @@ export function summarizeDrill(report: DrillReport): DrillSummary {
         oldMaster,
         newMaster,
         timings,
+        timeline,
         writes,
         unfinished: [...unfinished],
         summary: verification.summary,
