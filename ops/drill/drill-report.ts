@@ -1,8 +1,8 @@
 import { FailoverMethod } from "../cluster/planned-failover";
 import { SentinelAnswer } from "../redis/sentinels";
-import { buildReport, Check, check, formatTable, VerificationReport } from "../verify/report";
+import { buildReport, Check, check, formatTable } from "../verify/report";
 import { ProbeAnalysis } from "./probe-writer";
-import type { DrillSummary, DrillTimeline, DrillTimings } from "../../contracts/report";
+import type { DrillReport, DrillSummary, DrillTimeline, DrillTimings } from "../../contracts/report";
 
 /** A warmed key's TTL before and after the failover (-2 missing, -1 no expiry). */
 export interface SampledKey {
@@ -40,29 +40,8 @@ export interface DrillObservation {
     readonly timeoutMs: number;
 }
 
-/** The drill's timings and its summary (what the stack exports) are declared by contracts/report.ts. */
-export type { DrillSummary, DrillTimeline, DrillTimings };
-
-export interface DrillReport {
-    readonly ok: boolean;
-    readonly stack: string;
-    readonly startedAt: string;
-    readonly method: FailoverMethod;
-    readonly oldMaster: string;
-    readonly newMaster?: string;
-    readonly timings: DrillTimings;
-    readonly timeline: DrillTimeline;
-    readonly writes: {
-        readonly attempted: number;
-        readonly acknowledged: number;
-        readonly confirmed: number;
-        readonly confirmedLost: number;
-        readonly unconfirmedLost: number;
-    };
-    readonly unfinished: readonly string[];
-    /** The checks, in the verifier's report shape (expected and actual each). */
-    readonly verification: VerificationReport;
-}
+/** The drill's report, its timings and its summary (what the stack exports) are declared by contracts/report.ts. */
+export type { DrillReport, DrillSummary, DrillTimeline, DrillTimings };
 
 /** A TTL survived a failover when the key is there and its expiry was neither lost nor extended. */
 export const ttlKept = (k: SampledKey): boolean =>
@@ -178,7 +157,7 @@ export function buildDrillReport(
             confirmedLost: o.probes.confirmedLost.length,
             unconfirmedLost: o.probes.unconfirmedLost,
         },
-        unfinished: o.unfinished,
+        unfinished: [...o.unfinished],
         verification,
     };
 }
