@@ -6,6 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { expect } from "chai";
+import type { DrillReport } from "../../contracts/report";
+import { eventLabel } from "../../ops/drill/timeline-spec";
 import { Requirement } from "./require-program";
 
 export const CHROMIUM: Requirement = ["chromium", ["--version"], "Debian's chromium package"];
@@ -108,4 +111,36 @@ export function timeScaleOf(ticks: MeasuredTimeline["ticks"]): (seconds: number)
     const mx = points.reduce((a, p) => a + p.x, 0) / n;
     const slope = points.reduce((a, p) => a + (p.s - ms) * (p.x - mx), 0) / points.reduce((a, p) => a + (p.s - ms) ** 2, 0);
     return (seconds) => mx + slope * (seconds - ms);
+}
+
+/** What every drill picture must show, checked on what Chromium drew of it. */
+export function expectPictureOf(report: DrillReport, drawn: MeasuredTimeline): void {
+    const t = report.timings;
+    // It rendered: the whole picture, a bar per 100 ms bucket, a line per event, a legend naming them.
+    expect(drawn.svg.width).to.be.greaterThan(700);
+    expect(drawn.svg.height).to.be.greaterThan(300);
+    expect(drawn.bars).to.equal(report.timeline.confirmedWrites.length);
+    expect(drawn.events.map((e) => e.label)).to.have.length(
+        1 + report.timeline.sentinelSwitches.length + (t.oldMasterRejoinedMs === undefined ? 0 : 1),
+    );
+    expect(drawn.legend).to.include.members([
+        eventLabel.outage,
+        ...report.timeline.sentinelSwitches.map((w) => eventLabel.switched(w.sentinel)),
+        ...(t.oldMasterRejoinedMs === undefined ? [] : [eventLabel.rejoined(report.oldMaster)]),
+    ]);
+    // The outage band sits at the measured time on the axis as the browser drew it. 1.5 px: Vega
+    // draws axis ticks half a pixel off for crisp lines; a band a tenth of a second off is 4 px away.
+    const x = timeScaleOf(drawn.ticks);
+    const from = t.longestWriteGapStartMs / 1000;
+    const to = (t.longestWriteGapStartMs + t.longestWriteGapMs) / 1000;
+    expect(drawn.outage, "the outage band").to.not.equal(undefined);
+    expect(drawn.outage!.left).to.be.closeTo(x(from), 1.5);
+    expect(drawn.outage!.right).to.be.closeTo(x(to), 1.5);
+    expect(drawn.outage!.height).to.be.greaterThan(200);
+    // And so does every Sentinel's switch and the old master's rejoin.
+    const at = (label: string) => drawn.events.find((e) => e.label.endsWith(`event: ${label}`))?.x;
+    for (const w of report.timeline.sentinelSwitches)
+        expect(at(eventLabel.switched(w.sentinel)), w.sentinel).to.be.closeTo(x(w.atMs / 1000), 1.5);
+    if (t.oldMasterRejoinedMs !== undefined)
+        expect(at(eventLabel.rejoined(report.oldMaster))).to.be.closeTo(x(t.oldMasterRejoinedMs / 1000), 1.5);
 }
