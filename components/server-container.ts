@@ -92,7 +92,7 @@ export function declareServerContainer(
             ],
             volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.dataDir }],
             networksAdvanced: [{ name: args.networkName, ipv4Address: endpoint.address, aliases: [endpoint.name] }],
-            ports: [{ internal: endpoint.port, external: endpoint.hostPort, ip: settings.cluster.publish.host, protocol: "tcp" }],
+            ports: [{ internal: endpoint.port, external: endpoint.hostPort, ip: endpoint.publishAddress, protocol: "tcp" }],
             // Durations as the provider reads them back (Go's format), or every preview shows a diff.
             healthcheck: {
                 tests: ["CMD", "/bin/sh", CONTAINER_PATHS.healthcheckScript],

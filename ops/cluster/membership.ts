@@ -46,7 +46,8 @@ export async function forgetSurplusServers(
         const endpointOf = (address: string, kind: "node" | "sentinel") => {
             const limit = kind === "node" ? MAX_NODES : MAX_SENTINELS;
             for (let i = 0; i < limit; i++) {
-                const e = kind === "node" ? nodeEndpoint(addressing, i) : sentinelEndpoint(addressing, i);
+                const ports = { ...addressing, publishAddress: addressing.host };
+                const e = kind === "node" ? nodeEndpoint(ports, i) : sentinelEndpoint(ports, i);
                 if (e.address === address) return { ...e, host: addressing.host, port: e.hostPort };
             }
             return undefined;
