@@ -240,10 +240,11 @@ export function planAddresses(input: AddressPlanInput): AddressPlan {
         ],
         input.pins,
     );
-    const place = (e: Endpoint) =>
-        onHost(
-            e,
-            hosts.find((h) => h.name === placement[e.name])!,
-        );
+    const place = (e: Endpoint) => {
+        const host = hosts.find((h) => h.name === placement[e.name]);
+        // placeServers picks only from `hosts`: a miss is a bug here, not a config error.
+        if (!host) throw new Error(`${e.name} was placed on "${placement[e.name]}", which is not one of the hosts`);
+        return onHost(e, host);
+    };
     return { ...common, nodes: singleNodes.map(place), sentinels: singleSentinels.map(place), hosts };
 }

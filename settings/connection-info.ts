@@ -1,10 +1,16 @@
 import { PASSWORD_ENV } from "../contracts/env";
-import { memberKey, placementOf } from "./address-plan";
+import { memberKey } from "./address-plan";
 import { StackSettings } from "./validate";
 
 export interface HostPort {
     readonly host: string;
     readonly port: number;
+}
+
+/** One server as the outputs show it. */
+export interface ServerEndpoint extends HostPort {
+    /** `cluster.hosts[].name` of the host it runs on; only with `hosts`. */
+    readonly hostName?: string;
 }
 
 export interface ConnectionInfo {
@@ -24,10 +30,13 @@ export interface ConnectionInfo {
      */
     readonly natMap: Readonly<Record<string, HostPort>>;
     readonly publishedPorts: Readonly<Record<string, number>>;
-    /** Where each server is reached, by name: its published address and port (its announced pair with `hosts`). */
-    readonly serverEndpoints: Readonly<Record<string, HostPort>>;
-    /** Server name -> host name; absent on a single host. */
-    readonly placement?: Readonly<Record<string, string>>;
+    /**
+     * Where each server is reached, by name: its published address and port (its announced pair
+     * with `hosts`), and with `hosts` the host it runs on. The placement travels here rather than
+     * in an output of its own, which a single host would leave undefined (and the SDK warns of
+     * every undefined output on every deploy).
+     */
+    readonly serverEndpoints: Readonly<Record<string, ServerEndpoint>>;
     readonly ioredisExample: string;
 }
 
@@ -61,8 +70,7 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
         ...(multiHost ? {} : { sentinelEndpointsInNetwork: plan.sentinels.map((s) => ({ host: s.address, port: s.port })) }),
         natMap,
         publishedPorts: Object.fromEntries(servers.map((e) => [e.name, e.hostPort])),
-        serverEndpoints: Object.fromEntries(servers.map((e) => [e.name, reached(e)])),
-        ...(multiHost ? { placement: placementOf(plan) } : {}),
+        serverEndpoints: Object.fromEntries(servers.map((e) => [e.name, { ...reached(e), ...(e.host ? { hostName: e.host } : {}) }])),
         ioredisExample: example,
     };
 }

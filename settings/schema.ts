@@ -60,7 +60,7 @@ export const networkSchema = z.strictObject({
         .string({ error: "must be an IPv4 CIDR string such as 172.28.0.0/24" })
         .default("172.28.0.0/24")
         .describe(
-            "IPv4 CIDR of the stack's network, /25 or larger. Nodes get static addresses from host .10, Sentinels from .40, in the lower half; the upper half is left to app containers. Changing it rebuilds the cluster.",
+            "IPv4 CIDR of the stack's network (of each host's network, with `hosts`), /25 or larger. Nodes get static addresses from host .10, Sentinels from .40, in the lower half; the upper half is left to app containers. Changing it rebuilds the cluster.",
         ),
 });
 
@@ -68,7 +68,9 @@ export const publishSchema = z.strictObject({
     host: z
         .ipv4({ error: "must be an IPv4 address of a host interface, e.g. 127.0.0.1" })
         .default("127.0.0.1")
-        .describe("Host interface the ports are published on. `0.0.0.0` only with `allowAllInterfaces`."),
+        .describe(
+            "Host interface the ports are published on. `0.0.0.0` only with `allowAllInterfaces`. Unused with `hosts`: each server publishes on its host's `address`.",
+        ),
     allowAllInterfaces: bool()
         .default(false)
         .describe("Allow `host: 0.0.0.0`, which publishes Redis and Sentinel on every interface of the host."),

@@ -5,6 +5,7 @@ import {
     nodeName,
     parseCidr,
     parseIpv4,
+    placementOf,
     planAddresses,
     sentinelName,
     ServerKind,
@@ -254,7 +255,7 @@ function checkPlacement(cluster: ClusterConfig, plan: AddressPlan | undefined, t
         plan?.hosts && cluster.hosts
             ? {
                   hosts: cluster.hosts.map((h) => h.name),
-                  placement: Object.fromEntries([...plan.nodes, ...plan.sentinels].map((e) => [e.name, e.host ?? ""])),
+                  placement: placementOf(plan) ?? {},
                   nodes,
                   sentinels,
                   quorum: cluster.sentinel.quorum,

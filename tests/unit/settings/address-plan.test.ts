@@ -17,6 +17,7 @@ describe("address plan", () => {
             sentinelCount: 3,
             redisBasePort: 7000,
             sentinelBasePort: 27000,
+            publishAddress: "127.0.0.1",
         });
         expect(plan.gateway).to.equal("10.20.30.1");
         expect(plan.dynamicRange).to.equal("10.20.30.128/25");
@@ -33,7 +34,13 @@ describe("address plan", () => {
     });
 
     it("never moves a Sentinel when the replicas are scaled", () => {
-        const input = { subnet: "10.20.30.0/24", sentinelCount: 3, redisBasePort: 7000, sentinelBasePort: 27000 };
+        const input = {
+            subnet: "10.20.30.0/24",
+            sentinelCount: 3,
+            redisBasePort: 7000,
+            sentinelBasePort: 27000,
+            publishAddress: "127.0.0.1",
+        };
         const small = planAddresses({ ...input, nodeCount: 2 });
         const large = planAddresses({ ...input, nodeCount: MAX_NODES });
         expect(large.sentinels).to.deep.equal(small.sentinels);
@@ -42,9 +49,23 @@ describe("address plan", () => {
     });
 
     it("names a server at any index, declared or not (for servers a scale-down removed)", () => {
-        const input = { subnet: "10.20.30.0/24", redisBasePort: 7000, sentinelBasePort: 27000 };
-        expect(nodeEndpoint(input, 5)).to.deep.equal({ name: "redis-5", address: "10.20.30.15", port: 6379, hostPort: 7005 });
-        expect(sentinelEndpoint(input, 4)).to.deep.equal({ name: "sentinel-4", address: "10.20.30.44", port: 26379, hostPort: 27004 });
+        const input = { subnet: "10.20.30.0/24", redisBasePort: 7000, sentinelBasePort: 27000, publishAddress: "127.0.0.1" };
+        expect(nodeEndpoint(input, 5)).to.deep.equal({
+            name: "redis-5",
+            address: "10.20.30.15",
+            port: 6379,
+            hostPort: 7005,
+            publishAddress: "127.0.0.1",
+            announce: { address: "10.20.30.15", port: 6379 },
+        });
+        expect(sentinelEndpoint(input, 4)).to.deep.equal({
+            name: "sentinel-4",
+            address: "10.20.30.44",
+            port: 26379,
+            hostPort: 27004,
+            publishAddress: "127.0.0.1",
+            announce: { address: "10.20.30.44", port: 26379 },
+        });
     });
 
     it("crosses octet boundaries in larger subnets", () => {
@@ -54,6 +75,7 @@ describe("address plan", () => {
             sentinelCount: 3,
             redisBasePort: 6379,
             sentinelBasePort: 26379,
+            publishAddress: "127.0.0.1",
         });
         expect(plan.dynamicRange).to.equal("172.16.128.0/17");
     });
