@@ -193,7 +193,7 @@ export class RedisCluster extends pulumi.ComponentResource {
     private hostProvider(config: HostConfig, hostTls: RedisClusterArgs["hostTls"]): docker.Provider {
         const tls = dockerEndpointKind(config.docker) === "tcp" ? hostTls?.apply((t) => t[config.name]) : undefined;
         return new docker.Provider(
-            `host-${config.name}`,
+            `docker-${config.name}`,
             {
                 host: config.docker,
                 ...(config.sshOpts ? { sshOpts: config.sshOpts } : {}),

@@ -168,13 +168,13 @@ export interface PlacedServer {
 }
 
 /**
- * Which host each server runs on. Pinned servers go where their pin says; every other one, in
- * order, to the host with the fewest servers of its kind so far, ties by `hosts` order. Without
- * pins that is plain round-robin (server i of a kind on host i mod n), which puts node i and
- * Sentinel i together: the Redis docs' Example 2, one master or replica and one Sentinel per box.
- * A server's host depends only on the pins and the servers before it, so adding a replica or a
- * Sentinel at the end never moves another one. Pins to unknown hosts are the validator's to
- * report; here they fall back to the strategy.
+ * Which host each server runs on, in one pass in server order: a pinned server goes where its pin
+ * says, every other one to the host with the fewest servers of its kind so far, ties by `hosts`
+ * order. Without pins that is plain round-robin (server i of a kind on host i mod n), which puts
+ * node i and Sentinel i together: the Redis docs' Example 2, one Redis and one Sentinel per box.
+ * A server's host depends only on the servers before it and its own pin, so adding a replica or a
+ * Sentinel, pinned or not, never moves another one (a move replaces its container and resyncs its
+ * data). Pins to unknown hosts are the validator's to report; here they fall back to the strategy.
  */
 export function placeServers(
     hostNames: readonly string[],
@@ -183,22 +183,16 @@ export function placeServers(
 ): Record<string, string> {
     if (hostNames.length === 0) throw new Error("placeServers needs at least one host");
     const load = new Map<string, number>();
-    const bump = (kind: ServerKind, host: string) => load.set(`${kind}@${host}`, (load.get(`${kind}@${host}`) ?? 0) + 1);
+    const count = (kind: ServerKind, host: string) => load.get(`${kind}@${host}`) ?? 0;
     const placement: Record<string, string> = {};
-    const pinned = (s: PlacedServer) => (hostNames.includes(pins[s.name] ?? "") ? pins[s.name] : undefined);
     for (const s of servers) {
-        const host = pinned(s);
-        if (host) {
-            placement[s.name] = host;
-            bump(s.kind, host);
-        }
-    }
-    for (const s of servers) {
-        if (placement[s.name]) continue;
-        const count = (h: string) => load.get(`${s.kind}@${h}`) ?? 0;
-        const host = hostNames.reduce((best, h) => (count(h) < count(best) ? h : best));
+        const pin = pins[s.name];
+        const host =
+            pin !== undefined && hostNames.includes(pin)
+                ? pin
+                : hostNames.reduce((best, h) => (count(s.kind, h) < count(s.kind, best) ? h : best));
         placement[s.name] = host;
-        bump(s.kind, host);
+        load.set(`${s.kind}@${host}`, count(s.kind, host) + 1);
     }
     return placement;
 }

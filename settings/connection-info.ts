@@ -53,7 +53,7 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
         'import Redis from "ioredis";',
         "",
         multiHost
-            ? "// From anywhere that reaches every host's address: the servers announce those addresses, so no natMap."
+            ? "// From anywhere that reaches every host's address: the servers announce those addresses, no address translation."
             : "// From the host; inside the stack's Docker network use sentinelEndpointsInNetwork and drop natMap.",
         "const redis = new Redis({",
         `  sentinels: ${JSON.stringify(sentinelEndpoints)},`,
