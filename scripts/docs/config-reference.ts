@@ -156,7 +156,11 @@ or one that would break a generated config line is rejected with the setting's n
 and nothing is created. \`npm run render -- --stack <name>\` writes the stack's rendered
 \`redis.conf\`/\`sentinel.conf\` files and command lines to \`rendered/<name>/\` (passwords masked), so a
 pull request can show the config diff. What a change does to a running cluster (applied live or
-replacing containers): [operations](operations.md#what-each-kind-of-change-does).`;
+replacing containers): [operations](operations.md#what-each-kind-of-change-does).
+
+A stack spread over several Docker hosts (\`hosts\`, \`placement\`, the \`hostTls\` secret): the
+[three-hosts example](examples/Pulumi.three-hosts.yaml). Without \`hosts\` every server runs on the
+one Docker Engine the provider finds by default.`;
 
 /** The whole of docs/configuration.md, before Prettier aligns its tables. */
 export function renderConfigReference(cluster: z.ZodType = clusterSchema, secrets: z.ZodType = secretsSchema): string {
