@@ -1,6 +1,9 @@
 import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR, settingsFromStackFile } from "../../../settings/stack-file";
+import { HOSTS_PREVIEW_ONLY } from "../../../settings/host-rules";
 import { RawStackConfig, StackConfigError, validateStackConfig } from "../../../settings/validate";
 
 const pem = (what: string, body = "MIIBsecretbody") => `-----BEGIN ${what}-----\n${body}\n-----END ${what}-----\n`;
@@ -33,7 +36,9 @@ describe("validateStackConfig with hosts", () => {
     it("accepts three hosts of the three endpoint kinds and plans them round-robin", () => {
         const settings = validateStackConfig(raw({ hosts: THREE }, TLS));
         expect(settings.plan.nodes.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
-        expect(settings.warnings).to.deep.equal([]);
+        // Until the start scripts speak announced pairs, every stack with hosts is told so.
+        expect(settings.warnings).to.deep.equal([HOSTS_PREVIEW_ONLY.message]);
+        expect(HOSTS_PREVIEW_ONLY.message).to.match(/^appscreens-redis:cluster\.hosts: .*pulumi preview/);
     });
 
     it("leaves a stack without hosts on one host, with no warnings", () => {
@@ -93,8 +98,9 @@ describe("validateStackConfig with hosts", () => {
 
     it("warns, without stopping, when a lost host leaves too few replicas for minReplicasToWrite", () => {
         const settings = validateStackConfig(raw({ hosts: THREE, replicas: 1 }, TLS));
-        expect(settings.warnings).to.have.length(2);
-        expect(settings.warnings[0]).to.match(/^appscreens-redis:cluster\.redis\.minReplicasToWrite: losing host host-a leaves 0 replica/);
+        const loss = settings.warnings.filter((w) => w !== HOSTS_PREVIEW_ONLY.message);
+        expect(loss).to.have.length(2);
+        expect(loss[0]).to.match(/^appscreens-redis:cluster\.redis\.minReplicasToWrite: losing host host-a leaves 0 replica/);
     });
 
     it("rejects a tcp:// host without the CA, and never echoes a PEM", () => {
@@ -134,8 +140,44 @@ describe("validateStackConfig with hosts", () => {
 describe("the three-hosts example stack file", () => {
     it("validates, survives the loss of any host and plans Example 2", () => {
         const settings = settingsFromStackFile("three-hosts", path.join(PROJECT_DIR, "docs/examples"));
-        expect(settings.warnings).to.deep.equal([]);
+        expect(settings.warnings).to.deep.equal([HOSTS_PREVIEW_ONLY.message]);
         expect(settings.plan.nodes.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
         expect(settings.plan.sentinels.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
+    });
+});
+
+describe("a stack file with a tcp:// host", () => {
+    const file = (hostTls: unknown) =>
+        [
+            "config:",
+            "  appscreens-redis:cluster:",
+            "    hosts:",
+            ...["a", "b", "c"].flatMap((h, i) => [
+                `      - name: host-${h}`,
+                `        docker: ${h === "c" ? "tcp://10.0.0.13:2376" : `unix:///run/${h}.sock`}`,
+                `        address: 10.0.0.1${i + 1}`,
+            ]),
+            `  appscreens-redis:hostTls: ${JSON.stringify(hostTls)}`,
+            "",
+        ].join("\n");
+    const dirs: string[] = [];
+    after(() => {
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
+    const settingsOf = (hostTls: unknown) => {
+        const dir = mkdtempSync(path.join(tmpdir(), "hosts-stack-"));
+        dirs.push(dir);
+        writeFileSync(path.join(dir, "Pulumi.tcp.yaml"), file(hostTls));
+        return () => settingsFromStackFile("tcp", dir);
+    };
+    const secure = { secure: "AAABAJ0fakeciphertext" };
+
+    it("counts encrypted PEMs as present, so tools outside `pulumi up` accept it", () => {
+        expect(settingsOf({ "host-c": { ca: secure, cert: secure, key: secure } })().plan.nodes[2].host).to.equal("host-c");
+    });
+
+    it("still names a missing CA, and PEMs stored in plain text", () => {
+        expect(settingsOf({ "host-c": { cert: secure, key: secure } })).to.throw(/hostTls\.host-c lacks ca/);
+        expect(settingsOf({ "host-c": { ca: "x", cert: secure, key: secure } })).to.throw(/hostTls: is stored in plain text/);
     });
 });
