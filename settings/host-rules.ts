@@ -2,9 +2,10 @@
 // rule, each returning the problems it finds. Every message names the setting, the fix and the
 // Redis documentation's example the rule comes from (sentinel.md, "Example 1: just two Sentinels,
 // DON'T DO THIS" and "Example 2: basic setup with three boxes").
-import { dockerEndpointKind, HostConfig, PlacementConfig } from "./schema";
+import { dockerEndpointKind, HostConfig, PlacementConfig, PROJECT, TLS_SECRET_KEY } from "./schema";
 
-export const PROJECT_PREFIX = "appscreens-redis:cluster";
+const CLUSTER_KEY = `${PROJECT}:cluster`;
+const TLS_KEY = `${PROJECT}:${TLS_SECRET_KEY}`;
 
 /** An error stops the deploy; a warning is printed and the deploy goes on. */
 export interface RuleFinding {
@@ -12,10 +13,10 @@ export interface RuleFinding {
     readonly message: string;
 }
 
-const error = (setting: string, message: string): RuleFinding => ({ level: "error", message: `${PROJECT_PREFIX}.${setting}: ${message}` });
+const error = (setting: string, message: string): RuleFinding => ({ level: "error", message: `${CLUSTER_KEY}.${setting}: ${message}` });
 const warning = (setting: string, message: string): RuleFinding => ({
     level: "warning",
-    message: `${PROJECT_PREFIX}.${setting}: ${message}`,
+    message: `${CLUSTER_KEY}.${setting}: ${message}`,
 });
 
 const EXAMPLE_1 = `the Redis docs' Sentinel "Example 1" (two boxes) is marked DON'T DO THIS`;
@@ -78,7 +79,7 @@ export interface TlsPresence {
  */
 export function tcpHostsHaveTls(hosts: readonly HostConfig[], tls: TlsPresence | undefined): RuleFinding[] {
     const findings: RuleFinding[] = [];
-    const set = (h: string, part: string) => `pulumi config set --secret --path 'hostTls.${h}.${part}' < ${part}.pem`;
+    const set = (h: string, part: string) => `pulumi config set --secret --path '${TLS_SECRET_KEY}.${h}.${part}' < ${part}.pem`;
     for (const [i, h] of hosts.entries()) {
         if (dockerEndpointKind(h.docker) !== "tcp") continue;
         const have = tls?.hosts[h.name];
@@ -87,7 +88,7 @@ export function tcpHostsHaveTls(hosts: readonly HostConfig[], tls: TlsPresence |
             findings.push(
                 error(
                     `hosts[${i}].docker`,
-                    `${h.docker} needs TLS, and appscreens-redis:hostTls.${h.name} lacks ${missing.join(", ")} (the provider skips verifying the engine without a CA); run ${missing.map((p) => `\`${set(h.name, p)}\``).join(" and ")}`,
+                    `${h.docker} needs TLS, and ${TLS_KEY}.${h.name} lacks ${missing.join(", ")} (the provider skips verifying the engine without a CA); run ${missing.map((p) => `\`${set(h.name, p)}\``).join(" and ")}`,
                 ),
             );
         }
@@ -97,15 +98,14 @@ export function tcpHostsHaveTls(hosts: readonly HostConfig[], tls: TlsPresence |
         if (!host || dockerEndpointKind(host.docker) !== "tcp") {
             findings.push({
                 level: "error",
-                message: `appscreens-redis:hostTls.${name}: ${host ? `host ${name} is not a tcp:// host` : `no host is named ${name}`}, so its TLS material would be unused; remove it with \`pulumi config rm --path 'hostTls.${name}'\``,
+                message: `${TLS_KEY}.${name}: ${host ? `host ${name} is not a tcp:// host` : `no host is named ${name}`}, so its TLS material would be unused; remove it with \`pulumi config rm --path '${TLS_SECRET_KEY}.${name}'\``,
             });
         }
     }
     if (tls && !tls.secret) {
         findings.push({
             level: "error",
-            message:
-                "appscreens-redis:hostTls: is stored in plain text and holds a private key; store it with `pulumi config set --secret --path ...`",
+            message: `${TLS_KEY}: is stored in plain text and holds a private key; store it with \`pulumi config set --secret --path ...\``,
         });
     }
     return findings;

@@ -1,5 +1,10 @@
 import { z } from "zod";
 
+/** The Pulumi project: every config key is `appscreens-redis:<key>`, every Docker name starts with it. */
+export const PROJECT = "appscreens-redis";
+/** The secret that holds the TLS PEMs of the tcp:// hosts (an object by host name, stored with --secret). */
+export const TLS_SECRET_KEY = "hostTls";
+
 /** Eviction policies Redis 7 accepts for `maxmemory-policy`. */
 export const EVICTION_POLICIES = [
     "noeviction",
@@ -550,7 +555,7 @@ export const secretsSchema = z
                 "Only while rotating `redisPassword` ([rotating passwords](operations.md#rotating-passwords)) or adopting the data volumes an earlier deploy left ([re-creating a stack on kept volumes](operations.md#re-creating-a-stack-on-kept-volumes)): the password being retired, still accepted alongside the new one, set or generated. Must differ from it.",
             ),
         sentinelPasswordPrevious: passwordSchema("sentinelPasswordPrevious").optional().describe("The same for `sentinelPassword`."),
-        hostTls: z
+        [TLS_SECRET_KEY]: z
             .record(hostName(), z.strictObject({ ca: pem("CA"), cert: pem("client certificate"), key: pem("client key") }))
             .optional()
             .meta({ whenUnset: "no `tcp://` host allowed" })

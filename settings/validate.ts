@@ -12,9 +12,9 @@ import {
     staticAddressesNeeded,
 } from "./address-plan";
 import { checkHosts, PlacementView, TlsPresence } from "./host-rules";
-import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema, secretsSchema } from "./schema";
+import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema, PROJECT, secretsSchema, TLS_SECRET_KEY } from "./schema";
 
-export const PROJECT = "appscreens-redis";
+export { PROJECT, TLS_SECRET_KEY };
 /** Top-level keys of the project's config namespace; anything else is a typo. */
 export const KNOWN_KEYS = [
     "cluster",
@@ -22,12 +22,8 @@ export const KNOWN_KEYS = [
     "sentinelPassword",
     "redisPasswordPrevious",
     "sentinelPasswordPrevious",
-    "hostTls",
+    TLS_SECRET_KEY,
 ] as const;
-/** The secret that holds the TLS PEMs of the tcp:// hosts (an object by host name, stored with --secret). */
-export const TLS_SECRET_KEY = "hostTls";
-/** Every key that must be stored with --secret: the passwords and the hosts' TLS material. */
-
 /**
  * The passwords, and the ones being rotated out: while a `...Previous` key is set the servers
  * accept both, so clients move to the new password without a moment locked out (docs/operations.md).
@@ -229,7 +225,7 @@ function readTlsPresence(value: ConfigValue | undefined): { presence?: TlsPresen
         };
     }
     const problems: string[] = [];
-    const result = secretsSchema.shape.hostTls.safeParse(parsed);
+    const result = secretsSchema.shape[TLS_SECRET_KEY].safeParse(parsed);
     if (!result.success) {
         problems.push(...result.error.issues.map((i) => `${key}${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`));
     }
