@@ -182,6 +182,14 @@ describe("a stack with hosts, under mocks", () => {
 });
 
 describe("a stack without hosts", () => {
+    it("keeps its single-host outputs and adds each server's endpoint, with no host name", async () => {
+        const { outputs } = (await declare({})).run;
+        expect(outputs.networkName).to.equal("appscreens-redis-dev");
+        expect(outputs.sentinelEndpointsInNetwork).to.have.length(3);
+        expect(outputs.natMap).to.have.property("172.28.0.40:26379");
+        expect((outputs.serverEndpoints as Record<string, unknown>)["sentinel-1"]).to.deep.equal({ host: "127.0.0.1", port: 26380 });
+    });
+
     it("declares exactly what main declared before hosts existed (dev, test, prod)", async function () {
         this.timeout(120_000);
         const committed = JSON.parse(readFileSync(path.join(PROJECT_DIR, "tests/golden/single-host-resources.json"), "utf8")) as Record<
