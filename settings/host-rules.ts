@@ -57,6 +57,35 @@ export function hostsAreDistinct(hosts: readonly HostConfig[]): RuleFinding[] {
     return findings;
 }
 
+/**
+ * A host's address is what its servers announce, so the other hosts, the deploy machine and the
+ * apps must reach it there: never 0.0.0.0 (announced, it names no host), and loopback only when
+ * there is a single host.
+ */
+export function hostAddressesReachable(hosts: readonly HostConfig[]): RuleFinding[] {
+    return hosts.flatMap((h, i) => {
+        if (h.address === "0.0.0.0")
+            return [
+                error(`hosts[${i}].address`, `0.0.0.0 is not an address a peer can reach; use the host's private address, e.g. 10.0.0.11`),
+            ];
+        if (h.address.startsWith("127.") && hosts.length > 1)
+            return [
+                error(
+                    `hosts[${i}].address`,
+                    `${h.address} is loopback: the other hosts cannot reach the servers announced there; use the host's private address`,
+                ),
+            ];
+        return [];
+    });
+}
+
+/** With hosts every server publishes on its host's address: a `publish.host` set beside them would be silently unused. */
+export function publishHostUnusedWithHosts(hosts: readonly HostConfig[] | undefined, publishHostSet: boolean): RuleFinding[] {
+    return hosts && publishHostSet
+        ? [error("publish.host", "is unused with hosts (each server publishes on its host's address); remove it")]
+        : [];
+}
+
 /** `sshOpts` are ssh's arguments: on another kind of endpoint they would be silently unused. */
 export function sshOptsOnlyForSsh(hosts: readonly HostConfig[]): RuleFinding[] {
     return hosts.flatMap((h, i) =>
@@ -213,6 +242,8 @@ export function checkHosts(args: {
     readonly tls: TlsPresence | undefined;
     readonly servers: readonly string[];
     readonly view: PlacementView | undefined;
+    /** Whether the stack file sets `publish.host` itself (not its default). */
+    readonly publishHostSet?: boolean;
 }): RuleFinding[] {
     const { hosts, placement, tls, servers, view } = args;
     const pinFindings = pinsAreKnown(
@@ -223,7 +254,14 @@ export function checkHosts(args: {
     if (!hosts) {
         return [...pinFindings, ...(tls ? tcpHostsHaveTls([], tls) : [])];
     }
-    const findings = [...hostsAreDistinct(hosts), ...sshOptsOnlyForSsh(hosts), ...tcpHostsHaveTls(hosts, tls), ...pinFindings];
+    const findings = [
+        ...hostsAreDistinct(hosts),
+        ...hostAddressesReachable(hosts),
+        ...publishHostUnusedWithHosts(hosts, args.publishHostSet ?? false),
+        ...sshOptsOnlyForSsh(hosts),
+        ...tcpHostsHaveTls(hosts, tls),
+        ...pinFindings,
+    ];
     findings.push(
         HOSTS_PREVIEW_ONLY,
         ...enoughHosts(

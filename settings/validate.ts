@@ -244,7 +244,7 @@ function readTlsPresence(value: ConfigValue | undefined): { presence?: TlsPresen
 }
 
 /** Placement checks on the parsed cluster: the rules of settings/host-rules.ts. */
-function checkPlacement(cluster: ClusterConfig, plan: AddressPlan | undefined, tls: TlsPresence | undefined) {
+function checkPlacement(cluster: ClusterConfig, plan: AddressPlan | undefined, tls: TlsPresence | undefined, rawCluster: unknown) {
     const nodes = Array.from({ length: cluster.replicas + 1 }, (_, i) => nodeName(i));
     const sentinels = Array.from({ length: cluster.sentinels }, (_, i) => sentinelName(i));
     const view: PlacementView | undefined =
@@ -258,7 +258,8 @@ function checkPlacement(cluster: ClusterConfig, plan: AddressPlan | undefined, t
                   minReplicasToWrite: cluster.redis.minReplicasToWrite,
               }
             : undefined;
-    return checkHosts({ hosts: cluster.hosts, placement: cluster.placement, tls, servers: [...nodes, ...sentinels], view });
+    const publishHostSet = valueAt(rawCluster, ["publish", "host"]) !== undefined;
+    return checkHosts({ hosts: cluster.hosts, placement: cluster.placement, tls, servers: [...nodes, ...sentinels], view, publishHostSet });
 }
 
 function addressPlanOf(cluster: ClusterConfig): AddressPlan {
@@ -323,7 +324,7 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
         problems.push(...crossProblems);
         // The plan needs a valid subnet; with one, placement is checked on the plan itself.
         if (crossProblems.every((p) => !p.startsWith(`${PROJECT}:cluster.network.subnet`))) plan = addressPlanOf(parsed.data);
-        for (const finding of checkPlacement(parsed.data, plan, tls.presence)) {
+        for (const finding of checkPlacement(parsed.data, plan, tls.presence, raw.cluster)) {
             (finding.level === "error" ? problems : warnings).push(finding.message);
         }
     }

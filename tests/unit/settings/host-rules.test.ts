@@ -2,11 +2,13 @@ import { expect } from "chai";
 import {
     checkHosts,
     enoughHosts,
+    hostAddressesReachable,
     HOSTS_PREVIEW_ONLY,
     hostsAreDistinct,
     nodeSurvivesAnyHost,
     pinsAreKnown,
     PlacementView,
+    publishHostUnusedWithHosts,
     replicasAfterLossWarning,
     RuleFinding,
     sentinelsSurviveAnyHost,
@@ -209,5 +211,24 @@ describe("host placement rules", () => {
             ).to.deep.equal([HOSTS_PREVIEW_ONLY]);
             expect(errors(checkHosts({ hosts: [A, B], placement, tls: undefined, servers, view: v })).length).to.be.greaterThan(1);
         });
+    });
+});
+
+describe("host address rules", () => {
+    it("accepts private addresses, and loopback for a single host", () => {
+        expect(hostAddressesReachable([A, B, C])).to.deep.equal([]);
+        expect(hostAddressesReachable([host("a", "127.0.0.1")])).to.deep.equal([]);
+    });
+    it("rejects 0.0.0.0 always and loopback beside other hosts", () => {
+        const found = messages(hostAddressesReachable([host("a", "0.0.0.0"), host("b", "127.0.0.1"), C]));
+        expect(found[0]).to.match(/^appscreens-redis:cluster\.hosts\[0\]\.address: 0\.0\.0\.0 is not an address a peer can reach/);
+        expect(found[1]).to.match(/^appscreens-redis:cluster\.hosts\[1\]\.address: 127\.0\.0\.1 is loopback/);
+    });
+    it("rejects publish.host set beside hosts, where it would be unused", () => {
+        expect(publishHostUnusedWithHosts([A], true)[0].message).to.equal(
+            "appscreens-redis:cluster.publish.host: is unused with hosts (each server publishes on its host's address); remove it",
+        );
+        expect(publishHostUnusedWithHosts([A], false)).to.deep.equal([]);
+        expect(publishHostUnusedWithHosts(undefined, true)).to.deep.equal([]);
     });
 });

@@ -130,6 +130,13 @@ describe("validateStackConfig with hosts", () => {
         expect(problems[0]).to.match(/^appscreens-redis:hostTls: must be an object by host name/);
     });
 
+    it("rejects publish.host set beside hosts, but not its default", () => {
+        expect(problemsOf(raw({ hosts: THREE, publish: { host: "127.0.0.1" } }, TLS))).to.deep.equal([
+            "appscreens-redis:cluster.publish.host: is unused with hosts (each server publishes on its host's address); remove it",
+        ]);
+        expect(validateStackConfig(raw({ hosts: THREE, publish: { redisBasePort: 7000 } }, TLS)).plan.nodes[0].hostPort).to.equal(7000);
+    });
+
     it("rejects pins without hosts", () => {
         expect(problemsOf(raw({ placement: { pins: { "redis-0": "host-a" } } }))).to.deep.equal([
             "appscreens-redis:cluster.placement.pins.redis-0: pins need cluster.hosts; add the hosts or remove the pin",
