@@ -1,27 +1,19 @@
 import { expect } from "chai";
 import { runDrill, DrillRefused } from "../../ops/drill/run-drill";
 import { sentinelsOf } from "../../contracts/plan";
-import { HostCluster } from "../support/host-cluster";
-import { REDIS_SERVER, requirePrograms } from "../support/require-program";
+import { useHostCluster } from "../support/use-host-cluster";
 
 describe("host: the failover drill against Redis and Sentinel processes", function () {
     this.timeout(120_000);
-    let cluster: HostCluster;
+    const cluster = useHostCluster(this, { basePort: 22200 });
 
-    before(async function () {
-        requirePrograms(this, [REDIS_SERVER]);
-        cluster = new HostCluster({ basePort: 22200 });
-        await cluster.start();
+    before(async () => {
         const master = cluster.client(cluster.nodePorts[0]);
         const pipeline = master.pipeline();
         for (let i = 0; i < 200; i++) pipeline.set(`screenshots:appstore:${i}`, "[]", "EX", 86_400);
         expect(((await pipeline.exec()) ?? []).filter(([err]) => err)).to.deep.equal([]);
         expect(await master.wait(2, 5000)).to.equal(2);
         master.disconnect();
-    });
-
-    after(async () => {
-        await cluster?.stop();
     });
 
     it("hands the master over without losing a confirmed write, keeps the marker and the warmed keys, sees the old master rejoin", async () => {

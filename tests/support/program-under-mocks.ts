@@ -120,12 +120,13 @@ export async function runProgramUnderMocks(
     pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, registrations, stackOutputs), PROJECT, stack, false);
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
     const programPath = path.join(PROJECT_DIR, "index.ts");
-    // Re-evaluate the program (and the modules it reads config in) on every run.
+    // Re-evaluate the program (and the modules it reads config in) on every run; the test helpers
+    // (tests/support/) stay loaded once.
     for (const key of Object.keys(require.cache)) {
         if (
             key.startsWith(PROJECT_DIR) &&
             !key.includes(`${path.sep}node_modules${path.sep}`) &&
-            !key.includes(`${path.sep}testing${path.sep}`)
+            !key.includes(`${path.sep}tests${path.sep}support${path.sep}`)
         ) {
             // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the module cache is keyed by path
             delete require.cache[key];
