@@ -40,7 +40,7 @@ describe("live: the deployed test stack", function () {
         });
 
         it("has every Sentinel watching the master with the others and a quorum", async () => {
-            const expected = cluster.outputs.sentinelEndpointsInNetwork.length - 1;
+            const expected = cluster.outputs.sentinelEndpoints.length - 1;
             for (const name of cluster.sentinelNames) {
                 const sentinel = cluster.direct(name);
                 const master = await waitFor(`${name} to see the other Sentinels`, async () => {
