@@ -35,19 +35,26 @@ interface Declared {
     readonly resources: pulumi.runtime.MockResourceArgs[];
 }
 
-async function declare(config: StackConfigObject, secretKeys: string[] = []): Promise<Declared> {
+/** The program under `pulumi preview` (with hosts, `pulumi up` refuses: see the last test). */
+async function declare(config: StackConfigObject, secretKeys: string[] = [], preview = true): Promise<Declared> {
     const resources: pulumi.runtime.MockResourceArgs[] = [];
-    const run = await runProgramUnderMocks("dev", flattenConfig(config, secretKeys), {
-        newResource(args) {
-            resources.push(args);
-            const computed: Record<string, unknown> = {};
-            if (args.type === "random:index/randomPassword:RandomPassword") computed.result = "GeneratedPassw0rdGeneratedPassw0";
-            if (args.type === IMAGE) computed.imageId = `${IMAGE_ID}-${args.name}`;
-            if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+    const run = await runProgramUnderMocks(
+        "dev",
+        flattenConfig(config, secretKeys),
+        {
+            newResource(args) {
+                resources.push(args);
+                const computed: Record<string, unknown> = {};
+                if (args.type === "random:index/randomPassword:RandomPassword") computed.result = "GeneratedPassw0rdGeneratedPassw0";
+                if (args.type === IMAGE) computed.imageId = `${IMAGE_ID}-${args.name}`;
+                if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+            },
+            call: (args) => args.inputs,
         },
-        call: (args) => args.inputs,
-    });
+        new Map(),
+        preview,
+    );
     return { run, resources };
 }
 
@@ -178,6 +185,30 @@ describe("a stack with hosts, under mocks", () => {
         expect(onA.map((c) => c.name)).to.have.members(["redis-0", "redis-3"]);
         const ports = onA.map((c) => (c.inputs.ports as { external: number }[])[0].external);
         expect(new Set(ports).size).to.equal(2);
+    });
+});
+
+describe("a stack with hosts, under pulumi up", () => {
+    it("refuses before declaring any resource: servers on several hosts do not form one cluster yet", async () => {
+        let declared = 0;
+        const error = await runProgramUnderMocks(
+            "dev",
+            flattenConfig(THREE_HOSTS, ["hostTls"]),
+            {
+                newResource(args) {
+                    declared++;
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: (args) => args.inputs,
+            },
+            new Map(),
+            false,
+        ).then(
+            () => undefined,
+            (err: unknown) => err,
+        );
+        expect(String(error)).to.match(/cluster\.hosts: .*previewed but not deployed yet.*Remove cluster\.hosts/);
+        expect(declared).to.equal(0);
     });
 });
 
