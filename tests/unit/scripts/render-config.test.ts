@@ -30,9 +30,12 @@ describe("rendering a stack for review", () => {
         }
     });
 
-    it("renders a config and a command line per node and Sentinel of each shipped stack", () => {
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(2 * (3 + 5));
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(2 * (3 + 3));
+    it("renders a config, a command line and the scripts' environment per node and Sentinel of each shipped stack, and the scripts once", () => {
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(3 * (3 + 5) + 6);
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(3 * (3 + 3) + 6);
+        expect(files["redis-1.env"]).to.include("APPSCREENS_SELF=172.28.0.11:6379\n");
+        expect(files["sentinel-0.env"]).to.include(`REDIS_PASSWORD='${MASK}'`);
+        expect(files["sentinel-0.env"]).to.include(`SENTINEL_PASSWORD='${MASK}'`);
         expect(files["redis-1.cmdline"]).to.include("--replica-announce-ip 172.28.0.11\n");
         expect(files["sentinel-0.cmdline"]).to.include("--sentinel announce-ip 172.28.0.40\n");
     });
