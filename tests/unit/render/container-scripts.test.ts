@@ -10,6 +10,7 @@ import {
     renderScriptEnv,
     renderSentinelStartScript,
 } from "../../../render/container-scripts";
+import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../../render/sentinel-conf";
 import { settingsFor } from "../../support/settings";
 
 /** The shells the scripts meet: dash (/bin/sh of the official Debian-based image) and busybox (the test image). */
@@ -88,6 +89,36 @@ describe("container scripts", () => {
             "APPSCREENS_SELF=172.28.0.41:26379",
             "APPSCREENS_INITIAL_MASTER=172.28.0.10:6379",
         ]);
+    });
+
+    it("across hosts, name servers of one kind on one host by their host's address and their own published ports", () => {
+        const settings = settingsFor({
+            replicas: 3,
+            hosts: [
+                { name: "host-a", docker: "unix:///run/host-a/docker.sock", address: "10.77.0.11" },
+                { name: "host-b", docker: "unix:///run/host-b/docker.sock", address: "10.77.0.12" },
+                { name: "host-c", docker: "unix:///run/host-c/docker.sock", address: "10.77.0.13" },
+            ],
+        });
+        // Round-robin: redis-3 shares host-a with redis-0, on the next published port.
+        const env = renderClusterEnv({ settings, kind: "redis", redisPassword: "R".repeat(20), sentinelPassword: "S".repeat(20) });
+        expect(env).to.include("NODES='10.77.0.11:6379 10.77.0.12:6380 10.77.0.13:6381 10.77.0.11:6382'");
+        expect(env).to.include("SENTINELS='10.77.0.11:26379 10.77.0.12:26380 10.77.0.13:26381'");
+        expect(renderScriptEnv(settings, settings.plan.nodes[3])).to.deep.equal([
+            "APPSCREENS_SELF=10.77.0.11:6382",
+            "APPSCREENS_INITIAL_MASTER=10.77.0.11:6379",
+        ]);
+        // The Sentinel's initial monitor line defaults to the initial master's announced port; the
+        // start script replaces the placeholder and that port with the master it finds.
+        const moved = settingsFor({ ...settings.cluster, publish: { redisBasePort: 16379 } });
+        const conf = renderSentinelConf({
+            settings: moved,
+            sentinel: moved.plan.sentinels[0],
+            redisPassword: "R".repeat(20),
+            sentinelPassword: "S".repeat(20),
+        });
+        expect(conf).to.include(`sentinel monitor mymaster ${MASTER_PLACEHOLDER} 16379 2\n`);
+        expect(renderSentinelStartScript()).to.include(`sed "s/${MASTER_PLACEHOLDER} [0-9][0-9]*/\${master%:*} \${master##*:}/"`);
     });
 
     it("compare servers as address:port pairs, never by address or a fixed port", () => {
