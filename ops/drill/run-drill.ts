@@ -110,12 +110,7 @@ export async function runDrill(
     };
 
     try {
-        // Preconditions: the cluster has settled (no failover running, no old master still
-        // converting: right after another failover it reports itself master for about 10 s), every
-        // Sentinel agrees, the master has an in-sync replica, the quorum holds.
-        await waitForSettledCluster(plan, credentials, { timeoutMs: options.timeoutMs, replicas: 1 }).catch((err: unknown) => {
-            throw new DrillRefused(errorMessage(err));
-        });
+        // Preconditions: every Sentinel agrees, the master has an in-sync replica, the quorum holds.
         const before = await askAll();
         const oldAddress = agreedMaster(before, sentinelServers.length);
         const oldMaster = nodeAnnouncing(plan, oldAddress);
@@ -130,6 +125,15 @@ export async function runDrill(
                 throw new DrillRefused(`${name} reports no quorum: ${errorMessage(err)}`);
             });
         }
+        // And settled: no failover running, no old master still converting (right after another
+        // failover it reports itself master for about 10 s, and a failover sent then can fail).
+        const settled = await waitForSettledCluster(plan, credentials, { timeoutMs: options.timeoutMs, replicas: 1 }).catch(
+            (err: unknown) => {
+                throw new DrillRefused(errorMessage(err));
+            },
+        );
+        if (settled.name !== oldMaster.name)
+            throw new DrillRefused(`the master moved from ${oldMaster.name} to ${settled.name} while the drill checked it`);
         const warmed = sampleKeys(await onNode(oldMaster, (c) => findWarmedKeys(c, options.sampleSize)), options.sampleSize);
         const ttlBefore = await onNode(oldMaster, (c) => ttls(c, warmed));
         log(`drill: master ${oldMaster.name}, ${online} online replicas, ${warmed.length} warmed keys sampled`);
