@@ -332,7 +332,8 @@ Exit status: 0 when the Sentinels agree on a new master, 1 otherwise (with their
 export const DRILL_CLI = defineCli({
     command: "npm run drill --",
     summary: `A failover drill on a deployed stack. It refuses, changing nothing, unless every Sentinel agrees
-on the master, the master has an online replica and every Sentinel has its quorum. Then it:
+on the master, the master has an online replica, every Sentinel has its quorum and the cluster
+settles within --timeout (no failover running, no replica half-way through one). Then it:
   1. samples warmed keys and their TTLs on the master, starts numbered probe writes through
      Sentinel (each SET followed by WAIT 1) and writes a marker confirmed by a replica;
   2. hands the master role over (SENTINEL FAILOVER, see --method) and measures: Sentinels
