@@ -9,7 +9,8 @@
 set -euo pipefail
 
 # program:package. redis-tools brings both redis-cli and redis-benchmark; busybox must be the static
-# build, because the test image copies the binary alone (scripts/build-test-image.sh).
+# build, because the test image copies the binary alone (scripts/build-test-image.sh). chromium is
+# the headless browser that checks the drill's timeline picture (tests/host/drill-timeline-browser.test.ts).
 pairs=(
   redis-server:redis-server
   redis-sentinel:redis-sentinel
@@ -17,6 +18,7 @@ pairs=(
   redis-benchmark:redis-tools
   gosu:gosu
   busybox:busybox-static
+  chromium:chromium
   "$@"
 )
 

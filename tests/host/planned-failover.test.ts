@@ -7,25 +7,14 @@ import { FailoverFailed, FailoverMethod, plannedFailover } from "../../ops/clust
 import { waitForSettledCluster } from "../../ops/cluster/settle";
 import { sentinelCommands } from "../../ops/redis/sentinel-commands";
 import { nodeCommands } from "../../ops/redis/node-commands";
-import { HostCluster } from "../support/host-cluster";
-import { REDIS_SERVER, requirePrograms } from "../support/require-program";
+import { useHostCluster } from "../support/use-host-cluster";
 
 /** Nodes 22205-22207, Sentinels 22225-22227: between the drill's ports (22200-22202, 22220-22222) and the backup's (22250..). */
 const BASE_PORT = 22205;
 
 describe("host: a planned failover has happened when it resolves", function () {
     this.timeout(120_000);
-    let host: HostCluster;
-
-    before(async function () {
-        requirePrograms(this, [REDIS_SERVER]);
-        host = new HostCluster({ basePort: BASE_PORT });
-        await host.start();
-    });
-
-    after(async () => {
-        await host?.stop();
-    });
+    const host = useHostCluster(this, { basePort: BASE_PORT });
 
     const failover = (options: { method?: FailoverMethod; timeoutMs?: number } = {}) =>
         plannedFailover(host.plan(), host.credentials, { method: options.method ?? "sentinel", timeoutMs: options.timeoutMs ?? 60_000 });

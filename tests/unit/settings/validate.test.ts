@@ -64,6 +64,8 @@ describe("validateStackConfig", () => {
             verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50, settleSeconds: 60 },
             deadlines: { applySettingsSeconds: 120, postDeploySeconds: 900 },
             drill: { afterDeploy: false },
+            // No hosts: one Docker Engine, as before hosts existed.
+            placement: { strategy: "round-robin", pins: {}, survive: "host" },
         };
         expect(cluster).to.deep.equal(expected);
     });
