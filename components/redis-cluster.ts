@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { buildConnectionInfo, HostPort } from "../settings/connection-info";
 import { StackSettings } from "../settings/validate";
+import { renderAlertRules } from "../render/alert-rules";
+import { renderScrapeConfig, scrapeAddress, stackExporters } from "../render/prometheus";
+import { Exporter } from "./exporter";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
@@ -34,6 +37,13 @@ export class RedisCluster extends pulumi.ComponentResource {
     public readonly natMap: Readonly<Record<string, HostPort>>;
     public readonly publishedPorts: Readonly<Record<string, number>>;
     public readonly ioredisExample: string;
+    /** One redis_exporter per node and Sentinel (none with metrics off). */
+    public readonly exporters: Exporter[];
+    /** Server name -> URL of its exporter's metrics, as the host reaches them. */
+    public readonly metricsEndpoints: Readonly<Record<string, string>>;
+    /** The stack's Prometheus scrape config and alerting rules (no secret in either); undefined with metrics off. */
+    public readonly prometheusScrapeConfig?: string;
+    public readonly prometheusRules?: string;
 
     constructor(name: string, args: RedisClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:RedisCluster", name, {}, opts);
@@ -109,6 +119,31 @@ export class RedisCluster extends pulumi.ComponentResource {
                 ),
             );
         }
+
+        // Exporters come last and nothing waits for them: they never hold up a server's replacement.
+        const exporterImage = !cluster.metrics.enabled
+            ? undefined
+            : cluster.metrics.image.pull
+              ? new docker.RemoteImage("exporter-image", { name: cluster.metrics.image.name, keepLocally: true }, { parent: this }).imageId
+              : pulumi.output(cluster.metrics.image.name);
+        const exporters = exporterImage ? stackExporters(settings) : [];
+        this.exporters = exporters.map(
+            (exporter) =>
+                new Exporter(
+                    exporter.name,
+                    {
+                        settings,
+                        exporter,
+                        image: exporterImage as pulumi.Output<string>,
+                        networkName: this.network.name,
+                        password: exporter.kind === "redis" ? this.redisPassword : this.sentinelPassword,
+                    },
+                    { parent: this },
+                ),
+        );
+        this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(settings, e)}/metrics`]));
+        this.prometheusScrapeConfig = renderScrapeConfig(settings);
+        this.prometheusRules = renderAlertRules(settings);
 
         const info = buildConnectionInfo(settings);
         this.masterName = info.masterName;

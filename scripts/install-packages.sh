@@ -9,7 +9,9 @@
 set -euo pipefail
 
 # program:package. redis-tools brings both redis-cli and redis-benchmark; busybox must be the static
-# build, because the test image copies the binary alone (scripts/build-test-image.sh).
+# build, because the test image copies the binary alone (scripts/build-test-image.sh). The metrics
+# exporter (redis_exporter 1.45, a static Go binary) goes into the test image too; promtool, from
+# Debian's prometheus, checks and tests the rendered scrape config and rules offline.
 pairs=(
   redis-server:redis-server
   redis-sentinel:redis-sentinel
@@ -17,6 +19,8 @@ pairs=(
   redis-benchmark:redis-tools
   gosu:gosu
   busybox:busybox-static
+  prometheus-redis-exporter:prometheus-redis-exporter
+  promtool:prometheus
   "$@"
 )
 
