@@ -1,3 +1,5 @@
+import { formatHealth, HealthSummary } from "./health";
+
 /** One verification check: what was expected, what the cluster showed. */
 export interface Check {
     readonly name: string;
@@ -13,6 +15,8 @@ export interface VerificationReport {
     /** Names of the failed checks, for the error message and the stack output. */
     readonly failed: string[];
     readonly checks: Check[];
+    /** Memory, evictions, hit ratio, replica lag, last save per node, and warnings (they fail nothing). */
+    readonly health?: HealthSummary;
 }
 
 export const check = (name: string, expected: unknown, actual: unknown, ok = String(expected) === String(actual)): Check => ({
@@ -43,5 +47,6 @@ export function formatTable(report: VerificationReport): string {
         ...rows.map((r) => line([r.ok ? "ok" : "FAILED", r.name, r.expected, r.actual])),
         "",
         `${report.ok ? "PASSED" : "FAILED"}: ${report.summary}${report.failed.length ? `; failed: ${report.failed.join(", ")}` : ""}`,
+        ...(report.health ? ["", formatHealth(report.health)] : []),
     ].join("\n");
 }

@@ -10,6 +10,7 @@ import { exporterArgs, renderExporterPasswordFile } from "../../render/exporter"
 import { alertRules, renderAlertRules } from "../../render/alert-rules";
 import { renderScrapeConfig } from "../../render/prometheus";
 import { EXPORTER_METRICS_FILE, metricNames, readExporterMetricList, sampleValue } from "../support/exporter-metrics";
+import { verify } from "../../ops/verify/verifier";
 import { HostCluster } from "../support/host-cluster";
 import { requireHostPrograms } from "../support/host-programs";
 import { waitFor } from "../support/live/wait";
@@ -145,6 +146,20 @@ describe(`host: redis_exporter ${EXPORTER_VERSION} against Redis and Sentinel pr
             30_000,
             500,
         );
+    });
+
+    it("agrees with the verifier's health summary of the same servers", async () => {
+        const report = await verify(cluster.plan(), cluster.credentials);
+        const health = report.health!;
+        expect(health.nodes.map((n) => n.name)).to.deep.equal(["redis-0", "redis-1"]);
+        const page = await scrape(exporters[0]);
+        const master = health.nodes[0];
+        expect(master.role).to.equal("master");
+        expect(master.maxmemoryBytes).to.equal(sampleValue(page, "redis_memory_max_bytes"));
+        expect(master.usedMemoryBytes).to.be.greaterThan(0);
+        expect(master.evictedKeys).to.equal(0);
+        expect(health.nodes[1].replicaLagSeconds).to.be.a("number").and.below(5);
+        expect(health.warnings.filter((w) => w.kind !== "hit-ratio-low")).to.deep.equal([]);
     });
 
     it("is scraped by Prometheus with the rendered scrape config, and every rendered rule evaluates", async function () {
