@@ -1,6 +1,6 @@
 // Stack config -> validation -> rendered redis.conf / sentinel.conf -> components -> containers
-// -> post-deploy command (warmer, verifier) -> stack outputs. Validation throws before any
-// resource is declared.
+// -> post-deploy command (retire, warm, verify, drill; its report checked by contracts/report.ts)
+// -> stack outputs. Validation throws before any resource is declared.
 import { PostDeploy } from "./components/post-deploy";
 import { RedisCluster } from "./components/redis-cluster";
 import { loadStack } from "./settings/load";
@@ -33,3 +33,5 @@ export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
 export const prometheusRules = cluster.prometheusRules;
 export const verification = postDeploy?.result.apply((r) => r.verification);
 export const warmSummary = postDeploy?.result.apply((r) => r.warm);
+/** Only when cluster.drill.afterDeploy ran the drill after a deploy that verified. */
+export const drillSummary = postDeploy?.result.apply((r) => r.drill);

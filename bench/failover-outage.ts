@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { mergeConfig, readStackFile } from "../settings/stack-file";
 import { validateStackConfig } from "../settings/validate";
-import { buildPostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { buildPostDeployPlan, nodesOf, PlanServer, PostDeployPlan, sentinelsOf } from "../contracts/plan";
 import { RUN_LABEL } from "../tests/support/replay/docker-apply";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 import { BenchCluster, FaultResult, killContainer, measureFault, startContainer } from "./outage";
@@ -74,7 +74,8 @@ async function startPeer(
 ): Promise<BenchCluster> {
     const labels = { [RUN_LABEL]: runId, "appscreens.bench": "failover-outage-peer" };
     await docker.createNetwork({ Name: PEER.network, Labels: labels, IPAM: { Config: [{ Subnet: PEER.subnet }] } });
-    const nodeCount = stack.nodes.length;
+    const nodeCount = nodesOf(stack).length;
+    const sentinelCount = sentinelsOf(stack).length;
     const nodeIp = (i: number) => `${PEER.prefix}.${10 + i}`;
     const sentinelIp = (i: number) => `${PEER.prefix}.${30 + i}`;
     const create = async (name: string, ip: string, cmd: string[], port: number, hostPort: number) => {
@@ -99,7 +100,7 @@ async function startPeer(
     for (let i = 0; i < nodeCount; i++) {
         await create(`bench-peer-redis-${i}`, nodeIp(i), peerRedisCommand(i, stack, nodeIp(0), nodeIp(i)), 6379, PEER.redisBasePort + i);
     }
-    for (let i = 0; i < stack.sentinelNodes.length; i++) {
+    for (let i = 0; i < sentinelCount; i++) {
         await create(
             `bench-peer-sentinel-${i}`,
             sentinelIp(i),
@@ -108,24 +109,23 @@ async function startPeer(
             PEER.sentinelBasePort + i,
         );
     }
-    const nodes = Array.from({ length: nodeCount }, (_, i) => ({
+    const nodes = Array.from({ length: nodeCount }, (_, i): PlanServer => ({
         name: `redis-${i}`,
+        kind: "redis",
         announced: `${nodeIp(i)}:6379`,
         host: "127.0.0.1",
         port: PEER.redisBasePort + i,
     }));
-    const sentinels = stack.sentinelNodes.map((_, i) => ({ host: "127.0.0.1", port: PEER.sentinelBasePort + i }));
+    const sentinels = Array.from({ length: sentinelCount }, (_, i): PlanServer => ({
+        name: `sentinel-${i}`,
+        kind: "sentinel",
+        announced: `${sentinelIp(i)}:26379`,
+        host: "127.0.0.1",
+        port: PEER.sentinelBasePort + i,
+    }));
     return {
         label: "plain Docker peer",
-        plan: {
-            ...stack,
-            stack: "bench-peer",
-            nodes,
-            sentinels,
-            sentinelsInNetwork: sentinels,
-            sentinelNodes: sentinels.map((s, i) => ({ ...s, name: `sentinel-${i}` })),
-            natMap: Object.fromEntries(nodes.map((n) => [n.announced, { host: n.host, port: n.port }])),
-        },
+        plan: { ...stack, stack: "bench-peer", servers: [...nodes, ...sentinels] },
         credentials: { redisPassword: "", sentinelPassword: "" },
         containerOf: (node) => `bench-peer-${node}`,
     };

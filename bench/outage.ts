@@ -7,7 +7,7 @@ import type Redis from "ioredis";
 import { Credentials, directClient, sentinelClient, withDirectClient } from "../ops/redis/connect";
 import { waitUntil } from "../ops/deadline";
 import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../ops/drill/probe-writer";
-import { NodeEndpoint, PostDeployPlan } from "../contracts/plan";
+import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../contracts/plan";
 import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../ops/redis/sentinels";
 import { parseInfo } from "../ops/redis/replies";
 import { sleep } from "./stats";
@@ -29,7 +29,7 @@ export async function settledMaster(c: BenchCluster, timeoutMs = 120_000): Promi
         `${c.label}: one master with every replica linked`,
         async () => {
             const answers = await Promise.all(
-                c.plan.sentinelNodes.map(async (s) => {
+                sentinelsOf(c.plan).map(async (s) => {
                     const client = directClient(s, c.credentials.sentinelPassword);
                     try {
                         return await askSentinel(client, s.name, c.plan.masterName);
@@ -38,10 +38,10 @@ export async function settledMaster(c: BenchCluster, timeoutMs = 120_000): Promi
                     }
                 }),
             );
-            const master = nodeAnnouncing(c.plan, agreedMaster(answers, c.plan.sentinelNodes.length));
+            const master = nodeAnnouncing(c.plan, agreedMaster(answers, sentinelsOf(c.plan).length));
             if (!master) return undefined;
             const info = await onNode(c, master, async (r) => parseInfo(await r.info("replication")));
-            const replicas = c.plan.nodes.length - 1;
+            const replicas = nodesOf(c.plan).length - 1;
             return info.role === "master" && info.min_slaves_good_slaves === String(replicas) ? master : undefined;
         },
         timeoutMs,
@@ -87,7 +87,7 @@ export async function measureFault(
         ).catch(async (err: unknown) => {
             // What the servers logged around the fault, before the teardown removes them: one
             // crash-outage run ended here once and went unexplained for want of these.
-            const names = [...c.plan.nodes.map((n) => n.name), ...c.plan.sentinelNodes.map((s) => s.name)];
+            const names = [...nodesOf(c.plan).map((n) => n.name), ...sentinelsOf(c.plan).map((s) => s.name)];
             const containers = names.map((name) => ({ name, container: c.containerOf(name) }));
             console.error(await serverLogs(containers, faultAt - 10_000, [c.credentials.redisPassword, c.credentials.sentinelPassword]));
             throw err;

@@ -10,11 +10,11 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { connect } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
+import { rawCommand } from "../tests/support/raw-command";
 import { formatSpread, markdownTable, sleep, spread, Spread } from "./stats";
 
 export const MODES = ["preamble", "aof", "rdb"] as const;
@@ -85,25 +85,7 @@ class HostServer {
     }
 }
 
-/** One inline command on a fresh connection; resolves with the first reply line. */
-function ping(port: number, command = "PING"): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const socket = connect({ host: "127.0.0.1", port });
-        let buffer = "";
-        socket.setTimeout(2000, () => socket.destroy(new Error("timeout")));
-        socket.on("connect", () => socket.write(`${command}\r\n`));
-        socket.on("data", (chunk) => {
-            buffer += chunk.toString("utf8");
-            const end = buffer.indexOf("\r\n");
-            if (end >= 0) {
-                socket.destroy();
-                resolve(buffer.slice(0, end));
-            }
-        });
-        socket.on("error", reject);
-        socket.on("close", () => reject(new Error("closed")));
-    });
-}
+const ping = (port: number, command = "PING"): Promise<string> => rawCommand("127.0.0.1", port, command, 2000);
 
 async function untilPong(port: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;

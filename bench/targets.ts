@@ -2,7 +2,7 @@ import Redis from "ioredis";
 import { mergeConfig, readStackFile, StackConfigObject } from "../settings/stack-file";
 import { validateStackConfig } from "../settings/validate";
 import { Credentials } from "../ops/redis/connect";
-import { buildPostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { buildPostDeployPlan, natMapOf, PostDeployPlan, sentinelAddresses } from "../contracts/plan";
 import { HostCluster } from "../tests/support/host-cluster";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 
@@ -22,7 +22,7 @@ export interface BenchTarget {
 const BENCH_OVERRIDES: StackConfigObject = { cluster: { redis: { maxmemory: "1gb" } } };
 
 async function masterVia(plan: PostDeployPlan, credentials: Credentials): Promise<string> {
-    const sentinel = new Redis({ ...plan.sentinels[0], password: credentials.sentinelPassword, lazyConnect: true });
+    const sentinel = new Redis({ ...sentinelAddresses(plan, "host")[0], password: credentials.sentinelPassword, lazyConnect: true });
     try {
         await sentinel.connect();
         const [host, port] = (await sentinel.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", plan.masterName)) as [string, string];
@@ -48,7 +48,7 @@ export async function dockerTarget(): Promise<BenchTarget> {
         deploySeconds,
         master: async () => {
             const announced = await masterVia(plan, credentials);
-            const published = plan.natMap[announced];
+            const published = natMapOf(plan)[announced];
             if (!published) throw new Error(`master ${announced} has no published port in the plan`);
             return published;
         },
@@ -73,7 +73,7 @@ export async function hostTarget(basePort: number): Promise<BenchTarget> {
         description: `host processes on 127.0.0.1:${basePort}+ (redis-server 7.0.15, 2 replicas, 3 Sentinels)`,
         plan,
         credentials: cluster.credentials,
-        master: async () => plan.natMap[await masterVia(plan, cluster.credentials)],
+        master: async () => natMapOf(plan)[await masterVia(plan, cluster.credentials)],
         destroy: () => cluster.stop(),
     };
 }

@@ -4,9 +4,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../settings/stack-file";
 import { Credentials } from "../ops/redis/connect";
-import { PLAN_ENV, PostDeployPlan, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+import { postDeployEnvironment, PostDeployPlan } from "../contracts/plan";
+import { z } from "zod";
+import { warmSummarySchema } from "../contracts/report";
 import { WarmSummary } from "../ops/warm/summary";
 import { warmCli } from "./side-by-side";
+
+/** What bench/peak-memory.ts writes into BENCH_MEMORY_FILE in the child. */
+const memorySchema = z.strictObject({ peakRssBytes: z.number(), peakHeapBytes: z.number() });
 
 export interface ChildRun {
     readonly summary: WarmSummary;
@@ -57,9 +62,7 @@ export async function warmInChild(
                     cwd: projectDir,
                     env: {
                         ...process.env,
-                        [PLAN_ENV]: JSON.stringify(plan),
-                        [REDIS_PASSWORD_ENV]: credentials.redisPassword,
-                        [SENTINEL_PASSWORD_ENV]: credentials.sentinelPassword,
+                        ...postDeployEnvironment(plan, credentials),
                         BENCH_MEMORY_FILE: memoryFile,
                         ...extra.env,
                     },
@@ -75,8 +78,9 @@ export async function warmInChild(
                 code === 0 ? resolve(out) : reject(new Error(`warm exited ${code}: ${err.slice(-2000)}\n${out.slice(-2000)}`)),
             );
         });
-        const memory = JSON.parse(readFileSync(memoryFile, "utf8")) as { peakRssBytes: number; peakHeapBytes: number };
-        return { summary: JSON.parse(stdout) as WarmSummary, ...memory };
+        const memory = memorySchema.parse(JSON.parse(readFileSync(memoryFile, "utf8")));
+        // The CLI's --json output is the warm summary of the post-deploy report's schema: checked, not assumed.
+        return { summary: warmSummarySchema.parse(JSON.parse(stdout)), ...memory };
     } finally {
         rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,8 @@
 // applies the runtime settings and passwords to the running server. stdout is a JSON summary
 // with no secret in it; a failure exits 1 with a message naming the server and the fix.
 import { applySettings, SettingsApplyError } from "../ops/cluster/settings-apply";
-import { parseSettingsEnvironment, SETTINGS_ENV } from "../contracts/settings-env";
+import { parseSettingsEnvironment } from "../contracts/settings-env";
+import { SETTINGS_ENV } from "../contracts/env";
 import { lastLogLines } from "../ops/docker/container-logs";
 import { withDeadline } from "../ops/deadline";
 

@@ -1,20 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
+import { z } from "zod";
 import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
-import { HostPort } from "../settings/connection-info";
-import { Credentials, directClient, sentinelClient, Vantage } from "../ops/redis/connect";
-import { readSentinel, sentinelView } from "../ops/warm/reconcile";
-import {
-    buildPostDeployPlan,
-    parsePostDeployPlan,
-    PLAN_ENV,
-    PostDeployPlan,
-    REDIS_PASSWORD_ENV,
-    SENTINEL_PASSWORD_ENV,
-} from "../contracts/plan";
-import { createSources, topNOf } from "../ops/warm/sources";
+import { Credentials } from "../ops/redis/connect";
+import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
+import { parseCheckedJson } from "../contracts/checked-json";
+import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
 import { UsageError } from "./options";
-import { DEFAULT_KEY_SAMPLE, ProgressEvent, warm, WarmReport } from "../ops/warm/warmer";
+import { ProgressEvent } from "../ops/warm/warmer";
 
 /** The plan from the post-deploy command's environment, or from `Pulumi.<stack>.yaml`. */
 export function loadPlan(stack: string | undefined): PostDeployPlan {
@@ -25,30 +18,33 @@ export function loadPlan(stack: string | undefined): PostDeployPlan {
     return buildPostDeployPlan(settingsFromStackFile(stack));
 }
 
+/** The two outputs the CLIs need from `pulumi stack output --json --show-secrets` (index.ts exports more). */
+const passwordOutputsSchema = z.object({ redisPassword: z.string(), sentinelPassword: z.string() });
+
 /** Passwords from the environment, else from the deployed stack's outputs through the Pulumi CLI. */
 export function loadCredentials(stack: string | undefined): Credentials {
-    const redisPassword = process.env[REDIS_PASSWORD_ENV];
-    const sentinelPassword = process.env[SENTINEL_PASSWORD_ENV];
+    const redisPassword = process.env[PASSWORD_ENV.redis];
+    const sentinelPassword = process.env[PASSWORD_ENV.sentinel];
     if (redisPassword && sentinelPassword) return { redisPassword, sentinelPassword };
-    if (!stack) throw new UsageError(`set ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or name a deployed stack with --stack`);
-    let outputs: Record<string, unknown>;
+    if (!stack) throw new UsageError(`set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or name a deployed stack with --stack`);
+    const cannotRead = `cannot read the outputs of stack ${stack} with \`pulumi stack output\`; set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel} instead`;
+    let text: string;
     try {
-        outputs = JSON.parse(
-            execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {
-                cwd: PROJECT_DIR,
-                encoding: "utf8",
-                stdio: ["ignore", "pipe", "pipe"],
-            }),
-        ) as Record<string, unknown>;
+        text = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
     } catch {
-        throw new UsageError(
-            `cannot read the outputs of stack ${stack} with \`pulumi stack output\`; set ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV} instead`,
-        );
+        throw new UsageError(cannotRead);
     }
-    if (typeof outputs.redisPassword !== "string" || typeof outputs.sentinelPassword !== "string") {
-        throw new UsageError(`stack ${stack} has no redisPassword/sentinelPassword outputs; has it been deployed?`);
-    }
-    return { redisPassword: outputs.redisPassword, sentinelPassword: outputs.sentinelPassword };
+    const outputs = parseCheckedJson(passwordOutputsSchema, text, "(the outputs)");
+    if (outputs.ok) return outputs.data;
+    throw new UsageError(
+        outputs.refusal.kind === "not-json"
+            ? cannotRead
+            : `stack ${stack} has no redisPassword/sentinelPassword outputs; has it been deployed?`,
+    );
 }
 
 /** One updating line on a terminal; a plain line per phase change otherwise (CI, Pulumi logs). */
@@ -76,54 +72,4 @@ export function progressPrinter(stream: NodeJS.WriteStream): (event: ProgressEve
  */
 export function preferSmallHeap(): void {
     setFlagsFromString("--heap-growing-percent=10");
-}
-
-/** Runs the warmer against the plan's cluster through Sentinel. */
-export async function runWarm(
-    plan: PostDeployPlan,
-    credentials: Credentials,
-    options: { force: boolean; vantage: Vantage; progress?: (e: ProgressEvent) => void },
-): Promise<WarmReport> {
-    let client = sentinelClient(plan, credentials, options.vantage);
-    const sentinels = (options.vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[];
-    const target = {
-        client: () => client,
-        reresolve: async () => {
-            client.disconnect();
-            client = sentinelClient(plan, credentials, options.vantage);
-        },
-        sentinelView: async () => {
-            const readings = await Promise.all(
-                sentinels.map(async (endpoint) => {
-                    const sentinel = directClient(endpoint, credentials.sentinelPassword);
-                    try {
-                        return await readSentinel(sentinel, `${endpoint.host}:${endpoint.port}`, plan.masterName);
-                    } finally {
-                        sentinel.disconnect();
-                    }
-                }),
-            );
-            return sentinelView(readings, sentinels.length);
-        },
-    };
-    try {
-        return await warm(target, createSources(plan.warmer, PROJECT_DIR), {
-            ttl: plan.cache,
-            topN: topNOf(plan.warmer),
-            explicitApps: plan.warmer.apps,
-            refreshBelowTtlFraction: plan.warmer.refreshBelowTtlFraction,
-            force: options.force,
-            batchSize: plan.warmer.batchSize,
-            batchesInFlight: plan.warmer.batchesInFlight,
-            confirmEveryBatches: plan.warmer.confirmEveryBatches,
-            waitTimeoutMs: plan.warmer.waitTimeoutMs,
-            waitReplicas: plan.expected.replicas,
-            descriptionMaxChars: plan.warmer.descriptionMaxChars,
-            // The verifier checks at most this many keys: a larger sample would only grow the report.
-            keySampleSize: Math.max(plan.verifier.sampleSize, DEFAULT_KEY_SAMPLE),
-            progress: options.progress,
-        });
-    } finally {
-        client.disconnect();
-    }
 }

@@ -4,6 +4,7 @@ import { directClient } from "../ops/redis/connect";
 import { waitUntil } from "../ops/deadline";
 import { plannedFailover } from "../ops/cluster/planned-failover";
 import { agreedMaster, askSentinel, nodeAnnouncing } from "../ops/redis/sentinels";
+import { sentinelsOf } from "../contracts/plan";
 import { loadCredentials, loadPlan } from "./common";
 import { FAILOVER_CLI, runCli } from "./options";
 
@@ -12,7 +13,7 @@ runCli(FAILOVER_CLI, async (options) => {
     const plan = loadPlan(options.stack);
     const credentials = loadCredentials(options.stack);
     const master = await currentMaster(plan, credentials);
-    const sentinels = plan.sentinelNodes.map((s) => ({ name: s.name, client: directClient(s, credentials.sentinelPassword) }));
+    const sentinels = sentinelsOf(plan).map((s) => ({ name: s.name, client: directClient(s, credentials.sentinelPassword) }));
     try {
         await plannedFailover(plan, credentials, master, sentinels[0].client, options.method, { timeoutMs, log: (l) => console.error(l) });
         const address = await waitUntil(

@@ -4,7 +4,7 @@
 // the end of this module; each cli/<command>.ts runs its own. Node's own `util.parseArgs` splits
 // the words; this module checks them.
 import { parseArgs } from "node:util";
-import { PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
+import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
 import { FAILOVER_METHODS } from "../ops/cluster/planned-failover";
 import { DEFAULT_DRILL_OPTIONS } from "../ops/drill/run-drill";
 
@@ -254,7 +254,7 @@ export const STACK_OR_PLAN_OPTION = {
 } as const satisfies OptionSpec;
 
 /** Where loadCredentials (cli/common.ts) finds the passwords, for --help. */
-export const PASSWORDS_NOTE = `Passwords come from ${REDIS_PASSWORD_ENV} and ${SENTINEL_PASSWORD_ENV}, or from
+export const PASSWORDS_NOTE = `Passwords come from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or from
 \`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
 
 export const WARM_CLI = defineCli({

@@ -1,6 +1,7 @@
 // npm run warm -- --stack <name> [--force] [--json] [--from host|network]
 import { formatWarmSummary, summarizeWarm } from "../ops/warm/summary";
-import { loadCredentials, loadPlan, preferSmallHeap, progressPrinter, runWarm } from "./common";
+import { runWarm } from "../ops/warm/run";
+import { loadCredentials, loadPlan, preferSmallHeap, progressPrinter } from "./common";
 import { WARM_CLI, runCli } from "./options";
 
 runCli(WARM_CLI, async (options) => {

@@ -4,11 +4,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { StackSettings } from "../settings/validate";
-import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../contracts/plan";
-// eslint-disable-next-line import-x/no-restricted-paths -- types only, until the report is a contract
-import { VerificationReport } from "../ops/verify/report";
-// eslint-disable-next-line import-x/no-restricted-paths -- types only, until the report is a contract
-import { WarmSummary } from "../ops/warm/summary";
+import { buildPostDeployPlan, postDeployEnvironment } from "../contracts/plan";
+import { parsePostDeployReport, PostDeployReport } from "../contracts/report";
 import { RedisCluster } from "./redis-cluster";
 
 export interface PostDeployArgs {
@@ -18,10 +15,8 @@ export interface PostDeployArgs {
     readonly projectDir: string;
 }
 
-export interface PostDeployOutput {
-    readonly warm?: WarmSummary;
-    readonly verification?: VerificationReport;
-}
+/** The post-deploy report (contracts/report.ts); empty before the command has run (a preview, a mock). */
+export type PostDeployOutput = Partial<PostDeployReport>;
 
 /** Hash of the file sources' snapshots: new data re-runs the warmer. */
 function sourceFingerprint(settings: StackSettings, projectDir: string): string {
@@ -35,19 +30,20 @@ function sourceFingerprint(settings: StackSettings, projectDir: string): string 
 }
 
 /**
- * Retires servers a scale-down removed, warms the cache and verifies the live cluster after
- * every container is healthy and every settings step has run. It runs on `pulumi up` (never on
+ * Retires servers a scale-down removed, warms the cache, verifies the live cluster and, with
+ * cluster.drill.afterDeploy, runs the failover drill, after every container is healthy and every
+ * settings step has run. It runs on `pulumi up` (never on
  * preview), again whenever a container, the plan or a snapshot changes; a failed verification
  * or a missed deadline (cluster.deadlines.postDeploySeconds) fails the deploy.
  */
 export class PostDeploy extends pulumi.ComponentResource {
     public readonly command: command.local.Command;
-    /** The verifier's report and the warm summary; neither holds a secret. */
+    /** The post-deploy report: membership, warm summary, verification, drill summary; none holds a secret. */
     public readonly result: pulumi.Output<PostDeployOutput>;
 
     constructor(name: string, args: PostDeployArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:PostDeploy", name, {}, opts);
-        const plan = JSON.stringify(buildPostDeployPlan(args.settings));
+        const plan = buildPostDeployPlan(args.settings);
         const servers = [...args.cluster.nodes, ...args.cluster.sentinels];
         const containers = servers.map((s) => s.container);
         this.command = new command.local.Command(
@@ -58,9 +54,9 @@ export class PostDeploy extends pulumi.ComponentResource {
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 environment: pulumi
                     .all([args.cluster.redisPassword, args.cluster.sentinelPassword])
-                    .apply(([redis, sentinel]) => ({ [PLAN_ENV]: plan, [REDIS_PASSWORD_ENV]: redis, [SENTINEL_PASSWORD_ENV]: sentinel })),
+                    .apply(([redisPassword, sentinelPassword]) => postDeployEnvironment(plan, { redisPassword, sentinelPassword })),
                 triggers: [
-                    createHash("sha256").update(plan).digest("hex"),
+                    createHash("sha256").update(JSON.stringify(plan)).digest("hex"),
                     sourceFingerprint(args.settings, args.projectDir),
                     ...containers.map((c) => c.id),
                 ],
@@ -68,8 +64,11 @@ export class PostDeploy extends pulumi.ComponentResource {
             // After every settings step: the verifier expects the settings they apply.
             { parent: this, dependsOn: [...containers, ...servers.map((s) => s.settingsStep)] },
         );
-        // stdout is the CLI's JSON report, written without secrets (the live tests check it).
-        this.result = pulumi.unsecret(this.command.stdout).apply((stdout) => (stdout ? (JSON.parse(stdout) as PostDeployOutput) : {}));
+        // stdout is the CLI's report, written without secrets (the live tests check it) and checked
+        // against the report's schema here as well as where the CLI emits it.
+        this.result = pulumi
+            .unsecret(this.command.stdout)
+            .apply((stdout): PostDeployOutput => (stdout ? parsePostDeployReport(stdout) : {}));
         this.registerOutputs({ result: this.result });
     }
 }

@@ -82,14 +82,14 @@ export class RedisCluster extends pulumi.ComponentResource {
         // them one at a time, each healthy (a replica: in sync) before the next goes, and a master
         // hands its role over as it stops. Nodes first, then Sentinels, so a quorum stays up.
         this.nodes = [];
-        for (const [index, node] of plan.nodes.entries()) {
+        for (const [index, endpoint] of plan.nodes.entries()) {
             const previous = this.nodes[index - 1];
             this.nodes.push(
                 new RedisNode(
-                    node.name,
+                    endpoint.name,
                     {
                         ...common,
-                        index,
+                        endpoint,
                         dependsOn: previous ? [previous.container] : [],
                         // Settings steps run one at a time too: a burst would compete for CPU with the servers.
                         settingsDependsOn: previous ? [previous.settingsStep] : [],
@@ -100,15 +100,15 @@ export class RedisCluster extends pulumi.ComponentResource {
         }
         const lastNode = this.nodes[this.nodes.length - 1];
         this.sentinels = [];
-        for (const [index, sentinel] of plan.sentinels.entries()) {
+        for (const [index, endpoint] of plan.sentinels.entries()) {
             const previous = this.sentinels[index - 1]?.container ?? lastNode.container;
             this.sentinels.push(
                 new Sentinel(
-                    sentinel.name,
+                    endpoint.name,
                     // Passwords change on every node before any Sentinel presents the new one.
                     {
                         ...common,
-                        index,
+                        endpoint,
                         dependsOn: [previous],
                         settingsDependsOn: [
                             ...this.nodes.map((n) => n.settingsStep),

@@ -5,18 +5,18 @@ import { ServerArgs, ServerComponent } from "./server-container";
 
 /**
  * One Redis server: container, data volume, its initial redis.conf and its settings step. Roles
- * move after a failover and the start script follows the Sentinels; the index never moves.
+ * move after a failover and the start script follows the Sentinels; the endpoint never moves.
  */
 export class RedisNode extends ServerComponent {
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { settings, index, passwords } = args;
+        const { settings, endpoint: node, passwords } = args;
         const both = pulumi.secret(pulumi.all([passwords.redis, passwords.sentinel]));
         const files = {
-            initialConfig: both.apply(([password]) => renderRedisConf({ settings, nodeIndex: index, password })),
+            initialConfig: both.apply(([password]) => renderRedisConf({ settings, node, password })),
             clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
                 renderClusterEnv({ settings, kind: "redis", redisPassword, sentinelPassword }),
             ),
         };
-        super("appscreens:redis:RedisNode", name, "redis", args, settings.plan.nodes[index], files, opts);
+        super("appscreens:redis:RedisNode", name, "redis", args, files, opts);
     }
 }

@@ -9,16 +9,16 @@ import { ServerArgs, ServerComponent } from "./server-container";
  */
 export class Sentinel extends ServerComponent {
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { settings, index, passwords } = args;
+        const { settings, endpoint: sentinel, passwords } = args;
         const both = pulumi.secret(pulumi.all([passwords.redis, passwords.sentinel]));
         const files = {
             initialConfig: both.apply(([redisPassword, sentinelPassword]) =>
-                renderSentinelConf({ settings, sentinelIndex: index, redisPassword, sentinelPassword }),
+                renderSentinelConf({ settings, sentinel, redisPassword, sentinelPassword }),
             ),
             clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
                 renderClusterEnv({ settings, kind: "sentinel", redisPassword, sentinelPassword }),
             ),
         };
-        super("appscreens:redis:Sentinel", name, "sentinel", args, settings.plan.sentinels[index], files, opts);
+        super("appscreens:redis:Sentinel", name, "sentinel", args, files, opts);
     }
 }

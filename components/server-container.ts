@@ -1,19 +1,13 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint } from "../settings/address-plan";
+import { Endpoint, ServerKind } from "../settings/address-plan";
 import { dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
-import {
-    renderHandoverScript,
-    renderHealthcheckScript,
-    renderPromotionGuardScript,
-    renderStartScript,
-    SCRIPT_ENV,
-    ServerKind,
-} from "../render/container-scripts";
-import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { renderHandoverScript, renderHealthcheckScript, renderPromotionGuardScript, renderStartScript } from "../render/container-scripts";
+import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { CONTAINER_PATHS } from "../render/paths";
+import { SCRIPT_ENV } from "../contracts/env";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
 
 export interface ServerContainerArgs {
@@ -71,7 +65,6 @@ export function declareServerContainer(
         { name: dockerName(settings, `${endpoint.name}-data`), labels },
         { parent, retainOnDelete: true },
     );
-    const directives = kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES;
     const container = new docker.Container(
         endpoint.name,
         {
@@ -81,7 +74,7 @@ export function declareServerContainer(
             // The start script runs as root, installs the config for the redis user and drops to it with
             // gosu, as the official image's entrypoint does: nothing depends on upload ownership.
             entrypoints: ["/bin/sh", CONTAINER_PATHS.startScript],
-            command: bootstrapArgs(directives, settings, endpoint),
+            command: bootstrapArgs(DIRECTIVES[kind], settings, endpoint),
             envs: [`${SCRIPT_ENV.self}=${endpoint.address}`, `${SCRIPT_ENV.initialMaster}=${settings.plan.nodes[0].address}`],
             uploads: [
                 { file: CONTAINER_PATHS.initialConf, content: args.initialConfig, permissions: "0400" },
@@ -134,8 +127,8 @@ export function declareServerContainer(
 /** What every server component takes. */
 export interface ServerArgs {
     readonly settings: StackSettings;
-    /** Position among its kind; names (`redis-0`, `sentinel-1`) and addresses follow from it. */
-    readonly index: number;
+    /** The server, by value (one of `settings.plan.nodes` or `.sentinels`): name, address, ports. */
+    readonly endpoint: Endpoint;
     readonly image: pulumi.Input<string>;
     readonly networkName: pulumi.Input<string>;
     readonly passwords: ServerPasswords;
@@ -160,13 +153,12 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         name: string,
         kind: ServerKind,
         args: ServerArgs,
-        endpoint: Endpoint,
         files: { initialConfig: pulumi.Output<string>; clusterEnv: pulumi.Output<string> },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super(type, name, {}, opts);
+        const { settings, endpoint, image, networkName } = args;
         this.endpoint = endpoint;
-        const { settings, image, networkName } = args;
         const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? []);
         this.container = server.container;
         this.volume = server.volume;

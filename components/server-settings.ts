@@ -1,11 +1,11 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint } from "../settings/address-plan";
+import { Endpoint, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
-import { ServerKind } from "../render/container-scripts";
-import { REDIS_DIRECTIVES, runtimeValues, SENTINEL_DIRECTIVES } from "../render/directives";
-import { SETTINGS_ENV, settingsEnvironment } from "../contracts/settings-env";
+import { DIRECTIVES, runtimeValues } from "../render/directives";
+import { settingsEnvironment } from "../contracts/settings-env";
+import { SETTINGS_ENV } from "../contracts/env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -35,7 +35,6 @@ export interface ServerSettingsArgs {
  */
 export function declareServerSettings(name: string, args: ServerSettingsArgs, parent: pulumi.Resource): command.local.Command {
     const { settings, endpoint, kind, passwords } = args;
-    const table = kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES;
     const target = {
         kind,
         name: endpoint.name,
@@ -44,7 +43,11 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
         masterName: settings.cluster.sentinel.masterName,
     };
     const environment: Record<string, pulumi.Input<string>> = {
-        ...settingsEnvironment(target, runtimeValues(table, settings, endpoint), settings.cluster.deadlines.applySettingsSeconds),
+        ...settingsEnvironment(
+            target,
+            runtimeValues(DIRECTIVES[kind], settings, endpoint),
+            settings.cluster.deadlines.applySettingsSeconds,
+        ),
         [SETTINGS_ENV.container]: args.container.id,
         [SETTINGS_ENV.redisPassword]: pulumi.secret(passwords.redis),
     };

@@ -1,35 +1,54 @@
 import { z } from "zod";
-import { buildConnectionInfo } from "../settings/connection-info";
+import { Endpoint, SERVER_KINDS } from "../settings/address-plan";
+import { HostPort } from "../settings/connection-info";
 import { cacheSchema, drillSchema, verifierSchema, warmerSchema } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
-import { expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { Directive, DirectiveName, DirectiveValues, expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { parseCheckedJson } from "./checked-json";
+import { PASSWORD_ENV, PLAN_ENV } from "./env";
 
 /**
  * The environment the stack's post-deploy command sets for the CLI: the plan as JSON (no secrets
  * in it) and the two passwords. Kept here, with the plan, so the Pulumi program needs nothing of
- * the CLI layer (ioredis, the store clients) to declare the command.
+ * the CLI layer (ioredis, the store clients) to declare the command; the CLI reads it back with
+ * parsePostDeployPlan and the operations CLIs' password lookup (cli/common.ts).
  */
-export const PLAN_ENV = "APPSCREENS_POST_DEPLOY";
-export const REDIS_PASSWORD_ENV = "REDIS_PASSWORD";
-export const SENTINEL_PASSWORD_ENV = "REDIS_SENTINEL_PASSWORD";
+export function postDeployEnvironment(
+    plan: PostDeployPlan,
+    passwords: { readonly redisPassword: string; readonly sentinelPassword: string },
+): Record<string, string> {
+    return {
+        [PLAN_ENV]: JSON.stringify(plan),
+        [PASSWORD_ENV.redis]: passwords.redisPassword,
+        [PASSWORD_ENV.sentinel]: passwords.sentinelPassword,
+    };
+}
 
-const hostPortSchema = z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) }).readonly();
-
-export const nodeEndpointSchema = z
+/**
+ * One server of the stack, node or Sentinel, in the one shape every tool reads: the Sentinel
+ * lists and ioredis's natMap are derived from these (nodesOf, sentinelsOf, sentinelAddresses,
+ * natMapOf), never carried beside them.
+ */
+export const planServerSchema = z
     .strictObject({
         name: z.string().min(1),
-        /** `address:port` the node announces inside the stack's network. */
+        kind: z.enum(SERVER_KINDS),
+        /** `address:port` the server announces inside the stack's network (what Sentinels and replicas name). */
         announced: z.string().regex(/^[^:\s]+:[0-9]+$/, { error: "must be <address>:<port>" }),
-        /** Where the Pulumi host reaches it (published port). */
+        /** Its published address: where the Pulumi host reaches it. */
         host: z.string().min(1),
         port: z.int().min(1).max(65535),
     })
     .readonly();
-export type NodeEndpoint = z.infer<typeof nodeEndpointSchema>;
+export type PlanServer = z.infer<typeof planServerSchema>;
+export type NodeEndpoint = PlanServer & { readonly kind: "redis" };
+export type SentinelEndpoint = PlanServer & { readonly kind: "sentinel" };
 
 /** Directive -> the value a server must show (CONFIG GET on nodes, SENTINEL MASTER on Sentinels). */
-const expectedConfigSchema = z.record(z.string(), z.string()).readonly();
-export type ExpectedConfig = z.infer<typeof expectedConfigSchema>;
+const expectedConfigSchema = <N extends DirectiveName>(table: readonly Directive<N>[]) =>
+    z.partialRecord(z.enum(table.map((d) => d.name)), z.string()).readonly();
+/** Keyed by the table's own names: a directive the table does not have is refused, and a typo does not compile. */
+export type ExpectedConfig = Readonly<DirectiveValues>;
 
 /**
  * Everything the warmer and verifier need except the passwords: safe to log and to keep in state.
@@ -40,21 +59,21 @@ export const postDeployPlanSchema = z
     .strictObject({
         stack: z.string().min(1),
         masterName: z.string().min(1),
-        sentinels: z.array(hostPortSchema).min(1).readonly(),
-        sentinelsInNetwork: z.array(hostPortSchema).min(1).readonly(),
-        natMap: z.record(z.string(), hostPortSchema).readonly(),
-        nodes: z.array(nodeEndpointSchema).min(1).readonly(),
-        sentinelNodes: z
-            .array(z.strictObject({ name: z.string().min(1), host: z.string().min(1), port: z.int().min(1).max(65535) }).readonly())
-            .min(1)
-            .readonly(),
+        /** Nodes first, then Sentinels, each kind by index. */
+        servers: z
+            .array(planServerSchema)
+            .readonly()
+            .refine((servers) => SERVER_KINDS.every((kind) => servers.some((s) => s.kind === kind)), {
+                error: "must hold at least one node and one Sentinel",
+            })
+            .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, { error: "names a server twice" }),
         expected: z
             .strictObject({
                 replicas: z.int().min(0),
                 sentinels: z.int().min(1),
                 /** From the directive table (render/directives.ts), like the renderer and the settings step. */
-                redisConfig: expectedConfigSchema,
-                sentinelConfig: expectedConfigSchema,
+                redisConfig: expectedConfigSchema(REDIS_DIRECTIVES),
+                sentinelConfig: expectedConfigSchema(SENTINEL_DIRECTIVES),
             })
             .readonly(),
         /** What decides every server's address and port, so tools can name servers a scale-down removed. */
@@ -78,7 +97,7 @@ export const postDeployPlanSchema = z
     .readonly();
 export type PostDeployPlan = z.infer<typeof postDeployPlanSchema>;
 
-/** Why a plan read from the environment was refused; `field` is the first offending one (`nodes[0].port`). */
+/** Why a plan read from the environment was refused; `field` is the first offending one (`servers[0].port`). */
 export class PlanError extends Error {
     constructor(
         readonly kind: "not-json" | "malformed",
@@ -89,45 +108,32 @@ export class PlanError extends Error {
     }
 }
 
-const fieldName = (path: readonly PropertyKey[]): string =>
-    path
-        .map((p, i) => {
-            if (typeof p === "number") return `[${p}]`;
-            const key = String(p);
-            return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${i ? "." : ""}${key}` : `[${JSON.stringify(key)}]`;
-        })
-        .join("") || "(the plan itself)";
-
 /** The plan the post-deploy command put in `PLAN_ENV`, checked field by field. */
 export function parsePostDeployPlan(text: string): PostDeployPlan {
     const fix = `it is written by the stack's post-deploy command; run the CLI with --stack <name> instead, or \`pulumi up\` to rewrite it`;
-    let raw: unknown;
-    try {
-        raw = JSON.parse(text);
-    } catch (err) {
-        throw new PlanError("not-json", undefined, `${PLAN_ENV} is not JSON (${(err as Error).message}); ${fix}`);
-    }
-    const parsed = postDeployPlanSchema.safeParse(raw);
-    if (parsed.success) return parsed.data;
-    const [first] = parsed.error.issues;
-    const field = fieldName(first.path);
-    const others = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : "";
-    throw new PlanError("malformed", field, `${PLAN_ENV} is malformed at ${field}: ${first.message}${others}; ${fix}`);
+    const checked = parseCheckedJson(postDeployPlanSchema, text, "(the plan itself)");
+    if (checked.ok) return checked.data;
+    const { kind, field, detail } = checked.refusal;
+    throw kind === "not-json"
+        ? new PlanError(kind, undefined, `${PLAN_ENV} is not JSON (${detail}); ${fix}`)
+        : new PlanError(kind, field, `${PLAN_ENV} is malformed at ${field}: ${detail}; ${fix}`);
 }
 
 /** Pure: the validated settings decide every address and expectation. */
 export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
     const { cluster, plan } = settings;
-    const info = buildConnectionInfo(settings);
     const host = cluster.publish.host;
+    const server = (kind: PlanServer["kind"], e: Endpoint): PlanServer => ({
+        name: e.name,
+        kind,
+        announced: `${e.address}:${e.port}`,
+        host,
+        port: e.hostPort,
+    });
     return {
         stack: settings.stack,
-        masterName: info.masterName,
-        sentinels: info.sentinelEndpoints,
-        sentinelsInNetwork: info.sentinelEndpointsInNetwork,
-        natMap: info.natMap,
-        nodes: plan.nodes.map((n) => ({ name: n.name, announced: `${n.address}:${n.port}`, host, port: n.hostPort })),
-        sentinelNodes: plan.sentinels.map((s) => ({ name: s.name, host, port: s.hostPort })),
+        masterName: cluster.sentinel.masterName,
+        servers: [...plan.nodes.map((n) => server("redis", n)), ...plan.sentinels.map((s) => server("sentinel", s))],
         expected: {
             replicas: cluster.replicas,
             sentinels: cluster.sentinels,
@@ -148,3 +154,32 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
         drill: cluster.drill,
     };
 }
+
+/** From the Pulumi host through published ports, or from a container on the stack's network. */
+export type Vantage = "host" | "network";
+
+/** The plan's servers, as the derivations below need them (a hand-built plan in tests and bench too). */
+export type Topology = Pick<PostDeployPlan, "servers">;
+
+const isNode = (s: PlanServer): s is NodeEndpoint => s.kind === "redis";
+const isSentinel = (s: PlanServer): s is SentinelEndpoint => s.kind === "sentinel";
+
+export const nodesOf = (plan: Topology): NodeEndpoint[] => plan.servers.filter(isNode);
+export const sentinelsOf = (plan: Topology): SentinelEndpoint[] => plan.servers.filter(isSentinel);
+
+/** `172.28.0.40:26379` -> its parts. */
+export function announcedAddress(server: PlanServer): HostPort {
+    const cut = server.announced.lastIndexOf(":");
+    return { host: server.announced.slice(0, cut), port: Number(server.announced.slice(cut + 1)) };
+}
+
+/** The Sentinels as a client at `vantage` reaches them: published on the host, announced on the network. */
+export const sentinelAddresses = (plan: Topology, vantage: Vantage): HostPort[] =>
+    sentinelsOf(plan).map((s) => (vantage === "host" ? { host: s.host, port: s.port } : announcedAddress(s)));
+
+/**
+ * Announced `address:port` of each node and Sentinel -> where the host reaches it, for ioredis's
+ * `natMap` (the stack output of the same name, settings/connection-info.ts, holds the same).
+ */
+export const natMapOf = (plan: Topology): Record<string, HostPort> =>
+    Object.fromEntries(plan.servers.map((s) => [s.announced, { host: s.host, port: s.port }]));

@@ -1,34 +1,37 @@
 import { z } from "zod";
-import { ServerKind } from "../render/container-scripts";
-import { REDIS_DIRECTIVES, runtimeDirectives, SENTINEL_DIRECTIVES } from "../render/directives";
+import { ServerKind } from "../settings/address-plan";
+import {
+    Directive,
+    DirectiveName,
+    DIRECTIVES,
+    DirectiveValues,
+    RedisDirectiveName,
+    runtimeDirectives,
+    SentinelDirectiveName,
+} from "../render/directives";
+import { SETTINGS_ENV } from "./env";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
  * runtime directives it must have, one variable each so that `pulumi preview` shows exactly which
  * setting changes on which server, and the passwords, which Pulumi keeps secret. Kept apart from
- * the CLI so the program loads nothing of ioredis to declare the command.
+ * the CLI so the program loads nothing of ioredis to declare the command. The names are in
+ * contracts/env.ts.
  */
-export const SETTINGS_ENV = {
-    server: "APPSCREENS_SERVER",
-    deadlineSeconds: "APPSCREENS_DEADLINE_SECONDS",
-    /** The container's id: a replaced container re-runs the step (its id is all that changes). */
-    container: "APPSCREENS_CONTAINER_ID",
-    directivePrefix: "APPSCREENS_SET_",
-    redisPassword: "REDIS_PASSWORD",
-    redisPasswordPrevious: "REDIS_PASSWORD_PREVIOUS",
-    sentinelPassword: "REDIS_SENTINEL_PASSWORD",
-    sentinelPasswordPrevious: "REDIS_SENTINEL_PASSWORD_PREVIOUS",
-} as const;
-
-export const serverTargetSchema = z.strictObject({
-    kind: z.enum(["redis", "sentinel"]),
+const targetFields = {
     name: z.string().min(1),
     /** Where the Pulumi host reaches it (published port). */
     host: z.string().min(1),
     port: z.int().min(1).max(65535),
     masterName: z.string().min(1),
-});
-export type ServerTarget = z.infer<typeof serverTargetSchema> & { readonly kind: ServerKind };
+};
+
+export const serverTargetSchema = z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("redis"), ...targetFields }),
+    z.strictObject({ kind: z.literal("sentinel"), ...targetFields }),
+]);
+export type ServerTarget = z.infer<typeof serverTargetSchema>;
+export type TargetOf<K extends ServerKind> = Extract<ServerTarget, { readonly kind: K }>;
 
 /**
  * `maxmemory-policy` -> `APPSCREENS_SET_MAXMEMORY_POLICY`. Only shell-identifier names survive:
@@ -38,47 +41,83 @@ export const directiveEnvName = (directive: string): string =>
     `${SETTINGS_ENV.directivePrefix}${directive.toUpperCase().replace(/-/g, "_")}`;
 
 /** The non-secret part of the environment: the target and one variable per runtime directive. */
-export function settingsEnvironment(target: ServerTarget, directives: Readonly<Record<string, string>>, deadlineSeconds: number) {
-    return {
+export function settingsEnvironment(target: ServerTarget, directives: DirectiveValues, deadlineSeconds: number): Record<string, string> {
+    const environment: Record<string, string> = {
         [SETTINGS_ENV.server]: JSON.stringify(target),
         [SETTINGS_ENV.deadlineSeconds]: String(deadlineSeconds),
-        ...Object.fromEntries(Object.entries(directives).map(([name, value]) => [directiveEnvName(name), value])),
     };
+    for (const [name, value] of Object.entries(directives)) if (value !== undefined) environment[directiveEnvName(name)] = value;
+    return environment;
 }
 
-export interface SettingsRequest {
-    readonly target: ServerTarget;
-    readonly directives: Readonly<Record<string, string>>;
-    readonly deadlineSeconds: number;
-    readonly passwords: {
-        readonly redis?: string;
-        readonly redisPrevious?: string;
-        readonly sentinel?: string;
-        readonly sentinelPrevious?: string;
-    };
+/** The passwords as the environment held them; each kind's request says which it is sure to have. */
+export interface StepPasswords {
+    readonly redis?: string;
+    readonly redisPrevious?: string;
+    readonly sentinel?: string;
+    readonly sentinelPrevious?: string;
 }
+
+interface RequestOf<K extends ServerKind, N extends DirectiveName, P extends StepPasswords> {
+    readonly kind: K;
+    readonly target: TargetOf<K>;
+    readonly directives: DirectiveValues<N>;
+    readonly deadlineSeconds: number;
+    readonly passwords: P;
+}
+
+/** A node's step: its runtime directives and the nodes' password (the previous one too while rotating). */
+export type NodeSettingsRequest = RequestOf<"redis", RedisDirectiveName, StepPasswords & { readonly redis: string }>;
+/** A Sentinel's step: its runtime directives, its own password and the nodes' (auth-pass). */
+export type SentinelSettingsRequest = RequestOf<
+    "sentinel",
+    SentinelDirectiveName,
+    StepPasswords & { readonly redis: string; readonly sentinel: string }
+>;
+/** What a settings step is asked to apply, by server kind. */
+export type SettingsRequest = NodeSettingsRequest | SentinelSettingsRequest;
 
 export class SettingsEnvError extends Error {
     readonly kind = "bad-environment";
 }
 
-/** Reads the step's environment back, checked: it crosses a process boundary. */
-export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsRequest {
-    const raw = env[SETTINGS_ENV.server];
-    if (!raw) throw new SettingsEnvError(`${SETTINGS_ENV.server} is not set: this CLI runs from the stack's settings step`);
-    const target = serverTargetSchema.safeParse(JSON.parse(raw));
-    if (!target.success) throw new SettingsEnvError(`${SETTINGS_ENV.server} is malformed: ${target.error.message}`);
-    const deadlineSeconds = Number(env[SETTINGS_ENV.deadlineSeconds] ?? "120");
-    if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0)
-        throw new SettingsEnvError(`${SETTINGS_ENV.deadlineSeconds} must be a number of seconds`);
-    const table = runtimeDirectives(target.data.kind === "redis" ? REDIS_DIRECTIVES : SENTINEL_DIRECTIVES);
-    const directives: Record<string, string> = {};
-    for (const d of table) {
+/** Every runtime directive of `table` from its variable; a missing one is refused. */
+function directivesFrom<N extends DirectiveName>(table: readonly Directive<N>[], env: NodeJS.ProcessEnv): DirectiveValues<N> {
+    const directives: DirectiveValues<N> = {};
+    for (const d of runtimeDirectives(table)) {
         const value = env[directiveEnvName(d.name)];
         if (value === undefined)
             throw new SettingsEnvError(`${directiveEnvName(d.name)} (${d.name}) is missing from the settings step's environment`);
         directives[d.name] = value;
     }
+    return directives;
+}
+
+/** `password`, or a refusal naming which one the step's environment lacks. */
+function required(password: string | undefined, which: "redis" | "sentinel"): string {
+    if (!password) throw new SettingsEnvError(`the ${which} password is missing from the settings step's environment`);
+    return password;
+}
+
+function parseTarget(raw: string | undefined): ServerTarget {
+    if (!raw) throw new SettingsEnvError(`${SETTINGS_ENV.server} is not set: this CLI runs from the stack's settings step`);
+    let json: unknown;
+    try {
+        json = JSON.parse(raw);
+    } catch (err) {
+        throw new SettingsEnvError(`${SETTINGS_ENV.server} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const target = serverTargetSchema.safeParse(json);
+    if (!target.success) throw new SettingsEnvError(`${SETTINGS_ENV.server} is malformed: ${target.error.message}`);
+    return target.data;
+}
+
+/** Reads the step's environment back, checked: it crosses a process boundary. */
+export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsRequest {
+    const target = parseTarget(env[SETTINGS_ENV.server]);
+    const deadlineSeconds = Number(env[SETTINGS_ENV.deadlineSeconds] ?? "120");
+    if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0)
+        throw new SettingsEnvError(`${SETTINGS_ENV.deadlineSeconds} must be a number of seconds`);
     const secret = (name: string) => (env[name] ? env[name] : undefined);
     const passwords = {
         redis: secret(SETTINGS_ENV.redisPassword),
@@ -86,10 +125,23 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
         sentinel: secret(SETTINGS_ENV.sentinelPassword),
         sentinelPrevious: secret(SETTINGS_ENV.sentinelPasswordPrevious),
     };
-    const needed = target.data.kind === "redis" ? ["redis"] : ["redis", "sentinel"];
-    for (const n of needed) {
-        if (!passwords[n as "redis" | "sentinel"])
-            throw new SettingsEnvError(`the ${n} password is missing from the settings step's environment`);
+    if (target.kind === "redis") {
+        const directives = directivesFrom(DIRECTIVES.redis, env);
+        return {
+            kind: "redis",
+            target,
+            directives,
+            deadlineSeconds,
+            passwords: { ...passwords, redis: required(passwords.redis, "redis") },
+        };
     }
-    return { target: target.data, directives, deadlineSeconds, passwords };
+    const directives = directivesFrom(DIRECTIVES.sentinel, env);
+    const redis = required(passwords.redis, "redis");
+    return {
+        kind: "sentinel",
+        target,
+        directives,
+        deadlineSeconds,
+        passwords: { ...passwords, redis, sentinel: required(passwords.sentinel, "sentinel") },
+    };
 }

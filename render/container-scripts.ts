@@ -1,14 +1,7 @@
-import { REDIS_PORT, SENTINEL_PORT } from "../settings/address-plan";
+import { REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
+import { SCRIPT_ENV } from "../contracts/env";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
-
-export type ServerKind = "redis" | "sentinel";
-
-/** Environment variables (no secrets) the start scripts read; a change replaces the container. */
-export const SCRIPT_ENV = {
-    self: "APPSCREENS_SELF",
-    initialMaster: "APPSCREENS_INITIAL_MASTER",
-} as const;
 
 /** Shell single-quoting; validation already keeps quotes out of every value that reaches here. */
 function shellQuoted(value: string): string {

@@ -1,10 +1,10 @@
-import { Endpoint, REDIS_PORT, SENTINEL_PORT } from "../settings/address-plan";
+import { Endpoint, REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
 import { memoryBytes, StackSettings } from "../settings/validate";
 import { CONTAINER_PATHS } from "./paths";
 
 /**
  * The one table of every directive the stack sets on a server. The renderers (initial config
- * file, command line), the runtime apply (`post-deploy/settings-apply.ts`) and the verifier's
+ * file, command line), the runtime apply (`ops/cluster/settings-apply.ts`) and the verifier's
  * expectations all read it, so a new setting is added here and nowhere else.
  *
  * - `bootstrap`: fixed for the container's life. Passed on the server's command line, which is a
@@ -15,8 +15,8 @@ import { CONTAINER_PATHS } from "./paths";
  */
 export type Phase = "bootstrap" | "runtime";
 
-export interface Directive {
-    readonly name: string;
+export interface Directive<N extends string = DirectiveName> {
+    readonly name: N;
     readonly phase: Phase;
     /** The value as `CONFIG SET` / `SENTINEL SET` takes it and as the config file line holds it. */
     readonly value: (settings: StackSettings, server: Endpoint) => string;
@@ -30,7 +30,7 @@ const fixed = (value: string) => (): string => value;
 const yesNo = (flag: boolean): string => (flag ? "yes" : "no");
 
 /** Redis nodes. Passwords (requirepass, masterauth) are applied too, but they are secrets: see settings-apply. */
-export const REDIS_DIRECTIVES: readonly Directive[] = [
+const REDIS_TABLE = [
     { name: "port", phase: "bootstrap", value: fixed(String(REDIS_PORT)) },
     { name: "bind", phase: "bootstrap", value: fixed("0.0.0.0") },
     // With a password set protected-mode blocks nothing; without one it would.
@@ -65,10 +65,10 @@ export const REDIS_DIRECTIVES: readonly Directive[] = [
     // after Redis' default 5 s wait for more replicas to share the transfer: writes gated by
     // min-replicas-to-write resume sooner.
     { name: "repl-diskless-sync-delay", phase: "runtime", value: fixed("0") },
-];
+] as const satisfies readonly Directive<string>[];
 
 /** Sentinels: bootstrap ones are global (`sentinel announce-ip x`), runtime ones are per master (`SENTINEL SET`). */
-export const SENTINEL_DIRECTIVES: readonly Directive[] = [
+const SENTINEL_TABLE = [
     { name: "port", phase: "bootstrap", value: fixed(String(SENTINEL_PORT)) },
     { name: "bind", phase: "bootstrap", value: fixed("0.0.0.0") },
     { name: "protected-mode", phase: "bootstrap", value: fixed("yes") },
@@ -83,40 +83,77 @@ export const SENTINEL_DIRECTIVES: readonly Directive[] = [
     { name: "down-after-milliseconds", phase: "runtime", value: (s) => String(s.cluster.sentinel.downAfterMilliseconds) },
     { name: "parallel-syncs", phase: "runtime", value: (s) => String(s.cluster.sentinel.parallelSyncs) },
     { name: "failover-timeout", phase: "runtime", value: (s) => String(s.cluster.sentinel.failoverTimeout) },
-];
+] as const satisfies readonly Directive<string>[];
 
-export const runtimeDirectives = (table: readonly Directive[]): readonly Directive[] => table.filter((d) => d.phase === "runtime");
+/** Every name a node's table has: a directive named anywhere else that is not one is a compile error. */
+export type RedisDirectiveName = (typeof REDIS_TABLE)[number]["name"];
+export type SentinelDirectiveName = (typeof SENTINEL_TABLE)[number]["name"];
+export type DirectiveName = RedisDirectiveName | SentinelDirectiveName;
+
+export const REDIS_DIRECTIVES: readonly Directive<RedisDirectiveName>[] = REDIS_TABLE;
+export const SENTINEL_DIRECTIVES: readonly Directive<SentinelDirectiveName>[] = SENTINEL_TABLE;
+
+/** The directive table of each kind of server: `DIRECTIVES[kind]`, never a ternary on the kind. */
+export const DIRECTIVES = { redis: REDIS_DIRECTIVES, sentinel: SENTINEL_DIRECTIVES } as const satisfies Record<
+    ServerKind,
+    readonly Directive[]
+>;
+
+/** `name -> value` for some directives of one table (what CONFIG GET / SENTINEL MASTER compare against). */
+export type DirectiveValues<N extends DirectiveName = DirectiveName> = Partial<Record<N, string>>;
+
+/** `name -> value(directive)` over some directives of one table, in the table's order. */
+function valuesOf<N extends DirectiveName>(directives: readonly Directive<N>[], value: (d: Directive<N>) => string): DirectiveValues<N> {
+    const values: DirectiveValues<N> = {};
+    for (const d of directives) values[d.name] = value(d);
+    return values;
+}
+
+export const runtimeDirectives = <N extends DirectiveName>(table: readonly Directive<N>[]): readonly Directive<N>[] =>
+    table.filter((d) => d.phase === "runtime");
 
 /** `name -> value` of the runtime directives for one server: what the apply step enforces. */
-export function runtimeValues(table: readonly Directive[], settings: StackSettings, server: Endpoint): Record<string, string> {
-    return Object.fromEntries(runtimeDirectives(table).map((d) => [d.name, d.value(settings, server)]));
+export function runtimeValues<N extends DirectiveName>(
+    table: readonly Directive<N>[],
+    settings: StackSettings,
+    server: Endpoint,
+): DirectiveValues<N> {
+    return valuesOf(runtimeDirectives(table), (d) => d.value(settings, server));
 }
 
 /** What a server answers for `name` when `value` is in effect (the table's read-back rule). */
-export function readBackOf(table: readonly Directive[], name: string, value: string): string {
+export function readBackOf<N extends DirectiveName>(table: readonly Directive<N>[], name: N, value: string): string {
     const directive = table.find((d) => d.name === name);
     return directive?.readBack ? directive.readBack(value) : value;
 }
 
 /** `name -> value` the verifier expects to read back (runtime ones, and bootstrap ones that say so). */
-export function expectedValues(table: readonly Directive[], settings: StackSettings, server: Endpoint): Record<string, string> {
-    return Object.fromEntries(
-        table.filter((d) => d.phase === "runtime" || d.verify).map((d) => [d.name, readBackOf(table, d.name, d.value(settings, server))]),
-    );
+export function expectedValues<N extends DirectiveName>(
+    table: readonly Directive<N>[],
+    settings: StackSettings,
+    server: Endpoint,
+): DirectiveValues<N> {
+    const verified = table.filter((d) => d.phase === "runtime" || d.verify);
+    return valuesOf(verified, (d) => readBackOf(table, d.name, d.value(settings, server)));
 }
 
 /** The runtime directives whose value on the server differs from the wanted one (pure). */
-export function settingsToChange(
-    table: readonly Directive[],
-    wanted: Readonly<Record<string, string>>,
+export function settingsToChange<N extends DirectiveName>(
+    table: readonly Directive<N>[],
+    wanted: DirectiveValues<N>,
     current: Readonly<Record<string, string | undefined>>,
-): { name: string; from: string | undefined; to: string }[] {
-    return Object.entries(wanted)
-        .filter(([name, value]) => current[name] !== readBackOf(table, name, value))
-        .map(([name, to]) => ({ name, from: current[name], to }));
+): { name: N; from: string | undefined; to: string }[] {
+    return table.flatMap((d) => {
+        const to = wanted[d.name];
+        return to === undefined || current[d.name] === readBackOf(table, d.name, to) ? [] : [{ name: d.name, from: current[d.name], to }];
+    });
 }
 
 /** The bootstrap directives as server command-line arguments (`--port 6379 --sentinel announce-ip x`). */
-export function bootstrapArgs(table: readonly Directive[], settings: StackSettings, server: Endpoint): string[] {
+export function bootstrapArgs<N extends DirectiveName>(
+    table: readonly Directive<N>[],
+    settings: StackSettings,
+    server: Endpoint,
+): string[] {
     return table.filter((d) => d.phase === "bootstrap").flatMap((d) => [...`--${d.name}`.split(" "), d.value(settings, server)]);
 }

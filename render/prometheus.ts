@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { ExportedKind, ExporterEndpoint, planExporters } from "../settings/address-plan";
+import { ServerKind, ExporterEndpoint, planExporters } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 
 /** How often Prometheus scrapes each exporter, and how long a scrape may take. */
@@ -9,7 +9,7 @@ export const SCRAPE_TIMEOUT = "10s";
 /** The labels every series of one exporter carries in Prometheus (target labels). */
 export interface TargetLabels {
     readonly stack: string;
-    readonly kind: ExportedKind;
+    readonly kind: ServerKind;
     /** The server's name (`redis-0`, `sentinel-1`), not the scrape address. */
     readonly instance: string;
     /** The server's announced `address:port`: what Sentinels report as `master_address`. */
@@ -17,7 +17,7 @@ export interface TargetLabels {
 }
 
 /** One scrape job per kind of server and stack: `appscreens-redis-<stack>-redis`, `...-sentinel`. */
-export const jobName = (settings: Pick<StackSettings, "namePrefix">, kind: ExportedKind): string => `${settings.namePrefix}-${kind}`;
+export const jobName = (settings: Pick<StackSettings, "namePrefix">, kind: ServerKind): string => `${settings.namePrefix}-${kind}`;
 
 /** The exporters of a stack, or none when metrics are off. */
 export const stackExporters = (settings: StackSettings): ExporterEndpoint[] =>

@@ -1,10 +1,12 @@
+import { Endpoint } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
 import { REDIS_DIRECTIVES, runtimeDirectives } from "./directives";
 
 export interface RedisConfInput {
     readonly settings: StackSettings;
-    readonly nodeIndex: number;
+    /** The node, by value (one of `settings.plan.nodes`). */
+    readonly node: Endpoint;
     readonly password: string;
 }
 
@@ -12,14 +14,14 @@ export interface RedisConfInput {
 export const confLine = (name: string, value: string): string => `${name} ${value === "" ? '""' : value}`;
 
 /**
- * The initial redis.conf of node `nodeIndex`: what a node starts from the first time its volume
+ * The initial redis.conf of `node`: what a node starts from the first time its volume
  * is empty. It holds the runtime directives and the passwords, never the role: the start script
  * asks the Sentinels who the master is. Afterwards the live copy in the volume belongs to Redis
  * (CONFIG REWRITE by the apply step and by Sentinel); bootstrap directives come on the command line.
  */
-export function renderRedisConf({ settings, nodeIndex, password }: RedisConfInput): string {
-    const node = settings.plan.nodes[nodeIndex];
-    if (!node) throw new Error(`no node ${nodeIndex} in a cluster of ${settings.plan.nodes.length}`);
+export function renderRedisConf({ settings, node, password }: RedisConfInput): string {
+    if (!settings.plan.nodes.some((n) => n.name === node.name))
+        throw new Error(`no node ${node.name} in a cluster of ${settings.plan.nodes.length}`);
     const sections: ConfSection[] = [
         {
             why: "Roles swap on failover, so every node needs both the password clients use and the one it\nuses towards a master.",

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import { REDIS_PORT } from "../settings/address-plan";
+import { Endpoint, REDIS_PORT } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
 import { runtimeDirectives, SENTINEL_DIRECTIVES } from "./directives";
 
 export interface SentinelConfInput {
     readonly settings: StackSettings;
-    readonly sentinelIndex: number;
+    /** The Sentinel, by value (one of `settings.plan.sentinels`). */
+    readonly sentinel: Endpoint;
     readonly redisPassword: string;
     readonly sentinelPassword: string;
 }
@@ -18,25 +19,24 @@ export const MASTER_PLACEHOLDER = "__APPSCREENS_MASTER__";
  * A Sentinel's run id, stable across replacements: the others recognise a replaced Sentinel as
  * the one they knew instead of counting a stranger (which would skew the failover majority).
  */
-export function sentinelId(settings: StackSettings, sentinelIndex: number): string {
-    return createHash("sha1").update(`${settings.namePrefix}/sentinel-${sentinelIndex}`).digest("hex");
+export function sentinelId(settings: StackSettings, sentinel: Pick<Endpoint, "name">): string {
+    return createHash("sha1").update(`${settings.namePrefix}/${sentinel.name}`).digest("hex");
 }
 
 /**
- * The initial sentinel.conf of Sentinel `sentinelIndex`, installed into its volume on its first
+ * The initial sentinel.conf of `sentinel`, installed into its volume on its first
  * start. It never names node 0 as the master: the start script fills in the master the other
  * Sentinels (or the nodes) report, and node 0 only on the cluster's very first boot.
  */
-export function renderSentinelConf({ settings, sentinelIndex, redisPassword, sentinelPassword }: SentinelConfInput): string {
+export function renderSentinelConf({ settings, sentinel: me, redisPassword, sentinelPassword }: SentinelConfInput): string {
     const { plan } = settings;
     const s = settings.cluster.sentinel;
-    const me = plan.sentinels[sentinelIndex];
-    if (!me) throw new Error(`no Sentinel ${sentinelIndex} in a cluster of ${plan.sentinels.length}`);
+    if (!plan.sentinels.some((x) => x.name === me.name)) throw new Error(`no Sentinel ${me.name} in a cluster of ${plan.sentinels.length}`);
     const name = s.masterName;
     const sections: ConfSection[] = [
         {
             why: "A stable identity, so a replaced Sentinel is the same member to its peers.",
-            lines: [`sentinel myid ${sentinelId(settings, sentinelIndex)}`],
+            lines: [`sentinel myid ${sentinelId(settings, me)}`],
         },
         {
             why: "Clients authenticate with requirepass; sentinel-pass is what this Sentinel presents to the\nothers (the same password, rotated at runtime); auth-pass is the Redis nodes' password.",

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { StackConfigError, StackSettings } from "../settings/validate";
 import { renderRedisConf } from "../render/redis-conf";
 import { renderSentinelConf } from "../render/sentinel-conf";
-import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
+import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { renderAlertRules } from "../render/alert-rules";
 import { renderScrapeConfig } from "../render/prometheus";
 import { settingsFromStackFile } from "../settings/stack-file";
@@ -36,14 +36,14 @@ const cmdline = (args: readonly string[]): string =>
 /** Files of one stack as rendered for review: file name -> content. */
 export function renderStackForReview(settings: StackSettings): Record<string, string> {
     const files: Record<string, string> = {};
-    settings.plan.nodes.forEach((node, nodeIndex) => {
-        files[`${node.name}.conf`] = renderRedisConf({ settings, nodeIndex, password: MASK });
-        files[`${node.name}.cmdline`] = cmdline(bootstrapArgs(REDIS_DIRECTIVES, settings, node));
-    });
-    settings.plan.sentinels.forEach((s, sentinelIndex) => {
-        files[`${s.name}.conf`] = renderSentinelConf({ settings, sentinelIndex, redisPassword: MASK, sentinelPassword: MASK });
-        files[`${s.name}.cmdline`] = cmdline(bootstrapArgs(SENTINEL_DIRECTIVES, settings, s));
-    });
+    for (const node of settings.plan.nodes) {
+        files[`${node.name}.conf`] = renderRedisConf({ settings, node, password: MASK });
+        files[`${node.name}.cmdline`] = cmdline(bootstrapArgs(DIRECTIVES.redis, settings, node));
+    }
+    for (const sentinel of settings.plan.sentinels) {
+        files[`${sentinel.name}.conf`] = renderSentinelConf({ settings, sentinel, redisPassword: MASK, sentinelPassword: MASK });
+        files[`${sentinel.name}.cmdline`] = cmdline(bootstrapArgs(DIRECTIVES.sentinel, settings, sentinel));
+    }
     const scrape = renderScrapeConfig(settings);
     const rules = renderAlertRules(settings);
     if (scrape) files[PROMETHEUS_FILES.scrape] = scrape;

@@ -44,6 +44,11 @@ export function parseCidr(text: string): Ipv4Cidr | undefined {
 
 export const cidrSize = (cidr: Ipv4Cidr): number => 2 ** (32 - cidr.prefix);
 
+/** The two kinds of server the stack runs; each has its own directive table (render/directives.ts). */
+export const SERVER_KINDS = ["redis", "sentinel"] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** One server of the stack, by value: components and renderers take this, never an index. */
 export interface Endpoint {
     /** Stable name by index: roles move after a failover, names do not. */
     readonly name: string;
@@ -124,13 +129,11 @@ export const EXPORTER_PORT = 9121;
  */
 export const SENTINEL_EXPORTER_OFFSET = 20;
 
-export type ExportedKind = "redis" | "sentinel";
-
 /** One redis_exporter: the server it watches and the host port its metrics are published on. */
 export interface ExporterEndpoint {
     /** `redis-0-exporter`: the server's name and a suffix, stable by index like the server's. */
     readonly name: string;
-    readonly kind: ExportedKind;
+    readonly kind: ServerKind;
     readonly server: Endpoint;
     /** `redis://<address>:<port>`: the server as the exporter reaches it on the stack's network. */
     readonly serverUri: string;
@@ -139,7 +142,7 @@ export interface ExporterEndpoint {
 }
 
 /** The exporter of node or Sentinel `index` (`server` is that server's endpoint). */
-export function exporterEndpoint(exporterBasePort: number, kind: ExportedKind, index: number, server: Endpoint): ExporterEndpoint {
+export function exporterEndpoint(exporterBasePort: number, kind: ServerKind, index: number, server: Endpoint): ExporterEndpoint {
     return {
         name: `${server.name}-exporter`,
         kind,

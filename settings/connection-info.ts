@@ -1,3 +1,4 @@
+import { PASSWORD_ENV } from "../contracts/env";
 import { StackSettings } from "./validate";
 
 export interface HostPort {
@@ -37,8 +38,8 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
         "const redis = new Redis({",
         `  sentinels: ${JSON.stringify(sentinelEndpoints)},`,
         `  name: ${JSON.stringify(cluster.sentinel.masterName)},`,
-        "  password: process.env.REDIS_PASSWORD, // stack output redisPassword",
-        "  sentinelPassword: process.env.REDIS_SENTINEL_PASSWORD, // stack output sentinelPassword",
+        `  password: process.env.${PASSWORD_ENV.redis}, // stack output redisPassword`,
+        `  sentinelPassword: process.env.${PASSWORD_ENV.sentinel}, // stack output sentinelPassword`,
         "  failoverDetector: true, // leave a demoted master within about a second",
         `  natMap: ${JSON.stringify(natMap)},`,
         "});",

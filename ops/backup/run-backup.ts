@@ -4,7 +4,7 @@ import Docker from "dockerode";
 import type Redis from "ioredis";
 import { Credentials, directClient, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
-import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
+import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing } from "../redis/sentinels";
 import { parseInfo, parsePairs } from "../redis/replies";
 import { copyOut, findNodeContainers } from "./docker-volumes";
@@ -38,7 +38,7 @@ export const withNode = withDirectClient;
 /** The master every Sentinel names, or an error saying who said what. */
 export async function currentMaster(plan: PostDeployPlan, credentials: Credentials): Promise<NodeEndpoint> {
     const answers = await Promise.all(
-        plan.sentinelNodes.map(async (s) => {
+        sentinelsOf(plan).map(async (s) => {
             const c = directClient(s, credentials.sentinelPassword);
             try {
                 return await askSentinel(c, s.name, plan.masterName);
@@ -47,7 +47,7 @@ export async function currentMaster(plan: PostDeployPlan, credentials: Credentia
             }
         }),
     );
-    const master = nodeAnnouncing(plan, agreedMaster(answers, plan.sentinelNodes.length));
+    const master = nodeAnnouncing(plan, agreedMaster(answers, sentinelsOf(plan).length));
     if (!master) throw new BackupFailed("no-master", `the Sentinels do not all agree on a known master (${describeAnswers(answers)})`);
     return master;
 }
@@ -100,7 +100,9 @@ export async function snapshotOnReplica(
     );
     // rdb_saves counts finished saves; LASTSAVE has whole seconds and can miss a quick one.
     const before = await persistence();
-    await c.bgsave();
+    // SCHEDULE: an AOF rewrite's child may be running (or start just now), and a plain BGSAVE
+    // then fails with "Another child process is active" (seen in CI); scheduled, it runs after it.
+    await c.bgsave("SCHEDULE");
     const done = await waitUntil(
         `BGSAVE on ${name}`,
         async () => {
@@ -144,11 +146,11 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
     const containers = await findNodeContainers(
         docker,
         plan.stack,
-        plan.nodes.map((n) => n.name),
+        nodesOf(plan).map((n) => n.name),
     );
     const master = await currentMaster(plan, credentials);
     const candidates = await Promise.all(
-        plan.nodes
+        nodesOf(plan)
             .filter((n) => n.name !== master.name)
             .map(async (n) => ({
                 node: n.name,
@@ -158,7 +160,7 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
             })),
     );
     const replicaName = pickReplica(candidates, master.announced);
-    const replica = plan.nodes.find((n) => n.name === replicaName);
+    const replica = nodesOf(plan).find((n) => n.name === replicaName);
     if (!replica)
         throw new BackupFailed(
             "no-replica",

@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { REDIS_USER } from "../../render/paths";
 import { Credentials, directClient } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
-import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
+import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { VerificationReport } from "../verify/report";
 import { verifyUntilSettled } from "../verify/verifier";
 import { parseInfo, parsePairs } from "../redis/replies";
@@ -83,16 +83,16 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     const containers = await findNodeContainers(
         docker,
         plan.stack,
-        plan.nodes.map((n) => n.name),
+        nodesOf(plan).map((n) => n.name),
     );
     const stopped = [...containers.values()].filter((c) => !c.running).map((c) => c.node);
     if (stopped.length) throw new RestoreRefused("unhealthy", `${stopped.join(", ")} not running; start the stack's nodes first`);
     const master = await currentMaster(plan, credentials).catch((err: unknown) => {
         throw new RestoreRefused("unhealthy", errorMessage(err));
     });
-    const replicas = plan.nodes.filter((n) => n.name !== master.name);
+    const replicas = nodesOf(plan).filter((n) => n.name !== master.name);
     const versions: Record<string, string> = {};
-    for (const n of plan.nodes) {
+    for (const n of nodesOf(plan)) {
         versions[n.name] = await withNode(n, credentials.redisPassword, async (c) => parseInfo(await c.info("server")).redis_version);
     }
     const problems = checkTarget(manifest, { stack: plan.stack, redisVersions: versions }, { allowOtherStack: options.allowOtherStack });
@@ -129,7 +129,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     if (options.dryRun) return { applied: false, manifest, master: master.name, steps: described, keys: {} };
 
     const container = (node: string) => containers.get(node) as NodeContainer;
-    const endpoint = (node: string) => plan.nodes.find((n) => n.name === node) as NodeEndpoint;
+    const endpoint = (node: string) => nodesOf(plan).find((n) => n.name === node) as NodeEndpoint;
     const helper = (node: string, script: string, purpose: string) =>
         runHelperOrFail(docker, container(node), script, { user: REDIS_USER, timeoutMs: options.timeoutMs, purpose });
     const bounded = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, options.timeoutMs, 250);
@@ -178,7 +178,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
                 return;
             case "wait-sentinels":
                 await bounded(`every Sentinel seeing ${step.node} as the master, up`, async () => {
-                    for (const s of plan.sentinelNodes) {
+                    for (const s of sentinelsOf(plan)) {
                         const c = directClient(s, credentials.sentinelPassword);
                         try {
                             const fields = parsePairs(await c.call("SENTINEL", "MASTER", plan.masterName));
@@ -241,7 +241,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
         }
     }
     const keys: Record<string, number> = {};
-    for (const n of plan.nodes) keys[n.name] = await withNode(n, credentials.redisPassword, (c) => c.dbsize());
+    for (const n of nodesOf(plan)) keys[n.name] = await withNode(n, credentials.redisPassword, (c) => c.dbsize());
     return { applied: true, manifest, master: master.name, steps: described, keys, verification };
 }
 

@@ -5,16 +5,12 @@ import { Credentials, directClient } from "../redis/connect";
 import { waitUntil } from "../deadline";
 import { plannedFailover } from "./planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "../redis/sentinels";
-import { PostDeployPlan } from "../../contracts/plan";
+import { announcedAddress, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { parsePairs } from "../redis/replies";
+import type { MembershipReport } from "../../contracts/report";
 
-/** What a scale-down did to the servers the stack no longer declares. */
-export interface MembershipReport {
-    readonly retiredNodes: string[];
-    readonly removedSentinels: string[];
-    /** Declared Sentinels reset (one at a time) so that they forget the surplus ones. */
-    readonly resetSentinels: string[];
-}
+/** What a scale-down did to the servers the stack no longer declares: part of the post-deploy report. */
+export type { MembershipReport };
 
 /** Addresses the Sentinels know that the plan no longer declares (pure). */
 export function surplusAddresses(known: readonly string[], declared: readonly string[]): string[] {
@@ -54,17 +50,18 @@ export async function forgetSurplusServers(
             }
             return undefined;
         };
-        const sentinels = plan.sentinelNodes.map((s) => open(s, credentials.sentinelPassword));
+        const sentinelServers = sentinelsOf(plan);
+        const sentinels = sentinelServers.map((s) => open(s, credentials.sentinelPassword));
         const knownNodes: string[] = [];
         const knownSentinels: string[] = [];
         for (const s of sentinels) {
             knownNodes.push(...ipsOf(await s.call("SENTINEL", "REPLICAS", masterName).catch(() => [])));
             knownSentinels.push(...ipsOf(await s.call("SENTINEL", "SENTINELS", masterName).catch(() => [])));
         }
-        const declaredNodes = plan.nodes.map((n) => n.announced.split(":")[0]);
-        const declaredSentinels = plan.sentinelsInNetwork.map((s) => s.host);
+        const declaredNodes = nodesOf(plan).map((n) => announcedAddress(n).host);
+        const declaredSentinels = sentinelServers.map((s) => announcedAddress(s).host);
         const sentinelsMaster = async () =>
-            mostNamedMaster(await Promise.all(sentinels.map((c, i) => askSentinel(c, plan.sentinelNodes[i].name, masterName))));
+            mostNamedMaster(await Promise.all(sentinels.map((c, i) => askSentinel(c, sentinelServers[i].name, masterName))));
         const master = await sentinelsMaster();
         if (master) knownNodes.push(master.split(":")[0]);
         const surplusNodes = surplusAddresses(knownNodes, declaredNodes);
@@ -88,7 +85,7 @@ export async function forgetSurplusServers(
         }
         for (const [i, s] of sentinels.entries()) {
             await waitUntil(
-                `${plan.sentinelNodes[i].name} to see the surplus nodes as never to be promoted`,
+                `${sentinelServers[i].name} to see the surplus nodes as never to be promoted`,
                 async () => {
                     const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
                     const seen = surplus.every(
@@ -105,7 +102,13 @@ export async function forgetSurplusServers(
             const current = await sentinelsMaster();
             if (current === `${address}:${REDIS_PORT}`) {
                 // The same loss-free hand-over as `npm run failover`, then wait for the Sentinels to agree.
-                const announced = { name: endpoint.name, announced: current, host: addressing.host, port: endpoint.hostPort };
+                const announced = {
+                    kind: "redis",
+                    name: endpoint.name,
+                    announced: current,
+                    host: addressing.host,
+                    port: endpoint.hostPort,
+                } as const;
                 await plannedFailover(plan, credentials, announced, sentinels[0], "handover", { timeoutMs: 20_000, log });
                 const now = await waitUntil(
                     `the Sentinels to name a master other than ${endpoint.name}`,
@@ -127,7 +130,7 @@ export async function forgetSurplusServers(
         const settledMaster = await waitUntil(
             "every Sentinel to name the same master with no failover in progress",
             async () => {
-                const answers = await Promise.all(sentinels.map((c, i) => askSentinel(c, plan.sentinelNodes[i].name, masterName)));
+                const answers = await Promise.all(sentinels.map((c, i) => askSentinel(c, sentinelServers[i].name, masterName)));
                 const flags = await Promise.all(
                     sentinels.map(async (c) => parsePairs(await c.call("SENTINEL", "MASTER", masterName)).flags),
                 );
@@ -164,7 +167,7 @@ export async function forgetSurplusServers(
             log(`membership: ${endpoint.name} ${removed ? "stopped monitoring" : "was already gone"}`);
         }
         for (const [i, s] of sentinels.entries()) {
-            const name = plan.sentinelNodes[i].name;
+            const name = sentinelServers[i].name;
             await waitUntil(
                 `${name} to name ${settledMaster} before its SENTINEL RESET`,
                 async () => {

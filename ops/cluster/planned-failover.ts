@@ -3,6 +3,7 @@ import { Credentials, directClient, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
 import { parseInfo, parsePairs } from "../redis/replies";
+import type { FailoverMethod } from "../../contracts/report";
 
 /**
  * How a planned failover is sent.
@@ -15,8 +16,7 @@ import { parseInfo, parsePairs } from "../redis/replies";
  *   confirm writes that the promoted one never gets: measured here, hundreds of WAIT-confirmed
  *   writes lost per failover. Kept to measure that difference.
  */
-export const FAILOVER_METHODS = ["handover", "sentinel"] as const;
-export type FailoverMethod = (typeof FAILOVER_METHODS)[number];
+export { FAILOVER_METHODS, type FailoverMethod } from "../../contracts/report";
 
 export interface HandoverOptions {
     readonly timeoutMs: number;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
-import { REDIS_DIRECTIVES, SENTINEL_DIRECTIVES, settingsToChange } from "../../render/directives";
+import { DIRECTIVES, settingsToChange } from "../../render/directives";
 import { directClient } from "../redis/connect";
-import { SettingsRequest } from "../../contracts/settings-env";
+import { NodeSettingsRequest, SentinelSettingsRequest, SettingsRequest } from "../../contracts/settings-env";
 import { parsePairs } from "../redis/replies";
 
 /** Why a settings step failed, for the CLI's message and the tests (never matched on text). */
@@ -92,13 +92,13 @@ async function setAcceptedPasswords(client: Redis, passwords: readonly string[])
     await client.call("ACL", "SETUSER", "default", "on", "resetpass", ...passwords.map((p) => `>${p}`));
 }
 
-async function applyToNode(client: Redis, request: SettingsRequest): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
+async function applyToNode(client: Redis, request: NodeSettingsRequest): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
     const current: Record<string, string> = {};
     for (const name of Object.keys(request.directives)) Object.assign(current, parsePairs(await client.call("CONFIG", "GET", name)));
-    const changed = settingsToChange(REDIS_DIRECTIVES, request.directives, current);
+    const changed = settingsToChange(DIRECTIVES.redis, request.directives, current);
     for (const c of changed) await client.call("CONFIG", "SET", c.name, c.to);
 
-    const password = request.passwords.redis as string;
+    const password = request.passwords.redis;
     const accepted = [password, ...(request.passwords.redisPrevious ? [request.passwords.redisPrevious] : [])];
     const auth = parsePairs(await client.call("CONFIG", "GET", "masterauth"));
     const requirepass = parsePairs(await client.call("CONFIG", "GET", "requirepass"));
@@ -126,15 +126,18 @@ async function applyToNode(client: Redis, request: SettingsRequest): Promise<Omi
     return { changed, passwordsChanged };
 }
 
-async function applyToSentinel(client: Redis, request: SettingsRequest): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
+async function applyToSentinel(
+    client: Redis,
+    request: SentinelSettingsRequest,
+): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
     const { masterName } = request.target;
     const master = parsePairs(await client.call("SENTINEL", "MASTER", masterName));
-    const changed = settingsToChange(SENTINEL_DIRECTIVES, request.directives, master);
+    const changed = settingsToChange(DIRECTIVES.sentinel, request.directives, master);
     if (changed.length > 0) await client.call("SENTINEL", "SET", masterName, ...changed.flatMap((c) => [c.name, c.to]));
     // The nodes' password cannot be read back; setting it is idempotent and flushes the config.
-    await client.call("SENTINEL", "SET", masterName, "auth-pass", request.passwords.redis as string);
+    await client.call("SENTINEL", "SET", masterName, "auth-pass", request.passwords.redis);
 
-    const password = request.passwords.sentinel as string;
+    const password = request.passwords.sentinel;
     const accepted = [password, ...(request.passwords.sentinelPrevious ? [request.passwords.sentinelPrevious] : [])];
     let passwordsChanged = false;
     if (!(await acceptsExactly(client, accepted))) {
@@ -151,10 +154,10 @@ async function applyToSentinel(client: Redis, request: SettingsRequest): Promise
 export async function applySettings(request: SettingsRequest): Promise<SettingsResult> {
     const { target, passwords } = request;
     const candidates =
-        target.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
+        request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
     const { client, previous } = await connectWithAny(target, candidates);
     try {
-        const result = target.kind === "redis" ? await applyToNode(client, request) : await applyToSentinel(client, request);
+        const result = request.kind === "redis" ? await applyToNode(client, request) : await applyToSentinel(client, request);
         return { server: target.name, connectedWithPrevious: previous, ...result };
     } catch (err) {
         if (err instanceof SettingsApplyError) throw err;

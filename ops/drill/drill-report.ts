@@ -2,6 +2,7 @@ import { FailoverMethod } from "../cluster/planned-failover";
 import { SentinelAnswer } from "../redis/sentinels";
 import { buildReport, Check, check, formatTable, VerificationReport } from "../verify/report";
 import { ProbeAnalysis } from "./probe-writer";
+import type { DrillSummary, DrillTimings } from "../../contracts/report";
 
 /** A warmed key's TTL before and after the failover (-2 missing, -1 no expiry). */
 export interface SampledKey {
@@ -37,14 +38,8 @@ export interface DrillObservation {
     readonly timeoutMs: number;
 }
 
-/** Milliseconds from the failover command; absent when that step never finished. */
-export interface DrillTimings {
-    readonly sentinelsAgreedMs?: number;
-    readonly writesResumedMs?: number;
-    readonly longestWriteGapMs: number;
-    readonly oldMasterRejoinedMs?: number;
-    readonly sentinelsSettledMs?: number;
-}
+/** The drill's timings and its summary (what the stack exports) are declared by contracts/report.ts. */
+export type { DrillSummary, DrillTimings };
 
 export interface DrillReport {
     readonly ok: boolean;
@@ -176,6 +171,24 @@ export function buildDrillReport(
         },
         unfinished: o.unfinished,
         verification,
+    };
+}
+
+/** The report without its passing checks: what the post-deploy report and the stack output carry. */
+export function summarizeDrill(report: DrillReport): DrillSummary {
+    const { ok, stack, startedAt, method, oldMaster, newMaster, timings, writes, unfinished, verification } = report;
+    return {
+        ok,
+        stack,
+        startedAt,
+        method,
+        oldMaster,
+        newMaster,
+        timings,
+        writes,
+        unfinished: [...unfinished],
+        summary: verification.summary,
+        failed: verification.checks.filter((c) => !c.ok),
     };
 }
 

@@ -3,7 +3,7 @@ import type Redis from "ioredis";
 import { sampleKeys } from "../verify/checks";
 import { Credentials, directClient, sentinelClient, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
-import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
+import { NodeEndpoint, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { FailoverMethod, plannedFailover } from "../cluster/planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing, nodeAtRemote } from "../redis/sentinels";
 import { findWarmedKeys } from "../verify/verifier";
@@ -86,7 +86,8 @@ export async function runDrill(
         clients.push(c);
         return c;
     };
-    const sentinels = new Map(plan.sentinelNodes.map((s) => [s.name, track(directClient(s, credentials.sentinelPassword))]));
+    const sentinelServers = sentinelsOf(plan);
+    const sentinels = new Map(sentinelServers.map((s) => [s.name, track(directClient(s, credentials.sentinelPassword))]));
     // A fresh connection per use: Sentinel kills the clients of a master it demotes.
     const onNode = <T>(endpoint: NodeEndpoint, use: (c: Redis) => Promise<T>): Promise<T> =>
         withDirectClient(endpoint, credentials.redisPassword, use);
@@ -107,7 +108,7 @@ export async function runDrill(
     try {
         // Preconditions: every Sentinel agrees, the master has an in-sync replica, the quorum holds.
         const before = await askAll();
-        const oldAddress = agreedMaster(before, plan.sentinelNodes.length);
+        const oldAddress = agreedMaster(before, sentinelServers.length);
         const oldMaster = nodeAnnouncing(plan, oldAddress);
         if (!oldMaster) throw new DrillRefused(`the Sentinels do not all agree on a known master (${describeAnswers(before)})`);
         const masterInfo = parseInfo(await onNode(oldMaster, (c) => c.info("replication")));
@@ -146,8 +147,8 @@ export async function runDrill(
             if ((await writer.wait(1, 5000)) < 1) throw new DrillRefused("the marker write was not confirmed by any replica");
 
             triggeredAt = Date.now();
-            const trigger = sentinels.get(plan.sentinelNodes[0].name) as Redis;
-            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${plan.sentinelNodes[0].name} (${method})`);
+            const trigger = sentinels.get(sentinelServers[0].name) as Redis;
+            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${sentinelServers[0].name} (${method})`);
             await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log }).catch(
                 (err: unknown) => {
                     // Reported as a failed check; the waits below then show what state the cluster is in.
@@ -157,7 +158,7 @@ export async function runDrill(
             );
 
             const newAddress = await bounded("the Sentinels agreeing on a new master", async () => {
-                const address = agreedMaster(await askAll(), plan.sentinelNodes.length);
+                const address = agreedMaster(await askAll(), sentinelServers.length);
                 return address && address !== oldMaster.announced ? address : undefined;
             });
             if (newAddress) timings.sentinelsAgreedMs = Date.now() - triggeredAt;
@@ -177,7 +178,7 @@ export async function runDrill(
                 if (rejoined) timings.oldMasterRejoinedMs = Date.now() - triggeredAt;
                 const settled = await bounded("every Sentinel naming the new master and seeing the old one up", async () => {
                     const answers = await askAll();
-                    if (agreedMaster(answers, plan.sentinelNodes.length) !== target.announced) return undefined;
+                    if (agreedMaster(answers, sentinelServers.length) !== target.announced) return undefined;
                     return (await sentinelsFlagging(sentinels, plan.masterName, oldMaster.announced)).length === 0 ? true : undefined;
                 });
                 if (settled) timings.sentinelsSettledMs = Date.now() - triggeredAt;
@@ -218,7 +219,7 @@ export async function runDrill(
                 oldMasterState: oldState,
                 sentinelsAfter,
                 sentinelsFlaggingOldMaster: flagging,
-                expectedSentinels: plan.sentinelNodes.length,
+                expectedSentinels: sentinelServers.length,
                 probes: analysis,
                 unfinished,
                 failoverError,

@@ -1,14 +1,11 @@
 import Redis from "ioredis";
 import { HostPort } from "../../settings/connection-info";
-import { PostDeployPlan } from "../../contracts/plan";
+import { natMapOf, PostDeployPlan, sentinelAddresses, Vantage } from "../../contracts/plan";
 
 export interface Credentials {
     readonly redisPassword: string;
     readonly sentinelPassword: string;
 }
-
-/** From the Pulumi host through published ports, or from a container on the stack's network. */
-export type Vantage = "host" | "network";
 
 /**
  * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
@@ -21,12 +18,12 @@ export function sentinelClient(
     options: { commandTimeoutMs?: number } = {},
 ): Redis {
     const client = new Redis({
-        sentinels: (vantage === "host" ? plan.sentinels : plan.sentinelsInNetwork) as HostPort[],
+        sentinels: sentinelAddresses(plan, vantage),
         name: plan.masterName,
         password: credentials.redisPassword,
         sentinelPassword: credentials.sentinelPassword,
         failoverDetector: true,
-        natMap: vantage === "host" ? (plan.natMap as Record<string, HostPort>) : undefined,
+        natMap: vantage === "host" ? natMapOf(plan) : undefined,
         maxRetriesPerRequest: 3,
         // Bounded: a write to a server that never answers (a demoted master under a client pause,
         // a partition) fails instead of hanging the deploy.

@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import { HostPort } from "../../settings/connection-info";
 import { errorMessage } from "../deadline";
-import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
+import { NodeEndpoint, nodesOf, Topology } from "../../contracts/plan";
 
 /** What one Sentinel says the master is (`address:port` as announced), or why it did not answer. */
 export interface SentinelAnswer {
@@ -43,15 +43,15 @@ export const describeAnswers = (answers: readonly SentinelAnswer[]): string =>
     answers.map((a) => `${a.name}: ${a.masterAddress ?? `no answer (${a.error ?? "unknown"})`}`).join(", ");
 
 /** The node announcing `address:port`; undefined for an address the plan does not know. */
-export const nodeAnnouncing = (plan: PostDeployPlan, address: string | undefined): NodeEndpoint | undefined =>
-    plan.nodes.find((n) => n.announced === address);
+export const nodeAnnouncing = (plan: Topology, address: string | undefined): NodeEndpoint | undefined =>
+    nodesOf(plan).find((n) => n.announced === address);
 
 /** The node a host-side connection reached, from its remote address (published port). */
-export const nodeAtHostEndpoint = (plan: PostDeployPlan, endpoint: HostPort): NodeEndpoint | undefined =>
-    plan.nodes.find((n) => n.port === endpoint.port && (n.host === endpoint.host || endpoint.host.endsWith(`:${n.host}`)));
+export const nodeAtHostEndpoint = (plan: Topology, endpoint: HostPort): NodeEndpoint | undefined =>
+    nodesOf(plan).find((n) => n.port === endpoint.port && (n.host === endpoint.host || endpoint.host.endsWith(`:${n.host}`)));
 
 /** Same, from `address:port` as a socket reports it (`::ffff:127.0.0.1:16379` included). */
-export function nodeAtRemote(plan: PostDeployPlan, remote: string | undefined): NodeEndpoint | undefined {
+export function nodeAtRemote(plan: Topology, remote: string | undefined): NodeEndpoint | undefined {
     if (!remote) return undefined;
     const cut = remote.lastIndexOf(":");
     return nodeAtHostEndpoint(plan, { host: remote.slice(0, cut), port: Number(remote.slice(cut + 1)) });

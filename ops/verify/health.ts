@@ -1,6 +1,10 @@
 // The verifier's health summary: what each node's INFO says about memory, evictions, hit ratio,
 // replica lag and the last save, and warnings for what is heading towards a failure. Warnings do
 // not fail the verification (its checks do); they say what to look at before it breaks. Pure.
+import type { HealthSummary, HealthWarning, HealthWarningKind, NodeHealth } from "../../contracts/report";
+
+/** Declared by the post-deploy report's schema (contracts/report.ts): the stack exports them. */
+export type { HealthSummary, HealthWarning, HealthWarningKind, NodeHealth };
 
 /** What the summary reads from one node: its INFO sections as fields. */
 export interface HealthObservation {
@@ -32,38 +36,6 @@ export interface HealthThresholds {
 export const HIT_RATIO_MIN_LOOKUPS = 10_000;
 /** Replica lag and last-save age warn at this fraction of the limit that would fail them. */
 export const EARLY_WARNING_FRACTION = 0.5;
-
-export interface NodeHealth {
-    readonly name: string;
-    readonly role?: string;
-    readonly usedMemoryBytes?: number;
-    /** 0 means no limit. */
-    readonly maxmemoryBytes?: number;
-    /** used / max, when there is a max. */
-    readonly memoryUsedRatio?: number;
-    readonly evictedKeys?: number;
-    readonly keyspaceHits?: number;
-    readonly keyspaceMisses?: number;
-    /** hits / (hits + misses) since the node started; undefined without a lookup. */
-    readonly hitRatio?: number;
-    /** For a replica: seconds since the master last heard from it (the master's `lag`). */
-    readonly replicaLagSeconds?: number;
-    readonly lastSaveAgeSeconds?: number;
-    readonly lastBgsaveStatus?: string;
-}
-
-export type HealthWarningKind = "memory-near-max" | "evicting" | "hit-ratio-low" | "replica-lag" | "last-save-old" | "unobserved";
-
-export interface HealthWarning {
-    readonly kind: HealthWarningKind;
-    readonly node: string;
-    readonly message: string;
-}
-
-export interface HealthSummary {
-    readonly nodes: NodeHealth[];
-    readonly warnings: HealthWarning[];
-}
 
 const num = (fields: Readonly<Record<string, string>> | undefined, key: string): number | undefined => {
     const raw = fields?.[key];

@@ -1,23 +1,8 @@
-import { formatHealth, HealthSummary } from "./health";
+import { formatHealth } from "./health";
+import type { Check, VerificationReport } from "../../contracts/report";
 
-/** One verification check: what was expected, what the cluster showed. */
-export interface Check {
-    readonly name: string;
-    readonly ok: boolean;
-    readonly expected: string;
-    readonly actual: string;
-}
-
-export interface VerificationReport {
-    readonly ok: boolean;
-    readonly stack: string;
-    readonly summary: string;
-    /** Names of the failed checks, for the error message and the stack output. */
-    readonly failed: string[];
-    readonly checks: Check[];
-    /** Memory, evictions, hit ratio, replica lag, last save per node, and warnings (they fail nothing). */
-    readonly health?: HealthSummary;
-}
+/** Declared by the post-deploy report's schema (contracts/report.ts): the stack exports them. */
+export type { Check, VerificationReport };
 
 export const check = (name: string, expected: unknown, actual: unknown, ok = String(expected) === String(actual)): Check => ({
     name,

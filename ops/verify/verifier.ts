@@ -12,7 +12,7 @@ import {
     sentinelChecks,
     warmChecks,
 } from "./checks";
-import { PostDeployPlan } from "../../contracts/plan";
+import { nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { buildReport, Check, check, VerificationReport } from "./report";
 import { healthSummary } from "./health";
 import { acceptableTtlRange } from "../warm/ttl";
@@ -102,10 +102,10 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
     };
     try {
         const directives = Object.keys(plan.expected.redisConfig);
-        const nodeClients = new Map(plan.nodes.map((n) => [n.name, open(n, credentials.redisPassword)]));
-        const nodes = await Promise.all(plan.nodes.map((n) => observeNode(nodeClients.get(n.name) as Redis, n, directives)));
+        const nodeClients = new Map(nodesOf(plan).map((n) => [n.name, open(n, credentials.redisPassword)]));
+        const nodes = await Promise.all(nodesOf(plan).map((n) => observeNode(nodeClients.get(n.name) as Redis, n, directives)));
         const sentinels = await Promise.all(
-            plan.sentinelNodes.map((s) => observeSentinel(open(s, credentials.sentinelPassword), s.name, plan.masterName)),
+            sentinelsOf(plan).map((s) => observeSentinel(open(s, credentials.sentinelPassword), s.name, plan.masterName)),
         );
 
         const checks: Check[] = [];

@@ -3,6 +3,7 @@ import { metadataKey, screenshotsKey } from "./keys";
 import { Store } from "./sources/types";
 import { parseInfo, parsePairs } from "../redis/replies";
 import { WarmTarget } from "./writer";
+import type { ReconcileReport } from "../../contracts/report";
 
 /**
  * The end-of-run check of the warmer: every key it reports written must be on the master the
@@ -222,20 +223,8 @@ export interface ReconcileOptions {
     readonly pauseMs?: number;
 }
 
-export interface ReconcileReport {
-    /** Passes over the written keys, and rounds that found no stable master to check them on. */
-    rounds: number;
-    keysChecked: number;
-    /** Written apps found with a key missing, over every pass. */
-    appsMissing: number;
-    /** Keys written again after being found missing (values fetched again from the source). */
-    keysRewritten: number;
-    /** A pass found every key on the named master and every up replica acknowledged it. */
-    settled: boolean;
-    durationMs: number;
-    /** Why it did not settle. */
-    problem?: string;
-}
+/** What the check found: part of the post-deploy report (contracts/report.ts). */
+export type { ReconcileReport };
 
 /** Pub/Sub channel of the barrier: a PUBLISH is replicated like a write and changes no key. */
 export const BARRIER_CHANNEL = "appscreens:warmer:barrier";

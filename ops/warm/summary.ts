@@ -1,17 +1,7 @@
-import type { ReconcileReport } from "./reconcile";
-import type { StoreReport, WarmTimings } from "./warmer";
+import type { WarmSummary } from "../../contracts/report";
 
-/** The warm report without its key sample: what the stack output and the logs carry. */
-export interface WarmSummary {
-    readonly ok: boolean;
-    readonly keysWritten: number;
-    readonly durationMs: number;
-    readonly timings: WarmTimings;
-    readonly problems: readonly string[];
-    readonly stores: readonly StoreReport[];
-    /** The end-of-run check that every key reported written is on the master. */
-    readonly reconciliation: ReconcileReport;
-}
+/** The warm report without its key sample, declared by the post-deploy report's schema (contracts/report.ts). */
+export type { WarmSummary };
 
 export function summarizeWarm(report: WarmSummary & { keySample?: unknown }): WarmSummary {
     const { ok, keysWritten, durationMs, timings, problems, stores, reconciliation } = report;

@@ -1,11 +1,12 @@
 import type Redis from "ioredis";
 import { metadataKey, screenshotsKey } from "./keys";
-import { describeThrottling, Failure, FailureKind, failureOf, storeReason, Throttling } from "./sources/failure";
+import { describeThrottling, Failure, failureOf, storeReason } from "./sources/failure";
 import { AppRecord, AppSource, ChartSkips, Store } from "./sources/types";
 import { capDescription } from "./sources/values";
 import { jitteredTtl, TtlPolicy } from "./ttl";
 import { reconcile, ReconcileReport, ReconcileTarget, WrittenApps } from "./reconcile";
 import { ConfirmedWriter, Entry } from "./writer";
+import type { StoreReport, WarmTimings } from "../../contracts/report";
 
 export type { WarmTarget } from "./writer";
 export type { ReconcileTarget } from "./reconcile";
@@ -49,39 +50,8 @@ export interface ProgressEvent {
 export const FAILED_LISTED = 20;
 export const DEFAULT_KEY_SAMPLE = 1000;
 
-export interface StoreReport {
-    readonly store: Store;
-    readonly source: string;
-    /** Apps selected: chart plus explicit, each once. */
-    found: number;
-    fetched: number;
-    /** Apps whose keys a replica confirmed. */
-    written: number;
-    /** Apps whose keys were still fresh: not fetched, not written. */
-    skipped: number;
-    /** Apps written without screenshots: only their metadata is cached, so the next run fetches them again. */
-    withoutScreenshots: number;
-    /**
-     * Optional fields of the store's answers that could not be read, by the store's field name,
-     * with how many apps lost each: those apps were cached without the field, not lost.
-     */
-    fieldsDropped: Record<string, number>;
-    /** Chart entries not taken, by why (not an app, no readable id). */
-    chartSkipped: ChartSkips;
-    /** Failed apps by kind. */
-    failures: Partial<Record<FailureKind, number>>;
-    /** The first failed apps, with why (an app a throttled store cost says only "store throttled"). */
-    failed: { appId: string; kind: FailureKind; reason: string }[];
-    /**
-     * Set when the store stayed throttled through every retry and the client stopped asking it:
-     * the store's answer, told once; `failures.throttled` counts the apps it cost.
-     */
-    throttling?: Throttling;
-    /** Set when the store as a whole failed (its chart unreadable, still throttled, or down for every app): the run fails. */
-    outage?: Failure;
-    /** Groups replayed on a re-resolved master because no replica confirmed them. */
-    replays: number;
-}
+/** A store's part of the report (counters the run updates), and the run's timings: contracts/report.ts. */
+export type { StoreReport, WarmTimings };
 
 export interface WarmReport {
     readonly ok: boolean;
@@ -97,18 +67,6 @@ export interface WarmReport {
     readonly problems: string[];
     /** The end-of-run check that every key reported written is on the master (reconcile.ts). */
     readonly reconciliation: ReconcileReport;
-}
-
-/**
- * Where a run's time went, in ms from its start: a run's rate mixes what every run pays once
- * (opening the sources, the first batch, the end-of-run check) with what it pays per key, and
- * these tell them apart (bench/RESULTS.md, keys/s at 10,000 and 100,000 keys).
- */
-export interface WarmTimings {
-    /** When the first app's keys went to the writer; absent when none did. */
-    readonly firstWriteMs?: number;
-    /** When every write was confirmed or given up: the end of the write phase. */
-    readonly writesSettledMs: number;
 }
 
 /** The keys of an app, with values and jittered TTLs; an app without screenshots gets only its metadata key. */

@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import { runDrill, DrillRefused } from "../../ops/drill/run-drill";
+import { sentinelsOf } from "../../contracts/plan";
 import { HostCluster } from "../support/host-cluster";
-import { requireHostPrograms } from "../support/host-programs";
+import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 describe("host: the failover drill against Redis and Sentinel processes", function () {
     this.timeout(120_000);
     let cluster: HostCluster;
 
     before(async function () {
-        requireHostPrograms(this);
+        requirePrograms(this, [REDIS_SERVER]);
         cluster = new HostCluster({ basePort: 22200 });
         await cluster.start();
         const master = cluster.client(cluster.nodePorts[0]);
@@ -68,9 +69,10 @@ describe("host: the failover drill against Redis and Sentinel processes", functi
 
     it("refuses, changing nothing, when a Sentinel does not answer", async () => {
         const plan = cluster.plan();
-        const broken = { ...plan, sentinelNodes: [...plan.sentinelNodes, { name: "sentinel-9", host: "127.0.0.1", port: 22299 }] };
+        const missing = { name: "sentinel-9", kind: "sentinel", announced: "127.0.0.1:22299", host: "127.0.0.1", port: 22299 } as const;
+        const broken = { ...plan, servers: [...plan.servers, missing] };
         const masterBefore = await cluster
-            .client(plan.sentinelNodes[0].port, cluster.credentials.sentinelPassword)
+            .client(sentinelsOf(plan)[0].port, cluster.credentials.sentinelPassword)
             .call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
         const err = await runDrill(broken, cluster.credentials, { timeoutMs: 5_000, sampleSize: 5, probeIntervalMs: 2 }).catch(
             (e: unknown) => e,
@@ -79,7 +81,7 @@ describe("host: the failover drill against Redis and Sentinel processes", functi
         expect((err as DrillRefused).kind).to.equal("precondition");
         expect((err as Error).message).to.match(/sentinel-9: no answer/);
         const masterAfter = await cluster
-            .client(plan.sentinelNodes[0].port, cluster.credentials.sentinelPassword)
+            .client(sentinelsOf(plan)[0].port, cluster.credentials.sentinelPassword)
             .call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
         expect(masterAfter).to.deep.equal(masterBefore);
     });

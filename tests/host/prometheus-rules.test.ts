@@ -8,7 +8,7 @@ import { renderScrapeConfig } from "../../render/prometheus";
 import { settingsFromStackFile } from "../../settings/stack-file";
 import { StackSettings } from "../../settings/validate";
 import { alertRuleCases, renderRuleTests } from "../support/alert-rule-cases";
-import { requireHostPrograms } from "../support/host-programs";
+import { PROMTOOL, requirePrograms } from "../support/require-program";
 import { settingsFor } from "../support/settings";
 
 /** promtool with a deadline; its output (both streams) whether it passes or not. */
@@ -45,7 +45,7 @@ describe("host: promtool checks the rendered scrape config and rules, and runs t
     let dir: string;
 
     before(function () {
-        requireHostPrograms(this, [["promtool", "--version"]]);
+        requirePrograms(this, [PROMTOOL]);
         dir = mkdtempSync(path.join(tmpdir(), "appscreens-promtool-"));
     });
 

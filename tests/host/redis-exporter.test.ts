@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
-import { exporterEndpoint, ExportedKind, ExporterEndpoint } from "../../settings/address-plan";
+import { exporterEndpoint, ServerKind, ExporterEndpoint } from "../../settings/address-plan";
 import { EXPORTER_VERSION } from "../../settings/schema";
 import { exporterArgs, renderExporterPasswordFile } from "../../render/exporter";
 import { alertRules, renderAlertRules } from "../../render/alert-rules";
@@ -12,7 +12,7 @@ import { renderScrapeConfig } from "../../render/prometheus";
 import { EXPORTER_METRICS_FILE, metricNames, readExporterMetricList, sampleValue } from "../support/exporter-metrics";
 import { verify } from "../../ops/verify/verifier";
 import { HostCluster } from "../support/host-cluster";
-import { requireHostPrograms } from "../support/host-programs";
+import { PROMETHEUS, REDIS_EXPORTER, REDIS_SERVER, requirePrograms } from "../support/require-program";
 import { waitFor } from "../support/live/wait";
 import { settingsFor } from "../support/settings";
 
@@ -21,10 +21,10 @@ import { settingsFor } from "../support/settings";
 const BASE = 22500;
 const EXPORTER_BASE = 22530;
 const PROMETHEUS_PORT = 22560;
-const EXPORTER_PROGRAM = "prometheus-redis-exporter"; // Debian's name for redis_exporter
+const EXPORTER_PROGRAM = REDIS_EXPORTER[0];
 
 /** The stack's exporter layout over the host cluster's servers on 127.0.0.1. */
-function hostExporter(kind: ExportedKind, index: number, port: number): ExporterEndpoint {
+function hostExporter(kind: ServerKind, index: number, port: number): ExporterEndpoint {
     const name = `${kind === "redis" ? "redis" : "sentinel"}-${index}`;
     return exporterEndpoint(EXPORTER_BASE, kind, index, { name, address: "127.0.0.1", port, hostPort: port });
 }
@@ -52,10 +52,7 @@ describe(`host: redis_exporter ${EXPORTER_VERSION} against Redis and Sentinel pr
     let exporters: ExporterEndpoint[] = [];
 
     before(async function () {
-        requireHostPrograms(this, [
-            ["redis-server", "--version"],
-            [EXPORTER_PROGRAM, "--version"],
-        ]);
+        requirePrograms(this, [REDIS_SERVER, REDIS_EXPORTER]);
         cluster = new HostCluster({ basePort: BASE, replicas: 1, sentinels: 3 });
         await cluster.start();
         dir = mkdtempSync(path.join(tmpdir(), "appscreens-exporters-"));
@@ -163,7 +160,7 @@ describe(`host: redis_exporter ${EXPORTER_VERSION} against Redis and Sentinel pr
     });
 
     it("is scraped by Prometheus with the rendered scrape config, and every rendered rule evaluates", async function () {
-        requireHostPrograms(this, [["prometheus", "--version"]]);
+        requirePrograms(this, [PROMETHEUS]);
         // The stack's config with the host cluster's ports: targets 127.0.0.1:22530.. as rendered.
         const settings = settingsFor({ replicas: 1, metrics: { exporterBasePort: EXPORTER_BASE } }, "host");
         const config = `${renderScrapeConfig(settings)}rule_files:\n  - rules.yml\nglobal:\n  evaluation_interval: 5s\n`;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
 import { clearScript, installScript, RestoreTopology, rollbackScript, STAGING_DIR, stageCheckScript } from "../../ops/backup/restore-plan";
-import { requireHostPrograms } from "../support/host-programs";
+import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 const RDB = path.join(__dirname, "..", "fixtures", "replica-11-keys.rdb");
 // The applets the test image has (scripts/build-test-image.sh): the scripts may use nothing else.
@@ -38,10 +38,7 @@ describe("host: restore helper scripts under the test image's shell, loaded by a
         });
 
     before(function () {
-        requireHostPrograms(this, [
-            ["redis-server", "--version"],
-            ["/bin/busybox", "true"],
-        ]);
+        requirePrograms(this, [REDIS_SERVER, ["/bin/busybox", ["true"], "Debian's busybox-static package"]]);
         root = mkdtempSync(path.join(tmpdir(), "appscreens-restore-scripts-"));
         bin = path.join(root, "bin");
         mkdirSync(bin);

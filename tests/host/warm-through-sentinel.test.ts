@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
 import { validateStackConfig } from "../../settings/validate";
-import { runWarm } from "../../cli/common";
+import { runWarm } from "../../ops/warm/run";
 import { PostDeployPlan } from "../../contracts/plan";
 import { parsePairs } from "../../ops/redis/replies";
 import { acceptableTtlRange } from "../../ops/warm/ttl";
 import { HostCluster } from "../support/host-cluster";
 import { waitFor } from "../support/live/wait";
-import { requireHostPrograms } from "../support/host-programs";
+import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 /** Ports 21240-21242 (master and replicas) and 21260-21262 (Sentinels): issue 10's range (the benchmark takes 21200+). */
 const BASE_PORT = 21240;
@@ -24,7 +24,7 @@ describe("host: the warmer through Sentinel", function () {
     let plan: (appsPerStore: number) => Promise<PostDeployPlan>;
 
     before(async function () {
-        requireHostPrograms(this);
+        requirePrograms(this, [REDIS_SERVER]);
         host = new HostCluster({ basePort: BASE_PORT });
         await host.start();
         dir = mkdtempSync(path.join(tmpdir(), "appscreens-host-warm-"));

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { PROJECT_DIR } from "../../settings/stack-file";
 import { memoryBytes } from "../../settings/validate";
 import { infoFields, LiveCluster, pairs, requireDocker, testStackConfig } from "../support/live/live-cluster";
-import { rawCommand } from "../support/live/raw-command";
+import { rawCommand } from "../support/raw-command";
 import { waitFor } from "../support/live/wait";
 
 describe("live: the deployed test stack", function () {

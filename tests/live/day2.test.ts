@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
 import { mergeConfig, StackConfigObject } from "../../settings/stack-file";
 import { validateStackConfig } from "../../settings/validate";
-import { buildPostDeployPlan, PLAN_ENV, REDIS_PASSWORD_ENV, SENTINEL_PASSWORD_ENV } from "../../contracts/plan";
+import { buildPostDeployPlan, postDeployEnvironment } from "../../contracts/plan";
 import { ChangeSummary } from "../support/deployer";
 import { ConfirmedWriter, formatWriterReport, WriterReport } from "../support/live/confirmed-writer";
 import { LiveCluster, pairs, requireDocker, TEST_STACK, testStackConfig } from "../support/live/live-cluster";
@@ -219,9 +219,7 @@ describe("live: day-2 deploys with a WAIT-confirmed writer running", function ()
                 const child = spawn("npx", ["--no-install", "tsx", "cli/post-deploy.ts"], {
                     env: {
                         ...process.env,
-                        [PLAN_ENV]: JSON.stringify(plan),
-                        [REDIS_PASSWORD_ENV]: cluster.outputs.redisPassword,
-                        [SENTINEL_PASSWORD_ENV]: cluster.outputs.sentinelPassword,
+                        ...postDeployEnvironment(plan, cluster.outputs),
                     },
                     stdio: ["ignore", "pipe", "pipe"],
                 });

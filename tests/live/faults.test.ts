@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
-import { runWarm } from "../../cli/common";
+import { runWarm } from "../../ops/warm/run";
 import { PostDeployPlan } from "../../contracts/plan";
 import { VerificationReport } from "../../ops/verify/report";
 import { verify, verifyUntilSettled } from "../../ops/verify/verifier";

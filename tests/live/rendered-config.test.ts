@@ -9,8 +9,8 @@ import { memoryBytes, validateStackConfig } from "../../settings/validate";
 import { renderRedisConf } from "../../render/redis-conf";
 import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../render/sentinel-conf";
 import { bootstrapArgs, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../../render/directives";
-import { rawCommand } from "../support/live/raw-command";
-import { requireProgram } from "../support/live/requirements";
+import { rawCommand } from "../support/raw-command";
+import { requireProgram } from "../support/require-program";
 import { waitFor } from "../support/live/wait";
 
 const REDIS_PASSWORD = "RenderedConfTest0Password0Redis";
@@ -82,23 +82,25 @@ describe("rendered dev-stack config (initial file + command line) on Debian's re
         start(
             "redis-server",
             "redis-0",
-            renderRedisConf({ settings, nodeIndex: 0, password: REDIS_PASSWORD }),
+            renderRedisConf({ settings, node: nodes[0], password: REDIS_PASSWORD }),
             hostArgs(bootstrapArgs(REDIS_DIRECTIVES, settings, nodes[0]), ports.master, dataDir("redis-0")),
         );
         // The start script appends the master the Sentinels name (node 0 on a first boot).
         start(
             "redis-server",
             "redis-1",
-            `${renderRedisConf({ settings, nodeIndex: 1, password: REDIS_PASSWORD })}\nreplicaof 127.0.0.1 ${ports.master}\n`,
+            `${renderRedisConf({ settings, node: nodes[1], password: REDIS_PASSWORD })}\nreplicaof 127.0.0.1 ${ports.master}\n`,
             hostArgs(bootstrapArgs(REDIS_DIRECTIVES, settings, nodes[1]), ports.replica, dataDir("redis-1")),
         );
         start(
             "redis-sentinel",
             "sentinel-0",
-            renderSentinelConf({ settings, sentinelIndex: 0, redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD }).replace(
-                `${MASTER_PLACEHOLDER} 6379`,
-                `127.0.0.1 ${ports.master}`,
-            ),
+            renderSentinelConf({
+                settings,
+                sentinel: sentinels[0],
+                redisPassword: REDIS_PASSWORD,
+                sentinelPassword: SENTINEL_PASSWORD,
+            }).replace(`${MASTER_PLACEHOLDER} 6379`, `127.0.0.1 ${ports.master}`),
             hostArgs(bootstrapArgs(SENTINEL_DIRECTIVES, settings, sentinels[0]), ports.sentinel, dataDir("sentinel-0")),
         );
     });

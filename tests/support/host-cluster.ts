@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
 import { Credentials } from "../../ops/redis/connect";
-import { buildPostDeployPlan, PostDeployPlan } from "../../contracts/plan";
+import { buildPostDeployPlan, PlanServer, PostDeployPlan } from "../../contracts/plan";
 import { validateStackConfig } from "../../settings/validate";
 
 export interface HostClusterOptions {
@@ -44,15 +44,20 @@ export class HostCluster {
         const base = buildPostDeployPlan(
             validateStackConfig({ stack: "host", keys: [], cluster: { replicas: this.nodePorts.length - 1 }, secrets: {} }),
         );
-        const nodes = this.nodePorts.map((port, i) => ({ name: `redis-${i}`, announced: `127.0.0.1:${port}`, host: "127.0.0.1", port }));
-        const sentinels = this.sentinelPorts.map((port) => ({ host: "127.0.0.1", port }));
+        // Every server announces the address it is reached at: no network between them and the tools.
+        const server = (kind: PlanServer["kind"], name: string, port: number): PlanServer => ({
+            name,
+            kind,
+            announced: `127.0.0.1:${port}`,
+            host: "127.0.0.1",
+            port,
+        });
         return {
             ...base,
-            nodes,
-            sentinels,
-            sentinelsInNetwork: sentinels,
-            sentinelNodes: this.sentinelPorts.map((port, i) => ({ name: `sentinel-${i}`, host: "127.0.0.1", port })),
-            natMap: Object.fromEntries(nodes.map((n) => [n.announced, { host: n.host, port: n.port }])),
+            servers: [
+                ...this.nodePorts.map((port, i) => server("redis", `redis-${i}`, port)),
+                ...this.sentinelPorts.map((port, i) => server("sentinel", `sentinel-${i}`, port)),
+            ],
         };
     }
 

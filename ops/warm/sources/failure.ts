@@ -3,51 +3,16 @@
  * status, the upstream's own error body, a schema check) and carried as a field to the report:
  * nothing downstream reads error messages.
  */
-export const FAILURE_KINDS = [
-    /** The store rate-limited us and kept doing so through every retry. */
-    "throttled",
-    /** No answer, a timeout, or a 5xx after every retry. */
-    "unavailable",
-    /** The store has no such app. */
-    "not-found",
-    /** An answer that is not in the documented shape. */
-    "bad-response",
-    /** A request the store refuses as such (a 4xx other than throttling or not-found). */
-    "rejected",
-    /** Fetched, but no replica confirmed the write (WAIT) after every replay. */
-    "not-written",
-] as const;
-export type FailureKind = (typeof FAILURE_KINDS)[number];
+import { FAILURE_KINDS, type Failure, type FailureKind, type Throttling } from "../../../contracts/report";
+
+/** The kinds (each explained there) and a failure's shape are part of the post-deploy report: contracts/report.ts. */
+export { FAILURE_KINDS, type Failure, type FailureKind, type Throttling };
 
 /** Kinds worth another attempt: the same request may succeed later. */
 export const RETRIED_KINDS: ReadonlySet<FailureKind> = new Set(["throttled", "unavailable"]);
 
-/**
- * A store that kept throttling us through every retry: a fact about the store, not about the
- * request that happened to give up first, so it names no app and no URL (an App Store lookup's
- * URL lists every id of its batch). Reported once per store (StoreReport.throttling).
- */
-export interface Throttling {
-    /** The status of the last throttled answer: 403 from Apple, 400 from google-play-api, 429 elsewhere. */
-    readonly status: number;
-    /** Retries made before giving up (`warmer.http.retries`). */
-    readonly retries: number;
-    /** The longest Retry-After the store sent while throttling us, when it sent one. */
-    readonly retryAfterMs?: number;
-    /** The start of the last throttled answer's body (google-play-api says why there); absent when it was empty (Apple). */
-    readonly body?: string;
-}
-
 /** An app's reason when the store throttled it away: the store's condition is reported once, for the store. */
 export const STORE_THROTTLED = "store throttled";
-
-export interface Failure {
-    readonly kind: FailureKind;
-    /** For people: what was asked and what came back (never a secret). */
-    readonly reason: string;
-    /** Set when the store as a whole stayed throttled: the same for every app it cost. */
-    readonly throttling?: Throttling;
-}
 
 export interface SourceErrorDetails {
     /** How long the store asked us to wait (Retry-After), when it said. */

@@ -131,7 +131,9 @@ export class HttpJsonClient {
             });
         }
         try {
-            return JSON.parse(body) as unknown;
+            // Unknown: each store's source checks the shape it expects (app-store.ts, play-store.ts).
+            const json: unknown = JSON.parse(body);
+            return json;
         } catch {
             throw new SourceError("bad-response", `malformed JSON from ${url}`);
         }

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { Failure } from "./failure";
+import type { Store } from "../../../contracts/report";
 
-export const STORES = ["appstore", "playstore"] as const;
-export type Store = (typeof STORES)[number];
+/** The stores: part of the post-deploy report's vocabulary (contracts/report.ts). */
+export { STORES, type Store } from "../../../contracts/report";
 
 /** The platform an app runs on: an App Store id is an iPhone/iPad app or a Mac app (iTunes `kind`). */
 export const PLATFORMS = ["ios", "macos", "android"] as const;
@@ -57,9 +58,9 @@ export interface AppRecord {
 }
 
 /** Why an entry of a store's chart was not taken: it is not an app (Apple's feeds list books and podcasts alike), or it has no id we can read. */
-export const CHART_SKIPS = ["not-an-app", "no-id"] as const;
-export type ChartSkip = (typeof CHART_SKIPS)[number];
-export type ChartSkips = Partial<Record<ChartSkip, number>>;
+/** The reasons are part of the post-deploy report: contracts/report.ts. */
+export { CHART_SKIPS, type ChartSkip, type ChartSkips } from "../../../contracts/report";
+import type { ChartSkips } from "../../../contracts/report";
 
 /** A store's top chart as read: the app ids, as strings, in chart order, and the entries left out. */
 export interface Chart {

@@ -11,7 +11,7 @@ import { createDeployer } from "../create-deployer";
 import { Deployer, UpResult } from "../deployer";
 import { sweepStale } from "../replay/docker-apply";
 import { serverLogs } from "../server-logs";
-import { requireProgram } from "./requirements";
+import { requireProgram } from "../require-program";
 import { waitFor } from "./wait";
 
 export const TEST_STACK = "test";

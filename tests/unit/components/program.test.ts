@@ -2,13 +2,11 @@ import type * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
 import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
+import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 
 const GENERATED = "GeneratedPassw0rdGeneratedPassw0";
 const CONTAINER = "docker:index/container:Container";
-const POST_DEPLOY_STDOUT = JSON.stringify({
-    warm: { ok: true, keysWritten: 20 },
-    verification: { ok: true, stack: "dev", failed: [], checks: [] },
-});
+const POST_DEPLOY_STDOUT = JSON.stringify(SAMPLE_REPORT);
 const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 interface Declared {
@@ -17,7 +15,7 @@ interface Declared {
 }
 
 /** Runs the program for a stack config and records what it declares. */
-async function declare(config: StackConfigObject, secretKeys: string[] = []): Promise<Declared> {
+async function declare(config: StackConfigObject, secretKeys: string[] = [], stdout = POST_DEPLOY_STDOUT): Promise<Declared> {
     const resources: pulumi.runtime.MockResourceArgs[] = [];
     const run = await runProgramUnderMocks("dev", flattenConfig(config, secretKeys), {
         newResource(args) {
@@ -25,7 +23,7 @@ async function declare(config: StackConfigObject, secretKeys: string[] = []): Pr
             const computed: Record<string, unknown> = {};
             if (args.type === "random:index/randomPassword:RandomPassword") computed.result = GENERATED;
             if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = IMAGE_ID;
-            if (args.type === "command:local:Command") computed.stdout = POST_DEPLOY_STDOUT;
+            if (args.type === "command:local:Command") computed.stdout = stdout;
             return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args) => args.inputs,
@@ -260,10 +258,27 @@ describe("the Pulumi program under mocks", () => {
         });
 
         it("exports the verification report and warm summary from the command's stdout", () => {
-            expect(d.run.outputs.verification).to.deep.equal({ ok: true, stack: "dev", failed: [], checks: [] });
-            expect(d.run.outputs.warmSummary).to.deep.equal({ ok: true, keysWritten: 20 });
+            expect(d.run.outputs.verification).to.deep.equal(SAMPLE_REPORT.verification);
+            expect(d.run.outputs.warmSummary).to.deep.equal(SAMPLE_REPORT.warm);
             expect(isWireSecret(d.run.rawOutputs.verification)).to.equal(false);
         });
+
+        it("exports the drill summary when the drill ran after the deploy, not as a secret", () => {
+            expect(d.run.outputs.drillSummary).to.deep.equal(SAMPLE_REPORT.drill);
+            expect(isWireSecret(d.run.rawOutputs.drillSummary)).to.equal(false);
+            expect(JSON.stringify(d.run.rawOutputs.drillSummary)).to.not.include(GENERATED);
+        });
+    });
+
+    it("refuses a post-deploy report that does not match its schema, naming the field", async () => {
+        const drifted = JSON.stringify({ ...SAMPLE_REPORT, warm: { ok: true, keysWritten: 20 } });
+        let error: unknown;
+        try {
+            await declare({}, [], drifted);
+        } catch (err) {
+            error = err;
+        }
+        expect(String(error)).to.include("the post-deploy command's output is malformed at warm.durationMs");
     });
 
     describe("metrics: an exporter per server", () => {

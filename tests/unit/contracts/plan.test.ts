@@ -1,5 +1,15 @@
 import { expect } from "chai";
-import { buildPostDeployPlan, parsePostDeployPlan, PLAN_ENV, PlanError } from "../../../contracts/plan";
+import {
+    buildPostDeployPlan,
+    natMapOf,
+    nodesOf,
+    parsePostDeployPlan,
+    PlanError,
+    sentinelAddresses,
+    sentinelsOf,
+} from "../../../contracts/plan";
+import { buildConnectionInfo } from "../../../settings/connection-info";
+import { PLAN_ENV } from "../../../contracts/env";
 import { settingsFor } from "../../support/settings";
 
 /** The error `parsePostDeployPlan` throws for `text`, or a failed test if it accepts it. */
@@ -53,13 +63,13 @@ describe("the post-deploy plan read from the environment", () => {
 
     it("names the first malformed field", () => {
         const cases: [string, string][] = [
-            [edited(["nodes", 1, "port"], "6380"), "nodes[1].port"],
+            [edited(["servers", 1, "port"], "6380"), "servers[1].port"],
             [edited(["masterName"], undefined), "masterName"],
-            [edited(["sentinels"], []), "sentinels"],
+            [edited(["servers"], []), "servers"],
             [edited(["warmer", "batchSize"], 0), "warmer.batchSize"],
             [edited(["expected", "redisConfig", "maxmemory"], 256), "expected.redisConfig.maxmemory"],
-            [edited(["natMap", "172.28.0.10:6379"], { host: "127.0.0.1" }), 'natMap["172.28.0.10:6379"].port'],
-            [edited(["nodes", 0, "announced"], "172.28.0.10"), "nodes[0].announced"],
+            [edited(["servers", 5, "kind"], "replica"), "servers[5].kind"],
+            [edited(["servers", 0, "announced"], "172.28.0.10"), "servers[0].announced"],
         ];
         for (const [text, field] of cases) {
             const err = refusal(text);
@@ -74,5 +84,43 @@ describe("the post-deploy plan read from the environment", () => {
         expect(err.kind).to.equal("malformed");
         expect(err.field).to.equal("verifier");
         expect(err.message).to.include("sampelSize");
+    });
+
+    it("refuses an expected value for a directive the server's table does not have", () => {
+        const err = refusal(edited(["expected", "sentinelConfig", "maxmemory"], "1"));
+        expect(err.field).to.equal("expected.sentinelConfig");
+        expect(err.message).to.include("maxmemory");
+    });
+
+    it("refuses a plan without a Sentinel, or naming a server twice", () => {
+        const nodesOnly = JSON.stringify({ ...plan, servers: nodesOf(plan) });
+        expect(refusal(nodesOnly).field).to.equal("servers");
+        expect(refusal(nodesOnly).message).to.include("at least one node and one Sentinel");
+        const twice = JSON.stringify({ ...plan, servers: [...plan.servers, plan.servers[0]] });
+        expect(refusal(twice).message).to.include("names a server twice");
+    });
+});
+
+describe("the plan's servers, one shape each", () => {
+    const settings = settingsFor({ replicas: 3, sentinels: 5, sentinel: { quorum: 3 } });
+    const plan = buildPostDeployPlan(settings);
+
+    it("lists every node, then every Sentinel, with its announced and published address", () => {
+        expect(nodesOf(plan).map((n) => n.name)).to.deep.equal(["redis-0", "redis-1", "redis-2", "redis-3"]);
+        expect(sentinelsOf(plan).map((s) => s.name)).to.deep.equal(["sentinel-0", "sentinel-1", "sentinel-2", "sentinel-3", "sentinel-4"]);
+        expect(plan.servers[1]).to.deep.equal({
+            name: "redis-1",
+            kind: "redis",
+            announced: "172.28.0.11:6379",
+            host: "127.0.0.1",
+            port: 6380,
+        });
+    });
+
+    it("derives the Sentinel lists and natMap the stack outputs hold", () => {
+        const info = buildConnectionInfo(settings);
+        expect(natMapOf(plan)).to.deep.equal(info.natMap);
+        expect(sentinelAddresses(plan, "host")).to.deep.equal(info.sentinelEndpoints);
+        expect(sentinelAddresses(plan, "network")).to.deep.equal(info.sentinelEndpointsInNetwork);
     });
 });

@@ -1,12 +1,7 @@
 import { expect } from "chai";
 import { REDIS_DIRECTIVES, runtimeDirectives, runtimeValues, SENTINEL_DIRECTIVES } from "../../../render/directives";
-import {
-    directiveEnvName,
-    parseSettingsEnvironment,
-    SETTINGS_ENV,
-    settingsEnvironment,
-    SettingsEnvError,
-} from "../../../contracts/settings-env";
+import { directiveEnvName, parseSettingsEnvironment, settingsEnvironment, SettingsEnvError } from "../../../contracts/settings-env";
+import { SETTINGS_ENV } from "../../../contracts/env";
 import { settingsFor } from "../../support/settings";
 
 describe("the settings step's environment", () => {
@@ -52,5 +47,32 @@ describe("the settings step's environment", () => {
         expect(() => parseSettingsEnvironment({ ...sentinelEnv, [SETTINGS_ENV.redisPassword]: "x".repeat(20) })).to.throw(
             /sentinel password/,
         );
+    });
+
+    it("reads a Sentinel's request by its kind: its own password and the nodes' (auth-pass) are both there", () => {
+        const sentinel = settings.plan.sentinels[1];
+        const sentinelTarget = { ...target, kind: "sentinel" as const, name: sentinel.name, port: sentinel.hostPort };
+        const directives = runtimeValues(SENTINEL_DIRECTIVES, settings, sentinel);
+        const request = parseSettingsEnvironment({
+            ...settingsEnvironment(sentinelTarget, directives, 30),
+            [SETTINGS_ENV.redisPassword]: "NodesPassword0123456789",
+            [SETTINGS_ENV.sentinelPassword]: "SentinelPassword012345",
+        });
+        if (request.kind !== "sentinel") expect.fail(`read a ${request.kind} request for a Sentinel`);
+        expect(request.target).to.deep.equal(sentinelTarget);
+        expect(request.directives).to.deep.equal(directives);
+        // Typed as present for a Sentinel: no cast needed to use them.
+        const present: string[] = [request.passwords.redis, request.passwords.sentinel];
+        expect(present).to.deep.equal(["NodesPassword0123456789", "SentinelPassword012345"]);
+    });
+
+    it("refuses a target that is not JSON or names no known kind", () => {
+        const env = {
+            ...settingsEnvironment(target, runtimeValues(REDIS_DIRECTIVES, settings, node), 90),
+            [SETTINGS_ENV.redisPassword]: "x".repeat(20),
+        };
+        expect(() => parseSettingsEnvironment({ ...env, [SETTINGS_ENV.server]: "{not json" })).to.throw(SettingsEnvError, /not JSON/);
+        const replica = JSON.stringify({ ...target, kind: "replica" });
+        expect(() => parseSettingsEnvironment({ ...env, [SETTINGS_ENV.server]: replica })).to.throw(SettingsEnvError, /malformed/);
     });
 });

@@ -1,11 +1,14 @@
 import { expect } from "chai";
 import {
     bootstrapArgs,
+    DIRECTIVES,
     expectedValues,
     readBackOf,
     REDIS_DIRECTIVES,
+    RedisDirectiveName,
     runtimeValues,
     SENTINEL_DIRECTIVES,
+    SentinelDirectiveName,
     settingsToChange,
 } from "../../../render/directives";
 import { settingsFor } from "../../support/settings";
@@ -59,5 +62,18 @@ describe("the directive table", () => {
         const flags = args.filter((a) => a.startsWith("--")).map((a) => a.slice(2));
         expect(flags).to.deep.equal(REDIS_DIRECTIVES.filter((d) => d.phase === "bootstrap").map((d) => d.name));
         expect(args[args.indexOf("--replica-announce-ip") + 1]).to.equal(node.address);
+    });
+
+    it("gives each kind of server its table, and names directives by type: a typo does not compile", () => {
+        expect(DIRECTIVES.redis).to.equal(REDIS_DIRECTIVES);
+        expect(DIRECTIVES.sentinel).to.equal(SENTINEL_DIRECTIVES);
+        const names: RedisDirectiveName[] = ["maxmemory", "min-replicas-max-lag"];
+        // @ts-expect-error -- misspelt: not a directive of a node
+        names.push("maxmemroy");
+        // @ts-expect-error -- a Sentinel's directive, not a node's
+        names.push("down-after-milliseconds" satisfies SentinelDirectiveName);
+        // @ts-expect-error -- misspelt: readBackOf takes only the table's names
+        expect(readBackOf(REDIS_DIRECTIVES, "appendfsynk", "always")).to.equal("always");
+        expect(names).to.include("maxmemory");
     });
 });

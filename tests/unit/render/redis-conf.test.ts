@@ -7,8 +7,8 @@ const PASSWORD = "Zq8mN2vR5tY7uI9oP1aS";
 
 describe("renderRedisConf (a node's initial config)", () => {
     const defaults = settingsFor();
-    const master = renderRedisConf({ settings: defaults, nodeIndex: 0, password: PASSWORD });
-    const replica = renderRedisConf({ settings: defaults, nodeIndex: 2, password: PASSWORD });
+    const master = renderRedisConf({ settings: defaults, node: defaults.plan.nodes[0], password: PASSWORD });
+    const replica = renderRedisConf({ settings: defaults, node: defaults.plan.nodes[2], password: PASSWORD });
 
     it("renders the seed document's persistence and memory settings by default", () => {
         expect(directiveValues(master, "save")).to.deep.equal(["3600 1 300 100 60 10000"]);
@@ -48,25 +48,22 @@ describe("renderRedisConf (a node's initial config)", () => {
     });
 
     it("renders non-default values", () => {
-        const conf = renderRedisConf({
-            settings: settingsFor({
-                network: { subnet: "10.9.0.0/24" },
-                redis: {
-                    save: [],
-                    appendonly: false,
-                    appendfsync: "always",
-                    aofUseRdbPreamble: false,
-                    maxmemory: "2gb",
-                    maxmemoryPolicy: "volatile-ttl",
-                    maxclients: 500,
-                    tcpKeepalive: 60,
-                    minReplicasToWrite: 2,
-                    minReplicasMaxLag: 5,
-                },
-            }),
-            nodeIndex: 1,
-            password: PASSWORD,
+        const settings = settingsFor({
+            network: { subnet: "10.9.0.0/24" },
+            redis: {
+                save: [],
+                appendonly: false,
+                appendfsync: "always",
+                aofUseRdbPreamble: false,
+                maxmemory: "2gb",
+                maxmemoryPolicy: "volatile-ttl",
+                maxclients: 500,
+                tcpKeepalive: 60,
+                minReplicasToWrite: 2,
+                minReplicasMaxLag: 5,
+            },
         });
+        const conf = renderRedisConf({ settings, node: settings.plan.nodes[1], password: PASSWORD });
         expect(directiveValues(conf, "save")).to.deep.equal(['""']);
         expect(directiveValue(conf, "appendonly")).to.equal("no");
         expect(directiveValue(conf, "appendfsync")).to.equal("always");
@@ -80,13 +77,17 @@ describe("renderRedisConf (a node's initial config)", () => {
     });
 
     it("is deterministic and comments every block", () => {
-        expect(renderRedisConf({ settings: settingsFor(), nodeIndex: 0, password: PASSWORD })).to.equal(master);
+        expect(renderRedisConf({ settings: settingsFor(), node: settingsFor().plan.nodes[0], password: PASSWORD })).to.equal(master);
         const blocks = master.trim().split("\n\n");
         for (const block of blocks) expect(block.startsWith("#"), block).to.equal(true);
     });
 
     it("refuses a value that could break out of its line even if validation were bypassed", () => {
-        expect(() => renderRedisConf({ settings: defaults, nodeIndex: 0, password: 'x"\nreplicaof 1.2.3.4 6379' })).to.throw(/refusing/);
-        expect(() => renderRedisConf({ settings: defaults, nodeIndex: 3, password: PASSWORD })).to.throw(/no node 3/);
+        expect(() =>
+            renderRedisConf({ settings: defaults, node: defaults.plan.nodes[0], password: 'x"\nreplicaof 1.2.3.4 6379' }),
+        ).to.throw(/refusing/);
+        expect(() =>
+            renderRedisConf({ settings: defaults, node: { ...defaults.plan.nodes[2], name: "redis-3" }, password: PASSWORD }),
+        ).to.throw(/no node redis-3/);
     });
 });

@@ -7,10 +7,10 @@ const REDIS_PASSWORD = "Zq8mN2vR5tY7uI9oP1aS";
 const SENTINEL_PASSWORD = "Sx8mN2vR5tY7uI9oP1aQ";
 
 describe("renderSentinelConf (a Sentinel's initial config)", () => {
-    const render = (cluster: unknown, sentinelIndex = 0) =>
+    const render = (cluster: unknown, sentinelIndex = 0, settings = settingsFor(cluster)) =>
         renderSentinelConf({
-            settings: settingsFor(cluster),
-            sentinelIndex,
+            settings,
+            sentinel: settings.plan.sentinels[sentinelIndex],
             redisPassword: REDIS_PASSWORD,
             sentinelPassword: SENTINEL_PASSWORD,
         });
@@ -33,10 +33,11 @@ describe("renderSentinelConf (a Sentinel's initial config)", () => {
 
     it("keeps a stable identity per stack and index, so a replaced Sentinel is the same member", () => {
         const settings = settingsFor({});
-        expect(directiveValue(render({}, 1), "sentinel myid")).to.equal(sentinelId(settings, 1));
-        expect(sentinelId(settings, 1)).to.match(/^[0-9a-f]{40}$/);
-        expect(sentinelId(settings, 1)).to.not.equal(sentinelId(settings, 2));
-        expect(sentinelId(settings, 1)).to.not.equal(sentinelId(settingsFor({}, "prod"), 1));
+        const [, one, two] = settings.plan.sentinels;
+        expect(directiveValue(render({}, 1), "sentinel myid")).to.equal(sentinelId(settings, one));
+        expect(sentinelId(settings, one)).to.match(/^[0-9a-f]{40}$/);
+        expect(sentinelId(settings, one)).to.not.equal(sentinelId(settings, two));
+        expect(sentinelId(settings, one)).to.not.equal(sentinelId(settingsFor({}, "prod"), one));
     });
 
     it("announces its static address on the command line and never relies on hostnames", () => {

@@ -7,11 +7,12 @@ import { changesNothing } from "../../support/deployer";
 import { resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
 import { ProtectedResourceError, ReplayDeployer } from "../../support/replay/replay-deployer";
 import { ReplayState, saveState } from "../../support/replay/state";
+import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 
 const STACK = "test";
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command::warm-and-verify";
-const POST_DEPLOY_STDOUT = JSON.stringify({ warm: {}, verification: { ok: true } });
+const POST_DEPLOY_STDOUT = JSON.stringify(SAMPLE_REPORT);
 
 /**
  * The state the replay deployer would hold after an `up` of `config`: every resource with the

@@ -5,7 +5,15 @@ import { waitUntil, WaitTimeout } from "../../../../ops/deadline";
 import { replicaOffsets } from "../../../../ops/cluster/planned-failover";
 import { agreedMaster, nodeAnnouncing, nodeAtRemote } from "../../../../ops/redis/sentinels";
 import { analyzeProbes, ProbeRecord } from "../../../../ops/drill/probe-writer";
-import { buildDrillReport, DrillObservation, drillChecks, formatDrillReport, ttlKept } from "../../../../ops/drill/drill-report";
+import {
+    buildDrillReport,
+    DrillObservation,
+    drillChecks,
+    formatDrillReport,
+    summarizeDrill,
+    ttlKept,
+} from "../../../../ops/drill/drill-report";
+import { drillSummarySchema } from "../../../../contracts/report";
 
 const rec = (seq: number, ackAt: number | undefined, replicas: number, server = "127.0.0.1:6379"): ProbeRecord => ({
     seq,
@@ -125,6 +133,22 @@ describe("drill: checks and report", () => {
         expect(text).to.match(/writes confirmed again \(new master\)\s+1\.50 s/);
         expect(text).to.match(/old master rejoined as a replica\s+did not finish/);
         expect(text).to.match(/PASSED/);
+    });
+
+    it("summarises the report for the stack output: its figures and only the failed checks, as the report's schema says", () => {
+        const broken = { ...base, marker: { ...base.marker, actual: null } };
+        const report = buildDrillReport("dev", new Date(0), "sentinel", broken, { longestWriteGapMs: 1200 });
+        const summary = summarizeDrill(report);
+        expect(drillSummarySchema.parse(JSON.parse(JSON.stringify(summary)))).to.deep.equal(JSON.parse(JSON.stringify(summary)));
+        expect(summary).to.include({
+            ok: false,
+            method: "sentinel",
+            oldMaster: "redis-0",
+            newMaster: "redis-1",
+            summary: report.verification.summary,
+        });
+        expect(summary.failed.map((c) => c.name)).to.deep.equal(["drill.marker"]);
+        expect(summary.writes).to.deep.equal(report.writes);
     });
 });
 

@@ -8,6 +8,7 @@ import {
     replicaLags,
 } from "../../../../ops/verify/health";
 import { formatTable, buildReport, check } from "../../../../ops/verify/report";
+import { emitPostDeployReport, parsePostDeployReport } from "../../../../contracts/report";
 
 const THRESHOLDS: HealthThresholds = { memoryUsedRatio: 0.9, hitRatioFloor: 0.5, replicaMaxLagSeconds: 10, lastSaveMaxAgeSeconds: 7200 };
 const MiB = 1024 ** 2;
@@ -111,5 +112,17 @@ describe("the verifier's health summary", () => {
             .to.include("memory 64.0 MiB of 256.0 MiB")
             .and.include("hit ratio 90.0 %")
             .and.include("no warnings");
+    });
+
+    it("crosses the post-deploy report's contract both ways, warnings and all", () => {
+        const health = healthSummary(
+            [master({ stats: { evicted_keys: "3", keyspace_hits: "1", keyspace_misses: "1" } }), { name: "redis-1", announced: "x:1" }],
+            THRESHOLDS,
+        );
+        const report = {
+            membership: { retiredNodes: [], removedSentinels: [], resetSentinels: [] },
+            verification: { ...buildReport("dev", [check("a", 1, 1)]), health },
+        };
+        expect(parsePostDeployReport(emitPostDeployReport(report)).verification?.health).to.deep.equal(JSON.parse(JSON.stringify(health)));
     });
 });

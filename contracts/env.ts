@@ -1,0 +1,40 @@
+/**
+ * Every environment variable that crosses a process boundary, each named once: the Pulumi program
+ * (components/) sets them, and a CLI, a container's scripts or an app reads them. No imports, so
+ * anything (settings/ and render/ included) can name them without pulling in more.
+ */
+
+/** The passwords, as every operations CLI reads them (and as the ioredis example names them). */
+export const PASSWORD_ENV = {
+    redis: "REDIS_PASSWORD",
+    sentinel: "REDIS_SENTINEL_PASSWORD",
+    /** The ones being rotated out: a settings step accepts them alongside the new ones while set. */
+    redisPrevious: "REDIS_PASSWORD_PREVIOUS",
+    sentinelPrevious: "REDIS_SENTINEL_PASSWORD_PREVIOUS",
+} as const;
+
+/** The post-deploy plan as JSON (no secret in it), set by the post-deploy command (contracts/plan.ts). */
+export const PLAN_ENV = "APPSCREENS_POST_DEPLOY";
+
+/**
+ * A server's settings step (contracts/settings-env.ts): which server, the runtime directives it
+ * must have (one variable each, `directivePrefix` + the name) and the passwords, which Pulumi
+ * keeps secret.
+ */
+export const SETTINGS_ENV = {
+    server: "APPSCREENS_SERVER",
+    deadlineSeconds: "APPSCREENS_DEADLINE_SECONDS",
+    /** The container's id: a replaced container re-runs the step (its id is all that changes). */
+    container: "APPSCREENS_CONTAINER_ID",
+    directivePrefix: "APPSCREENS_SET_",
+    redisPassword: PASSWORD_ENV.redis,
+    redisPasswordPrevious: PASSWORD_ENV.redisPrevious,
+    sentinelPassword: PASSWORD_ENV.sentinel,
+    sentinelPasswordPrevious: PASSWORD_ENV.sentinelPrevious,
+} as const;
+
+/** What a server container's start scripts read (no secrets); a change replaces the container. */
+export const SCRIPT_ENV = {
+    self: "APPSCREENS_SELF",
+    initialMaster: "APPSCREENS_INITIAL_MASTER",
+} as const;
