@@ -4,7 +4,7 @@
 import Docker from "dockerode";
 import { serverLogs } from "../tests/support/server-logs";
 import type Redis from "ioredis";
-import { Credentials, directClient, sentinelClient, withDirectClient } from "../ops/redis/connect";
+import { Credentials, directSentinel, sentinelClient, withDirectClient } from "../ops/redis/connect";
 import { waitUntil } from "../ops/deadline";
 import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../ops/drill/probe-writer";
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../contracts/plan";
@@ -30,7 +30,7 @@ export async function settledMaster(c: BenchCluster, timeoutMs = 120_000): Promi
         async () => {
             const answers = await Promise.all(
                 sentinelsOf(c.plan).map(async (s) => {
-                    const client = directClient(s, c.credentials.sentinelPassword);
+                    const client = directSentinel(s, c.credentials.sentinelPassword);
                     try {
                         return await askSentinel(client, s.name, c.plan.masterName);
                     } finally {

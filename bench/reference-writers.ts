@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import Redis from "ioredis";
 import { sentinelClient } from "../ops/redis/connect";
+import { accessCommands } from "../ops/redis/access-commands";
 import { BenchTarget } from "./targets";
 
 const run = promisify(execFile);
@@ -29,11 +30,12 @@ export async function naiveWriter(target: BenchTarget, keys: number, valueBytes:
  */
 export async function redisBenchmark(target: BenchTarget, keys: number, valueBytes: number): Promise<number> {
     const master = await target.master();
-    const admin = new Redis({ ...master, password: target.credentials.redisPassword });
+    const client = new Redis({ ...master, password: target.credentials.redisPassword });
+    const admin = accessCommands(client);
     const user = `bench-${process.pid}`;
     const password = randomBytes(12).toString("hex");
     try {
-        await admin.call("ACL", "SETUSER", user, "on", `>${password}`, "~key:*", "+set", "+ping", "+config|get");
+        await admin.setUser(user, ["on", `>${password}`, "~key:*", "+set", "+ping", "+config|get"]);
         const args = ["-h", master.host, "-p", String(master.port), "--user", user, "-a", password];
         const bench = ["-t", "set", "-P", "16", "-c", "50", "-n", String(keys), "-r", String(keys), "-d", String(valueBytes), "--csv"];
         const { stdout } = await run("redis-benchmark", [...args, ...bench], { maxBuffer: 1 << 20 });
@@ -42,7 +44,7 @@ export async function redisBenchmark(target: BenchTarget, keys: number, valueByt
         if (!line) throw new Error(`redis-benchmark printed no SET result: ${stdout}`);
         return Number(JSON.parse(`[${line}]`)[1]);
     } finally {
-        await admin.call("ACL", "DELUSER", user).catch(() => undefined);
-        admin.disconnect();
+        await admin.deleteUser(user).catch(() => undefined);
+        client.disconnect();
     }
 }

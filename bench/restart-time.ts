@@ -14,6 +14,7 @@ import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
+import { nodeCommands } from "../ops/redis/node-commands";
 import { rawCommand } from "../tests/support/raw-command";
 import { formatSpread, markdownTable, sleep, spread, Spread } from "./stats";
 
@@ -166,8 +167,9 @@ async function prepare(root: string, port: number, keys: number, valueBytes: num
         try {
             await untilPong(port, 60_000);
             await withClient(port, async (c) => {
-                await c.call("CONFIG", "SET", "aof-use-rdb-preamble", mode === "preamble" ? "yes" : "no");
-                await c.call("CONFIG", "SET", "appendonly", "yes");
+                const node = nodeCommands(c);
+                await node.configSet("aof-use-rdb-preamble", mode === "preamble" ? "yes" : "no");
+                await node.configSet("appendonly", "yes");
                 await sleep(100);
                 await waitPersistenceIdle(c);
             });

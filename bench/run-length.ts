@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
 import { parseInfo } from "../ops/redis/replies";
+import { nodeCommands } from "../ops/redis/node-commands";
 import { baselineDir, runOrder } from "./side-by-side";
 import { markdownTable, sleep } from "./stats";
 import { hostTarget } from "./targets";
@@ -54,7 +55,7 @@ export async function runLength(argv: string[]): Promise<void> {
                 for (const keys of [100_000, 10_000] as const) {
                     await master.flushall();
                     await master.config("SET", "auto-aof-rewrite-percentage", rewrite);
-                    await master.call("BGREWRITEAOF");
+                    await nodeCommands(master).rewriteAof();
                     for (;;) {
                         const p = parseInfo(await master.info("persistence"));
                         if (p.aof_rewrite_in_progress === "0" && p.rdb_bgsave_in_progress === "0") break;

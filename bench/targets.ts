@@ -2,6 +2,7 @@ import Redis from "ioredis";
 import { mergeConfig, readStackFile, StackConfigObject } from "../settings/stack-file";
 import { validateStackConfig } from "../settings/validate";
 import { Credentials } from "../ops/redis/connect";
+import { sentinelCommands } from "../ops/redis/sentinel-commands";
 import { buildPostDeployPlan, natMapOf, PostDeployPlan, sentinelAddresses } from "../contracts/plan";
 import { HostCluster } from "../tests/support/host-cluster";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
@@ -22,11 +23,13 @@ export interface BenchTarget {
 const BENCH_OVERRIDES: StackConfigObject = { cluster: { redis: { maxmemory: "1gb" } } };
 
 async function masterVia(plan: PostDeployPlan, credentials: Credentials): Promise<string> {
-    const sentinel = new Redis({ ...sentinelAddresses(plan, "host")[0], password: credentials.sentinelPassword, lazyConnect: true });
+    const first = sentinelAddresses(plan, "host")[0];
+    const sentinel = sentinelCommands(new Redis({ ...first, password: credentials.sentinelPassword, lazyConnect: true }));
     try {
         await sentinel.connect();
-        const [host, port] = (await sentinel.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", plan.masterName)) as [string, string];
-        return `${host}:${port}`;
+        const address = await sentinel.masterAddress(plan.masterName);
+        if (!address) throw new Error(`the Sentinel at ${first.host}:${first.port} watches no master ${plan.masterName}`);
+        return address;
     } finally {
         sentinel.disconnect();
     }

@@ -1,6 +1,6 @@
 // npm run failover -- --stack <name> [--method handover|sentinel] [--timeout 60]
 import { currentMaster } from "../ops/backup/run-backup";
-import { directClient } from "../ops/redis/connect";
+import { directSentinel } from "../ops/redis/connect";
 import { waitUntil } from "../ops/deadline";
 import { plannedFailover } from "../ops/cluster/planned-failover";
 import { agreedMaster, askSentinel, nodeAnnouncing } from "../ops/redis/sentinels";
@@ -13,7 +13,7 @@ runCli(FAILOVER_CLI, async (options) => {
     const plan = loadPlan(options.stack);
     const credentials = loadCredentials(options.stack);
     const master = await currentMaster(plan, credentials);
-    const sentinels = sentinelsOf(plan).map((s) => ({ name: s.name, client: directClient(s, credentials.sentinelPassword) }));
+    const sentinels = sentinelsOf(plan).map((s) => ({ name: s.name, client: directSentinel(s, credentials.sentinelPassword) }));
     try {
         await plannedFailover(plan, credentials, master, sentinels[0].client, options.method, { timeoutMs, log: (l) => console.error(l) });
         const address = await waitUntil(

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createReadSt
 import * as path from "node:path";
 import Docker from "dockerode";
 import type Redis from "ioredis";
-import { Credentials, directClient, withDirectClient } from "../redis/connect";
+import { Credentials, directSentinel, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing } from "../redis/sentinels";
-import { parseInfo, parsePairs } from "../redis/replies";
+import { parseInfo } from "../redis/replies";
+import { nodeCommands } from "../redis/node-commands";
 import { copyOut, findNodeContainers } from "./docker-volumes";
 import { BackupManifest, buildManifest, MANIFEST_FILE, RDB_FILE, readHead } from "./manifest";
 import { parseRdbHeader } from "./rdb-header";
@@ -39,7 +40,7 @@ export const withNode = withDirectClient;
 export async function currentMaster(plan: PostDeployPlan, credentials: Credentials): Promise<NodeEndpoint> {
     const answers = await Promise.all(
         sentinelsOf(plan).map(async (s) => {
-            const c = directClient(s, credentials.sentinelPassword);
+            const c = directSentinel(s, credentials.sentinelPassword);
             try {
                 return await askSentinel(c, s.name, plan.masterName);
             } finally {
@@ -126,7 +127,7 @@ export async function snapshotOnReplica(
     return {
         redisVersion: parseInfo(await c.info("server")).redis_version,
         appendonly: done.aof_enabled === "1",
-        appenddirname: parsePairs(await c.call("CONFIG", "GET", "appenddirname")).appenddirname,
+        appenddirname: (await nodeCommands(c).configGet("appenddirname")).appenddirname,
         rdbSaves: Number(done.rdb_saves),
     };
 }

@@ -1,11 +1,12 @@
 import Docker from "dockerode";
 import { REDIS_USER } from "../../render/paths";
-import { Credentials, directClient } from "../redis/connect";
+import { Credentials, directSentinel } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { VerificationReport } from "../verify/report";
 import { verifyUntilSettled } from "../verify/verifier";
-import { parseInfo, parsePairs } from "../redis/replies";
+import { parseInfo } from "../redis/replies";
+import { nodeCommands } from "../redis/node-commands";
 import { findNodeContainers, NodeContainer, putFile, REDIS_UID, runHelperOrFail } from "./docker-volumes";
 import { BackupRejected, checkTarget, readBackup, BackupManifest } from "./manifest";
 import {
@@ -100,7 +101,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     // The AOF layout as the running master has it: the files the restore writes must match it.
     const { held, aof } = await withNode(master, credentials.redisPassword, async (c) => ({
         held: await c.dbsize(),
-        aof: parsePairs(await c.call("CONFIG", "GET", "append*")),
+        aof: await nodeCommands(c).configGet("append*"),
     }));
     if (held > 0 && !options.force) {
         throw new RestoreRefused(
@@ -179,11 +180,10 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
             case "wait-sentinels":
                 await bounded(`every Sentinel seeing ${step.node} as the master, up`, async () => {
                     for (const s of sentinelsOf(plan)) {
-                        const c = directClient(s, credentials.sentinelPassword);
+                        const c = directSentinel(s, credentials.sentinelPassword);
                         try {
-                            const fields = parsePairs(await c.call("SENTINEL", "MASTER", plan.masterName));
-                            if (`${fields.ip}:${fields.port}` !== endpoint(step.node).announced || fields.flags !== "master")
-                                return undefined;
+                            const m = await c.master(plan.masterName);
+                            if (m.address !== endpoint(step.node).announced || m.flags.join(",") !== "master") return undefined;
                         } finally {
                             c.disconnect();
                         }

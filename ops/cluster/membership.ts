@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
-import type Redis from "ioredis";
 import { MAX_NODES, MAX_SENTINELS, nodeEndpoint, REDIS_PORT, sentinelEndpoint } from "../../settings/address-plan";
-import { Credentials, directClient } from "../redis/connect";
+import { Credentials, directClient, directSentinel } from "../redis/connect";
 import { waitUntil } from "../deadline";
 import { plannedFailover } from "./planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "../redis/sentinels";
 import { announcedAddress, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
-import { parsePairs } from "../redis/replies";
+import { SentinelEntry } from "../redis/replies";
+import { NodeAdmin, nodeCommands } from "../redis/node-commands";
+import { Connection } from "../redis/send";
 import type { MembershipReport } from "../../contracts/report";
 
 /** What a scale-down did to the servers the stack no longer declares: part of the post-deploy report. */
@@ -17,8 +18,7 @@ export function surplusAddresses(known: readonly string[], declared: readonly st
     return [...new Set(known)].filter((a) => !declared.includes(a)).sort();
 }
 
-const ipsOf = (reply: unknown): string[] =>
-    Array.isArray(reply) ? reply.map((r) => parsePairs(r).ip).filter((ip): ip is string => Boolean(ip)) : [];
+const ipsOf = (entries: readonly SentinelEntry[]): string[] => entries.map((e) => e.ip);
 
 /**
  * After a scale-down, makes the servers the stack no longer declares leave the cluster before
@@ -33,12 +33,13 @@ export async function forgetSurplusServers(
     credentials: Credentials,
     log: (line: string) => void,
 ): Promise<MembershipReport> {
-    const clients: Redis[] = [];
-    const open = (endpoint: { host: string; port: number }, password: string) => {
-        const c = directClient(endpoint, password);
+    const clients: Connection[] = [];
+    const track = <C extends Connection>(c: C): C => {
         clients.push(c);
         return c;
     };
+    const openNode = (endpoint: { host: string; port: number }) => track(directClient(endpoint, credentials.redisPassword));
+    const openSentinel = (endpoint: { host: string; port: number }) => track(directSentinel(endpoint, credentials.sentinelPassword));
     const report: MembershipReport = { retiredNodes: [], removedSentinels: [], resetSentinels: [] };
     try {
         const { addressing, masterName } = plan;
@@ -51,12 +52,12 @@ export async function forgetSurplusServers(
             return undefined;
         };
         const sentinelServers = sentinelsOf(plan);
-        const sentinels = sentinelServers.map((s) => open(s, credentials.sentinelPassword));
+        const sentinels = sentinelServers.map((s) => openSentinel(s));
         const knownNodes: string[] = [];
         const knownSentinels: string[] = [];
         for (const s of sentinels) {
-            knownNodes.push(...ipsOf(await s.call("SENTINEL", "REPLICAS", masterName).catch(() => [])));
-            knownSentinels.push(...ipsOf(await s.call("SENTINEL", "SENTINELS", masterName).catch(() => [])));
+            knownNodes.push(...ipsOf(await s.replicas(masterName).catch(() => [])));
+            knownSentinels.push(...ipsOf(await s.sentinels(masterName).catch(() => [])));
         }
         const declaredNodes = nodesOf(plan).map((n) => announcedAddress(n).host);
         const declaredSentinels = sentinelServers.map((s) => announcedAddress(s).host);
@@ -70,27 +71,27 @@ export async function forgetSurplusServers(
 
         // Surplus nodes first become ineligible for promotion, and every Sentinel must have seen it,
         // so a hand-over (below, or one the Sentinels start on their own) never picks one of them.
-        const surplus: { address: string; endpoint: { name: string; hostPort: number }; node: Redis }[] = [];
+        const surplus: { address: string; endpoint: { name: string; hostPort: number }; node: NodeAdmin }[] = [];
         for (const address of surplusNodes) {
             const endpoint = endpointOf(address, "node");
             if (!endpoint) continue;
-            const node = open(endpoint, credentials.redisPassword);
-            const reachable = await node.connect().then(
-                () => node.ping().then(() => true),
+            const client = openNode(endpoint);
+            const reachable = await client.connect().then(
+                () => client.ping().then(() => true),
                 () => false,
             );
             if (!reachable) continue;
-            await node.call("CONFIG", "SET", "replica-priority", "0");
+            const node = nodeCommands(client);
+            await node.configSet("replica-priority", "0");
             surplus.push({ address, endpoint, node });
         }
         for (const [i, s] of sentinels.entries()) {
             await waitUntil(
                 `${sentinelServers[i].name} to see the surplus nodes as never to be promoted`,
                 async () => {
-                    const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                    const replicas = await s.replicas(masterName);
                     const seen = surplus.every(
-                        ({ address }) =>
-                            replicas.find((r) => r.ip === address)?.["slave-priority"] === "0" || `${address}:${REDIS_PORT}` === master,
+                        ({ address }) => replicas.find((r) => r.ip === address)?.priority === 0 || `${address}:${REDIS_PORT}` === master,
                     );
                     return seen || undefined;
                 },
@@ -131,12 +132,10 @@ export async function forgetSurplusServers(
             "every Sentinel to name the same master with no failover in progress",
             async () => {
                 const answers = await Promise.all(sentinels.map((c, i) => askSentinel(c, sentinelServers[i].name, masterName)));
-                const flags = await Promise.all(
-                    sentinels.map(async (c) => parsePairs(await c.call("SENTINEL", "MASTER", masterName)).flags),
-                );
+                const flags = await Promise.all(sentinels.map(async (c) => (await c.master(masterName)).flags));
                 const agreed = agreedMaster(answers, sentinels.length);
-                if (agreed && !flags.some((f) => f?.includes("failover_in_progress"))) return agreed;
-                throw new Error(`${describeAnswers(answers)}; flags ${flags.join(" | ")}`);
+                if (agreed && !flags.some((f) => f.includes("failover_in_progress"))) return agreed;
+                throw new Error(`${describeAnswers(answers)}; flags ${flags.map((f) => f.join(",")).join(" | ")}`);
             },
             60_000,
             200,
@@ -145,22 +144,22 @@ export async function forgetSurplusServers(
         for (const { endpoint } of surplus) {
             // A fresh connection: a failover above makes the Sentinels kill every client of the
             // nodes they reconfigure (CLIENT KILL TYPE normal), earlier ones included.
-            const node = open({ host: addressing.host, port: endpoint.hostPort }, credentials.redisPassword);
-            await node.call("CONFIG", "SET", "requirepass", randomBytes(24).toString("hex"));
+            const node = nodeCommands(openNode({ host: addressing.host, port: endpoint.hostPort }));
+            await node.configSet("requirepass", randomBytes(24).toString("hex"));
             // A password change leaves authenticated connections open: drop the Sentinels' links
             // (and any client's), or a Sentinel would re-attach the node about 8 s after it detaches.
-            await node.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
-            await node.call("CLIENT", "KILL", "TYPE", "pubsub", "SKIPME", "yes");
-            await node.call("REPLICAOF", "NO", "ONE");
+            await node.killClients("normal");
+            await node.killClients("pubsub");
+            await node.detach();
             report.retiredNodes.push(endpoint.name);
             log(`membership: ${endpoint.name} detached and locked; its container is removed at the end of the deploy`);
         }
         for (const address of surplusSentinels) {
             const endpoint = endpointOf(address, "sentinel");
             if (!endpoint) continue;
-            const sentinel = open(endpoint, credentials.sentinelPassword);
+            const sentinel = openSentinel(endpoint);
             const removed = await sentinel.connect().then(
-                () => sentinel.call("SENTINEL", "REMOVE", masterName).then(() => true),
+                () => sentinel.remove(masterName).then(() => true),
                 () => false,
             );
             if (removed) report.removedSentinels.push(endpoint.name);
@@ -178,21 +177,19 @@ export async function forgetSurplusServers(
                 30_000,
                 200,
             );
-            await s.call("SENTINEL", "RESET", masterName);
+            await s.reset(masterName);
             await waitUntil(
                 `${name} to see ${plan.expected.replicas} replicas and ${plan.expected.sentinels - 1} other Sentinels after SENTINEL RESET`,
                 async () => {
-                    const fields = parsePairs(await s.call("SENTINEL", "MASTER", masterName));
-                    const seen =
-                        fields["num-slaves"] === String(plan.expected.replicas) &&
-                        fields["num-other-sentinels"] === String(plan.expected.sentinels - 1);
+                    const m = await s.master(masterName);
+                    const seen = m.replicas === plan.expected.replicas && m.otherSentinels === plan.expected.sentinels - 1;
                     if (seen) return true;
                     // What it does see, for the operator's message if this never settles.
-                    const replicas = ((await s.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map((r) => parsePairs(r));
+                    const replicas = await s.replicas(masterName);
                     throw new Error(
-                        `it names ${fields.ip}:${fields.port} (${fields.flags}) and sees replicas [${replicas
-                            .map((r) => `${r.ip} ${r.flags} link ${r["master-link-status"]} of ${r["master-host"]}`)
-                            .join("; ")}] and ${fields["num-other-sentinels"]} other Sentinels`,
+                        `it names ${m.address} (${m.flags.join(",")}) and sees replicas [${replicas
+                            .map((r) => `${r.ip} ${r.flags.join(",")} link ${r.linkStatus} of ${r.masterHost}`)
+                            .join("; ")}] and ${m.otherSentinels} other Sentinels`,
                     );
                 },
                 60_000,

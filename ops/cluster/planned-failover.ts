@@ -1,8 +1,9 @@
-import type Redis from "ioredis";
 import { Credentials, directClient, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, PostDeployPlan } from "../../contracts/plan";
-import { parseInfo, parsePairs } from "../redis/replies";
+import { parseInfo } from "../redis/replies";
+import { nodeCommands } from "../redis/node-commands";
+import { SentinelControl } from "../redis/sentinel-commands";
 import type { FailoverMethod } from "../../contracts/report";
 
 /**
@@ -47,18 +48,18 @@ export async function plannedFailover(
     plan: PostDeployPlan,
     credentials: Credentials,
     master: NodeEndpoint,
-    trigger: Redis,
+    trigger: SentinelControl,
     method: FailoverMethod,
     options: HandoverOptions,
 ): Promise<void> {
     const log = options.log ?? (() => undefined);
     if (method === "sentinel") {
-        await trigger.call("SENTINEL", "FAILOVER", plan.masterName);
+        await trigger.failover(plan.masterName);
         return;
     }
     const password = credentials.redisPassword;
     const minReplicas = await withDirectClient(master, password, async (c) =>
-        Number(parsePairs(await c.call("CONFIG", "GET", "min-replicas-to-write"))["min-replicas-to-write"]),
+        Number((await nodeCommands(c).configGet("min-replicas-to-write"))["min-replicas-to-write"]),
     );
     if (!(minReplicas >= 1)) {
         throw new FailoverRefused("min-replicas-to-write is 0: the old master would take writes again after the hand-over");
@@ -66,7 +67,7 @@ export async function plannedFailover(
     // One connection for the pause: a paused master still answers INFO and CLIENT UNPAUSE.
     const control = directClient(master, password);
     try {
-        await control.call("CLIENT", "PAUSE", String(options.timeoutMs), "WRITE");
+        await nodeCommands(control).pauseWrites(options.timeoutMs);
         log(`failover: writes paused on ${master.name}`);
         try {
             const masterOffset = Number(parseInfo(await control.info("replication")).master_repl_offset);
@@ -79,7 +80,7 @@ export async function plannedFailover(
                 options.timeoutMs,
                 20,
             );
-            await trigger.call("SENTINEL", "FAILOVER", plan.masterName);
+            await trigger.failover(plan.masterName);
             await waitUntil(
                 `the replicas leaving ${master.name}`,
                 async () => {
@@ -90,7 +91,9 @@ export async function plannedFailover(
                 20,
             );
         } finally {
-            await control.call("CLIENT", "UNPAUSE").catch((err: unknown) => log(`failover: CLIENT UNPAUSE failed: ${errorMessage(err)}`));
+            await nodeCommands(control)
+                .unpause()
+                .catch((err: unknown) => log(`failover: CLIENT UNPAUSE failed: ${errorMessage(err)}`));
             log(`failover: writes unpaused on ${master.name}`);
         }
     } finally {

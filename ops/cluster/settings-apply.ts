@@ -3,7 +3,10 @@ import type Redis from "ioredis";
 import { DIRECTIVES, settingsToChange } from "../../render/directives";
 import { directClient } from "../redis/connect";
 import { NodeSettingsRequest, SentinelSettingsRequest, SettingsRequest } from "../../contracts/settings-env";
-import { parsePairs } from "../redis/replies";
+import { AccessControl, accessCommands } from "../redis/access-commands";
+import { replyCode } from "../redis/errors";
+import { NodeConfig, nodeCommands } from "../redis/node-commands";
+import { SentinelCommands, sentinelCommands } from "../redis/sentinel-commands";
 
 /** Why a settings step failed, for the CLI's message and the tests (never matched on text). */
 export type SettingsFailureKind = "unreachable" | "rejected-passwords" | "command-failed" | "deadline";
@@ -28,9 +31,6 @@ export interface SettingsResult {
     readonly connectedWithPrevious: boolean;
 }
 
-/** The error code Redis puts first in an error reply (WRONGPASS, NOAUTH, ...): the protocol's kind. */
-export const replyCode = (err: unknown): string => (err instanceof Error ? (/^([A-Z]+)\b/.exec(err.message)?.[1] ?? "") : "");
-
 const AUTH_CODES = new Set(["WRONGPASS", "NOAUTH", "ERR"]);
 
 /** Connects, then authenticates with the first password the server accepts, the new one first. */
@@ -51,9 +51,10 @@ async function connectWithAny(
         );
     }
     const refused: string[] = [];
+    const access = accessCommands(client);
     for (const [i, password] of passwords.entries()) {
         try {
-            await client.call("AUTH", password);
+            await access.auth(password);
             return { client, previous: i > 0 };
         } catch (err) {
             refused.push(replyCode(err) || "error");
@@ -80,28 +81,29 @@ async function connectWithAny(
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /** The default user accepts exactly `passwords`? ACL GETUSER shows their SHA-256, never the text. */
-async function acceptsExactly(client: Redis, passwords: readonly string[]): Promise<boolean> {
-    const raw = (await client.call("ACL", "GETUSER", "default")) as unknown[];
-    const index = raw.findIndex((v) => String(v) === "passwords");
-    const hashes = index >= 0 && Array.isArray(raw[index + 1]) ? (raw[index + 1] as unknown[]).map(String).sort() : [];
+async function acceptsExactly(access: AccessControl, passwords: readonly string[]): Promise<boolean> {
+    const hashes = (await access.passwordHashes("default")).sort();
     return JSON.stringify(hashes) === JSON.stringify(passwords.map(sha256).sort());
 }
 
 /** Sets the default user's passwords to exactly `passwords` (the first is the current one). */
-async function setAcceptedPasswords(client: Redis, passwords: readonly string[]): Promise<void> {
-    await client.call("ACL", "SETUSER", "default", "on", "resetpass", ...passwords.map((p) => `>${p}`));
+async function setAcceptedPasswords(access: AccessControl, passwords: readonly string[]): Promise<void> {
+    await access.setUser("default", ["on", "resetpass", ...passwords.map((p) => `>${p}`)]);
 }
 
-async function applyToNode(client: Redis, request: NodeSettingsRequest): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
+export type Applied = Omit<SettingsResult, "server" | "connectedWithPrevious">;
+
+/** Brings one node to the request's settings and passwords (exported for the tests' fakes). */
+export async function applyToNode(client: NodeConfig, access: AccessControl, request: NodeSettingsRequest): Promise<Applied> {
     const current: Record<string, string> = {};
-    for (const name of Object.keys(request.directives)) Object.assign(current, parsePairs(await client.call("CONFIG", "GET", name)));
+    for (const name of Object.keys(request.directives)) Object.assign(current, await client.configGet(name));
     const changed = settingsToChange(DIRECTIVES.redis, request.directives, current);
-    for (const c of changed) await client.call("CONFIG", "SET", c.name, c.to);
+    for (const c of changed) await client.configSet(c.name, c.to);
 
     const password = request.passwords.redis;
     const accepted = [password, ...(request.passwords.redisPrevious ? [request.passwords.redisPrevious] : [])];
-    const auth = parsePairs(await client.call("CONFIG", "GET", "masterauth"));
-    const requirepass = parsePairs(await client.call("CONFIG", "GET", "requirepass"));
+    const auth = await client.configGet("masterauth");
+    const requirepass = await client.configGet("requirepass");
     let passwordsChanged = false;
     // While rotating, one atomic ACL SETUSER makes the node accept both passwords (requirepass
     // would reset it to one). Once the previous one is dropped, requirepass takes the new one
@@ -109,42 +111,48 @@ async function applyToNode(client: Redis, request: NodeSettingsRequest): Promise
     // sure to accept whatever order the nodes' steps run in: the previous one while rotating,
     // then the new one, which every node has accepted since the first rotation deploy.
     if (!request.passwords.redisPrevious && requirepass.requirepass !== password) {
-        await client.call("CONFIG", "SET", "requirepass", password);
+        await client.configSet("requirepass", password);
         passwordsChanged = true;
     }
-    if (!(await acceptsExactly(client, accepted))) {
-        await setAcceptedPasswords(client, accepted);
+    if (!(await acceptsExactly(access, accepted))) {
+        await setAcceptedPasswords(access, accepted);
         passwordsChanged = true;
     }
     const presented = request.passwords.redisPrevious ?? password;
     if (auth.masterauth !== presented) {
-        await client.call("CONFIG", "SET", "masterauth", presented);
+        await client.configSet("masterauth", presented);
         passwordsChanged = true;
     }
     // Persist, so a restart keeps it (the live config in the volume belongs to the server).
-    if (changed.length > 0 || passwordsChanged) await client.call("CONFIG", "REWRITE");
+    if (changed.length > 0 || passwordsChanged) await client.configRewrite();
     return { changed, passwordsChanged };
 }
 
-async function applyToSentinel(
-    client: Redis,
+/** Brings one Sentinel to the request's settings and passwords (exported for the tests' fakes). */
+export async function applyToSentinel(
+    sentinel: SentinelCommands,
+    access: AccessControl,
     request: SentinelSettingsRequest,
-): Promise<Omit<SettingsResult, "server" | "connectedWithPrevious">> {
+): Promise<Applied> {
     const { masterName } = request.target;
-    const master = parsePairs(await client.call("SENTINEL", "MASTER", masterName));
-    const changed = settingsToChange(DIRECTIVES.sentinel, request.directives, master);
-    if (changed.length > 0) await client.call("SENTINEL", "SET", masterName, ...changed.flatMap((c) => [c.name, c.to]));
+    const master = await sentinel.master(masterName);
+    const changed = settingsToChange(DIRECTIVES.sentinel, request.directives, master.fields);
+    if (changed.length > 0)
+        await sentinel.set(
+            masterName,
+            changed.map((c): [string, string] => [c.name, c.to]),
+        );
     // The nodes' password cannot be read back; setting it is idempotent and flushes the config.
-    await client.call("SENTINEL", "SET", masterName, "auth-pass", request.passwords.redis);
+    await sentinel.set(masterName, [["auth-pass", request.passwords.redis]]);
 
     const password = request.passwords.sentinel;
     const accepted = [password, ...(request.passwords.sentinelPrevious ? [request.passwords.sentinelPrevious] : [])];
     let passwordsChanged = false;
-    if (!(await acceptsExactly(client, accepted))) {
-        await setAcceptedPasswords(client, accepted);
+    if (!(await acceptsExactly(access, accepted))) {
+        await setAcceptedPasswords(access, accepted);
         // What it presents to the other Sentinels: as for masterauth, the previous one while rotating.
-        await client.call("SENTINEL", "CONFIG", "SET", "sentinel-pass", request.passwords.sentinelPrevious ?? password);
-        await client.call("SENTINEL", "FLUSHCONFIG");
+        await sentinel.configSet("sentinel-pass", request.passwords.sentinelPrevious ?? password);
+        await sentinel.flushConfig();
         passwordsChanged = true;
     }
     return { changed, passwordsChanged };
@@ -157,7 +165,11 @@ export async function applySettings(request: SettingsRequest): Promise<SettingsR
         request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
     const { client, previous } = await connectWithAny(target, candidates);
     try {
-        const result = request.kind === "redis" ? await applyToNode(client, request) : await applyToSentinel(client, request);
+        const access = accessCommands(client);
+        const result =
+            request.kind === "redis"
+                ? await applyToNode(nodeCommands(client), access, request)
+                : await applyToSentinel(sentinelCommands(client), access, request);
         return { server: target.name, connectedWithPrevious: previous, ...result };
     } catch (err) {
         if (err instanceof SettingsApplyError) throw err;

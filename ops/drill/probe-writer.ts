@@ -45,11 +45,11 @@ export function startProbeWriter(client: Redis, options: ProbeWriterOptions): Pr
             const record: ProbeRecord = { seq, key: `${options.prefix}${seq}`, sentAt: Date.now() };
             records.push(record);
             try {
-                const replies = (await client
+                const replies = await client
                     .pipeline()
                     .set(record.key, String(seq), "EX", options.ttlSeconds)
                     .wait(1, options.waitTimeoutMs)
-                    .exec()) as [Error | null, unknown][] | null;
+                    .exec();
                 const failure = replies?.find(([err]) => err)?.[0];
                 if (!replies || failure) throw failure ?? new Error("no reply");
                 record.ackAt = Date.now();

@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { sampleKeys } from "../verify/checks";
-import { Credentials, directClient, sentinelClient, withDirectClient } from "../redis/connect";
+import { Credentials, directSentinel, sentinelClient, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
 import { NodeEndpoint, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { FailoverMethod, plannedFailover } from "../cluster/planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing, nodeAtRemote } from "../redis/sentinels";
 import { findWarmedKeys } from "../verify/verifier";
-import { parseInfo, parsePairs } from "../redis/replies";
+import { parseInfo } from "../redis/replies";
+import { Connection } from "../redis/send";
+import { SentinelCommands, SentinelReader } from "../redis/sentinel-commands";
 import { buildDrillReport, DrillReport, DrillTimings, OldMasterState, SampledKey } from "./drill-report";
 import { analyzeProbes, keysPresent, startProbeWriter } from "./probe-writer";
 
@@ -57,12 +59,11 @@ async function oldMasterState(client: Redis): Promise<OldMasterState> {
 }
 
 /** Sentinels whose view of `address` (a replica now) carries a down or disconnected flag. */
-async function sentinelsFlagging(sentinels: Map<string, Redis>, masterName: string, address: string): Promise<string[]> {
+async function sentinelsFlagging(sentinels: Map<string, SentinelReader>, masterName: string, address: string): Promise<string[]> {
     const flagging: string[] = [];
-    for (const [name, client] of sentinels) {
-        const replicas = ((await client.call("SENTINEL", "REPLICAS", masterName)) as unknown[]).map(parsePairs);
-        const entry = replicas.find((r) => `${r.ip}:${r.port}` === address);
-        if (!entry || entry.flags !== "slave") flagging.push(name);
+    for (const [name, sentinel] of sentinels) {
+        const entry = (await sentinel.replicas(masterName)).find((r) => r.address === address);
+        if (!entry || entry.flags.join(",") !== "slave") flagging.push(name);
     }
     return flagging;
 }
@@ -81,13 +82,15 @@ export async function runDrill(
     const log = options.log ?? (() => undefined);
     const method = options.method ?? "handover";
     const startedAt = new Date();
-    const clients: Redis[] = [];
-    const track = (c: Redis) => {
+    const clients: Connection[] = [];
+    const track = <C extends Connection>(c: C) => {
         clients.push(c);
         return c;
     };
     const sentinelServers = sentinelsOf(plan);
-    const sentinels = new Map(sentinelServers.map((s) => [s.name, track(directClient(s, credentials.sentinelPassword))]));
+    const sentinels = new Map<string, SentinelCommands>(
+        sentinelServers.map((s) => [s.name, track(directSentinel(s, credentials.sentinelPassword))]),
+    );
     // A fresh connection per use: Sentinel kills the clients of a master it demotes.
     const onNode = <T>(endpoint: NodeEndpoint, use: (c: Redis) => Promise<T>): Promise<T> =>
         withDirectClient(endpoint, credentials.redisPassword, use);
@@ -117,7 +120,7 @@ export async function runDrill(
             throw new DrillRefused(`${oldMaster.name} is not a master with an online replica (role ${masterInfo.role}, ${online} online)`);
         }
         for (const [name, c] of sentinels) {
-            await c.call("SENTINEL", "CKQUORUM", plan.masterName).catch((err: unknown) => {
+            await c.ckquorum(plan.masterName).catch((err: unknown) => {
                 throw new DrillRefused(`${name} reports no quorum: ${errorMessage(err)}`);
             });
         }
@@ -147,7 +150,8 @@ export async function runDrill(
             if ((await writer.wait(1, 5000)) < 1) throw new DrillRefused("the marker write was not confirmed by any replica");
 
             triggeredAt = Date.now();
-            const trigger = sentinels.get(sentinelServers[0].name) as Redis;
+            // The first Sentinel of the plan (a Map keeps the order its entries were added in).
+            const [trigger] = sentinels.values();
             log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${sentinelServers[0].name} (${method})`);
             await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log }).catch(
                 (err: unknown) => {

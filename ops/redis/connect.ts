@@ -1,6 +1,8 @@
 import Redis from "ioredis";
 import { HostPort } from "../../settings/connection-info";
 import { natMapOf, PostDeployPlan, sentinelAddresses, Vantage } from "../../contracts/plan";
+import { SentinelCommands, sentinelCommands } from "./sentinel-commands";
+import { Connection } from "./send";
 
 export interface Credentials {
     readonly redisPassword: string;
@@ -52,6 +54,11 @@ export function directClient(endpoint: HostPort, password: string | undefined): 
     });
     client.on("error", () => undefined);
     return client;
+}
+
+/** One Sentinel, directly, through its typed commands (sentinel-commands.ts); connected on the first command. */
+export function directSentinel(endpoint: HostPort, password: string): SentinelCommands & Connection {
+    return sentinelCommands(directClient(endpoint, password));
 }
 
 /** Runs `use` on a fresh direct connection and closes it: for a node that may restart or be demoted between uses. */

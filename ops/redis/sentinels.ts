@@ -1,7 +1,7 @@
-import type Redis from "ioredis";
 import { HostPort } from "../../settings/connection-info";
 import { errorMessage } from "../deadline";
 import { NodeEndpoint, nodesOf, Topology } from "../../contracts/plan";
+import { SentinelReader } from "./sentinel-commands";
 
 /** What one Sentinel says the master is (`address:port` as announced), or why it did not answer. */
 export interface SentinelAnswer {
@@ -10,10 +10,10 @@ export interface SentinelAnswer {
     readonly error?: string;
 }
 
-export async function askSentinel(client: Redis, name: string, masterName: string): Promise<SentinelAnswer> {
+export async function askSentinel(sentinel: SentinelReader, name: string, masterName: string): Promise<SentinelAnswer> {
     try {
-        const reply = (await client.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName)) as string[] | null;
-        return reply ? { name, masterAddress: reply.join(":") } : { name, error: `does not know ${masterName}` };
+        const masterAddress = await sentinel.masterAddress(masterName);
+        return masterAddress ? { name, masterAddress } : { name, error: `does not know ${masterName}` };
     } catch (err) {
         return { name, error: errorMessage(err) };
     }

@@ -1,6 +1,9 @@
 import type Redis from "ioredis";
-import { Credentials, directClient } from "../redis/connect";
-import { parseInfo, parsePairs } from "../redis/replies";
+import { Credentials, directClient, directSentinel } from "../redis/connect";
+import { parseInfo } from "../redis/replies";
+import { nodeCommands } from "../redis/node-commands";
+import { Connection } from "../redis/send";
+import { SentinelReader } from "../redis/sentinel-commands";
 import {
     KeyObservation,
     NodeObservation,
@@ -26,8 +29,9 @@ async function observeNode(
 ): Promise<NodeObservation> {
     try {
         await client.connect();
+        const admin = nodeCommands(client);
         const config: Record<string, string> = {};
-        for (const d of directives) Object.assign(config, parsePairs(await client.call("CONFIG", "GET", d)));
+        for (const d of directives) Object.assign(config, await admin.configGet(d));
         const [persistence, replication, memory, stats, lastSave, [serverSeconds]] = await Promise.all([
             client.info("persistence"),
             client.info("replication"),
@@ -50,16 +54,16 @@ async function observeNode(
     }
 }
 
-async function observeSentinel(client: Redis, name: string, masterName: string): Promise<SentinelObservation> {
+async function observeSentinel(sentinel: SentinelReader & Connection, name: string, masterName: string): Promise<SentinelObservation> {
     try {
-        await client.connect();
-        const address = (await client.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName)) as string[] | null;
-        const master = parsePairs(await client.call("SENTINEL", "MASTER", masterName));
-        const ckquorum = await client.call("SENTINEL", "CKQUORUM", masterName).then(
-            (reply) => ({ ok: true, message: String(reply) }),
+        await sentinel.connect();
+        const masterAddress = await sentinel.masterAddress(masterName);
+        const master = (await sentinel.master(masterName)).fields;
+        const ckquorum = await sentinel.ckquorum(masterName).then(
+            (reply) => ({ ok: true, message: reply }),
             (err: unknown) => ({ ok: false, message: message(err) }),
         );
-        return { name, masterAddress: address ? address.join(":") : undefined, master, ckquorum };
+        return { name, masterAddress, master, ckquorum };
     } catch (err) {
         return { name, error: message(err) };
     }
@@ -94,18 +98,18 @@ export interface VerifyOptions {
 
 /** Checks the live cluster against the plan: persistence, replication, Sentinel quorum, warmed keys. */
 export async function verify(plan: PostDeployPlan, credentials: Credentials, options: VerifyOptions = {}): Promise<VerificationReport> {
-    const clients: Redis[] = [];
-    const open = (endpoint: { host: string; port: number }, password: string) => {
-        const c = directClient(endpoint, password);
+    const clients: Connection[] = [];
+    const track = <C extends Connection>(c: C): C => {
         clients.push(c);
         return c;
     };
     try {
         const directives = Object.keys(plan.expected.redisConfig);
-        const nodeClients = new Map(nodesOf(plan).map((n) => [n.name, open(n, credentials.redisPassword)]));
-        const nodes = await Promise.all(nodesOf(plan).map((n) => observeNode(nodeClients.get(n.name) as Redis, n, directives)));
+        const nodeLinks = nodesOf(plan).map((node) => ({ node, client: track(directClient(node, credentials.redisPassword)) }));
+        const nodeClients = new Map(nodeLinks.map(({ node, client }) => [node.name, client]));
+        const nodes = await Promise.all(nodeLinks.map(({ node, client }) => observeNode(client, node, directives)));
         const sentinels = await Promise.all(
-            sentinelsOf(plan).map((s) => observeSentinel(open(s, credentials.sentinelPassword), s.name, plan.masterName)),
+            sentinelsOf(plan).map((s) => observeSentinel(track(directSentinel(s, credentials.sentinelPassword)), s.name, plan.masterName)),
         );
 
         const checks: Check[] = [];
@@ -136,8 +140,10 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
                 metadata: acceptableTtlRange(cache.metadataTtlSeconds, cache.ttlJitterPercent, warmer.refreshBelowTtlFraction),
             };
             const rangeOf = (key: string) => (key.startsWith("metadata:") ? ranges.metadata : ranges.screenshots);
-            for (const node of nodes.filter((n) => !n.error)) {
-                checks.push(...warmChecks(node.name, await observeKeys(nodeClients.get(node.name) as Redis, sample), rangeOf));
+            // The observations are in the plan's order, as the links.
+            for (const [i, node] of nodes.entries()) {
+                if (node.error) continue;
+                checks.push(...warmChecks(node.name, await observeKeys(nodeLinks[i].client, sample), rangeOf));
             }
         }
         const health = healthSummary(nodes, {

@@ -1,7 +1,8 @@
-import type Redis from "ioredis";
 import { metadataKey, screenshotsKey } from "./keys";
 import { Store } from "./sources/types";
-import { parseInfo, parsePairs } from "../redis/replies";
+import { NodeIdentity, SentinelMaster, SentinelReplica } from "../redis/replies";
+import { SentinelReader } from "../redis/sentinel-commands";
+import { KeyReader, readIdentity } from "../redis/warm-client";
 import { WarmTarget } from "./writer";
 import type { ReconcileReport } from "../../contracts/report";
 
@@ -47,21 +48,18 @@ export interface ReconcileTarget extends WarmTarget {
     sentinelView(): Promise<SentinelView>;
 }
 
-/** One Sentinel's answers: `SENTINEL MASTER` and `SENTINEL REPLICAS` as flat field lists. */
+/** One Sentinel's answers: `SENTINEL MASTER` and `SENTINEL REPLICAS`. */
 export interface SentinelReading {
     readonly name: string;
-    readonly master?: readonly string[];
-    readonly replicas?: readonly (readonly string[])[];
+    readonly master?: SentinelMaster;
+    readonly replicas?: readonly SentinelReplica[];
     readonly error?: string;
 }
 
 /** What one Sentinel says of the master and its replicas; an error is an answer too. */
-export async function readSentinel(client: Redis, name: string, masterName: string): Promise<SentinelReading> {
+export async function readSentinel(sentinel: SentinelReader, name: string, masterName: string): Promise<SentinelReading> {
     try {
-        const [master, replicas] = await Promise.all([
-            client.call("SENTINEL", "MASTER", masterName) as Promise<string[]>,
-            client.call("SENTINEL", "REPLICAS", masterName) as Promise<string[][]>,
-        ]);
+        const [master, replicas] = await Promise.all([sentinel.master(masterName), sentinel.replicas(masterName)]);
         return { name, master, replicas };
     } catch (err) {
         return { name, error: message(err) };
@@ -71,11 +69,8 @@ export async function readSentinel(client: Redis, name: string, masterName: stri
 const DOWN_FLAGS = ["s_down", "o_down", "disconnected"];
 
 /** Replicas a Sentinel lists as up. */
-export function upReplicas(replicas: readonly (readonly string[])[]): number {
-    return replicas.filter((r) => {
-        const flags = (parsePairs(r).flags ?? "").split(",");
-        return !flags.some((f) => DOWN_FLAGS.includes(f));
-    }).length;
+export function upReplicas(replicas: readonly SentinelReplica[]): number {
+    return replicas.filter((r) => !r.flags.some((f) => DOWN_FLAGS.includes(f))).length;
 }
 
 /** The agreed master and its up replicas, from every configured Sentinel's reading. */
@@ -89,12 +84,12 @@ export function sentinelView(readings: readonly SentinelReading[], configured: n
             problem: `${answered.length} of ${configured} Sentinels answered${errors.length ? ` (${errors.join("; ")})` : ""}`,
         };
     }
-    const masters = answered.map((r) => parsePairs(r.master));
-    const addresses = new Set(masters.map((m) => `${m.ip}:${m.port}`));
+    const masters = answered.map((r) => r.master);
+    const addresses = new Set(masters.map((m) => m.address));
     if (addresses.size !== 1) return { replicas: 0, problem: `the Sentinels name different masters (${[...addresses].join(", ")})` };
-    const inFailover = masters.some((m) => (m.flags ?? "").split(",").includes("failover_in_progress"));
+    const inFailover = masters.some((m) => m.flags.includes("failover_in_progress"));
     if (inFailover) return { replicas: 0, problem: "a failover is in progress" };
-    const runIds = new Set(masters.map((m) => m.runid ?? "").filter(Boolean));
+    const runIds = new Set(masters.flatMap((m) => (m.runId ? [m.runId] : [])));
     return {
         master: [...addresses][0],
         masterRunId: runIds.size === 1 ? [...runIds][0] : undefined,
@@ -102,40 +97,10 @@ export function sentinelView(readings: readonly SentinelReading[], configured: n
     };
 }
 
-/** The node a connection is on, as it describes itself. */
-export interface NodeIdentity {
-    readonly role: string;
-    /** Changes when a replica is promoted or a replica resyncs: a master that keeps it stayed master. */
-    readonly replid: string;
-    readonly runId: string;
-    /** `laddr` of `CLIENT INFO`: the address the node was reached at, its announced address on the stack's network. */
-    readonly address?: string;
-}
-
-/** `laddr` from a `CLIENT INFO` line (`id=7 addr=... laddr=172.28.0.10:6379 fd=8 ...`). */
-export function localAddressOf(clientInfo: string): string | undefined {
-    return /(?:^| )laddr=(\S+)/.exec(clientInfo)?.[1];
-}
-
-export function identityOf(info: string, clientInfo: string): NodeIdentity {
-    const fields = parseInfo(info);
-    return {
-        role: fields.role ?? "unknown",
-        replid: fields.master_replid ?? "",
-        runId: fields.run_id ?? "",
-        address: localAddressOf(clientInfo),
-    };
-}
-
 /** Whether the connection is on the master the Sentinels name (by address, or by run id where an address is translated). */
 export function isNamedMaster(view: SentinelView, node: NodeIdentity): boolean {
     if (node.role !== "master" || !view.master) return false;
     return node.address === view.master || (view.masterRunId !== undefined && view.masterRunId === node.runId);
-}
-
-async function readIdentity(client: Redis): Promise<NodeIdentity> {
-    const [info, clientInfo] = await Promise.all([client.call("INFO", "server", "replication"), client.call("CLIENT", "INFO")]);
-    return identityOf(String(info), String(clientInfo));
 }
 
 /**
@@ -190,7 +155,7 @@ const CHECK_CHUNK = 1000;
  * The written apps with a key missing on `client`'s node: one multi-key EXISTS per chunk (a count),
  * and per-key EXISTS only for a chunk whose count comes back short.
  */
-export async function missingApps(client: Redis, written: WrittenApps): Promise<{ checked: number; missing: Map<Store, string[]> }> {
+export async function missingApps(client: KeyReader, written: WrittenApps): Promise<{ checked: number; missing: Map<Store, string[]> }> {
     const missing = new Map<Store, string[]>();
     let checked = 0;
     for (const chunk of written.chunks(CHECK_CHUNK)) {

@@ -1,4 +1,3 @@
-import type Redis from "ioredis";
 import { metadataKey, screenshotsKey } from "./keys";
 import { describeThrottling, Failure, failureOf, storeReason } from "./sources/failure";
 import { AppRecord, AppSource, ChartSkips, Store } from "./sources/types";
@@ -6,6 +5,8 @@ import { capDescription } from "./sources/values";
 import { jitteredTtl, TtlPolicy } from "./ttl";
 import { reconcile, ReconcileReport, ReconcileTarget, WrittenApps } from "./reconcile";
 import { ConfirmedWriter, Entry } from "./writer";
+import { parseInteger } from "../redis/replies";
+import { KeyReader } from "../redis/warm-client";
 import type { StoreReport, WarmTimings } from "../../contracts/report";
 
 export type { WarmTarget } from "./writer";
@@ -92,16 +93,18 @@ export function entriesFor(app: AppRecord, options: { ttl: TtlPolicy; descriptio
 }
 
 /** Apps whose both keys still hold more than `fraction` of their TTL: one pipelined round trip. */
-export async function freshApps(client: Redis, store: Store, ids: readonly string[], options: WarmOptions): Promise<Set<string>> {
+export async function freshApps(client: KeyReader, store: Store, ids: readonly string[], options: WarmOptions): Promise<Set<string>> {
     if (options.force || ids.length === 0) return new Set();
     const pipeline = client.pipeline();
     for (const id of ids) pipeline.ttl(screenshotsKey(store, id)).ttl(metadataKey(store, id));
     const replies = (await pipeline.exec()) ?? [];
     const fresh = new Set<string>();
     ids.forEach((id, i) => {
-        const [shotsTtl, metaTtl] = [replies[2 * i]?.[1], replies[2 * i + 1]?.[1]] as (number | undefined)[];
-        const shotsFresh = (shotsTtl ?? -2) > options.ttl.screenshotsTtlSeconds * options.refreshBelowTtlFraction;
-        const metaFresh = (metaTtl ?? -2) > options.ttl.metadataTtlSeconds * options.refreshBelowTtlFraction;
+        // A key without a TTL reply (an error entry) counts as missing (-2), as TTL says of a missing key.
+        const shotsTtl = parseInteger(replies[2 * i]?.[1], -2);
+        const metaTtl = parseInteger(replies[2 * i + 1]?.[1], -2);
+        const shotsFresh = shotsTtl > options.ttl.screenshotsTtlSeconds * options.refreshBelowTtlFraction;
+        const metaFresh = metaTtl > options.ttl.metadataTtlSeconds * options.refreshBelowTtlFraction;
         if (shotsFresh && metaFresh) fresh.add(id);
     });
     return fresh;

@@ -1,8 +1,8 @@
-import type Redis from "ioredis";
+import { WarmClient } from "../redis/warm-client";
 
 /** The master the warmer writes to, and a way to find it again after a failover. */
 export interface WarmTarget {
-    client(): Redis;
+    client(): WarmClient;
     /** Drops the connection and asks the Sentinels for the master again. */
     reresolve(): Promise<void>;
 }
@@ -70,7 +70,7 @@ export interface WriterEvents<T> {
 }
 
 interface Group<T> {
-    readonly client: Redis;
+    readonly client: WarmClient;
     /** The client's connection when the group's first batch was sent (see connectionOf). */
     readonly connection: number;
     readonly items: WriteItem<T>[];
@@ -95,8 +95,7 @@ const quiet = <T>(p: Promise<T>): Promise<T> => {
  */
 export const SET_BATCH_LUA = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i]) end return #KEYS";
 
-type BatchClient = Redis & { setBatch(numKeys: number, ...args: (string | number)[]): Promise<number> };
-const scripted = new WeakSet<Redis>();
+const scripted = new WeakSet<WarmClient>();
 
 /**
  * The script call's arguments for the entries of `items`, built in one pass: every key (KEYS),
@@ -119,17 +118,17 @@ export function batchArgs(items: readonly WriteItem<unknown>[]): { keys: number;
 }
 
 /** Sends a batch's SETs as one script call (EVALSHA, falling back to EVAL after a failover, as ioredis does for defined commands). */
-async function setAll(client: Redis, items: readonly WriteItem<unknown>[]): Promise<void> {
+async function setAll(client: WarmClient, items: readonly WriteItem<unknown>[]): Promise<void> {
     if (!scripted.has(client)) {
         client.defineCommand("setBatch", { lua: SET_BATCH_LUA });
         scripted.add(client);
     }
     const { keys, args } = batchArgs(items);
-    const written = await (client as BatchClient).setBatch(keys, ...args);
+    const written = await client.setBatch(keys, ...args);
     if (written !== keys) throw new Error(`the master set ${written} of ${keys} keys`);
 }
 
-const connections = new WeakMap<Redis, { closed: number }>();
+const connections = new WeakMap<WarmClient, { closed: number }>();
 
 /**
  * Which connection of the client is current. ioredis reconnects on its own (a failover, a dropped
@@ -138,7 +137,7 @@ const connections = new WeakMap<Redis, { closed: number }>();
  * A group whose client changed connection between its first write and its WAIT's answer is
  * therefore never taken as confirmed.
  */
-function connectionOf(client: Redis): number {
+function connectionOf(client: WarmClient): number {
     let state = connections.get(client);
     if (!state) {
         const fresh = { closed: 0 };

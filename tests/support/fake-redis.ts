@@ -1,14 +1,15 @@
-import type Redis from "ioredis";
+import { KeyPipeline, WarmClient } from "../../ops/redis/warm-client";
 import { ReconcileTarget } from "../../ops/warm/reconcile";
 import { SET_BATCH_LUA } from "../../ops/warm/writer";
 
 /**
- * Just enough of an ioredis client for the warmer: SET/TTL/WAIT in pipelines and WAIT alone, over
- * a map. `waitReplies` scripts what WAIT answers (a replica confirming or not), one per call;
- * `failNextExec` makes the next pipeline or batch answer with an error reply, as a demoted master
- * does. `pipelines` records the commands per pipeline and the keys per batch script call.
+ * The warmer's client (ops/redis/warm-client.ts) over a map: the batch script, TTL and EXISTS in
+ * pipelines, WAIT, PUBLISH, INFO and CLIENT INFO. `waitReplies` scripts what WAIT answers (a
+ * replica confirming or not), one per call; `failNextExec` makes the next pipeline or batch answer
+ * with an error reply, as a demoted master does. `pipelines` records the commands per pipeline
+ * and the keys per batch script call.
  */
-export class FakeRedis {
+export class FakeRedis implements WarmClient {
     readonly store = new Map<string, { value: string; ttl: number }>();
     readonly waits: number[] = [];
     /** The replica count each WAIT asked for. */
@@ -26,12 +27,14 @@ export class FakeRedis {
     /** Set to change the replication id after the next barrier WAIT (a failover during the check). */
     promoteAfterNextBarrier = false;
     private readonly closeListeners: (() => void)[] = [];
+    /** Whether the writer defined the batch script on this client (ioredis's defineCommand). */
+    private scriptDefined = false;
     private static nodes = 0;
     /** Where the node says it is (CLIENT INFO's laddr): what the fake Sentinels name. */
     readonly address = `10.0.0.${++FakeRedis.nodes}:6379`;
     constructor(private readonly waitReplies: number[] = []) {}
 
-    on(event: string, listener: () => void): this {
+    on(event: "close", listener: () => void): this {
         if (event === "close") this.closeListeners.push(listener);
         return this;
     }
@@ -46,16 +49,9 @@ export class FakeRedis {
         return this.waitReplies.shift() ?? replicas;
     }
 
-    pipeline() {
+    pipeline(): KeyPipeline {
         const ops: (() => [Error | null, unknown])[] = [];
-        const chain = {
-            set: (key: string, value: string, _ex: string, ttl: number) => {
-                ops.push(() => {
-                    this.store.set(key, { value, ttl });
-                    return [null, "OK"];
-                });
-                return chain;
-            },
+        const chain: KeyPipeline = {
             ttl: (key: string) => {
                 ops.push(() => [null, this.store.get(key)?.ttl ?? -2]);
                 return chain;
@@ -64,36 +60,34 @@ export class FakeRedis {
                 ops.push(() => [null, this.store.has(key) ? 1 : 0]);
                 return chain;
             },
-            wait: (replicas: number, timeout: number) => {
-                ops.push(() => [null, this.waitReply(replicas, timeout)]);
-                return chain;
-            },
             exec: async () => {
                 this.pipelines.push(ops.length);
                 const error = this.failNextExec;
                 this.failNextExec = undefined;
-                return ops.map((op) => (error ? [error, null] : op()));
+                return ops.map((op): [Error | null, unknown] => (error ? [error, null] : op()));
             },
         };
         return chain;
     }
 
-    /** ioredis's defined commands: the writer's batch script, run here as the SETs it makes. */
-    defineCommand(name: string, definition: { lua: string }): void {
+    /** ioredis's defined commands: only the writer's batch script. */
+    defineCommand(name: "setBatch", definition: { lua: string }): void {
         if (definition.lua !== SET_BATCH_LUA) throw new Error(`FakeRedis does not know the script ${name}`);
-        Object.assign(this, {
-            [name]: async (numKeys: number, ...args: (string | number)[]) => {
-                this.pipelines.push(numKeys);
-                const error = this.failNextExec;
-                this.failNextExec = undefined;
-                if (error) throw error;
-                for (let i = 0; i < numKeys; i++) {
-                    if (this.loseOnce.delete(String(args[i]))) continue;
-                    this.store.set(String(args[i]), { value: String(args[numKeys + 2 * i]), ttl: Number(args[numKeys + 2 * i + 1]) });
-                }
-                return numKeys;
-            },
-        });
+        this.scriptDefined = true;
+    }
+
+    /** The batch script, run here as the SETs it makes. */
+    async setBatch(numKeys: number, ...args: (string | number)[]): Promise<number> {
+        if (!this.scriptDefined) throw new Error("ERR unknown command 'setBatch' (defineCommand first)");
+        this.pipelines.push(numKeys);
+        const error = this.failNextExec;
+        this.failNextExec = undefined;
+        if (error) throw error;
+        for (let i = 0; i < numKeys; i++) {
+            if (this.loseOnce.delete(String(args[i]))) continue;
+            this.store.set(String(args[i]), { value: String(args[numKeys + 2 * i]), ttl: Number(args[numKeys + 2 * i + 1]) });
+        }
+        return numKeys;
     }
 
     async wait(replicas: number, timeout: number): Promise<number> {
@@ -119,12 +113,14 @@ export class FakeRedis {
         return 0;
     }
 
-    /** INFO and CLIENT INFO, as the end-of-run check reads them. */
-    async call(command: string, ...args: string[]): Promise<string> {
-        if (command === "INFO")
-            return `# Server\r\nrun_id:${this.address}\r\n# Replication\r\nrole:master\r\nmaster_replid:${this.replid}\r\n`;
-        if (command === "CLIENT" && args[0] === "INFO") return `id=3 addr=127.0.0.1:50000 laddr=${this.address} fd=8 name=`;
-        throw new Error(`FakeRedis does not know ${command}`);
+    /** INFO, as the end-of-run check reads it (server and replication sections). */
+    async info(): Promise<string> {
+        return `# Server\r\nrun_id:${this.address}\r\n# Replication\r\nrole:master\r\nmaster_replid:${this.replid}\r\n`;
+    }
+
+    /** CLIENT INFO: where the connection reached the node. */
+    async client(_subcommand: "INFO"): Promise<string> {
+        return `id=3 addr=127.0.0.1:50000 laddr=${this.address} fd=8 name=`;
     }
 }
 
@@ -137,7 +133,7 @@ export function target(...clients: FakeRedis[]): ReconcileTarget & { reresolved:
     const t = {
         reresolved: 0,
         upReplicas: 1,
-        client: () => clients[current] as unknown as Redis,
+        client: () => clients[current],
         reresolve: async () => {
             t.reresolved++;
             current = Math.min(current + 1, clients.length - 1);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
 import { Credentials } from "../../ops/redis/connect";
+import { sentinelCommands } from "../../ops/redis/sentinel-commands";
 import { buildPostDeployPlan, PlanServer, PostDeployPlan } from "../../contracts/plan";
 import { validateStackConfig } from "../../settings/validate";
 
@@ -154,12 +155,11 @@ export class HostCluster {
             master.disconnect();
         }
         for (const port of this.sentinelPorts) {
-            const s = this.client(port, this.credentials.sentinelPassword);
+            const s = sentinelCommands(this.client(port, this.credentials.sentinelPassword));
             try {
-                const flat = (await s.call("SENTINEL", "MASTER", "mymaster")) as string[];
-                const fields = Object.fromEntries(flat.flatMap((v, i) => (i % 2 ? [] : [[v, flat[i + 1]]])));
-                if (fields["num-other-sentinels"] !== String(this.sentinelPorts.length - 1)) return false;
-                if (fields["num-slaves"] !== String(this.nodePorts.length - 1) || fields.flags !== "master") return false;
+                const watched = await s.master("mymaster");
+                if (watched.otherSentinels !== this.sentinelPorts.length - 1) return false;
+                if (watched.replicas !== this.nodePorts.length - 1 || watched.flags.join(",") !== "master") return false;
             } finally {
                 s.disconnect();
             }

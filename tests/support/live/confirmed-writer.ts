@@ -67,7 +67,7 @@ export class ConfirmedWriter {
                 for (const id of ids) pipeline.set(`${this.prefix}:${id}`, String(id));
                 const replies = (await pipeline.exec()) ?? [];
                 if (replies.some(([err]) => err)) throw replies.find(([err]) => err)?.[0] ?? new Error("pipeline failed");
-                const acked = Number(await this.client.call("WAIT", "1", "500"));
+                const acked = await this.client.wait(1, 500);
                 const now = Date.now();
                 // Gaps count from the first success: connecting through Sentinel is not a write outage.
                 if (this.lastSuccess > 0) this.longestGapMs = Math.max(this.longestGapMs, now - this.lastSuccess);

@@ -4,6 +4,7 @@ import { HostPort, StackOutputs } from "../../../settings/connection-info";
 import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../settings/stack-file";
 import { dockerName } from "../../../settings/docker-names";
 import { Credentials } from "../../../ops/redis/connect";
+import { sentinelCommands } from "../../../ops/redis/sentinel-commands";
 import { buildPostDeployPlan, PostDeployPlan } from "../../../contracts/plan";
 import { VerificationReport } from "../../../ops/verify/report";
 import { validateStackConfig } from "../../../settings/validate";
@@ -152,15 +153,11 @@ export class LiveCluster {
 
     /** The master address every Sentinel (of `names`: the running ones) reports, once they all agree. */
     async agreedMaster(timeoutMs = 30_000, names = this.sentinelNames): Promise<string> {
-        const sentinels = names.map((s) => this.direct(s));
+        const sentinels = names.map((s) => sentinelCommands(this.direct(s)));
         return waitFor(
             "all Sentinels to agree on the master",
             async () => {
-                const answers = await Promise.all(
-                    sentinels.map(async (s) =>
-                        ((await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", this.outputs.masterName)) as string[]).join(":"),
-                    ),
-                );
+                const answers = await Promise.all(sentinels.map((s) => s.masterAddress(this.outputs.masterName)));
                 return new Set(answers).size === 1 ? answers[0] : undefined;
             },
             timeoutMs,
@@ -170,7 +167,7 @@ export class LiveCluster {
     /** Moves the master role with SENTINEL FAILOVER and waits until the cluster settles on another node. */
     async failover(): Promise<string> {
         const before = await this.settled();
-        await this.direct(this.sentinelNames[0]).call("SENTINEL", "FAILOVER", this.outputs.masterName);
+        await sentinelCommands(this.direct(this.sentinelNames[0])).failover(this.outputs.masterName);
         return waitFor(
             `a master other than ${before} with every replica linked`,
             async () => {

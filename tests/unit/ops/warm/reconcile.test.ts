@@ -1,14 +1,7 @@
 import { expect } from "chai";
-import {
-    identityOf,
-    isNamedMaster,
-    localAddressOf,
-    sentinelView,
-    SentinelReading,
-    upReplicas,
-    WrittenApps,
-} from "../../../../ops/warm/reconcile";
+import { isNamedMaster, sentinelView, SentinelReading, upReplicas, WrittenApps } from "../../../../ops/warm/reconcile";
 import { replayPauseMs } from "../../../../ops/warm/writer";
+import { identityOf, localAddressOf, parseSentinelMaster, parseSentinelReplicas } from "../../../../ops/redis/replies";
 
 const master = (ip: string, port: number, flags = "master", runid = "run-a") => [
     "name",
@@ -23,18 +16,24 @@ const master = (ip: string, port: number, flags = "master", runid = "run-a") => 
     flags,
 ];
 const replica = (port: number, flags = "slave") => ["name", `127.0.0.1:${port}`, "ip", "127.0.0.1", "port", String(port), "flags", flags];
-const reading = (name: string, m: string[], replicas: string[][]): SentinelReading => ({ name, master: m, replicas });
+const reading = (name: string, m: string[], replicas: string[][]): SentinelReading => ({
+    name,
+    master: parseSentinelMaster(m),
+    replicas: parseSentinelReplicas(replicas),
+});
 
 describe("reconcile: the end-of-run check's pure parts", () => {
     it("counts replicas that are up: not subjectively or objectively down, not disconnected", () => {
         expect(
-            upReplicas([
-                replica(1),
-                replica(2, "slave,promoted"),
-                replica(3, "s_down,slave"),
-                replica(4, "slave,disconnected"),
-                replica(5, "o_down,slave"),
-            ]),
+            upReplicas(
+                parseSentinelReplicas([
+                    replica(1),
+                    replica(2, "slave,promoted"),
+                    replica(3, "s_down,slave"),
+                    replica(4, "slave,disconnected"),
+                    replica(5, "o_down,slave"),
+                ]),
+            ),
         ).to.equal(2);
     });
 

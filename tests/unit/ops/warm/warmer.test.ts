@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type Redis from "ioredis";
 import { failureOf, SourceError } from "../../../../ops/warm/sources/failure";
 import { AppOutcome, AppRecord, AppSelection, AppSource, ChartSkips, Store } from "../../../../ops/warm/sources/types";
 import { warm, WarmOptions } from "../../../../ops/warm/warmer";
@@ -349,7 +348,7 @@ describe("warm", function () {
             const promoted = new FakeRedis();
             let current = demoted;
             const t = {
-                client: () => current as unknown as Redis,
+                client: () => current,
                 reresolve: async () => {
                     current = promoted;
                 },
