@@ -1,4 +1,4 @@
-// Command-line options of the operations CLIs (warm, verify, drill, failover, backup, restore):
+// Command-line options of the operations CLIs (warm, verify, drill, failover, backup, restore, volumes):
 // one spec per CLI gives the parser, the checks of every value, the --help text and the generated
 // reference (docs/cli.md, `npm run docs`), so none of them can drift apart. The specs are data at
 // the end of this module; each cli/<command>.ts runs its own. Node's own `util.parseArgs` splits
@@ -406,6 +406,24 @@ Exit status: 0 restored and verified, 1 refused or failed (the message says whic
 anything changed), 2 usage error.`,
 });
 
+export const VOLUMES_CLI = defineCli({
+    command: "npm run volumes --",
+    summary: `Lists a stack's data volumes on the Docker Engine (every name the stack's servers can have,
+at any scale): when each was created and which containers use it. \`destroy\` and scale-downs keep
+them (retainOnDelete); a stack deployed again on them starts from their data and needs their
+passwords. With --remove, deletes them all with their data, or none: while a container (running or
+stopped) uses one of them, it removes nothing and names the containers.`,
+    options: {
+        stack: { ...STACK_OPTION, help: "Stack whose Pulumi.<name>.yaml names the volumes (it need not be deployed)." },
+        remove: { type: "flag", help: "Delete the stack's data volumes, their data gone for good; none while a container uses one." },
+        json: { type: "flag", help: "Print JSON (default when stdout is not a terminal)." },
+        timeout: { type: "seconds", value: "<s>", default: 60, help: "Bound of the whole run." },
+    },
+    notes: `No password is read or printed.
+Exit status: 0 when done (with --remove: every data volume of the stack removed), 1 when one is in use
+or could not be removed (each is named), 2 on a usage error.`,
+});
+
 export const POST_DEPLOY_CLI = defineCli({
     command: "node --import tsx cli/post-deploy.ts",
     summary:
@@ -421,5 +439,6 @@ export const CLI_SPECS: readonly CliSpec<OptionSpecs>[] = [
     DRILL_CLI,
     BACKUP_CLI,
     RESTORE_CLI,
+    VOLUMES_CLI,
     POST_DEPLOY_CLI,
 ];

@@ -10,6 +10,7 @@ import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
 import { stackLabels } from "./server-container";
+import { declareVolumeCheck } from "./volume-check";
 
 export interface RedisClusterArgs {
     readonly settings: StackSettings;
@@ -50,6 +51,19 @@ export class RedisCluster extends pulumi.ComponentResource {
         const { settings } = args;
         const { plan, cluster } = settings;
 
+        // First, before anything Docker holds: a re-created stack must not start on the data volumes
+        // an earlier deploy left with passwords generated anew (components/volume-check.ts).
+        const volumeCheck = declareVolumeCheck(
+            "data-volume-check",
+            {
+                settings,
+                generated: { redis: args.redisPassword === undefined, sentinel: args.sentinelPassword === undefined },
+                previous: { redis: args.redisPasswordPrevious !== undefined, sentinel: args.sentinelPasswordPrevious !== undefined },
+                projectDir: args.projectDir,
+            },
+            this,
+        );
+
         this.redisPassword = pulumi.secret(args.redisPassword ?? this.generatedPassword("redis-password"));
         this.sentinelPassword = pulumi.secret(args.sentinelPassword ?? this.generatedPassword("sentinel-password"));
 
@@ -67,7 +81,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                 ipamConfigs: [{ subnet: plan.subnet, gateway: plan.gateway, ipRange: plan.dynamicRange }],
                 labels: stackLabels(settings, "network"),
             },
-            { parent: this, deleteBeforeReplace: true },
+            { parent: this, deleteBeforeReplace: true, dependsOn: [volumeCheck] },
         );
         this.networkName = this.network.name;
 
@@ -77,7 +91,7 @@ export class RedisCluster extends pulumi.ComponentResource {
             redisPrevious: args.redisPasswordPrevious,
             sentinelPrevious: args.sentinelPasswordPrevious,
         };
-        const common = { settings, image, networkName: this.network.name, passwords, projectDir: args.projectDir };
+        const common = { settings, image, networkName: this.network.name, passwords, projectDir: args.projectDir, volumeCheck };
         // Each server waits for the one before it: a change that replaces every container replaces
         // them one at a time, each healthy (a replica: in sync) before the next goes, and a master
         // hands its role over as it stops. Nodes first, then Sentinels, so a quorum stays up.

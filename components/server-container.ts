@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Endpoint, ServerKind } from "../settings/address-plan";
-import { dockerName } from "../settings/docker-names";
+import { dataVolumeName, dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
 import { renderHandoverScript, renderHealthcheckScript, renderPromotionGuardScript, renderStartScript } from "../render/container-scripts";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
@@ -54,16 +54,18 @@ export function declareServerContainer(
     args: ServerContainerArgs,
     parent: pulumi.Resource,
     dependsOn: pulumi.Input<pulumi.Resource>[],
+    volumeDependsOn: pulumi.Input<pulumi.Resource>[] = [],
 ): ServerContainer {
     const { settings, endpoint, kind } = args;
     const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
-    // deletes it (scaling down or `destroy` leaves it for the operator; see docs/operations.md).
+    // deletes it (scaling down or `destroy` leaves it for the operator; see docs/operations.md). Docker's
+    // create returns a volume of that name that is already there: the volume check runs first.
     const volume = new docker.Volume(
         `${endpoint.name}-data`,
-        { name: dockerName(settings, `${endpoint.name}-data`), labels },
-        { parent, retainOnDelete: true },
+        { name: dataVolumeName(settings, endpoint.name), labels },
+        { parent, retainOnDelete: true, dependsOn: volumeDependsOn },
     );
     const container = new docker.Container(
         endpoint.name,
@@ -133,6 +135,8 @@ export interface ServerArgs {
     readonly networkName: pulumi.Input<string>;
     readonly passwords: ServerPasswords;
     readonly projectDir: string;
+    /** The stack's volume check: the data volume waits for it. */
+    readonly volumeCheck: command.local.Command;
     /** The container waits for these (the previous server: replacements go one at a time). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** The settings step waits for these (Sentinels for every node's: passwords change nodes first). */
@@ -159,7 +163,9 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         super(type, name, {}, opts);
         const { settings, endpoint, image, networkName } = args;
         this.endpoint = endpoint;
-        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? []);
+        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? [], [
+            args.volumeCheck,
+        ]);
         this.container = server.container;
         this.volume = server.volume;
         this.containerName = server.container.name;

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Endpoint, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { DIRECTIVES, runtimeValues } from "../render/directives";
-import { settingsEnvironment } from "../contracts/settings-env";
+import { FIRST_RUN_FLAG, settingsEnvironment } from "../contracts/settings-env";
 import { SETTINGS_ENV } from "../contracts/env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
@@ -38,6 +38,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     const target = {
         kind,
         name: endpoint.name,
+        stack: settings.stack,
         host: settings.cluster.publish.host,
         port: endpoint.hostPort,
         masterName: settings.cluster.sentinel.masterName,
@@ -59,9 +60,12 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     }
     // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
     const cli = "node --import tsx cli/apply-settings.ts";
+    // `create` runs once per server and state: a server that then refuses every password has never
+    // accepted this state's, which on a volume that was not new to its container means a kept
+    // volume, not a rotation.
     return new command.local.Command(
         name,
-        { create: cli, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },
+        { create: `${cli} ${FIRST_RUN_FLAG}`, update: cli, dir: args.projectDir, environment, addPreviousOutputInEnv: false },
         { parent, dependsOn: [args.container, ...args.dependsOn] },
     );
 }

@@ -33,6 +33,12 @@ export const SETTINGS_ENV = {
     sentinelPasswordPrevious: PASSWORD_ENV.sentinelPrevious,
 } as const;
 
+/**
+ * The stack's volume check (contracts/volume-check.ts): its request as JSON, with no secret in it
+ * (only whether each password is set).
+ */
+export const VOLUME_CHECK_ENV = "APPSCREENS_VOLUME_CHECK";
+
 /** What a server container's start scripts read (no secrets); a change replaces the container. */
 export const SCRIPT_ENV = {
     self: "APPSCREENS_SELF",

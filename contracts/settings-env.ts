@@ -20,6 +20,8 @@ import { SETTINGS_ENV } from "./env";
  */
 const targetFields = {
     name: z.string().min(1),
+    /** The stack it belongs to, for commands the step's messages give. */
+    stack: z.string().min(1),
     /** Where the Pulumi host reaches it (published port). */
     host: z.string().min(1),
     port: z.int().min(1).max(65535),
@@ -32,6 +34,9 @@ export const serverTargetSchema = z.discriminatedUnion("kind", [
 ]);
 export type ServerTarget = z.infer<typeof serverTargetSchema>;
 export type TargetOf<K extends ServerKind> = Extract<ServerTarget, { readonly kind: K }>;
+
+/** On the settings step's `create` only: the step's first run for this server in this state. */
+export const FIRST_RUN_FLAG = "--first-run";
 
 /**
  * `maxmemory-policy` -> `APPSCREENS_SET_MAXMEMORY_POLICY`. Only shell-identifier names survive:

@@ -3,6 +3,13 @@ import { StackSettings } from "../settings/validate";
 import { SCRIPT_ENV } from "../contracts/env";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
 
+/**
+ * What a start script logs when it finds its data volume empty and installs the initial config:
+ * the one trace, in the container's log, that the volume was new to this container. A settings
+ * step tells a volume an earlier deploy left by its absence (ops/cluster/kept-volumes.ts).
+ */
+export const EMPTY_VOLUME_LOG = "appscreens: empty volume";
+
 /** Shell single-quoting; validation already keeps quotes out of every value that reaches here. */
 function shellQuoted(value: string): string {
     if (value.includes("'") || /[\r\n]/.test(value)) throw new Error("refusing to shell-quote a value with quotes or line breaks");
@@ -86,7 +93,7 @@ export function renderRedisStartScript(): string {
         `  cp ${p.initialConf} "$live.new"`,
         '  mv "$live.new" "$live"',
         "  fresh=yes",
-        '  echo "appscreens: empty volume, installed the initial config"',
+        `  echo "${EMPTY_VOLUME_LOG}, installed the initial config"`,
         "fi",
         `chown -R ${REDIS_USER}:${REDIS_USER} ${p.dataDir}`,
         'chmod 600 "$live"',
@@ -278,7 +285,7 @@ export function renderSentinelStartScript(): string {
         `  if [ -z "$master" ]; then master="$${SCRIPT_ENV.initialMaster}"; source="the declared initial master (first boot)"; fi`,
         `  sed "s/__APPSCREENS_MASTER__/$master/" ${p.initialConf} > "$live.new"`,
         '  mv "$live.new" "$live"',
-        '  echo "appscreens: empty volume, monitoring $master from $source"',
+        `  echo "${EMPTY_VOLUME_LOG}, monitoring $master from $source"`,
         "fi",
         `chown -R ${REDIS_USER}:${REDIS_USER} ${p.dataDir}`,
         'chmod 600 "$live"',

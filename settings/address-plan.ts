@@ -85,10 +85,14 @@ function hostAt(subnet: string, offset: number): string {
     return formatIpv4(cidr.base + offset);
 }
 
+/** Server names by index: containers, volumes and the report name servers by these. */
+export const nodeName = (index: number): string => `redis-${index}`;
+export const sentinelName = (index: number): string => `sentinel-${index}`;
+
 /** Node `index`, whether or not the stack declares it (surplus nodes after a scale-down too). */
 export function nodeEndpoint(input: PortsInput, index: number): Endpoint {
     return {
-        name: `redis-${index}`,
+        name: nodeName(index),
         address: hostAt(input.subnet, FIRST_STATIC_HOST + index),
         port: REDIS_PORT,
         hostPort: input.redisBasePort + index,
@@ -98,7 +102,7 @@ export function nodeEndpoint(input: PortsInput, index: number): Endpoint {
 /** Sentinel `index`, whether or not the stack declares it. */
 export function sentinelEndpoint(input: PortsInput, index: number): Endpoint {
     return {
-        name: `sentinel-${index}`,
+        name: sentinelName(index),
         address: hostAt(input.subnet, FIRST_SENTINEL_HOST + index),
         port: SENTINEL_PORT,
         hostPort: input.sentinelBasePort + index,

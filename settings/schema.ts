@@ -525,11 +525,9 @@ export const secretsSchema = z
         redisPasswordPrevious: passwordSchema("redisPasswordPrevious")
             .optional()
             .describe(
-                "Only while rotating `redisPassword` ([rotating passwords](operations.md#rotating-passwords)): the password being retired, still accepted alongside the new one. Must differ from it; `redisPassword` must be set.",
+                "Only while rotating `redisPassword` ([rotating passwords](operations.md#rotating-passwords)) or adopting the data volumes an earlier deploy left ([re-creating a stack on kept volumes](operations.md#re-creating-a-stack-on-kept-volumes)): the password being retired, still accepted alongside the new one, set or generated. Must differ from it.",
             ),
-        sentinelPasswordPrevious: passwordSchema("sentinelPasswordPrevious")
-            .optional()
-            .describe("The same for `sentinelPassword`, while rotating it."),
+        sentinelPasswordPrevious: passwordSchema("sentinelPasswordPrevious").optional().describe("The same for `sentinelPassword`."),
     })
     .describe("Secrets, each a key of its own in the project's namespace, stored with `pulumi config set --secret`.");
 

@@ -6,6 +6,7 @@ import {
     parseIpv4,
     planAddresses,
     SENTINEL_EXPORTER_OFFSET,
+    ServerKind,
     staticAddressesNeeded,
 } from "./address-plan";
 import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema } from "./schema";
@@ -19,6 +20,12 @@ export const KNOWN_KEYS = ["cluster", "redisPassword", "sentinelPassword", "redi
  */
 export const SECRET_KEYS = ["redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** The key that holds a password a server of each kind accepted before (rotation, adopting kept volumes). */
+export const PREVIOUS_KEY = { redis: "redisPasswordPrevious", sentinel: "sentinelPasswordPrevious" } as const satisfies Record<
+    ServerKind,
+    SecretKey
+>;
+export type PreviousKey = (typeof PREVIOUS_KEY)[ServerKind];
 
 export interface ConfigValue {
     readonly value: string;
@@ -233,13 +240,13 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
         const result = passwordSchema(`${PROJECT}:${key}`).safeParse(supplied.value);
         if (!result.success) problems.push(...result.error.issues.map((i) => i.message));
     }
+    // A `...Previous` key beside a generated password is how a re-created stack adopts the data
+    // volumes an earlier deploy left (docs/operations.md, "Re-creating a stack on kept volumes"):
+    // the servers on them accept that password until the key is removed. Rotating a generated
+    // password takes a new one set explicitly (the generated one does not change).
     for (const current of ["redisPassword", "sentinelPassword"] as const) {
         const previous = raw.secrets[`${current}Previous`];
-        if (previous && !raw.secrets[current]) {
-            problems.push(
-                `${PROJECT}:${current}Previous: is set but ${PROJECT}:${current} is not; set the new password with \`pulumi config set --secret ${PROJECT}:${current} ...\` (a generated one cannot be rotated this way)`,
-            );
-        } else if (previous && previous.value === raw.secrets[current]?.value) {
+        if (previous && previous.value === raw.secrets[current]?.value) {
             problems.push(
                 `${PROJECT}:${current}Previous: equals ${PROJECT}:${current}; remove it with \`pulumi config rm ${PROJECT}:${current}Previous\``,
             );

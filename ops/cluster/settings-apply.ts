@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { DIRECTIVES, settingsToChange } from "../../render/directives";
+import { PREVIOUS_KEY } from "../../settings/validate";
 import { directClient } from "../redis/connect";
 import { NodeSettingsRequest, SentinelSettingsRequest, SettingsRequest } from "../../contracts/settings-env";
 import { AccessControl, accessCommands } from "../redis/access-commands";
@@ -8,13 +9,19 @@ import { replyCode } from "../redis/errors";
 import { NodeConfig, nodeCommands } from "../redis/node-commands";
 import { SentinelCommands, sentinelCommands } from "../redis/sentinel-commands";
 
-/** Why a settings step failed, for the CLI's message and the tests (never matched on text). */
-export type SettingsFailureKind = "unreachable" | "rejected-passwords" | "command-failed" | "deadline";
+/**
+ * Why a settings step failed, for the CLI's message and the tests (never matched on text).
+ * `kept-volumes`: the server refuses every configured password and runs on a volume an earlier
+ * deploy left (ops/cluster/kept-volumes.ts), which the CLI tells apart from `rejected-passwords`.
+ */
+export type SettingsFailureKind = "unreachable" | "rejected-passwords" | "kept-volumes" | "command-failed" | "deadline";
 
 export class SettingsApplyError extends Error {
     constructor(
         readonly kind: SettingsFailureKind,
         message: string,
+        /** For `rejected-passwords`: the reply code of each refused AUTH (WRONGPASS, ...). */
+        readonly refused: readonly string[] = [],
     ) {
         super(message);
         this.name = "SettingsApplyError";
@@ -68,13 +75,14 @@ async function connectWithAny(
         }
     }
     client.disconnect();
-    const previousKey = target.kind === "redis" ? "redisPasswordPrevious" : "sentinelPasswordPrevious";
+    const previousKey = PREVIOUS_KEY[target.kind];
     throw new SettingsApplyError(
         "rejected-passwords",
         `${target.name} rejects the configured password${passwords.length > 1 ? "s (new and previous)" : ""} (${refused.join(", ")})` +
             (passwords.length > 1
                 ? ""
                 : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (docs/operations.md, "Rotating passwords")`),
+        refused,
     );
 }
 

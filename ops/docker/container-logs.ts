@@ -12,6 +12,12 @@ export function demultiplex(raw: Buffer): string {
     return offset === 0 ? raw.toString("utf8") : parts.join("");
 }
 
+/** A container's whole log, stdout and stderr as written (the start script's lines and the server's). */
+export async function containerLog(docker: Docker, containerId: string): Promise<string> {
+    const raw = (await docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+    return demultiplex(raw);
+}
+
 /**
  * The last lines a server's container logged, for the error of a step that found it down: the
  * docker provider's `wait` reports only "container failed to be in healthy state". Best effort:

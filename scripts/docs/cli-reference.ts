@@ -62,9 +62,9 @@ the command rather than to npm) and prints what this page says about it with \`-
 A command line that cannot run as given exits 2 and shows the help. Reports go to stdout (a table
 on a terminal, JSON otherwise or with \`--json\`), progress to stderr.
 
-Deploying and reviewing (\`npm run deploy\`, \`npm run render\`, \`npm run plugins\`) are described in
-[operations](operations.md#deploy); the contributor scripts (tests, benchmarks, \`npm run docs\`) in
-[DEVELOPMENT.md](../DEVELOPMENT.md).`;
+Deploying, destroying and reviewing (\`npm run deploy\`, \`npm run destroy\`, \`npm run render\`,
+\`npm run plugins\`) are described in [operations](operations.md#deploy); the contributor
+scripts (tests, benchmarks, \`npm run docs\`) in [DEVELOPMENT.md](../DEVELOPMENT.md).`;
 
 /** The whole of docs/cli.md, before Prettier aligns its tables. */
 export function renderCliReference(specs: readonly CliSpec<OptionSpecs>[] = CLI_SPECS): string {

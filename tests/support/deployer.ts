@@ -28,5 +28,14 @@ export interface Deployer {
     up(config: StackConfigObject): Promise<UpResult>;
     /** What an `up` with this config would change, without changing anything (`pulumi preview`). */
     preview(config: StackConfigObject): Promise<ChangeSummary>;
-    destroy(): Promise<void>;
+    /**
+     * `pulumi destroy`. Test tooling removes the data volumes `retainOnDelete` kept as well,
+     * unless `keepVolumes` asks for what an operator's destroy leaves (a later `up` is then a
+     * stack re-created on them).
+     */
+    destroy(options?: DestroyOptions): Promise<void>;
+}
+
+export interface DestroyOptions {
+    readonly keepVolumes?: boolean;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
 import { Credentials } from "../../ops/redis/connect";
+import { replyCode } from "../../ops/redis/errors";
 import { sentinelCommands } from "../../ops/redis/sentinel-commands";
 import { buildPostDeployPlan, PlanServer, PostDeployPlan } from "../../contracts/plan";
 import { validateStackConfig } from "../../settings/validate";
@@ -165,6 +166,92 @@ export class HostCluster {
             }
         }
         return true;
+    }
+
+    /**
+     * The master's port once the cluster has settled around whichever node is master now: every
+     * Sentinel names it with flags exactly "master" (no failover in progress), and it has every
+     * replica online. Right after a failover the old master takes about 10 s to rejoin, and a
+     * Sentinel refuses another failover meanwhile (-INPROG, -NOGOODSLAVE).
+     */
+    async settledMaster(timeoutMs = 60_000): Promise<number> {
+        const deadline = Date.now() + timeoutMs;
+        let last: string;
+        for (;;) {
+            try {
+                const views = await Promise.all(
+                    this.sentinelPorts.map(async (port) => {
+                        const s = sentinelCommands(this.client(port, this.credentials.sentinelPassword));
+                        try {
+                            return { address: await s.masterAddress("mymaster"), watched: await s.master("mymaster") };
+                        } finally {
+                            s.disconnect();
+                        }
+                    }),
+                );
+                const addresses = new Set(views.map((v) => v.address));
+                const flags = views.map((v) => v.watched.flags.join(","));
+                last = `Sentinels name ${[...addresses].join(" / ")} with flags ${flags.join(" / ")}`;
+                const [address] = addresses;
+                if (addresses.size === 1 && address && flags.every((f) => f === "master")) {
+                    const port = Number(address.split(":")[1]);
+                    const master = this.client(port);
+                    try {
+                        const info = await master.info("replication");
+                        const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
+                        last += `; the master has ${online} replica(s) online`;
+                        if (info.includes("role:master") && online === this.nodePorts.length - 1) return port;
+                    } finally {
+                        master.disconnect();
+                    }
+                }
+            } catch (err) {
+                last = String(err);
+            }
+            if (Date.now() > deadline) throw new Error(`the host cluster did not settle within ${timeoutMs} ms: ${last}`);
+            await sleep(250);
+        }
+    }
+
+    /**
+     * SENTINEL FAILOVER, certain to happen: resent to the same Sentinel while it answers -INPROG or
+     * -NOGOODSLAVE (asking another one could start a second failover) or after a failover it
+     * accepted gave up (seen: accepted, then no replica fit at selection time), and resolved with
+     * the new master's port only once the Sentinels name another master.
+     */
+    async failover(fromPort: number, timeoutMs = 60_000): Promise<number> {
+        const deadline = Date.now() + timeoutMs;
+        const s = sentinelCommands(this.client(this.sentinelPorts[0], this.credentials.sentinelPassword));
+        const attempts: string[] = [];
+        try {
+            for (;;) {
+                try {
+                    await s.failover("mymaster");
+                    attempts.push("OK");
+                } catch (err) {
+                    const code = replyCode(err);
+                    if (!["INPROG", "NOGOODSLAVE"].includes(code)) throw err;
+                    attempts.push(code);
+                }
+                const sent = Date.now();
+                for (;;) {
+                    const address = await s.masterAddress("mymaster");
+                    const port = Number(address?.split(":")[1]);
+                    if (address && port !== fromPort) return port;
+                    if (Date.now() > deadline)
+                        throw new Error(
+                            `the Sentinels still name port ${fromPort} ${timeoutMs} ms after SENTINEL FAILOVER (${attempts.join(", ")})`,
+                        );
+                    const flags = (await s.master("mymaster")).flags;
+                    // Nothing in progress any more, and the master did not move: send it again.
+                    if (Date.now() - sent > 500 && !flags.includes("failover_in_progress")) break;
+                    await sleep(100);
+                }
+                await sleep(250);
+            }
+        } finally {
+            s.disconnect();
+        }
     }
 
     client(port: number, password = this.credentials.redisPassword): Redis {

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { StackConfigObject } from "../../settings/stack-file";
-import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "./deployer";
+import { ChangeSummary, Deployer, DestroyOptions, emptyChangeSummary, UpResult } from "./deployer";
 import { keyOfUrn } from "./program-under-mocks";
 import { buildConfigJson, prepareWorkDir, removeWorkDir } from "./pulumi-workspace";
 
@@ -100,9 +100,10 @@ export class PulumiDeployer implements Deployer {
     /**
      * Destroys the stack, then removes the data volumes `retainOnDelete` kept (test tooling leaves
      * no trace, and the next suite must not adopt this one's data): exactly the volumes in this
-     * stack's state, read before the destroy.
+     * stack's state, read before the destroy. With `keepVolumes` they stay, as after an operator's
+     * destroy. Either way the stack and its state are gone: a later `up` creates them anew.
      */
-    async destroy(): Promise<void> {
+    async destroy(options: DestroyOptions = {}): Promise<void> {
         const stack = await this.select();
         try {
             const deployment = await stack.exportStack();
@@ -111,7 +112,7 @@ export class PulumiDeployer implements Deployer {
             );
             await stack.destroy({ onOutput: () => undefined });
             const docker = new Docker();
-            for (const r of resources) {
+            for (const r of options.keepVolumes ? [] : resources) {
                 const name = r.outputs?.name;
                 if (typeof name === "string") {
                     await docker
@@ -126,6 +127,8 @@ export class PulumiDeployer implements Deployer {
         } finally {
             rmSync(this.stateDir, { recursive: true, force: true });
             if (this.workDir) removeWorkDir(this.workDir);
+            this.workDir = undefined;
+            this.stackRef = undefined;
         }
     }
 }

@@ -75,6 +75,12 @@ export class LiveCluster {
         await sweepStale(this.docker, "none");
     }
 
+    /** An operator's destroy: containers, network and state go, the data volumes stay; `up` then re-creates the stack. */
+    async destroyKeepingVolumes(): Promise<void> {
+        for (const c of this.clients.splice(0)) c.disconnect();
+        await this.deployer.destroy({ keepVolumes: true });
+    }
+
     containerName(node: string): string {
         return dockerName(settingsFromStackFile(TEST_STACK), node);
     }

@@ -57,7 +57,8 @@ const previewOutputs = (name: string, inputs: Record<string, unknown>): Record<s
  * deleting what takes its outputs as inputs), create-first otherwise; resources no longer
  * declared are deleted, dependents first; `protect` refuses deletes and replacements with the
  * engine's message; `retainOnDelete` forgets the object instead of deleting it; a program that
- * throws fails the `up` before anything is created or deleted; `destroy` deletes in reverse
+ * throws fails the `up` before anything is created or deleted; after a failed resource nothing
+ * new starts and the `up` fails once what was under way has finished; `destroy` deletes in reverse
  * dependency order. `preview` makes the same decisions without touching Docker or running
  * commands. A container's `wait` behaves as the provider's: it polls health until `waitTimeout`
  * without noticing an exited container, fails with the provider's message and no logs, and
@@ -132,6 +133,7 @@ export class ReplayDeployer implements Deployer {
         return changes;
     }
 
+    /** Like `pulumi destroy`: `retainOnDelete` volumes stay whatever the options say (live tests sweep them). */
     async destroy(): Promise<void> {
         const state = loadState(this.stateFile);
         try {
@@ -154,6 +156,11 @@ export class ReplayDeployer implements Deployer {
         // A failed resource would otherwise surface only as an unhandled rejection inside the SDK.
         let fail: (err: unknown) => void = () => undefined;
         const failed = new Promise<never>((_, reject) => (fail = reject));
+        // As the engine does after a failed step: nothing new starts, what is under way finishes,
+        // then the run fails with the first error. Otherwise resources that do not depend on the
+        // failed one went on being created after `up` had returned (and raced a following destroy).
+        let firstFailure: Error | undefined;
+        const underWay = new Set<Promise<unknown>>();
         const mocks: pulumi.runtime.Mocks = {
             newResource: async (args) => {
                 const key = resourceKey(args.type, args.name);
@@ -161,12 +168,21 @@ export class ReplayDeployer implements Deployer {
                 if (!args.custom) return { id: undefined, state: {} };
                 const registration = registrations.get(key);
                 if (!registration) throw new Error(`no registration recorded for ${key}`);
+                if (firstFailure) throw new Error(`${key}: not created: an earlier resource failed`);
+                const work = onResource(registration, unwrapSecrets(args.inputs) as Record<string, unknown>);
+                underWay.add(work);
                 try {
-                    const outputs = await onResource(registration, unwrapSecrets(args.inputs) as Record<string, unknown>);
+                    const outputs = await work;
                     return { id: String(outputs.id ?? `${args.name}-id`), state: outputs };
                 } catch (err) {
-                    fail(new Error(`${key}: ${err instanceof Error ? err.message : String(err)}`));
+                    if (!firstFailure) {
+                        const failure = new Error(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+                        firstFailure = failure;
+                        void Promise.allSettled([...underWay]).then(() => fail(failure));
+                    }
                     throw err;
+                } finally {
+                    underWay.delete(work);
                 }
             },
             call: (args) => {

@@ -69,8 +69,8 @@ describe("the Pulumi program under mocks", () => {
                 "appscreens:redis:Exporter": replicas + 1 + 3,
                 [CONTAINER]: 2 * (replicas + 1 + 3),
                 "appscreens:redis:PostDeploy": 1,
-                // The post-deploy step and one settings step per server.
-                "command:local:Command": 1 + replicas + 1 + 3,
+                // The volume check, the post-deploy step and one settings step per server.
+                "command:local:Command": 2 + replicas + 1 + 3,
             });
             expect(containers(d).map((c) => c.inputs.name)).to.include(`appscreens-redis-dev-redis-${replicas}`);
         });
@@ -131,6 +131,48 @@ describe("the Pulumi program under mocks", () => {
                 const registration = d.run.registrations.get(resourceKey(CONTAINER, c.name))!;
                 expect(registration.ignoreChanges, c.name).to.deep.equal(["uploads[0].content", "uploads[1].content"]);
             }
+        });
+
+        it("checks for kept data volumes before any volume, the network or a container, once per state", () => {
+            const check = d.resources.find((r) => r.type === "command:local:Command" && r.name === "data-volume-check")!;
+            expect(check.inputs.create).to.equal("node --import tsx cli/check-volumes.ts");
+            expect(check.inputs.update).to.equal(undefined);
+            const request = JSON.parse((check.inputs.environment as Record<string, string>).APPSCREENS_VOLUME_CHECK) as Record<
+                string,
+                unknown
+            >;
+            expect(request).to.deep.include({
+                stack: "dev",
+                generated: { redis: true, sentinel: true },
+                previous: { redis: false, sentinel: false },
+            });
+            expect((request.volumes as { name: string }[]).map((v) => v.name)).to.deep.equal(
+                ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"].map((n) => `appscreens-redis-dev-${n}-data`),
+            );
+            // No secret goes in: only whether each password is set.
+            expect(strings(check.inputs.environment).every((x) => !x.secret && !x.text.includes(GENERATED))).to.equal(true);
+            const key = resourceKey("command:local:Command", "data-volume-check");
+            expect(d.run.registrations.get(key)!.ignoreChanges).to.deep.equal(["create", "dir", "environment"]);
+            for (const r of d.resources.filter(
+                (x) => x.type === "docker:index/volume:Volume" || x.type === "docker:index/network:Network",
+            )) {
+                expect(d.run.registrations.get(resourceKey(r.type, r.name))!.dependencies, r.name).to.include(key);
+            }
+        });
+
+        it("tells the volume check which passwords the config sets, never their values", async () => {
+            const secret = "ExplicitPassw0rdExplicitPassw0rd";
+            const withKeys = await declare({ redisPassword: secret, sentinelPasswordPrevious: `${secret}x` }, [
+                "redisPassword",
+                "sentinelPasswordPrevious",
+            ]);
+            const check = withKeys.resources.find((r) => r.name === "data-volume-check")!;
+            const text = (check.inputs.environment as Record<string, string>).APPSCREENS_VOLUME_CHECK;
+            expect(JSON.parse(text)).to.deep.include({
+                generated: { redis: false, sentinel: true },
+                previous: { redis: false, sentinel: true },
+            });
+            expect(text).to.not.include(secret);
         });
 
         it("declares the network with a fixed subnet and apps in the upper half", () => {
@@ -198,14 +240,16 @@ describe("the Pulumi program under mocks", () => {
         it("gives every server a settings step with one plain variable per runtime directive and secret passwords", () => {
             const step = (name: string) => d.resources.find((r) => r.type === "command:local:Command" && r.name === `${name}-settings`)!;
             const node = step("redis-1");
-            expect(node.inputs.create).to.equal("node --import tsx cli/apply-settings.ts");
-            expect(node.inputs.update).to.equal(node.inputs.create);
+            // Only the create (its first run for this server and state) says so: a refusal then may be a kept volume.
+            expect(node.inputs.create).to.equal("node --import tsx cli/apply-settings.ts --first-run");
+            expect(node.inputs.update).to.equal("node --import tsx cli/apply-settings.ts");
             // The mock monitor lifts a nested secret to the whole map; the engine keeps it per value.
             const nodeEnv = unwrapSecrets(node.inputs.environment) as Record<string, string>;
             expect(nodeEnv).to.include({ APPSCREENS_SET_MAXMEMORY: "256mb", APPSCREENS_SET_MAXMEMORY_POLICY: "allkeys-lru" });
             expect(nodeEnv.REDIS_PASSWORD).to.equal(GENERATED);
             expect(strings(node.inputs.environment).find((x) => x.text === GENERATED)?.secret).to.equal(true);
             expect(nodeEnv.APPSCREENS_CONTAINER_ID).to.equal("redis-1-id");
+            expect(JSON.parse(nodeEnv.APPSCREENS_SERVER)).to.include({ name: "redis-1", stack: "dev" });
             const sentinel = step("sentinel-0");
             const sentinelEnv = unwrapSecrets(sentinel.inputs.environment) as Record<string, string>;
             expect(sentinelEnv).to.include({ APPSCREENS_SET_DOWN_AFTER_MILLISECONDS: "5000", APPSCREENS_SET_QUORUM: "2" });

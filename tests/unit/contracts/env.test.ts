@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { PASSWORD_ENV, PLAN_ENV, SCRIPT_ENV, SETTINGS_ENV } from "../../../contracts/env";
+import { PASSWORD_ENV, PLAN_ENV, SCRIPT_ENV, SETTINGS_ENV, VOLUME_CHECK_ENV } from "../../../contracts/env";
 import { PROJECT_DIR } from "../../../settings/stack-file";
 
 /** Every .ts file under `dir`, recursively. */
@@ -12,7 +12,13 @@ const sources = (dir: string): string[] =>
     });
 
 describe("the environment's names (contracts/env.ts)", () => {
-    const names = [...Object.values(PASSWORD_ENV), PLAN_ENV, ...Object.values(SETTINGS_ENV), ...Object.values(SCRIPT_ENV)];
+    const names = [
+        ...Object.values(PASSWORD_ENV),
+        PLAN_ENV,
+        ...Object.values(SETTINGS_ENV),
+        ...Object.values(SCRIPT_ENV),
+        VOLUME_CHECK_ENV,
+    ];
 
     it("are shell identifiers (dash drops variables whose names are not)", () => {
         for (const name of names) expect(name).to.match(/^[A-Z_][A-Z0-9_]*$/);

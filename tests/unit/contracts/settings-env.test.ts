@@ -7,7 +7,14 @@ import { settingsFor } from "../../support/settings";
 describe("the settings step's environment", () => {
     const settings = settingsFor();
     const node = settings.plan.nodes[0];
-    const target = { kind: "redis" as const, name: node.name, host: "127.0.0.1", port: node.hostPort, masterName: "mymaster" };
+    const target = {
+        kind: "redis" as const,
+        name: node.name,
+        stack: "dev",
+        host: "127.0.0.1",
+        port: node.hostPort,
+        masterName: "mymaster",
+    };
 
     it("names each directive with a shell-safe variable (dash drops names with '-')", () => {
         expect(directiveEnvName("maxmemory-policy")).to.equal("APPSCREENS_SET_MAXMEMORY_POLICY");

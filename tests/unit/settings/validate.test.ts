@@ -355,10 +355,12 @@ describe("validateStackConfig", () => {
             expect(settings.suppliedSecrets).to.deep.equal(["redisPassword", "redisPasswordPrevious"]);
         });
 
-        it("rejects a previous password without a new one, and one equal to the new one", () => {
-            expect(problemsOf(raw(undefined, { secrets: { sentinelPasswordPrevious: secret(GOOD_PASSWORD) } })).join("\n")).to.match(
-                /sentinelPasswordPrevious: is set but appscreens-redis:sentinelPassword is not/,
-            );
+        it("accepts a previous password beside a generated one (adopting kept volumes)", () => {
+            const settings = validateStackConfig(raw(undefined, { secrets: { sentinelPasswordPrevious: secret(GOOD_PASSWORD) } }));
+            expect(settings.suppliedSecrets).to.deep.equal(["sentinelPasswordPrevious"]);
+        });
+
+        it("rejects a previous password equal to the new one", () => {
             const same = problemsOf(
                 raw(undefined, { secrets: { redisPassword: secret(GOOD_PASSWORD), redisPasswordPrevious: secret(GOOD_PASSWORD) } }),
             );

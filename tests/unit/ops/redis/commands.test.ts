@@ -246,7 +246,7 @@ describe("the settings step's commands, in order", () => {
         });
         const request = {
             kind: "redis" as const,
-            target: { ...target, kind: "redis" as const },
+            target: { ...target, stack: "dev", kind: "redis" as const },
             directives: { maxmemory: "64mb", appendonly: "yes" },
             deadlineSeconds: 60,
             passwords: { redis: "new", redisPrevious: "old" },
@@ -274,7 +274,7 @@ describe("the settings step's commands, in order", () => {
         });
         const request = {
             kind: "sentinel" as const,
-            target: { ...target, name: "sentinel-0", kind: "sentinel" as const },
+            target: { ...target, stack: "dev", name: "sentinel-0", kind: "sentinel" as const },
             directives: { quorum: "2", "parallel-syncs": "2" },
             deadlineSeconds: 60,
             passwords: { redis: "node-pw", sentinel: "s-new" },

@@ -1,0 +1,42 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { declaredDataVolumes } from "../settings/docker-names";
+import { StackSettings } from "../settings/validate";
+import { VolumeCheckRequest, volumeCheckEnvironment } from "../contracts/volume-check";
+
+export interface VolumeCheckArgs {
+    readonly settings: StackSettings;
+    /** Which passwords the stack generates (no config key) and which have a `...Previous` key: presence only, never a value. */
+    readonly generated: VolumeCheckRequest["generated"];
+    readonly previous: VolumeCheckRequest["previous"];
+    readonly projectDir: string;
+}
+
+/**
+ * The stack's first step: before any data volume, the network or a container exists, it stops a
+ * deploy whose servers would start on data volumes an earlier deploy left (destroy keeps them)
+ * with passwords this state generated anew (cli/check-volumes.ts, ops/cluster/kept-volumes.ts).
+ * It runs on a state's first deploy only: its inputs are ignored afterwards (no update ever runs),
+ * because later deploys find the volumes mounted by the stack's own servers. What it printed
+ * stays in the state as the record of how the state began.
+ */
+export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: pulumi.Resource): command.local.Command {
+    const request: VolumeCheckRequest = {
+        stack: args.settings.stack,
+        volumes: declaredDataVolumes(args.settings),
+        generated: args.generated,
+        previous: args.previous,
+        deadlineSeconds: args.settings.cluster.deadlines.applySettingsSeconds,
+    };
+    return new command.local.Command(
+        name,
+        {
+            // Node with tsx's loader, not npx: npx loads npm first.
+            create: "node --import tsx cli/check-volumes.ts",
+            dir: args.projectDir,
+            environment: volumeCheckEnvironment(request),
+            addPreviousOutputInEnv: false,
+        },
+        { parent, ignoreChanges: ["create", "dir", "environment"] },
+    );
+}

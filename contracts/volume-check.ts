@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { SERVER_KINDS } from "../settings/address-plan";
+import { VOLUME_CHECK_ENV } from "./env";
+
+/**
+ * The request of the stack's volume check (components/volume-check.ts declares it, cli/check-volumes.ts
+ * runs it): the data volumes this deploy declares and, for each kind of password, only whether the
+ * stack generates it and whether its `...Previous` key is set. Never a password.
+ */
+const kindFlags = z.strictObject({ redis: z.boolean(), sentinel: z.boolean() });
+
+export const volumeCheckRequestSchema = z.strictObject({
+    stack: z.string().min(1),
+    /** The data volumes of the servers this deploy declares. */
+    volumes: z.array(z.strictObject({ server: z.string().min(1), kind: z.enum(SERVER_KINDS), name: z.string().min(1) })),
+    /** Passwords the stack generates (no config key): new with each state, so no kept volume holds them. */
+    generated: kindFlags,
+    /** Whether `redisPasswordPrevious` / `sentinelPasswordPrevious` are set. */
+    previous: kindFlags,
+    deadlineSeconds: z.number().positive(),
+});
+export type VolumeCheckRequest = z.infer<typeof volumeCheckRequestSchema>;
+
+/** The check's environment is missing or malformed: it runs only from the stack's volume check. */
+export class VolumeCheckEnvError extends Error {
+    readonly kind = "bad-environment";
+}
+
+/** The check's environment, as the program sets it. */
+export const volumeCheckEnvironment = (request: VolumeCheckRequest): Record<string, string> => ({
+    [VOLUME_CHECK_ENV]: JSON.stringify(request),
+});
+
+/** Reads the check's request back, checked: it crosses a process boundary. */
+export function parseVolumeCheckRequest(env: NodeJS.ProcessEnv): VolumeCheckRequest {
+    const raw = env[VOLUME_CHECK_ENV];
+    if (!raw) throw new VolumeCheckEnvError(`${VOLUME_CHECK_ENV} is not set: this CLI runs from the stack's volume check`);
+    let json: unknown;
+    try {
+        json = JSON.parse(raw);
+    } catch {
+        throw new VolumeCheckEnvError(`${VOLUME_CHECK_ENV} is not JSON`);
+    }
+    const parsed = volumeCheckRequestSchema.safeParse(json);
+    if (!parsed.success) throw new VolumeCheckEnvError(`${VOLUME_CHECK_ENV} is malformed: ${parsed.error.message}`);
+    return parsed.data;
+}
