@@ -88,13 +88,11 @@ interface Track {
 }
 
 /** A number as promtool's series notation reads it: no exponent, whose `+`/`-` it would take for an increment. */
-export const promtoolNumber = (v: number): string =>
-    String(v).includes("e")
-        ? v
-              .toFixed(Math.abs(v) < 1 ? 20 : 0)
-              .replace(/(\.\d*?)0+$/, "$1")
-              .replace(/\.$/, "")
-        : String(v);
+export function promtoolNumber(v: number): string {
+    if (!String(v).includes("e")) return String(v);
+    if (Math.abs(v) >= 1) return BigInt(Math.round(v)).toString();
+    return v.toFixed(20).replace(/0+$/, "");
+}
 
 /**
  * A series' values in promtool's notation: a value per round, `stale` at the first round it is
