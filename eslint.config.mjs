@@ -18,6 +18,8 @@ const layers = [
     // Pulumi components declare resources; they never import the tools that talk to live servers.
     { target: "./components", from: ["./ops", ...TOP] },
     { target: "./ops", from: ["./components", ...TOP] },
+    // The program, like its components, declares resources and reaches the tools only as commands.
+    { target: "./index.ts", from: ["./ops", "./cli", "./bench", "./tests", "./scripts"] },
     {
         target: ["./ops/redis", "./ops/docker", "./ops/deadline.ts"],
         from: ["./ops/warm", "./ops/verify", "./ops/cluster", "./ops/drill", "./ops/backup", "./ops/post-deploy.ts"],

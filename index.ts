@@ -1,11 +1,21 @@
 // Stack config -> validation -> rendered redis.conf / sentinel.conf -> components -> containers
 // -> post-deploy command (retire, warm, verify, drill; its report checked by contracts/report.ts)
 // -> stack outputs. Validation throws before any resource is declared.
+import * as pulumi from "@pulumi/pulumi";
 import { PostDeploy } from "./components/post-deploy";
 import { RedisCluster } from "./components/redis-cluster";
 import { loadStack } from "./settings/load";
 
-const { settings, passwords } = loadStack();
+const { settings, passwords, hostTls } = loadStack();
+for (const warning of settings.warnings) void pulumi.log.warn(warning);
+// Servers on several hosts do not form one cluster yet (settings/host-rules.ts HOSTS_PREVIEW_ONLY):
+// `pulumi preview` shows the hosts' plan, `pulumi up` stops here, before any resource is declared,
+// rather than start servers that would never find each other.
+if (settings.cluster.hosts && !pulumi.runtime.isDryRun()) {
+    throw new Error(
+        "appscreens-redis:cluster.hosts: servers on several Docker hosts can be previewed but not deployed yet (their start scripts do not follow the cluster across hosts; issue 16). Remove cluster.hosts to deploy on one host, or run `pulumi preview` to see the placement.",
+    );
+}
 
 const cluster = new RedisCluster("appscreens-redis", {
     settings,
@@ -14,16 +24,23 @@ const cluster = new RedisCluster("appscreens-redis", {
     redisPasswordPrevious: passwords.redisPasswordPrevious,
     sentinelPasswordPrevious: passwords.sentinelPasswordPrevious,
     projectDir: __dirname,
+    hostTls,
 });
 
 const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled || settings.cluster.drill.afterDeploy;
 const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname }) : undefined;
 
 export const masterName = cluster.masterName;
+/** The Sentinels as apps reach them: published on 127.0.0.1 on one host, each host's address with `hosts`. */
 export const sentinelEndpoints = cluster.sentinelEndpoints;
+/** Single host only: absent with `hosts`, where each host has a network of its own. */
 export const sentinelEndpointsInNetwork = cluster.sentinelEndpointsInNetwork;
+/** Empty with `hosts`: every server announces the address and port it is reached at. */
 export const natMap = cluster.natMap;
 export const publishedPorts = cluster.publishedPorts;
+/** Where each server is reached, by name, and with `hosts` the host it runs on (the placement). */
+export const serverEndpoints = cluster.serverEndpoints;
+/** Single host only (see sentinelEndpointsInNetwork). */
 export const networkName = cluster.networkName;
 export const redisPassword = cluster.redisPassword;
 export const sentinelPassword = cluster.sentinelPassword;

@@ -1,4 +1,4 @@
-// npm run bench -- crash-outage [--runs 5] [--keys 200000]
+// npm run bench -- crash-outage [--runs 5] [--keys 200000] [--out reports]
 // Write outage after a crash of the master's redis-server process (killed from the host with
 // SIGKILL, as the OOM killer would; Docker's restart policy starts it again) against the outage
 // of a failover of the same stack (the master container killed with SIGKILL through the Engine,
@@ -17,7 +17,8 @@ import { NodeEndpoint } from "../contracts/plan";
 import { parseInfo } from "../ops/redis/replies";
 import { buildPostDeployPlan } from "../contracts/plan";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
-import { BenchCluster, FaultResult, killContainer, measureFault, startContainer } from "./outage";
+import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
+import { BenchCluster, FaultResult, killContainer, measureFault, startContainer, writeFaultReport } from "./outage";
 import { formatSpread, markdownTable, spread } from "./stats";
 
 interface CrashPhases {
@@ -84,7 +85,11 @@ async function watchPhases(
 export async function crashOutage(argv: string[]): Promise<void> {
     const { values } = parseArgs({
         args: argv,
-        options: { runs: { type: "string", default: "5" }, keys: { type: "string", default: "200000" } },
+        options: {
+            runs: { type: "string", default: "5" },
+            keys: { type: "string", default: "200000" },
+            out: { type: "string", default: DEFAULT_REPORT_DIR },
+        },
     });
     const runs = Number(values.runs);
     const keys = Number(values.keys);
@@ -126,6 +131,14 @@ export async function crashOutage(argv: string[]): Promise<void> {
                 (m) => startContainer(docker, stack.containerOf(m.name)),
             );
             failover.push(f);
+            // Each fault's report and timeline picture; the crash is the one without a failover.
+            for (const [r, fault] of [
+                [c, "master's redis-server process killed"],
+                [f, "master container killed"],
+            ] as const) {
+                const report = { ...r, bench: "crash-outage", cluster: stack.label, fault, run: run + 1, at: new Date().toISOString() };
+                console.error(`crash-outage: timeline ${await writeFaultReport(values.out, report)}`);
+            }
             console.error(
                 `crash-outage: run ${run + 1}/${runs}: crash ${c.outageMs} ms (master after: ${c.newMaster}), failover ${f.outageMs} ms; ` +
                     `confirmed lost ${c.probes.confirmedLost.length} / ${f.probes.confirmedLost.length}`,

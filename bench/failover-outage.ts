@@ -1,4 +1,4 @@
-// npm run bench -- failover-outage [--runs 5]
+// npm run bench -- failover-outage [--runs 5] [--out reports]
 // Write outage after SIGKILL of the master container: the stack (test stack, replay deployer)
 // against a plain Docker setup of the same topology and Sentinel timings, both up in one run:
 // one master and two replicas of the same image, three Sentinels, servers configured only by
@@ -14,7 +14,8 @@ import { validateStackConfig } from "../settings/validate";
 import { buildPostDeployPlan, nodesOf, PlanServer, PostDeployPlan, sentinelsOf } from "../contracts/plan";
 import { RUN_LABEL } from "../tests/support/replay/docker-apply";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
-import { BenchCluster, FaultResult, killContainer, measureFault, startContainer } from "./outage";
+import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
+import { BenchCluster, FaultResult, killContainer, measureFault, startContainer, writeFaultReport } from "./outage";
 import { formatSpread, markdownTable, spread } from "./stats";
 
 const PEER = {
@@ -138,7 +139,10 @@ async function removePeer(docker: Docker, runId: string): Promise<void> {
 }
 
 export async function failoverOutage(argv: string[]): Promise<void> {
-    const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "5" } } });
+    const { values } = parseArgs({
+        args: argv,
+        options: { runs: { type: "string", default: "5" }, out: { type: "string", default: DEFAULT_REPORT_DIR } },
+    });
     const runs = Number(values.runs);
     if (!(runs >= 1)) throw new Error("--runs must be at least 1");
     const docker = new Docker();
@@ -180,6 +184,16 @@ export async function failoverOutage(argv: string[]): Promise<void> {
                     (m) => startContainer(docker, cluster.containerOf(m.name)),
                 );
                 results[key].push(r);
+                const at = new Date().toISOString();
+                const picture = await writeFaultReport(values.out, {
+                    ...r,
+                    bench: "failover-outage",
+                    cluster: cluster.label,
+                    fault: "master container killed",
+                    run: run + 1,
+                    at,
+                });
+                console.error(`failover-outage: timeline ${picture}`);
                 console.error(
                     `failover-outage: run ${run + 1}/${runs} ${cluster.label}: ${r.master} -> ${r.newMaster}, outage ${r.outageMs} ms, ` +
                         `${r.probes.confirmedLost.length} of ${r.probes.confirmed} confirmed writes lost`,

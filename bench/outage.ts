@@ -10,6 +10,9 @@ import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../contracts/plan";
 import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../ops/redis/sentinels";
 import { parseInfo } from "../ops/redis/replies";
+import { SentinelSwitch, watchSentinelSwitches } from "../ops/drill/sentinel-watch";
+import { TimelineFigures, timelineSpec } from "../ops/drill/timeline-spec";
+import { fileTime, writeReportAndTimeline } from "../ops/drill/timeline-svg";
 import { sleep } from "./stats";
 
 export interface BenchCluster {
@@ -54,7 +57,13 @@ export interface FaultResult {
     readonly newMaster: string;
     /** From the last confirmed write before the fault to the first confirmed write sent after it. */
     readonly outageMs: number;
+    /** When that outage began (the last confirmed write before the fault), ms from the fault: 0 or less. */
+    readonly outageStartMs: number;
     readonly probes: ProbeAnalysis;
+    /** When each Sentinel first named a master other than the faulted one, ms from the fault. */
+    readonly sentinelSwitches: readonly SentinelSwitch[];
+    /** When, after the recovery, one master had every replica linked again (the faulted node back), ms from the fault. */
+    readonly settledMs: number;
 }
 
 /**
@@ -72,10 +81,13 @@ export async function measureFault(
     const writer = startProbeWriter(client, { prefix: `bench:outage:${Date.now()}:`, waitTimeoutMs: 1000, intervalMs: 2, ttlSeconds: 600 });
     let faultAt = 0;
     let faultDone = 0;
+    const sentinels = new Map(sentinelsOf(c.plan).map((s) => [s.name, directSentinel(s, c.credentials.sentinelPassword)]));
+    let watch: ReturnType<typeof watchSentinelSwitches> | undefined;
     const confirmedAfter = (t: number) => writer.records.find((r) => (r.replicas ?? 0) >= 1 && r.sentAt > t);
     try {
         await sleep(2000);
         faultAt = Date.now();
+        watch = watchSentinelSwitches(sentinels, c.plan.masterName, master.announced, faultAt);
         await fault(master);
         faultDone = Date.now();
         // Writes are back when a write sent after the fault is confirmed (on any node).
@@ -95,11 +107,14 @@ export async function measureFault(
         await sleep(1000);
     } finally {
         await writer.stop();
+        await watch?.stop();
         client.disconnect();
+        for (const sentinel of sentinels.values()) sentinel.disconnect();
     }
     const endedAt = Date.now();
     await recover(master);
     const now = await settledMaster(c);
+    const settledMs = Date.now() - faultAt;
     const acknowledged = writer.records.filter((r) => r.ackAt !== undefined).map((r) => r.key);
     const present = await onNode(c, now, (r) => keysPresent(r, acknowledged));
     const probes = analyzeProbes(
@@ -115,7 +130,50 @@ export async function measureFault(
         ...writer.records.filter((r) => (r.replicas ?? 0) >= 1 && (r.ackAt ?? 0) <= faultAt).map((r) => r.ackAt as number),
     );
     const outageMs = (confirmedAfter(faultDone)?.ackAt ?? endedAt) - (lastBefore || faultAt);
-    return { master: master.name, newMaster: now.name, outageMs, probes };
+    return {
+        master: master.name,
+        newMaster: now.name,
+        outageMs,
+        outageStartMs: (lastBefore || faultAt) - faultAt,
+        probes,
+        sentinelSwitches: [...(watch?.switches ?? [])],
+        settledMs,
+    };
+}
+
+/** What a fault benchmark writes for each fault it injects, as JSON beside its timeline picture. */
+export interface FaultReport extends FaultResult {
+    readonly bench: string;
+    /** Which cluster: "stack", "plain Docker peer". */
+    readonly cluster: string;
+    /** What was done to the master, for people: "master container killed". */
+    readonly fault: string;
+    readonly run: number;
+    /** When the run's report was made (ISO 8601): names its files. */
+    readonly at: string;
+}
+
+/**
+ * Pure: a fault's picture, every time taken from its report. The old master's return is shown as
+ * a rejoin only when the fault moved the master: after a crash without failover it is the master.
+ */
+export function faultTimelineFigures(r: FaultReport): TimelineFigures {
+    const moved = r.newMaster !== r.master;
+    const b = r.probes.confirmedPerBucket;
+    return {
+        title: `${r.bench}: ${r.fault} (${r.cluster}, run ${r.run}): ${r.master} -> ${r.newMaster}`,
+        subtitle: [
+            `${r.at}; outage ${(r.outageMs / 1000).toFixed(2)} s; ${r.probes.confirmed} confirmed writes, ${r.probes.confirmedLost.length} of them lost`,
+        ],
+        origin: "the fault",
+        bucketMs: b.bucketMs,
+        firstBucketMs: b.firstBucketMs,
+        confirmedWrites: b.counts,
+        outage: { fromMs: r.outageStartMs, toMs: r.outageStartMs + r.outageMs },
+        sentinelSwitches: r.sentinelSwitches,
+        oldMaster: r.master,
+        oldMasterRejoinedMs: moved ? r.settledMs : undefined,
+    };
 }
 
 /** SIGKILL of a container through the Engine: Docker's restart policy does not bring it back. */
@@ -135,3 +193,12 @@ export const startContainer = (docker: Docker, name: string): Promise<void> =>
                 if (err.statusCode !== 304) throw err;
             },
         );
+
+/** Writes a fault's report and its picture into `dir`; returns the picture's path. */
+export async function writeFaultReport(dir: string, r: FaultReport): Promise<string> {
+    const slug = (text: string) => text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    // The fault is in the name: crash-outage writes a crash and a failover of the same run together.
+    const name = `${r.bench}-${fileTime(r.at)}-run${r.run}-${slug(r.cluster)}-${slug(r.fault)}`;
+    const files = await writeReportAndTimeline(dir, name, JSON.stringify(r, null, 2), timelineSpec(faultTimelineFigures(r)));
+    return files.svg;
+}

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
 import { FAILOVER_METHODS } from "../ops/cluster/planned-failover";
 import { DEFAULT_DRILL_OPTIONS } from "../ops/drill/run-drill";
+import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
 
 /** A command line that cannot be run as given: the CLI exits 2 and shows its help. */
 export class UsageError extends Error {
@@ -350,8 +351,14 @@ Writes go on during the drill; the master moves to another node, as in a real fa
             help: "handover: writes paused on the master until every replica has them, then SENTINEL FAILOVER, as `npm run failover` does. sentinel: the bare SENTINEL FAILOVER, to measure what it loses.",
         },
         json: { type: "flag", help: "Print the report as JSON (default when stdout is not a terminal)." },
+        out: {
+            type: "string",
+            value: "<dir>",
+            help: `Where to write the report as JSON and its timeline picture (SVG): <dir>/drill-<stack>-<time>.json and .svg (default: ${DEFAULT_REPORT_DIR}/).`,
+        },
     },
     notes: `${PASSWORDS_NOTE}
+The picture shows confirmed writes per 100 ms, the outage (the longest time without a confirmed write), when each Sentinel switched and when the old master rejoined, in seconds from the failover command.
 Exit status: 0 when every check passes, 1 when any fails or the drill is refused, 2 on a usage error.`,
 });
 

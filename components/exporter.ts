@@ -49,12 +49,13 @@ export class Exporter extends pulumi.ComponentResource {
                 uploads: [{ file: EXPORTER_PASSWORD_FILE, content: passwordFile, permissions: EXPORTER_FILE_MODE }],
                 // An address from the network's dynamic half: nothing reaches an exporter by address.
                 networksAdvanced: [{ name: args.networkName, aliases: [exporter.name] }],
-                ports: [{ internal: exporter.port, external: exporter.hostPort, ip: settings.cluster.publish.host, protocol: "tcp" }],
+                // Beside its server: on the interface its server publishes on (its host's address with hosts).
+                ports: [{ internal: exporter.port, external: exporter.hostPort, ip: exporter.server.publishAddress, protocol: "tcp" }],
                 restart: "unless-stopped",
                 // Nothing to hand over or flush: a short grace is enough.
                 destroyGraceSeconds: 5,
                 stopTimeout: 5,
-                labels: stackLabels(settings, "exporter", exporter.server.name),
+                labels: stackLabels(settings, "exporter", exporter.server.name, exporter.server.host),
             },
             { parent: this, deleteBeforeReplace: true },
         );

@@ -1,7 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { buildConnectionInfo, HostPort } from "../settings/connection-info";
+import { PlanHost } from "../settings/address-plan";
+import { buildConnectionInfo, HostPort, ServerEndpoint } from "../settings/connection-info";
+import { dockerEndpointKind, HostConfig } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
 import { renderAlertRules } from "../render/alert-rules";
 import { renderScrapeConfig, scrapeAddress, stackExporters } from "../render/prometheus";
@@ -22,21 +24,46 @@ export interface RedisClusterArgs {
     readonly sentinelPasswordPrevious?: pulumi.Input<string>;
     /** Where the project (and its node_modules) lives: the settings steps run the CLI from there. */
     readonly projectDir: string;
+    /** The `hostTls` secret: the PEMs of each tcp:// host, by host name (validated: all three present). */
+    readonly hostTls?: pulumi.Output<Readonly<Record<string, HostTls>>>;
+}
+
+/** The TLS material of one tcp:// host. */
+export interface HostTls {
+    readonly ca: string;
+    readonly cert: string;
+    readonly key: string;
+}
+
+/** What each host gets of its own: the provider its servers use, their network and their image. */
+export interface HostResources {
+    readonly host: PlanHost;
+    /** Absent on a single host: the default provider, as before hosts existed. */
+    readonly provider?: docker.Provider;
+    readonly network: docker.Network;
+    readonly image: pulumi.Input<string>;
 }
 
 /** A Redis master, its replicas and the Sentinels watching them, on a network of their own. */
 export class RedisCluster extends pulumi.ComponentResource {
-    public readonly network: docker.Network;
+    /** Per host, by host name; on a single host one entry under "" with the default provider. */
+    public readonly hostResources: ReadonlyMap<string, HostResources>;
+    /** The network of a single host; absent with `hosts` (see hostResources). */
+    public readonly network?: docker.Network;
     public readonly nodes: RedisNode[];
     public readonly sentinels: Sentinel[];
-    public readonly networkName: pulumi.Output<string>;
+    /** Only on a single host: with `hosts` each host has a network of this name, so none is "the" network. */
+    public readonly networkName?: pulumi.Output<string>;
     public readonly redisPassword: pulumi.Output<string>;
     public readonly sentinelPassword: pulumi.Output<string>;
     public readonly masterName: string;
     public readonly sentinelEndpoints: readonly HostPort[];
-    public readonly sentinelEndpointsInNetwork: readonly HostPort[];
+    /** Only on a single host (see networkName). */
+    public readonly sentinelEndpointsInNetwork?: readonly HostPort[];
     public readonly natMap: Readonly<Record<string, HostPort>>;
     public readonly publishedPorts: Readonly<Record<string, number>>;
+    /** Each server's endpoint and, with `hosts`, its host. */
+    public readonly serverEndpoints: Readonly<Record<string, ServerEndpoint>>;
     public readonly ioredisExample: string;
     /** One redis_exporter per node and Sentinel (none with metrics off). */
     public readonly exporters: Exporter[];
@@ -67,23 +94,27 @@ export class RedisCluster extends pulumi.ComponentResource {
         this.redisPassword = pulumi.secret(args.redisPassword ?? this.generatedPassword("redis-password"));
         this.sentinelPassword = pulumi.secret(args.sentinelPassword ?? this.generatedPassword("sentinel-password"));
 
-        const image = cluster.image.pull
-            ? new docker.RemoteImage("image", { name: cluster.image.name, keepLocally: true }, { parent: this }).imageId
-            : pulumi.output(cluster.image.name);
-
-        this.network = new docker.Network(
-            "network",
-            {
-                name: settings.namePrefix,
-                driver: "bridge",
-                // Static addresses for the servers live in the lower half; Docker hands out the upper half
-                // to app containers that join, so the two never collide.
-                ipamConfigs: [{ subnet: plan.subnet, gateway: plan.gateway, ipRange: plan.dynamicRange }],
-                labels: stackLabels(settings, "network"),
-            },
-            { parent: this, deleteBeforeReplace: true, dependsOn: [volumeCheck] },
-        );
-        this.networkName = this.network.name;
+        const hostResources = new Map<string, HostResources>();
+        if (cluster.hosts) {
+            for (const config of cluster.hosts) {
+                const host: PlanHost = { name: config.name, address: config.address };
+                const provider = this.hostProvider(config, args.hostTls);
+                hostResources.set(host.name, {
+                    host,
+                    provider,
+                    ...this.hostObjects(settings, volumeCheck, `-${host.name}`, provider, host),
+                });
+            }
+        } else {
+            // Exactly the objects (names included) a stack had before hosts existed: no provider, so
+            // the default one, one network and one image.
+            const host = { name: "", address: cluster.publish.host };
+            hostResources.set("", { host, ...this.hostObjects(settings, volumeCheck, "", undefined, undefined) });
+        }
+        this.hostResources = hostResources;
+        const single = cluster.hosts ? undefined : hostResources.get("");
+        this.network = single?.network;
+        this.networkName = single?.network.name;
 
         const passwords: ServerPasswords = {
             redis: this.redisPassword,
@@ -91,7 +122,19 @@ export class RedisCluster extends pulumi.ComponentResource {
             redisPrevious: args.redisPasswordPrevious,
             sentinelPrevious: args.sentinelPasswordPrevious,
         };
-        const common = { settings, image, networkName: this.network.name, passwords, projectDir: args.projectDir, volumeCheck };
+        const common = { settings, passwords, projectDir: args.projectDir, volumeCheck };
+        // Each server goes to its host's provider through the component's `providers`, so its volume
+        // and container (docker resources) are created on that host's engine; the settings step (a
+        // local command) still runs on the deploy machine.
+        const onHost = (endpoint: { host?: string }) => {
+            const resources = hostResources.get(endpoint.host ?? "");
+            // The plan places servers only on the configured hosts (settings/address-plan.ts).
+            if (!resources) throw new Error(`server placed on host "${endpoint.host ?? ""}", which has no provider`);
+            return {
+                args: { image: resources.image, networkName: resources.network.name },
+                opts: { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
+            };
+        };
         // Each server waits for the one before it: a change that replaces every container replaces
         // them one at a time, each healthy (a replica: in sync) before the next goes, and a master
         // hands its role over as it stops. Nodes first, then Sentinels, so a quorum stays up.
@@ -103,12 +146,13 @@ export class RedisCluster extends pulumi.ComponentResource {
                     endpoint.name,
                     {
                         ...common,
+                        ...onHost(endpoint).args,
                         endpoint,
                         dependsOn: previous ? [previous.container] : [],
                         // Settings steps run one at a time too: a burst would compete for CPU with the servers.
                         settingsDependsOn: previous ? [previous.settingsStep] : [],
                     },
-                    { parent: this },
+                    onHost(endpoint).opts,
                 ),
             );
         }
@@ -122,6 +166,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                     // Passwords change on every node before any Sentinel presents the new one.
                     {
                         ...common,
+                        ...onHost(endpoint).args,
                         endpoint,
                         dependsOn: [previous],
                         settingsDependsOn: [
@@ -129,33 +174,49 @@ export class RedisCluster extends pulumi.ComponentResource {
                             ...(index > 0 ? [this.sentinels[index - 1].settingsStep] : []),
                         ],
                     },
-                    { parent: this },
+                    onHost(endpoint).opts,
                 ),
             );
         }
 
         // Exporters come last and nothing waits for them: they never hold up a server's replacement.
-        const exporterImage = !cluster.metrics.enabled
-            ? undefined
-            : cluster.metrics.image.pull
-              ? new docker.RemoteImage("exporter-image", { name: cluster.metrics.image.name, keepLocally: true }, { parent: this }).imageId
-              : pulumi.output(cluster.metrics.image.name);
-        const exporters = exporterImage ? stackExporters(settings) : [];
-        this.exporters = exporters.map(
-            (exporter) =>
-                new Exporter(
-                    exporter.name,
-                    {
-                        settings,
-                        exporter,
-                        image: exporterImage as pulumi.Output<string>,
-                        networkName: this.network.name,
-                        password: exporter.kind === "redis" ? this.redisPassword : this.sentinelPassword,
-                    },
-                    { parent: this },
-                ),
-        );
-        this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(settings, e)}/metrics`]));
+        // Each runs beside its server: on its host's engine and network, from an image there.
+        const exporterImages = new Map<string, pulumi.Input<string>>();
+        const exporterImageOn = (host: string | undefined, provider: docker.Provider | undefined): pulumi.Input<string> => {
+            const key = host ?? "";
+            let image = exporterImages.get(key);
+            if (!image) {
+                image = cluster.metrics.image.pull
+                    ? new docker.RemoteImage(
+                          `exporter-image${host ? `-${host}` : ""}`,
+                          { name: cluster.metrics.image.name, keepLocally: true },
+                          { parent: this, ...(provider ? { provider } : {}) },
+                      ).imageId
+                    : cluster.metrics.image.name;
+                exporterImages.set(key, image);
+            }
+            return image;
+        };
+        const exporters = cluster.metrics.enabled ? stackExporters(settings) : [];
+        this.exporters = exporters.map((exporter) => {
+            const resources = hostResources.get(exporter.server.host ?? "");
+            if (!resources)
+                throw new Error(
+                    `exporter of ${exporter.server.name} placed on host "${exporter.server.host ?? ""}", which has no provider`,
+                );
+            return new Exporter(
+                exporter.name,
+                {
+                    settings,
+                    exporter,
+                    image: exporterImageOn(exporter.server.host, resources.provider),
+                    networkName: resources.network.name,
+                    password: exporter.kind === "redis" ? this.redisPassword : this.sentinelPassword,
+                },
+                { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
+            );
+        });
+        this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(e)}/metrics`]));
         this.prometheusScrapeConfig = renderScrapeConfig(settings);
         this.prometheusRules = renderAlertRules(settings);
 
@@ -165,6 +226,7 @@ export class RedisCluster extends pulumi.ComponentResource {
         this.sentinelEndpointsInNetwork = info.sentinelEndpointsInNetwork;
         this.natMap = info.natMap;
         this.publishedPorts = info.publishedPorts;
+        this.serverEndpoints = info.serverEndpoints;
         this.ioredisExample = info.ioredisExample;
         this.registerOutputs({
             networkName: this.networkName,
@@ -173,6 +235,61 @@ export class RedisCluster extends pulumi.ComponentResource {
             redisPassword: this.redisPassword,
             sentinelPassword: this.sentinelPassword,
         });
+    }
+
+    /**
+     * The provider of one host. A tcp:// host gets its three PEMs from the `hostTls` secret
+     * (validation required all three: with an empty CA the provider would not verify the engine).
+     */
+    private hostProvider(config: HostConfig, hostTls: RedisClusterArgs["hostTls"]): docker.Provider {
+        const tls = dockerEndpointKind(config.docker) === "tcp" ? hostTls?.apply((t) => t[config.name]) : undefined;
+        return new docker.Provider(
+            `docker-${config.name}`,
+            {
+                host: config.docker,
+                ...(config.sshOpts ? { sshOpts: config.sshOpts } : {}),
+                ...(tls
+                    ? {
+                          caMaterial: pulumi.secret(tls.apply((t) => t.ca)),
+                          certMaterial: pulumi.secret(tls.apply((t) => t.cert)),
+                          keyMaterial: pulumi.secret(tls.apply((t) => t.key)),
+                      }
+                    : {}),
+            },
+            { parent: this },
+        );
+    }
+
+    /**
+     * A host's network and image. `suffix` is "" on a single host, which keeps the resource names
+     * (and so the state) of a stack from before hosts existed.
+     */
+    private hostObjects(
+        settings: StackSettings,
+        volumeCheck: pulumi.Resource,
+        suffix: string,
+        provider: docker.Provider | undefined,
+        host: PlanHost | undefined,
+    ): { network: docker.Network; image: pulumi.Input<string> } {
+        const { cluster, plan } = settings;
+        const providerOpts = provider ? { provider } : {};
+        const image = cluster.image.pull
+            ? new docker.RemoteImage(`image${suffix}`, { name: cluster.image.name, keepLocally: true }, { parent: this, ...providerOpts })
+                  .imageId
+            : pulumi.output(cluster.image.name);
+        const network = new docker.Network(
+            `network${suffix}`,
+            {
+                name: settings.namePrefix,
+                driver: "bridge",
+                // Static addresses for the servers live in the lower half; Docker hands out the upper half
+                // to app containers that join, so the two never collide.
+                ipamConfigs: [{ subnet: plan.subnet, gateway: plan.gateway, ipRange: plan.dynamicRange }],
+                labels: stackLabels(settings, "network", undefined, host?.name),
+            },
+            { parent: this, deleteBeforeReplace: true, dependsOn: [volumeCheck], ...providerOpts },
+        );
+        return { network, image };
     }
 
     private generatedPassword(name: string): pulumi.Output<string> {

@@ -28,12 +28,16 @@ export interface ServerContainer {
 }
 
 /** Labels that let an operator (and the test sweeper) find a stack's objects. */
-export function stackLabels(settings: StackSettings, role: string, node?: string): { label: string; value: string }[] {
+export function stackLabels(settings: StackSettings, role: string, node?: string, host?: string): { label: string; value: string }[] {
     const labels = {
         "appscreens.project": "appscreens-redis",
         "appscreens.stack": settings.stack,
         "appscreens.role": role,
         ...(node ? { "appscreens.node": node } : {}),
+        // With hosts only. A changed provider alone does not replace a resource (pulumi's step
+        // generator asks the provider's DiffConfig, and the docker provider's does not replace), so
+        // a server moved to another host would stay where it was; a changed label forces it.
+        ...(host ? { "appscreens.host": host } : {}),
     };
     return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }
@@ -58,7 +62,7 @@ export function declareServerContainer(
 ): ServerContainer {
     const { settings, endpoint, kind } = args;
     const name = dockerName(settings, endpoint.name);
-    const labels = stackLabels(settings, kind, endpoint.name);
+    const labels = stackLabels(settings, kind, endpoint.name, endpoint.host);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
     // deletes it (scaling down or `destroy` leaves it for the operator; see docs/operations.md). Docker's
     // create returns a volume of that name that is already there: the volume check runs first.
@@ -92,7 +96,7 @@ export function declareServerContainer(
             ],
             volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.dataDir }],
             networksAdvanced: [{ name: args.networkName, ipv4Address: endpoint.address, aliases: [endpoint.name] }],
-            ports: [{ internal: endpoint.port, external: endpoint.hostPort, ip: settings.cluster.publish.host, protocol: "tcp" }],
+            ports: [{ internal: endpoint.port, external: endpoint.hostPort, ip: endpoint.publishAddress, protocol: "tcp" }],
             // Durations as the provider reads them back (Go's format), or every preview shows a diff.
             healthcheck: {
                 tests: ["CMD", "/bin/sh", CONTAINER_PATHS.healthcheckScript],

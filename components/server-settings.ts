@@ -39,7 +39,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
         kind,
         name: endpoint.name,
         stack: settings.stack,
-        host: settings.cluster.publish.host,
+        host: endpoint.publishAddress,
         port: endpoint.hostPort,
         masterName: settings.cluster.sentinel.masterName,
     };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Endpoint, SERVER_KINDS } from "../settings/address-plan";
+import { Endpoint, memberKey, SERVER_KINDS } from "../settings/address-plan";
 import { HostPort } from "../settings/connection-info";
 import { cacheSchema, drillSchema, verifierSchema, warmerSchema } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
@@ -126,8 +126,8 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
     const server = (kind: PlanServer["kind"], e: Endpoint): PlanServer => ({
         name: e.name,
         kind,
-        announced: `${e.address}:${e.port}`,
-        host,
+        announced: memberKey(e.announce),
+        host: e.publishAddress,
         port: e.hostPort,
     });
     return {

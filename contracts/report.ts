@@ -209,6 +209,8 @@ export const drillTimingsSchema = z.strictObject({
     sentinelsAgreedMs: milliseconds.optional(),
     writesResumedMs: milliseconds.optional(),
     longestWriteGapMs: milliseconds,
+    /** When the longest gap began (the last confirmed write before it): the outage window is this plus longestWriteGapMs. Negative when before the command. */
+    longestWriteGapStartMs: z.number(),
     oldMasterRejoinedMs: milliseconds.optional(),
     sentinelsSettledMs: milliseconds.optional(),
 });
@@ -223,8 +225,27 @@ export const drillWritesSchema = z.strictObject({
     unconfirmedLost: count,
 });
 
-/** A failover drill's figures and its failed checks (the drill report without the passing ones). */
-export const drillSummarySchema = z.strictObject({
+/**
+ * What the drill's timeline picture shows besides its timings (ops/drill/timeline-spec.ts draws
+ * both). Times are milliseconds from the failover command, like the timings.
+ */
+export const drillTimelineSchema = z.strictObject({
+    /** Width of each bucket of `confirmedWrites` (100 ms). */
+    bucketMs: z.int().positive(),
+    /** Start of the first bucket: a multiple of bucketMs, negative when before the failover command. */
+    firstBucketMs: z.int(),
+    /** Probe writes a replica confirmed, by when they were acknowledged, one count per bucket. */
+    confirmedWrites: z.array(count),
+    /**
+     * When each Sentinel first named a master other than the old one, as the drill's watcher saw
+     * it (it asks every Sentinel about every 50 ms); a Sentinel that never switched is absent.
+     */
+    sentinelSwitches: z.array(z.strictObject({ sentinel: z.string().min(1), atMs: z.number() })),
+});
+export type DrillTimeline = z.infer<typeof drillTimelineSchema>;
+
+/** What a drill report and its summary both carry. */
+const drillFigures = {
     ok: z.boolean(),
     stack: z.string().min(1),
     startedAt: z.iso.datetime(),
@@ -232,9 +253,26 @@ export const drillSummarySchema = z.strictObject({
     oldMaster: z.string(),
     newMaster: z.string().optional(),
     timings: drillTimingsSchema,
+    timeline: drillTimelineSchema,
     writes: drillWritesSchema,
     /** Waits that ran out of time, each naming what did not finish. */
     unfinished: z.array(z.string()),
+};
+
+/**
+ * The whole drill report: what `npm run drill` prints and writes beside its picture, and what
+ * the picture is rendered from (`npm run docs` renders the example from a captured one).
+ */
+export const drillReportSchema = z.strictObject({
+    ...drillFigures,
+    /** Every check, in the verifier's report shape (expected and actual each). */
+    verification: verificationReportSchema,
+});
+export type DrillReport = z.infer<typeof drillReportSchema>;
+
+/** A failover drill's figures and its failed checks (the drill report without the passing ones). */
+export const drillSummarySchema = z.strictObject({
+    ...drillFigures,
     /** `9 of 10 checks passed`. */
     summary: z.string(),
     /** The checks that failed, with what was expected and what the drill saw. */
@@ -303,4 +341,26 @@ export function parsePostDeployReport(text: string): PostDeployReport {
             ? `the post-deploy command's output is not JSON (${detail})`
             : `the post-deploy command's output is malformed at ${field}: ${detail}`,
     );
+}
+
+/** A drill report read back from its file (the example picture, tests), checked against its schema. */
+export function parseDrillReport(text: string): DrillReport {
+    const checked = parseCheckedJson(drillReportSchema, text, "(the drill report itself)");
+    if (checked.ok) return checked.data;
+    const { kind, field, detail } = checked.refusal;
+    throw new ReportError(
+        kind,
+        field,
+        kind === "not-json" ? `the drill report is not JSON (${detail})` : `the drill report is malformed at ${field}: ${detail}`,
+    );
+}
+
+/** The drill report as written out: checked first, so a drifted field fails where it is made, by name. */
+export function emitDrillReport(report: DrillReport): string {
+    const checked = drillReportSchema.safeParse(report);
+    if (!checked.success) {
+        const { field, detail } = refusalOf(checked.error, "(the drill report itself)");
+        throw new ReportError("malformed", field, `the drill report does not match its schema at ${field}: ${detail}`);
+    }
+    return JSON.stringify(checked.data, null, 2);
 }

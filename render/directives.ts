@@ -40,10 +40,11 @@ const REDIS_TABLE = [
     { name: "appendfilename", phase: "bootstrap", value: fixed("appendonly.aof") },
     // Redis 7 keeps the AOF as a directory (base + increments + manifest); not changeable at runtime.
     { name: "appenddirname", phase: "bootstrap", value: fixed("appendonlydir"), verify: true },
-    // The static address: Sentinel and clients reach a node by it even while another container is
-    // down (container names stop resolving then).
-    { name: "replica-announce-ip", phase: "bootstrap", value: (_s, node) => node.address },
-    { name: "replica-announce-port", phase: "bootstrap", value: fixed(String(REDIS_PORT)) },
+    // An address, not a name: Sentinel and clients reach a node by it even while another container
+    // is down (container names stop resolving then). On one host the static address and 6379;
+    // across hosts the host's address and published port (settings/address-plan.ts, `announce`).
+    { name: "replica-announce-ip", phase: "bootstrap", value: (_s, node) => node.announce.address },
+    { name: "replica-announce-port", phase: "bootstrap", value: (_s, node) => String(node.announce.port) },
     { name: "replica-read-only", phase: "bootstrap", value: fixed("yes") },
     { name: "replica-serve-stale-data", phase: "bootstrap", value: fixed("yes") },
 
@@ -74,8 +75,8 @@ const SENTINEL_TABLE = [
     { name: "protected-mode", phase: "bootstrap", value: fixed("yes") },
     { name: "dir", phase: "bootstrap", value: fixed(CONTAINER_PATHS.dataDir) },
     // Static addresses, no hostnames: a stopped container's name stops resolving.
-    { name: "sentinel announce-ip", phase: "bootstrap", value: (_s, me) => me.address },
-    { name: "sentinel announce-port", phase: "bootstrap", value: fixed(String(SENTINEL_PORT)) },
+    { name: "sentinel announce-ip", phase: "bootstrap", value: (_s, me) => me.announce.address },
+    { name: "sentinel announce-port", phase: "bootstrap", value: (_s, me) => String(me.announce.port) },
     { name: "sentinel resolve-hostnames", phase: "bootstrap", value: fixed("no") },
     { name: "sentinel announce-hostnames", phase: "bootstrap", value: fixed("no") },
 

@@ -30,10 +30,13 @@ export const targetLabels = (settings: Pick<StackSettings, "stack">, exporter: E
     server_address: `${exporter.server.address}:${exporter.server.port}`,
 });
 
-/** Where Prometheus on the host reaches an exporter: its published port (127.0.0.1 when published on every interface). */
-export function scrapeAddress(settings: StackSettings, exporter: ExporterEndpoint): string {
-    const host = settings.cluster.publish.host === "0.0.0.0" ? "127.0.0.1" : settings.cluster.publish.host;
-    return `${host}:${exporter.hostPort}`;
+/**
+ * Where Prometheus reaches an exporter: its published port on the address its server publishes
+ * on (its host's with hosts; 127.0.0.1 when published on every interface of a single host).
+ */
+export function scrapeAddress(exporter: ExporterEndpoint): string {
+    const { publishAddress } = exporter.server;
+    return `${publishAddress === "0.0.0.0" ? "127.0.0.1" : publishAddress}:${exporter.hostPort}`;
 }
 
 /**
@@ -51,7 +54,7 @@ export function renderScrapeConfig(settings: StackSettings): string | undefined 
         metrics_path: "/metrics",
         static_configs: exporters
             .filter((e) => e.kind === kind)
-            .map((e) => ({ targets: [scrapeAddress(settings, e)], labels: { ...targetLabels(settings, e) } })),
+            .map((e) => ({ targets: [scrapeAddress(e)], labels: { ...targetLabels(settings, e) } })),
     }));
     const header = [
         `# Prometheus scrape config of the appscreens-redis stack "${settings.stack}", generated from Pulumi.${settings.stack}.yaml.`,

@@ -48,13 +48,47 @@ export const cidrSize = (cidr: Ipv4Cidr): number => 2 ** (32 - cidr.prefix);
 export const SERVER_KINDS = ["redis", "sentinel"] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
+/** An `address:port` pair: how Redis and Sentinel name a server. */
+export interface HostAddress {
+    readonly address: string;
+    readonly port: number;
+}
+
+/**
+ * The key a member is compared by: the pair, never the address alone. Across hosts every server of
+ * one host announces the same address, and a lookup by address would take one for another (what
+ * redis/redis#2335 shows Sentinel doing with replicas that share an address).
+ */
+export const memberKey = (a: HostAddress): string => `${a.address}:${a.port}`;
+export const sameMember = (a: HostAddress, b: HostAddress): boolean => a.address === b.address && a.port === b.port;
+
 /** One server of the stack, by value: components and renderers take this, never an index. */
 export interface Endpoint {
     /** Stable name by index: roles move after a failover, names do not. */
     readonly name: string;
+    /** Static address on the stack's Docker network (on its own host's network when there are hosts). */
     readonly address: string;
+    /** Port inside the container. */
     readonly port: number;
+    /** Port published on `publishAddress`. */
     readonly hostPort: number;
+    /** Interface of the host the port is published on. */
+    readonly publishAddress: string;
+    /**
+     * What the server announces (`replica-announce-ip/port`, `sentinel announce-ip/port`) and so
+     * what every peer names it by. On one host: its static address and container port. Across
+     * hosts: its host's address and published port, the only pair a peer on another host can
+     * reach (Redis docs, sentinel.md "Sentinel, Docker, NAT, and possible issues").
+     */
+    readonly announce: HostAddress;
+    /** The host it runs on, by name (`cluster.hosts[].name`); absent on a single host. */
+    readonly host?: string;
+}
+
+/** A host as the plan needs it: its name and the address its servers publish on and announce. */
+export interface PlanHost {
+    readonly name: string;
+    readonly address: string;
 }
 
 export interface AddressPlan {
@@ -64,6 +98,8 @@ export interface AddressPlan {
     readonly dynamicRange: string;
     readonly nodes: readonly Endpoint[];
     readonly sentinels: readonly Endpoint[];
+    /** The hosts, in config order; absent on a single host. */
+    readonly hosts?: readonly PlanHost[];
 }
 
 export interface AddressPlanInput {
@@ -72,12 +108,18 @@ export interface AddressPlanInput {
     readonly sentinelCount: number;
     readonly redisBasePort: number;
     readonly sentinelBasePort: number;
+    /** `publish.host`: where every port is published on a single host. */
+    readonly publishAddress: string;
+    /** `cluster.hosts`; absent for a single host, which keeps today's addresses exactly. */
+    readonly hosts?: readonly PlanHost[];
+    /** `placement.pins`: server name -> host name. */
+    readonly pins?: Readonly<Record<string, string>>;
 }
 
 /** How many addresses the static half of the subnet must hold (the last Sentinel's offset + 1). */
 export const staticAddressesNeeded = (sentinelCount: number): number => FIRST_SENTINEL_HOST + sentinelCount;
 
-type PortsInput = Pick<AddressPlanInput, "subnet" | "redisBasePort" | "sentinelBasePort">;
+type PortsInput = Pick<AddressPlanInput, "subnet" | "redisBasePort" | "sentinelBasePort" | "publishAddress">;
 
 function hostAt(subnet: string, offset: number): string {
     const cidr = parseCidr(subnet);
@@ -89,40 +131,116 @@ function hostAt(subnet: string, offset: number): string {
 export const nodeName = (index: number): string => `redis-${index}`;
 export const sentinelName = (index: number): string => `sentinel-${index}`;
 
-/** Node `index`, whether or not the stack declares it (surplus nodes after a scale-down too). */
+/**
+ * A server on a single host, whether or not the stack declares it (surplus ones after a
+ * scale-down too): it announces its static address and container port.
+ */
+function singleHostEndpoint(name: string, address: string, port: number, hostPort: number, publishAddress: string): Endpoint {
+    return { name, address, port, hostPort, publishAddress, announce: { address, port } };
+}
+
+/** Node `index` on a single host, whether or not the stack declares it (surplus nodes after a scale-down too). */
 export function nodeEndpoint(input: PortsInput, index: number): Endpoint {
+    return singleHostEndpoint(
+        nodeName(index),
+        hostAt(input.subnet, FIRST_STATIC_HOST + index),
+        REDIS_PORT,
+        input.redisBasePort + index,
+        input.publishAddress,
+    );
+}
+
+/** Sentinel `index` on a single host, whether or not the stack declares it. */
+export function sentinelEndpoint(input: PortsInput, index: number): Endpoint {
+    return singleHostEndpoint(
+        sentinelName(index),
+        hostAt(input.subnet, FIRST_SENTINEL_HOST + index),
+        SENTINEL_PORT,
+        input.sentinelBasePort + index,
+        input.publishAddress,
+    );
+}
+
+/** A server as placement sees it. */
+export interface PlacedServer {
+    readonly name: string;
+    readonly kind: ServerKind;
+}
+
+/**
+ * Which host each server runs on, in one pass in server order: a pinned server goes where its pin
+ * says, every other one to the host with the fewest servers of its kind so far, ties by `hosts`
+ * order. Without pins that is plain round-robin (server i of a kind on host i mod n), which puts
+ * node i and Sentinel i together: the Redis docs' Example 2, one Redis and one Sentinel per box.
+ * A server's host depends only on the servers before it and its own pin, so adding a replica or a
+ * Sentinel, pinned or not, never moves another one (a move replaces its container and resyncs its
+ * data). Pins to unknown hosts are the validator's to report; here they fall back to the strategy.
+ */
+export function placeServers(
+    hostNames: readonly string[],
+    servers: readonly PlacedServer[],
+    pins: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+    if (hostNames.length === 0) throw new Error("placeServers needs at least one host");
+    const load = new Map<string, number>();
+    const count = (kind: ServerKind, host: string) => load.get(`${kind}@${host}`) ?? 0;
+    const placement: Record<string, string> = {};
+    for (const s of servers) {
+        const pin = pins[s.name];
+        const host =
+            pin !== undefined && hostNames.includes(pin)
+                ? pin
+                : hostNames.reduce((best, h) => (count(s.kind, h) < count(s.kind, best) ? h : best));
+        placement[s.name] = host;
+        load.set(`${s.kind}@${host}`, count(s.kind, host) + 1);
+    }
+    return placement;
+}
+
+/**
+ * A server placed on `host`: it keeps its static address on that host's network and its
+ * published port (base + index, unique in the stack, so two servers of one kind on one host never
+ * share a port, and moving a server never changes another's port), and announces the host's
+ * address with that published port.
+ */
+function onHost(endpoint: Endpoint, host: PlanHost): Endpoint {
     return {
-        name: nodeName(index),
-        address: hostAt(input.subnet, FIRST_STATIC_HOST + index),
-        port: REDIS_PORT,
-        hostPort: input.redisBasePort + index,
+        ...endpoint,
+        publishAddress: host.address,
+        announce: { address: host.address, port: endpoint.hostPort },
+        host: host.name,
     };
 }
 
-/** Sentinel `index`, whether or not the stack declares it. */
-export function sentinelEndpoint(input: PortsInput, index: number): Endpoint {
-    return {
-        name: sentinelName(index),
-        address: hostAt(input.subnet, FIRST_SENTINEL_HOST + index),
-        port: SENTINEL_PORT,
-        hostPort: input.sentinelBasePort + index,
-    };
-}
+/** Every server with its host, by name; absent on a single host. */
+export const placementOf = (plan: AddressPlan): Record<string, string> | undefined =>
+    plan.hosts ? Object.fromEntries([...plan.nodes, ...plan.sentinels].map((e) => [e.name, e.host ?? ""])) : undefined;
 
 export function planAddresses(input: AddressPlanInput): AddressPlan {
     const cidr = parseCidr(input.subnet);
     if (!cidr) throw new Error(`not a CIDR: ${input.subnet}`);
     const half = cidrSize(cidr) / 2;
     const at = (offset: number) => formatIpv4(cidr.base + offset);
-    const nodes = Array.from({ length: input.nodeCount }, (_, i) => nodeEndpoint(input, i));
-    const sentinels = Array.from({ length: input.sentinelCount }, (_, i) => sentinelEndpoint(input, i));
-    return {
-        subnet: input.subnet,
-        gateway: at(1),
-        dynamicRange: `${at(half)}/${cidr.prefix + 1}`,
-        nodes,
-        sentinels,
+    const singleNodes = Array.from({ length: input.nodeCount }, (_, i) => nodeEndpoint(input, i));
+    const singleSentinels = Array.from({ length: input.sentinelCount }, (_, i) => sentinelEndpoint(input, i));
+    const common = { subnet: input.subnet, gateway: at(1), dynamicRange: `${at(half)}/${cidr.prefix + 1}` };
+    const { hosts } = input;
+    if (!hosts) return { ...common, nodes: singleNodes, sentinels: singleSentinels };
+    const placement = placeServers(
+        hosts.map((h) => h.name),
+        [
+            ...singleNodes.map((n) => ({ name: n.name, kind: "redis" as const })),
+            ...singleSentinels.map((n) => ({ name: n.name, kind: "sentinel" as const })),
+        ],
+        input.pins,
+    );
+    const place = (e: Endpoint) => {
+        const host = hosts.find((h) => h.name === placement[e.name]);
+        // placeServers picks only from `hosts`: a miss is a bug here, not a config error.
+        if (!host) throw new Error(`${e.name} was placed on "${placement[e.name]}", which is not one of the hosts`);
+        return onHost(e, host);
     };
+    return { ...common, nodes: singleNodes.map(place), sentinels: singleSentinels.map(place), hosts };
 }
 
 /** The port redis_exporter listens on inside its container (its registered default). */

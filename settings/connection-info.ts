@@ -1,4 +1,5 @@
 import { PASSWORD_ENV } from "../contracts/env";
+import { memberKey } from "./address-plan";
 import { StackSettings } from "./validate";
 
 export interface HostPort {
@@ -6,12 +7,21 @@ export interface HostPort {
     readonly port: number;
 }
 
+/** One server as the outputs show it. */
+export interface ServerEndpoint extends HostPort {
+    /** `cluster.hosts[].name` of the host it runs on; only with `hosts`. */
+    readonly hostName?: string;
+}
+
 export interface ConnectionInfo {
     readonly masterName: string;
     /** Sentinels as the Pulumi host (and anything on it) reaches them: published ports. */
     readonly sentinelEndpoints: readonly HostPort[];
-    /** Sentinels as containers on the stack's network reach them. */
-    readonly sentinelEndpointsInNetwork: readonly HostPort[];
+    /**
+     * Sentinels as containers on the stack's network reach them. Absent with `hosts`: each host
+     * has a network of its own, and a container reaches the Sentinels at their announced endpoints.
+     */
+    readonly sentinelEndpointsInNetwork?: readonly HostPort[];
     /**
      * Announced `address:port` of each node and Sentinel -> published host port, for ioredis's
      * `natMap`. The Sentinels are in it because ioredis adds the Sentinels it discovers
@@ -20,36 +30,47 @@ export interface ConnectionInfo {
      */
     readonly natMap: Readonly<Record<string, HostPort>>;
     readonly publishedPorts: Readonly<Record<string, number>>;
+    /**
+     * Where each server is reached, by name: its published address and port (its announced pair
+     * with `hosts`), and with `hosts` the host it runs on. The placement travels here rather than
+     * in an output of its own, which a single host would leave undefined (and the SDK warns of
+     * every undefined output on every deploy).
+     */
+    readonly serverEndpoints: Readonly<Record<string, ServerEndpoint>>;
     readonly ioredisExample: string;
 }
 
 /** What an app needs to connect, derived from the validated settings alone. */
 export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
     const { plan, cluster } = settings;
-    const host = cluster.publish.host;
-    const sentinelEndpoints = plan.sentinels.map((s) => ({ host, port: s.hostPort }));
-    const natMap = Object.fromEntries(
-        [...plan.nodes, ...plan.sentinels].map((n) => [`${n.address}:${n.port}`, { host, port: n.hostPort }]),
-    );
+    const servers = [...plan.nodes, ...plan.sentinels];
+    const reached = (e: (typeof servers)[number]): HostPort => ({ host: e.publishAddress, port: e.hostPort });
+    const sentinelEndpoints = plan.sentinels.map(reached);
+    // Across hosts every server announces the pair it is reached at: nothing to translate.
+    const multiHost = plan.hosts !== undefined;
+    const natMap = multiHost ? {} : Object.fromEntries(servers.map((n) => [memberKey(n.announce), reached(n)]));
     const example = [
         'import Redis from "ioredis";',
         "",
-        "// From the host; inside the stack's Docker network use sentinelEndpointsInNetwork and drop natMap.",
+        multiHost
+            ? "// From anywhere that reaches every host's address: the servers announce those addresses, no address translation."
+            : "// From the host; inside the stack's Docker network use sentinelEndpointsInNetwork and drop natMap.",
         "const redis = new Redis({",
         `  sentinels: ${JSON.stringify(sentinelEndpoints)},`,
         `  name: ${JSON.stringify(cluster.sentinel.masterName)},`,
         `  password: process.env.${PASSWORD_ENV.redis}, // stack output redisPassword`,
         `  sentinelPassword: process.env.${PASSWORD_ENV.sentinel}, // stack output sentinelPassword`,
         "  failoverDetector: true, // leave a demoted master within about a second",
-        `  natMap: ${JSON.stringify(natMap)},`,
+        ...(multiHost ? [] : [`  natMap: ${JSON.stringify(natMap)},`]),
         "});",
     ].join("\n");
     return {
         masterName: cluster.sentinel.masterName,
         sentinelEndpoints,
-        sentinelEndpointsInNetwork: plan.sentinels.map((s) => ({ host: s.address, port: s.port })),
+        ...(multiHost ? {} : { sentinelEndpointsInNetwork: plan.sentinels.map((s) => ({ host: s.address, port: s.port })) }),
         natMap,
-        publishedPorts: Object.fromEntries([...plan.nodes, ...plan.sentinels].map((e) => [e.name, e.hostPort])),
+        publishedPorts: Object.fromEntries(servers.map((e) => [e.name, e.hostPort])),
+        serverEndpoints: Object.fromEntries(servers.map((e) => [e.name, { ...reached(e), ...(e.host ? { hostName: e.host } : {}) }])),
         ioredisExample: example,
     };
 }
@@ -57,7 +78,8 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
 /** The stack outputs as the app, the warmer and the verifier read them. */
 export interface StackOutputs extends Omit<ConnectionInfo, "natMap"> {
     readonly natMap: Record<string, HostPort>;
-    readonly networkName: string;
+    /** The stack's Docker network; absent with `hosts` (one network per host, all of that name). */
+    readonly networkName?: string;
     readonly redisPassword: string;
     readonly sentinelPassword: string;
 }

@@ -1,5 +1,10 @@
 import { z } from "zod";
 
+/** The Pulumi project: every config key is `appscreens-redis:<key>`, every Docker name starts with it. */
+export const PROJECT = "appscreens-redis";
+/** The secret that holds the TLS PEMs of the tcp:// hosts (an object by host name, stored with --secret). */
+export const TLS_SECRET_KEY = "hostTls";
+
 /** Eviction policies Redis 7 accepts for `maxmemory-policy`. */
 export const EVICTION_POLICIES = [
     "noeviction",
@@ -60,7 +65,7 @@ export const networkSchema = z.strictObject({
         .string({ error: "must be an IPv4 CIDR string such as 172.28.0.0/24" })
         .default("172.28.0.0/24")
         .describe(
-            "IPv4 CIDR of the stack's network, /25 or larger. Nodes get static addresses from host .10, Sentinels from .40, in the lower half; the upper half is left to app containers. Changing it rebuilds the cluster.",
+            "IPv4 CIDR of the stack's network (of each host's network, with `hosts`), /25 or larger. Nodes get static addresses from host .10, Sentinels from .40, in the lower half; the upper half is left to app containers. Changing it rebuilds the cluster.",
         ),
 });
 
@@ -68,7 +73,9 @@ export const publishSchema = z.strictObject({
     host: z
         .ipv4({ error: "must be an IPv4 address of a host interface, e.g. 127.0.0.1" })
         .default("127.0.0.1")
-        .describe("Host interface the ports are published on. `0.0.0.0` only with `allowAllInterfaces`."),
+        .describe(
+            "Host interface the ports are published on. `0.0.0.0` only with `allowAllInterfaces`. Unused with `hosts`: each server publishes on its host's `address`.",
+        ),
     allowAllInterfaces: bool()
         .default(false)
         .describe("Allow `host: 0.0.0.0`, which publishes Redis and Sentinel on every interface of the host."),
@@ -452,6 +459,84 @@ export const metricsSchema = z.strictObject({
 });
 
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+/** Hosts a stack may spread over; beyond a handful, Kubernetes with an operator is the better home. */
+export const MAX_HOSTS = 16;
+
+/** A host's stable name: Pulumi resource names, placement pins and the `appscreens.host` label use it. */
+export const HOST_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
+const hostName = () =>
+    z.string({ error: "must be a host name such as host-a" }).regex(HOST_NAME_PATTERN, {
+        error: "must be a host name: a lowercase letter, then lowercase letters, digits and '-' (at most 31), e.g. host-a",
+    });
+
+/**
+ * The three Docker endpoints the provider can use. tcp:// must name its port (2376 is Docker's
+ * TLS port); the TLS material comes from the `hostTls` secret, never from the stack file.
+ */
+export const DOCKER_ENDPOINT_PATTERNS = {
+    unix: /^unix:\/\/\/[A-Za-z0-9._/-]+$/,
+    tcp: /^tcp:\/\/[A-Za-z0-9.-]+:[1-9][0-9]{0,4}$/,
+    ssh: /^ssh:\/\/([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[1-9][0-9]{0,4})?$/,
+} as const;
+export type DockerEndpointKind = keyof typeof DOCKER_ENDPOINT_PATTERNS;
+
+/** Which kind of endpoint a validated `docker` value is. */
+export const dockerEndpointKind = (endpoint: string): DockerEndpointKind | undefined =>
+    (Object.keys(DOCKER_ENDPOINT_PATTERNS) as DockerEndpointKind[]).find((k) => DOCKER_ENDPOINT_PATTERNS[k].test(endpoint));
+
+export const hostSchema = z
+    .strictObject({
+        name: hostName().describe(
+            "Stable name of the host. Placement pins and resource names use it: renaming a host moves every server on it.",
+        ),
+        docker: z
+            .string({
+                error: "must be a Docker endpoint such as unix:///var/run/docker.sock, tcp://10.0.0.11:2376 or ssh://deploy@10.0.0.11",
+            })
+            .refine((v) => dockerEndpointKind(v) !== undefined, {
+                error: "must be a Docker endpoint: unix:///<socket path>, tcp://<host>:<port> (TLS, port 2376 by convention) or ssh://[user@]<host>[:port]",
+            })
+            .describe(
+                "Docker endpoint of this host's provider: `unix:///<socket>`, `tcp://<host>:<port>` (TLS only, its PEMs from the `hostTls` secret) or `ssh://[user@]<host>[:port]`.",
+            ),
+        sshOpts: z
+            .array(z.string().regex(/^[^\s]+$/, { error: "each ssh option is one word without spaces, e.g. -i" }))
+            .max(20)
+            .optional()
+            .meta({ whenUnset: "none" })
+            .describe("Extra `ssh` arguments for an `ssh://` endpoint, e.g. `[-i, /home/deploy/.ssh/id_ed25519]`. Only with `ssh://`."),
+        address: z
+            .ipv4({ error: "must be the host's private IPv4 address, e.g. 10.0.0.11" })
+            .describe(
+                "Private address of the host: its servers publish their ports on it and announce it (`replica-announce-ip`, `sentinel announce-ip`), so the deploy machine, the apps and the other hosts must reach it.",
+            ),
+    })
+    .describe("One Docker host.");
+
+export const SURVIVE_MODES = ["host", "none"] as const;
+
+export const placementSchema = z.strictObject({
+    strategy: z
+        .enum(["round-robin"], { error: "must be round-robin" })
+        .default("round-robin")
+        .describe("How unpinned servers are spread: each to the host with the fewest servers of its kind so far, in `hosts` order."),
+    pins: z
+        .record(
+            z.string().regex(/^(redis|sentinel)-[0-9]{1,2}$/, { error: "pins are keyed by server name, e.g. redis-0 or sentinel-2" }),
+            hostName(),
+        )
+        .default({})
+        .describe("Servers pinned to a host by name, e.g. `{redis-0: host-a}`; the others are placed by `strategy`."),
+    survive: z
+        .enum(SURVIVE_MODES, { error: "must be host or none" })
+        .default("host")
+        .describe(
+            "`host`: the placement must survive the loss of any one host (checked before anything is created). `none`: the hosts are one failure domain; fewer than 3 hosts are then allowed.",
+        ),
+});
+
+export type HostConfig = z.infer<typeof hostSchema>;
+export type PlacementConfig = z.infer<typeof placementSchema>;
 
 export type WarmerConfig = z.infer<typeof warmerSchema>;
 export type DrillConfig = z.infer<typeof drillSchema>;
@@ -488,6 +573,16 @@ export const clusterSchema = z
         metrics: metricsSchema
             .prefault({})
             .describe("[Metrics](metrics.md): an exporter per server, a Prometheus scrape config and alerting rules."),
+        hosts: z
+            .array(hostSchema)
+            .min(1, { error: "hosts needs at least one host; remove the key to run on one Docker Engine" })
+            .max(MAX_HOSTS, { error: `at most ${MAX_HOSTS} hosts; beyond a handful, run Redis on Kubernetes with an operator` })
+            .optional()
+            .meta({ whenUnset: "one host: the Docker Engine the provider finds by default, as before hosts existed" })
+            .describe(
+                "The Docker hosts the servers are spread over, each with its own provider, network and image. Servers publish on and announce their host's `address`. Preview only for now: the servers' start scripts do not yet follow the cluster across hosts, and validation warns of it.",
+            ),
+        placement: placementSchema.prefault({}).describe("Which server runs on which of `hosts` (unused without `hosts`)."),
     })
     .describe("The shape of the cluster: a master, `replicas` replicas and `sentinels` Sentinels.");
 
@@ -504,6 +599,12 @@ export const passwordSchema = (key: string) =>
         .regex(CONFIG_SAFE_PATTERN, {
             error: `${key}: must not contain spaces, quotes, backslashes, '$', '\`' or line breaks (they would break out of the generated config line); set another with \`pulumi config set --secret ${key} ...\` or remove it to have one generated`,
         });
+
+/** One PEM block of the `hostTls` secret; the value itself is never echoed. */
+const pem = (what: string) =>
+    z.string({ error: `the ${what} must be a PEM string` }).regex(/^\s*-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----\s*$/, {
+        error: `the ${what} must be a PEM block (-----BEGIN ...----- ... -----END ...-----)`,
+    });
 
 /**
  * The stack's secrets, each its own key (`pulumi config set --secret appscreens-redis:<key> ...`).
@@ -528,6 +629,13 @@ export const secretsSchema = z
                 "Only while rotating `redisPassword` ([rotating passwords](operations.md#rotating-passwords)) or adopting the data volumes an earlier deploy left ([re-creating a stack on kept volumes](operations.md#re-creating-a-stack-on-kept-volumes)): the password being retired, still accepted alongside the new one, set or generated. Must differ from it.",
             ),
         sentinelPasswordPrevious: passwordSchema("sentinelPasswordPrevious").optional().describe("The same for `sentinelPassword`."),
+        [TLS_SECRET_KEY]: z
+            .record(hostName(), z.strictObject({ ca: pem("CA"), cert: pem("client certificate"), key: pem("client key") }))
+            .optional()
+            .meta({ whenUnset: "no `tcp://` host allowed" })
+            .describe(
+                "TLS material of each `tcp://` host, by host name: `{<host>: {ca, cert, key}}`, all three PEMs required (the docker provider silently skips verifying the engine when the CA is empty). Set with `pulumi config set --secret --path 'hostTls.<host>.ca' < ca.pem` and likewise `cert`, `key`.",
+            ),
     })
     .describe("Secrets, each a key of its own in the project's namespace, stored with `pulumi config set --secret`.");
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { PROJECT, SECRET_KEYS, StackSettings, validateStackConfig } from "./validate";
+import { ConfigValue, PROJECT, SECRET_KEYS, StackSettings, TLS_SECRET_KEY, validateStackConfig } from "./validate";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -50,6 +50,27 @@ export function flattenConfig(config: StackConfigObject, secretKeys: readonly st
     return { values, secretKeys: secretKeys.map((k) => `${PROJECT}:${k}`) };
 }
 
+/** A PEM block that stands in for an encrypted one: the file says the PEM is there, not what it is. */
+const PLACEHOLDER_PEM = "-----BEGIN PLACEHOLDER-----\nencrypted in the stack file\n-----END PLACEHOLDER-----\n";
+
+/**
+ * The `hostTls` secret as the file has it (`secure:` leaves), with each PEM it holds replaced by
+ * a placeholder, so validation sees which hosts have which PEMs.
+ */
+function placeholderTls(value: unknown): ConfigValue | undefined {
+    if (value === undefined) return undefined;
+    const hosts = isPlainObject(value) ? value : {};
+    const placeholders = Object.fromEntries(
+        Object.entries(hosts).map(([host, pems]) => [
+            host,
+            Object.fromEntries(Object.keys(isPlainObject(pems) ? pems : {}).map((part) => [part, PLACEHOLDER_PEM])),
+        ]),
+    );
+    // `pulumi config set --secret --path` stores each leaf as `{secure: ...}`; a plain string is not secret.
+    const leaves = Object.values(hosts).flatMap((pems) => (isPlainObject(pems) ? Object.values(pems) : [pems]));
+    return { value: JSON.stringify(placeholders), secret: leaves.every((leaf) => isPlainObject(leaf) && "secure" in leaf) };
+}
+
 /**
  * Validated settings of a stack from its file alone, for tools that run outside `pulumi up`.
  * Passwords in the file are encrypted (`secure:`); they count as supplied, their values unused.
@@ -63,5 +84,6 @@ export function settingsFromStackFile(stack: string, dir = PROJECT_DIR): StackSe
         secrets: Object.fromEntries(
             SECRET_KEYS.filter((k) => k in config).map((k) => [k, { value: `placeholder-for-${k}`, secret: true }]),
         ),
+        ...(config[TLS_SECRET_KEY] === undefined ? {} : { hostTls: placeholderTls(config[TLS_SECRET_KEY]) }),
     });
 }

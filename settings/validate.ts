@@ -2,24 +2,37 @@ import { z } from "zod";
 import {
     AddressPlan,
     cidrSize,
+    nodeName,
     parseCidr,
     parseIpv4,
+    placementOf,
     planAddresses,
     SENTINEL_EXPORTER_OFFSET,
+    sentinelName,
     ServerKind,
     staticAddressesNeeded,
 } from "./address-plan";
-import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema } from "./schema";
+import { checkHosts, PlacementView, TlsPresence } from "./host-rules";
+import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema, PROJECT, secretsSchema, TLS_SECRET_KEY } from "./schema";
 
-export const PROJECT = "appscreens-redis";
+export { PROJECT, TLS_SECRET_KEY };
 /** Top-level keys of the project's config namespace; anything else is a typo. */
-export const KNOWN_KEYS = ["cluster", "redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
+export const KNOWN_KEYS = [
+    "cluster",
+    "redisPassword",
+    "sentinelPassword",
+    "redisPasswordPrevious",
+    "sentinelPasswordPrevious",
+    TLS_SECRET_KEY,
+] as const;
 /**
  * The passwords, and the ones being rotated out: while a `...Previous` key is set the servers
  * accept both, so clients move to the new password without a moment locked out (docs/operations.md).
  */
 export const SECRET_KEYS = ["redisPassword", "sentinelPassword", "redisPasswordPrevious", "sentinelPasswordPrevious"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** Every key that must be stored with --secret: the passwords and the hosts' TLS material. */
+export const STACK_SECRET_KEYS = [...SECRET_KEYS, TLS_SECRET_KEY] as const;
 /** The key that holds a password a server of each kind accepted before (rotation, adopting kept volumes). */
 export const PREVIOUS_KEY = { redis: "redisPasswordPrevious", sentinel: "sentinelPasswordPrevious" } as const satisfies Record<
     ServerKind,
@@ -40,6 +53,8 @@ export interface RawStackConfig {
     readonly keys: readonly string[];
     readonly cluster: unknown;
     readonly secrets: Partial<Record<SecretKey, ConfigValue>>;
+    /** `hostTls` as the runtime holds it (JSON text), if set. */
+    readonly hostTls?: ConfigValue;
 }
 
 export interface StackSettings {
@@ -50,6 +65,8 @@ export interface StackSettings {
     readonly plan: AddressPlan;
     /** Which passwords the stack supplies; the others are generated. */
     readonly suppliedSecrets: readonly SecretKey[];
+    /** What validation found worth saying that does not stop the deploy; the program logs each. */
+    readonly warnings: readonly string[];
 }
 
 export class StackConfigError extends Error {
@@ -220,6 +237,74 @@ function exporterPortProblems(cluster: ClusterConfig, redisPorts: readonly numbe
     return problems;
 }
 
+/**
+ * Which PEMs the `hostTls` secret holds per host, and the problems of its shape. The values are
+ * never echoed: these messages reach logs.
+ */
+function readTlsPresence(value: ConfigValue | undefined): { presence?: TlsPresence; problems: string[] } {
+    if (!value) return { problems: [] };
+    const key = `${PROJECT}:${TLS_SECRET_KEY}`;
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(value.value);
+    } catch {
+        return {
+            problems: [
+                `${key}: must be an object by host name, {<host>: {ca, cert, key}}; set each PEM with \`pulumi config set --secret --path '${TLS_SECRET_KEY}.<host>.ca' < ca.pem\``,
+            ],
+        };
+    }
+    const problems: string[] = [];
+    const result = secretsSchema.shape[TLS_SECRET_KEY].safeParse(parsed);
+    if (!result.success) {
+        problems.push(...result.error.issues.map((i) => `${key}${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`));
+    }
+    const hosts: Record<string, { ca: boolean; cert: boolean; key: boolean }> = {};
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
+        for (const [host, pems] of Object.entries(parsed as Record<string, unknown>)) {
+            const part = (p: string) =>
+                pems !== null &&
+                typeof pems === "object" &&
+                typeof (pems as Record<string, unknown>)[p] === "string" &&
+                (pems as Record<string, string>)[p].trim() !== "";
+            hosts[host] = { ca: part("ca"), cert: part("cert"), key: part("key") };
+        }
+    }
+    return { presence: { secret: value.secret, hosts }, problems };
+}
+
+/** Placement checks on the parsed cluster: the rules of settings/host-rules.ts. */
+function checkPlacement(cluster: ClusterConfig, plan: AddressPlan | undefined, tls: TlsPresence | undefined, rawCluster: unknown) {
+    const nodes = Array.from({ length: cluster.replicas + 1 }, (_, i) => nodeName(i));
+    const sentinels = Array.from({ length: cluster.sentinels }, (_, i) => sentinelName(i));
+    const view: PlacementView | undefined =
+        plan?.hosts && cluster.hosts
+            ? {
+                  hosts: cluster.hosts.map((h) => h.name),
+                  placement: placementOf(plan) ?? {},
+                  nodes,
+                  sentinels,
+                  quorum: cluster.sentinel.quorum,
+                  minReplicasToWrite: cluster.redis.minReplicasToWrite,
+              }
+            : undefined;
+    const publishHostSet = valueAt(rawCluster, ["publish", "host"]) !== undefined;
+    return checkHosts({ hosts: cluster.hosts, placement: cluster.placement, tls, servers: [...nodes, ...sentinels], view, publishHostSet });
+}
+
+function addressPlanOf(cluster: ClusterConfig): AddressPlan {
+    return planAddresses({
+        subnet: cluster.network.subnet,
+        nodeCount: cluster.replicas + 1,
+        sentinelCount: cluster.sentinels,
+        redisBasePort: cluster.publish.redisBasePort,
+        sentinelBasePort: cluster.publish.sentinelBasePort,
+        publishAddress: cluster.publish.host,
+        hosts: cluster.hosts?.map((h) => ({ name: h.name, address: h.address })),
+        pins: cluster.placement.pins,
+    });
+}
+
 /** Turns a stack's raw config into settings, or throws a StackConfigError naming every bad setting. */
 export function validateStackConfig(raw: RawStackConfig): StackSettings {
     const problems: string[] = [];
@@ -257,26 +342,30 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
             `stack name "${raw.stack}": Docker object names are built from it, so use lowercase letters, digits, '.', '_' and '-' (at most 41)`,
         );
     }
+    const tls = readTlsPresence(raw.hostTls);
+    problems.push(...tls.problems);
     const parsed = clusterSchema.safeParse(raw.cluster ?? {});
+    const warnings: string[] = [];
+    let plan: AddressPlan | undefined;
     if (!parsed.success) {
         problems.push(...parsed.error.issues.map((issue) => describeIssue(raw.cluster, issue)));
     } else {
-        problems.push(...crossCheck(parsed.data));
+        const crossProblems = crossCheck(parsed.data);
+        problems.push(...crossProblems);
+        // The plan needs a valid subnet; with one, placement is checked on the plan itself.
+        if (crossProblems.every((p) => !p.startsWith(`${PROJECT}:cluster.network.subnet`))) plan = addressPlanOf(parsed.data);
+        for (const finding of checkPlacement(parsed.data, plan, tls.presence, raw.cluster)) {
+            (finding.level === "error" ? problems : warnings).push(finding.message);
+        }
     }
-    if (problems.length > 0 || !parsed.success) throw new StackConfigError(raw.stack, problems);
+    if (problems.length > 0 || !parsed.success || !plan) throw new StackConfigError(raw.stack, problems);
 
-    const cluster = parsed.data;
     return {
         stack: raw.stack,
         namePrefix: `${PROJECT}-${raw.stack}`,
-        cluster,
-        plan: planAddresses({
-            subnet: cluster.network.subnet,
-            nodeCount: cluster.replicas + 1,
-            sentinelCount: cluster.sentinels,
-            redisBasePort: cluster.publish.redisBasePort,
-            sentinelBasePort: cluster.publish.sentinelBasePort,
-        }),
+        cluster: parsed.data,
+        plan,
         suppliedSecrets: SECRET_KEYS.filter((k) => raw.secrets[k] !== undefined),
+        warnings,
     };
 }

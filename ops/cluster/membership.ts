@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { MAX_NODES, MAX_SENTINELS, nodeEndpoint, REDIS_PORT, sentinelEndpoint } from "../../settings/address-plan";
+import { MAX_NODES, MAX_SENTINELS, memberKey, nodeEndpoint, sentinelEndpoint } from "../../settings/address-plan";
 import { Credentials, directClient, directSentinel } from "../redis/connect";
 import { waitUntil } from "../deadline";
 import { plannedFailover } from "./planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "../redis/sentinels";
-import { announcedAddress, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
+import { nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { SentinelEntry } from "../redis/replies";
 import { NodeAdmin, nodeCommands } from "../redis/node-commands";
 import { Connection } from "../redis/send";
@@ -13,12 +13,16 @@ import type { MembershipReport } from "../../contracts/report";
 /** What a scale-down did to the servers the stack no longer declares: part of the post-deploy report. */
 export type { MembershipReport };
 
-/** Addresses the Sentinels know that the plan no longer declares (pure). */
-export function surplusAddresses(known: readonly string[], declared: readonly string[]): string[] {
+/**
+ * Members the Sentinels know that the plan no longer declares (pure), as `address:port` pairs:
+ * across hosts every server of a host announces the same address, so the address alone would
+ * take one member for another (redis/redis#2335).
+ */
+export function surplusMembers(known: readonly string[], declared: readonly string[]): string[] {
     return [...new Set(known)].filter((a) => !declared.includes(a)).sort();
 }
 
-const ipsOf = (entries: readonly SentinelEntry[]): string[] => entries.map((e) => e.ip);
+const membersOf = (entries: readonly SentinelEntry[]): string[] => entries.map((e) => e.address);
 
 /**
  * After a scale-down, makes the servers the stack no longer declares leave the cluster before
@@ -43,11 +47,14 @@ export async function forgetSurplusServers(
     const report: MembershipReport = { retiredNodes: [], removedSentinels: [], resetSentinels: [] };
     try {
         const { addressing, masterName } = plan;
-        const endpointOf = (address: string, kind: "node" | "sentinel") => {
+        // A surplus server by the pair it announced. Only single-host servers can be rebuilt from
+        // their index; with hosts a surplus server's host is not in the plan, and it is left alone.
+        const endpointOf = (member: string, kind: "node" | "sentinel") => {
             const limit = kind === "node" ? MAX_NODES : MAX_SENTINELS;
             for (let i = 0; i < limit; i++) {
-                const e = kind === "node" ? nodeEndpoint(addressing, i) : sentinelEndpoint(addressing, i);
-                if (e.address === address) return { ...e, host: addressing.host, port: e.hostPort };
+                const ports = { ...addressing, publishAddress: addressing.host };
+                const e = kind === "node" ? nodeEndpoint(ports, i) : sentinelEndpoint(ports, i);
+                if (memberKey(e.announce) === member) return { ...e, host: addressing.host, port: e.hostPort };
             }
             return undefined;
         };
@@ -56,24 +63,24 @@ export async function forgetSurplusServers(
         const knownNodes: string[] = [];
         const knownSentinels: string[] = [];
         for (const s of sentinels) {
-            knownNodes.push(...ipsOf(await s.replicas(masterName).catch(() => [])));
-            knownSentinels.push(...ipsOf(await s.sentinels(masterName).catch(() => [])));
+            knownNodes.push(...membersOf(await s.replicas(masterName).catch(() => [])));
+            knownSentinels.push(...membersOf(await s.sentinels(masterName).catch(() => [])));
         }
-        const declaredNodes = nodesOf(plan).map((n) => announcedAddress(n).host);
-        const declaredSentinels = sentinelServers.map((s) => announcedAddress(s).host);
+        const declaredNodes = nodesOf(plan).map((n) => n.announced);
+        const declaredSentinels = sentinelServers.map((s) => s.announced);
         const sentinelsMaster = async () =>
             mostNamedMaster(await Promise.all(sentinels.map((c, i) => askSentinel(c, sentinelServers[i].name, masterName))));
         const master = await sentinelsMaster();
-        if (master) knownNodes.push(master.split(":")[0]);
-        const surplusNodes = surplusAddresses(knownNodes, declaredNodes);
-        const surplusSentinels = surplusAddresses(knownSentinels, declaredSentinels);
+        if (master) knownNodes.push(master);
+        const surplusNodes = surplusMembers(knownNodes, declaredNodes);
+        const surplusSentinels = surplusMembers(knownSentinels, declaredSentinels);
         if (surplusNodes.length === 0 && surplusSentinels.length === 0) return report;
 
         // Surplus nodes first become ineligible for promotion, and every Sentinel must have seen it,
         // so a hand-over (below, or one the Sentinels start on their own) never picks one of them.
-        const surplus: { address: string; endpoint: { name: string; hostPort: number }; node: NodeAdmin }[] = [];
-        for (const address of surplusNodes) {
-            const endpoint = endpointOf(address, "node");
+        const surplus: { member: string; endpoint: { name: string; hostPort: number }; node: NodeAdmin }[] = [];
+        for (const member of surplusNodes) {
+            const endpoint = endpointOf(member, "node");
             if (!endpoint) continue;
             const client = openNode(endpoint);
             const reachable = await client.connect().then(
@@ -83,7 +90,7 @@ export async function forgetSurplusServers(
             if (!reachable) continue;
             const node = nodeCommands(client);
             await node.configSet("replica-priority", "0");
-            surplus.push({ address, endpoint, node });
+            surplus.push({ member, endpoint, node });
         }
         for (const [i, s] of sentinels.entries()) {
             await waitUntil(
@@ -91,7 +98,7 @@ export async function forgetSurplusServers(
                 async () => {
                     const replicas = await s.replicas(masterName);
                     const seen = surplus.every(
-                        ({ address }) => replicas.find((r) => r.ip === address)?.priority === 0 || `${address}:${REDIS_PORT}` === master,
+                        ({ member }) => replicas.find((r) => r.address === member)?.priority === 0 || member === master,
                     );
                     return seen || undefined;
                 },
@@ -99,9 +106,9 @@ export async function forgetSurplusServers(
                 500,
             );
         }
-        for (const { address, endpoint } of surplus) {
+        for (const { member, endpoint } of surplus) {
             const current = await sentinelsMaster();
-            if (current === `${address}:${REDIS_PORT}`) {
+            if (current === member) {
                 // The same loss-free hand-over as `npm run failover`, then wait for the Sentinels to agree.
                 const announced = {
                     kind: "redis",
@@ -154,8 +161,8 @@ export async function forgetSurplusServers(
             report.retiredNodes.push(endpoint.name);
             log(`membership: ${endpoint.name} detached and locked; its container is removed at the end of the deploy`);
         }
-        for (const address of surplusSentinels) {
-            const endpoint = endpointOf(address, "sentinel");
+        for (const member of surplusSentinels) {
+            const endpoint = endpointOf(member, "sentinel");
             if (!endpoint) continue;
             const sentinel = openSentinel(endpoint);
             const removed = await sentinel.connect().then(

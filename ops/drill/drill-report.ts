@@ -1,8 +1,8 @@
 import { FailoverMethod } from "../cluster/planned-failover";
 import { SentinelAnswer } from "../redis/sentinels";
-import { buildReport, Check, check, formatTable, VerificationReport } from "../verify/report";
+import { buildReport, Check, check, formatTable } from "../verify/report";
 import { ProbeAnalysis } from "./probe-writer";
-import type { DrillSummary, DrillTimings } from "../../contracts/report";
+import type { DrillReport, DrillSummary, DrillTimeline, DrillTimings } from "../../contracts/report";
 
 /** A warmed key's TTL before and after the failover (-2 missing, -1 no expiry). */
 export interface SampledKey {
@@ -31,6 +31,8 @@ export interface DrillObservation {
     readonly sentinelsFlaggingOldMaster: readonly string[];
     readonly expectedSentinels: number;
     readonly probes: ProbeAnalysis;
+    /** When each Sentinel first named another master, ms from the failover command (sentinel-watch.ts). */
+    readonly sentinelSwitches: DrillTimeline["sentinelSwitches"];
     /** Waits that ran out of time, each naming what did not finish. */
     readonly unfinished: readonly string[];
     /** Why the failover command (or the hand-over around it) failed, when it did. */
@@ -38,28 +40,8 @@ export interface DrillObservation {
     readonly timeoutMs: number;
 }
 
-/** The drill's timings and its summary (what the stack exports) are declared by contracts/report.ts. */
-export type { DrillSummary, DrillTimings };
-
-export interface DrillReport {
-    readonly ok: boolean;
-    readonly stack: string;
-    readonly startedAt: string;
-    readonly method: FailoverMethod;
-    readonly oldMaster: string;
-    readonly newMaster?: string;
-    readonly timings: DrillTimings;
-    readonly writes: {
-        readonly attempted: number;
-        readonly acknowledged: number;
-        readonly confirmed: number;
-        readonly confirmedLost: number;
-        readonly unconfirmedLost: number;
-    };
-    readonly unfinished: readonly string[];
-    /** The checks, in the verifier's report shape (expected and actual each). */
-    readonly verification: VerificationReport;
-}
+/** The drill's report, its timings and its summary (what the stack exports) are declared by contracts/report.ts. */
+export type { DrillReport, DrillSummary, DrillTimeline, DrillTimings };
 
 /** A TTL survived a failover when the key is there and its expiry was neither lost nor extended. */
 export const ttlKept = (k: SampledKey): boolean =>
@@ -162,6 +144,12 @@ export function buildDrillReport(
         oldMaster: o.oldMaster.name,
         newMaster: o.newMaster?.name,
         timings,
+        timeline: {
+            bucketMs: o.probes.confirmedPerBucket.bucketMs,
+            firstBucketMs: o.probes.confirmedPerBucket.firstBucketMs,
+            confirmedWrites: [...o.probes.confirmedPerBucket.counts],
+            sentinelSwitches: [...o.sentinelSwitches],
+        },
         writes: {
             attempted: o.probes.attempted,
             acknowledged: o.probes.acknowledged,
@@ -169,14 +157,14 @@ export function buildDrillReport(
             confirmedLost: o.probes.confirmedLost.length,
             unconfirmedLost: o.probes.unconfirmedLost,
         },
-        unfinished: o.unfinished,
+        unfinished: [...o.unfinished],
         verification,
     };
 }
 
 /** The report without its passing checks: what the post-deploy report and the stack output carry. */
 export function summarizeDrill(report: DrillReport): DrillSummary {
-    const { ok, stack, startedAt, method, oldMaster, newMaster, timings, writes, unfinished, verification } = report;
+    const { ok, stack, startedAt, method, oldMaster, newMaster, timings, timeline, writes, unfinished, verification } = report;
     return {
         ok,
         stack,
@@ -185,6 +173,7 @@ export function summarizeDrill(report: DrillReport): DrillSummary {
         oldMaster,
         newMaster,
         timings,
+        timeline,
         writes,
         unfinished: [...unfinished],
         summary: verification.summary,

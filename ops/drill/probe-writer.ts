@@ -86,8 +86,48 @@ export interface ProbeAnalysis {
     readonly unconfirmedLost: number;
     /** Longest time between two consecutive confirmed writes around the failover. */
     readonly longestGapMs: number;
+    /** When that gap began (its last confirmed write), from `triggeredAt`: negative when before it. */
+    readonly longestGapStartMs: number;
+    /** Confirmed writes by when they were acknowledged, in buckets of CONFIRMED_BUCKET_MS from `triggeredAt`. */
+    readonly confirmedPerBucket: ConfirmedBuckets;
     /** From the failover command to the first confirmed write the new master acknowledged. */
     readonly writesResumedMs?: number;
+}
+
+/**
+ * Confirmed writes counted per bucket. Buckets are aligned on `triggeredAt`, so the failover
+ * command (or the fault) falls on a bucket's edge and a bucket never mixes before and after it.
+ */
+export interface ConfirmedBuckets {
+    readonly bucketMs: number;
+    /** Start of the first bucket, from `triggeredAt` (a multiple of `bucketMs`, negative when before it). */
+    readonly firstBucketMs: number;
+    readonly counts: readonly number[];
+}
+
+/** 100 ms: fine enough to show a sub-second hand-over, coarse enough that a bucket holds several probes. */
+export const CONFIRMED_BUCKET_MS = 100;
+
+/** Pure: `ackTimes` (absolute ms, any order) counted per bucket, from the first ack's bucket to `endedAt`'s. */
+export function confirmedBuckets(
+    ackTimes: readonly number[],
+    triggeredAt: number,
+    endedAt: number,
+    bucketMs = CONFIRMED_BUCKET_MS,
+): ConfirmedBuckets {
+    const bucketOf = (t: number) => Math.floor((t - triggeredAt) / bucketMs);
+    if (ackTimes.length === 0) return { bucketMs, firstBucketMs: 0, counts: [] };
+    // A loop, not Math.min(...): a long drill acknowledges more probes than a call takes arguments.
+    let first = Infinity;
+    let last = bucketOf(endedAt);
+    for (const t of ackTimes) {
+        first = Math.min(first, bucketOf(t));
+        last = Math.max(last, bucketOf(t));
+    }
+    const counts = new Array<number>(last - first + 1).fill(0);
+    for (const t of ackTimes) counts[bucketOf(t) - first]++;
+    // `+ 0` turns a -0 (first bucket at the trigger itself) into 0, which JSON and zod see the same way.
+    return { bucketMs, firstBucketMs: first * bucketMs + 0, counts };
 }
 
 /**
@@ -108,7 +148,13 @@ export function analyzeProbes(
     const lastBefore = ackTimes.filter((t) => t <= triggeredAt).pop() ?? triggeredAt;
     const after = [lastBefore, ...ackTimes.filter((t) => t > triggeredAt)];
     let longestGapMs = 0;
-    for (let i = 1; i < after.length; i++) longestGapMs = Math.max(longestGapMs, after[i] - after[i - 1]);
+    let gapStart = lastBefore;
+    for (let i = 1; i < after.length; i++) {
+        if (after[i] - after[i - 1] > longestGapMs) {
+            longestGapMs = after[i] - after[i - 1];
+            gapStart = after[i - 1];
+        }
+    }
     // Writes that never came back: the gap lasts as long as the drill watched.
     if (after.length === 1) longestGapMs = endedAt - lastBefore;
     const resumed = confirmed.find((r) => (r.ackAt as number) >= triggeredAt && isNewMaster(r.server));
@@ -119,6 +165,8 @@ export function analyzeProbes(
         confirmedLost: confirmed.filter((r) => !present(r.key)).map((r) => r.seq),
         unconfirmedLost: acknowledged.filter((r) => (r.replicas ?? 0) < 1 && !present(r.key)).length,
         longestGapMs,
+        longestGapStartMs: gapStart - triggeredAt,
+        confirmedPerBucket: confirmedBuckets(ackTimes, triggeredAt, endedAt),
         writesResumedMs: resumed ? (resumed.ackAt as number) - triggeredAt : undefined,
     };
 }

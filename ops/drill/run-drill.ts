@@ -12,6 +12,7 @@ import { Connection } from "../redis/send";
 import { SentinelCommands, SentinelReader } from "../redis/sentinel-commands";
 import { buildDrillReport, DrillReport, DrillTimings, OldMasterState, SampledKey } from "./drill-report";
 import { analyzeProbes, keysPresent, startProbeWriter } from "./probe-writer";
+import { SentinelWatch, watchSentinelSwitches } from "./sentinel-watch";
 
 /** Why a drill did not start: the cluster was not in a state where a failover is safe to try. */
 export class DrillRefused extends Error {
@@ -96,7 +97,7 @@ export async function runDrill(
         withDirectClient(endpoint, credentials.redisPassword, use);
     const askAll = () => Promise.all([...sentinels].map(([name, c]) => askSentinel(c, name, plan.masterName)));
     const unfinished: string[] = [];
-    const timings: { -readonly [K in keyof DrillTimings]: DrillTimings[K] } = { longestWriteGapMs: 0 };
+    const timings: { -readonly [K in keyof DrillTimings]: DrillTimings[K] } = { longestWriteGapMs: 0, longestWriteGapStartMs: 0 };
     const bounded = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T | undefined> => {
         try {
             return await waitUntil(what, probe, options.timeoutMs);
@@ -141,6 +142,7 @@ export async function runDrill(
         const isNewMaster = (server: string | undefined) => newMaster !== undefined && nodeAtRemote(plan, server)?.name === newMaster.name;
         const marker = { key: `${KEY_PREFIX}${runId}:marker`, expected: randomBytes(8).toString("hex") };
         let failoverError: string | undefined;
+        let watch: SentinelWatch | undefined;
         try {
             const confirmedBefore = await bounded("a confirmed probe write before the failover", async () =>
                 probes.records.some((r) => (r.replicas ?? 0) >= 1) ? true : undefined,
@@ -150,6 +152,7 @@ export async function runDrill(
             if ((await writer.wait(1, 5000)) < 1) throw new DrillRefused("the marker write was not confirmed by any replica");
 
             triggeredAt = Date.now();
+            watch = watchSentinelSwitches(sentinels, plan.masterName, oldMaster.announced, triggeredAt);
             // The first Sentinel of the plan (a Map keeps the order its entries were added in).
             const [trigger] = sentinels.values();
             log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${sentinelServers[0].name} (${method})`);
@@ -189,6 +192,7 @@ export async function runDrill(
             }
         } finally {
             await probes.stop();
+            await watch?.stop();
         }
         const endedAt = Date.now();
 
@@ -207,6 +211,7 @@ export async function runDrill(
         const analysis = analyzeProbes(probes.records, triggeredAt, endedAt, isNewMaster, (k) => present.has(k));
         timings.writesResumedMs = analysis.writesResumedMs;
         timings.longestWriteGapMs = analysis.longestGapMs;
+        timings.longestWriteGapStartMs = analysis.longestGapStartMs;
 
         // The probes and the marker expire within the hour anyway; removing them is a courtesy.
         await writer.unlink(marker.key, ...acknowledged.slice(0, 10_000)).catch(() => undefined);
@@ -225,6 +230,7 @@ export async function runDrill(
                 sentinelsFlaggingOldMaster: flagging,
                 expectedSentinels: sentinelServers.length,
                 probes: analysis,
+                sentinelSwitches: [...(watch?.switches ?? [])],
                 unfinished,
                 failoverError,
                 timeoutMs: options.timeoutMs,

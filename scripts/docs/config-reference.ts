@@ -20,6 +20,8 @@ interface JsonSchema {
     readonly properties?: Readonly<Record<string, JsonSchema>>;
     readonly required?: readonly string[];
     readonly items?: JsonSchema;
+    /** A map's values (`z.record`). */
+    readonly additionalProperties?: JsonSchema;
     readonly oneOf?: readonly JsonSchema[];
     /** What leaving an optional key unset means (schema metadata: `.meta({ whenUnset })`). */
     readonly whenUnset?: string;
@@ -74,7 +76,11 @@ function typeOf(node: JsonSchema): string {
         case "boolean":
             return "boolean";
         case "array":
-            return `list of ${node.items ? `${typeOf(node.items)}s` : "values"}${node.maxItems === undefined ? "" : `, at most ${node.maxItems}`}`;
+            return `list of ${node.items ? (node.items.properties ? "objects (keys below)" : `${typeOf(node.items)}s`) : "values"}${node.maxItems === undefined ? "" : `, at most ${node.maxItems}`}`;
+        case "object":
+            if (node.additionalProperties) return `map by name of ${typeOf(node.additionalProperties)}`;
+            if (node.properties) return `object {${Object.keys(node.properties).join(", ")}}`;
+            return "object";
         case "string":
             if (node.format === "ipv4") return "IPv4 address";
             if (node.minLength !== undefined || node.maxLength !== undefined)
@@ -109,6 +115,11 @@ function collect(node: JsonSchema, path: string, sections: Section[], variant?: 
             description: child.description,
         });
         if (child.oneOf) for (const v of child.oneOf) nested.push(() => collect(v, key, sections, `kind: ${kindOf(v)}`));
+        // A list of objects (`hosts`) gets a section of its own for the keys of each entry.
+        if (child.type === "array" && child.items?.type === "object" && child.items.properties) {
+            const items = child.items;
+            nested.push(() => collect(items, `${key}[]`, sections));
+        }
     }
     for (const walk of nested) walk();
 }
@@ -145,7 +156,11 @@ or one that would break a generated config line is rejected with the setting's n
 and nothing is created. \`npm run render -- --stack <name>\` writes the stack's rendered
 \`redis.conf\`/\`sentinel.conf\` files and command lines to \`rendered/<name>/\` (passwords masked), so a
 pull request can show the config diff. What a change does to a running cluster (applied live or
-replacing containers): [operations](operations.md#what-each-kind-of-change-does).`;
+replacing containers): [operations](operations.md#what-each-kind-of-change-does).
+
+A stack spread over several Docker hosts (\`hosts\`, \`placement\`, the \`hostTls\` secret): the
+[three-hosts example](examples/Pulumi.three-hosts.yaml). Without \`hosts\` every server runs on the
+one Docker Engine the provider finds by default.`;
 
 /** The whole of docs/configuration.md, before Prettier aligns its tables. */
 export function renderConfigReference(cluster: z.ZodType = clusterSchema, secrets: z.ZodType = secretsSchema): string {

@@ -5,22 +5,11 @@ import { parseRdbHeader } from "../../ops/backup/rdb-header";
 import { currentMaster, pickReplica, snapshotOnReplica, withNode } from "../../ops/backup/run-backup";
 import { parseInfo } from "../../ops/redis/replies";
 import { nodesOf } from "../../contracts/plan";
-import { HostCluster } from "../support/host-cluster";
-import { REDIS_SERVER, requirePrograms } from "../support/require-program";
+import { useHostCluster } from "../support/use-host-cluster";
 
 describe("host: the backup's snapshot on a replica of Redis processes", function () {
     this.timeout(60_000);
-    let cluster: HostCluster;
-
-    before(async function () {
-        requirePrograms(this, [REDIS_SERVER]);
-        cluster = new HostCluster({ basePort: 22250 });
-        await cluster.start();
-    });
-
-    after(async () => {
-        await cluster?.stop();
-    });
+    const cluster = useHostCluster(this, { basePort: 22250 });
 
     it("finds the master through the Sentinels, picks an in-sync replica and snapshots exactly the master's keys there", async () => {
         const plan = cluster.plan();

@@ -1,17 +1,20 @@
 import { expect } from "chai";
 import { runDrill, DrillRefused } from "../../ops/drill/run-drill";
 import { sentinelsOf } from "../../contracts/plan";
-import { HostCluster } from "../support/host-cluster";
-import { REDIS_SERVER, requirePrograms } from "../support/require-program";
+import { useHostCluster } from "../support/use-host-cluster";
+import { CHROMIUM, expectPictureOf, measureTimelineInChromium } from "../support/browser";
+import { requirePrograms } from "../support/require-program";
+import { drillTimelineFigures, timelineSpec } from "../../ops/drill/timeline-spec";
+import { renderTimelineSvg } from "../../ops/drill/timeline-svg";
+import { SENTINEL_WATCH_INTERVAL_MS } from "../../ops/drill/sentinel-watch";
+import { emitDrillReport, parseDrillReport, type DrillReport } from "../../contracts/report";
 
 describe("host: the failover drill against Redis and Sentinel processes", function () {
     this.timeout(120_000);
-    let cluster: HostCluster;
+    const cluster = useHostCluster(this, { basePort: 22200 });
+    let handover: DrillReport | undefined;
 
-    before(async function () {
-        requirePrograms(this, [REDIS_SERVER]);
-        cluster = new HostCluster({ basePort: 22200 });
-        await cluster.start();
+    before(async () => {
         const master = cluster.client(cluster.nodePorts[0]);
         const pipeline = master.pipeline();
         for (let i = 0; i < 200; i++) pipeline.set(`screenshots:appstore:${i}`, "[]", "EX", 86_400);
@@ -20,12 +23,9 @@ describe("host: the failover drill against Redis and Sentinel processes", functi
         master.disconnect();
     });
 
-    after(async () => {
-        await cluster?.stop();
-    });
-
     it("hands the master over without losing a confirmed write, keeps the marker and the warmed keys, sees the old master rejoin", async () => {
         const report = await runDrill(cluster.plan(), cluster.credentials, { timeoutMs: 30_000, sampleSize: 20, probeIntervalMs: 2 });
+        handover = report;
         console.log(`      handover: ${JSON.stringify({ timings: report.timings, writes: report.writes })}`);
         expect(report.verification.failed, JSON.stringify(report, null, 2)).to.deep.equal([]);
         expect(report.method).to.equal("handover");
@@ -39,6 +39,19 @@ describe("host: the failover drill against Redis and Sentinel processes", functi
         expect(names).to.include.members(["drill.marker", "drill.warmed_keys", "drill.redis-0.rejoined", "drill.sentinel_agreement"]);
         expect(report.verification.checks.find((c) => c.name === "drill.warmed_keys")?.actual).to.equal("20 of 20 with their TTL");
         expect(JSON.stringify(report)).to.not.include(cluster.credentials.redisPassword);
+    });
+
+    it("carries the picture's times and draws them where they were measured (headless Chromium)", async function () {
+        if (!handover) this.skip();
+        // The report as the drill writes it, read back through its schema.
+        const report = parseDrillReport(emitDrillReport(handover));
+        expect(report.timeline.sentinelSwitches.map((w) => w.sentinel).sort()).to.deep.equal(["sentinel-0", "sentinel-1", "sentinel-2"]);
+        // The watcher asks every SENTINEL_WATCH_INTERVAL_MS, beside the drill's own poll: it may see a switch that much later.
+        const seen = report.timings.sentinelsAgreedMs! + 2 * SENTINEL_WATCH_INTERVAL_MS;
+        for (const w of report.timeline.sentinelSwitches) expect(w.atMs).to.be.within(0, seen);
+        expect(report.timeline.confirmedWrites.reduce((a, b) => a + b, 0)).to.equal(report.writes.confirmed);
+        requirePrograms(this, [CHROMIUM]);
+        expectPictureOf(report, await measureTimelineInChromium(await renderTimelineSvg(timelineSpec(drillTimelineFigures(report)))));
     });
 
     it("reports the confirmed writes a bare SENTINEL FAILOVER loses, failing the drill when there are any", async () => {

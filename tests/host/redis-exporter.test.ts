@@ -26,7 +26,14 @@ const EXPORTER_PROGRAM = REDIS_EXPORTER[0];
 /** The stack's exporter layout over the host cluster's servers on 127.0.0.1. */
 function hostExporter(kind: ServerKind, index: number, port: number): ExporterEndpoint {
     const name = `${kind === "redis" ? "redis" : "sentinel"}-${index}`;
-    return exporterEndpoint(EXPORTER_BASE, kind, index, { name, address: "127.0.0.1", port, hostPort: port });
+    return exporterEndpoint(EXPORTER_BASE, kind, index, {
+        name,
+        address: "127.0.0.1",
+        port,
+        hostPort: port,
+        publishAddress: "127.0.0.1",
+        announce: { address: "127.0.0.1", port },
+    });
 }
 
 async function scrape(exporter: ExporterEndpoint): Promise<string> {

@@ -40,7 +40,7 @@ for pkg in "$@"; do
     docker.io) cp "$FAKE/templates/dockerd" "$FAKE/bin/dockerd"; [ -e "$FAKE/bin/docker" ] || cp "$FAKE/templates/docker" "$FAKE/bin/docker" ;;
     redis-tools) cp "$FAKE/templates/program" "$FAKE/bin/redis-cli"; cp "$FAKE/templates/program" "$FAKE/bin/redis-benchmark" ;;
     busybox-static) rm -f "$FAKE/bin/busybox"; cp "$FAKE/templates/program" "$FAKE/bin/busybox" ;;
-    redis-server|redis-sentinel|gosu|prometheus-redis-exporter) cp "$FAKE/templates/program" "$FAKE/bin/$pkg" ;;
+    redis-server|redis-sentinel|gosu|prometheus-redis-exporter|chromium) cp "$FAKE/templates/program" "$FAKE/bin/$pkg" ;;
     prometheus) cp "$FAKE/templates/program" "$FAKE/bin/promtool"; cp "$FAKE/templates/program" "$FAKE/bin/prometheus" ;;
   esac
 done`,
@@ -62,8 +62,8 @@ interface Outcome {
     calls: string[];
 }
 
-/** Every program install-packages.sh checks: Redis, the test image's tools, the exporter and promtool. */
-const ALL_REDIS = [
+/** Every program install-packages.sh checks: Redis, the test image's tools, the exporter and promtool, and Chromium for the timeline picture test. */
+const ALL_PROGRAMS = [
     "redis-server",
     "redis-sentinel",
     "redis-cli",
@@ -72,6 +72,7 @@ const ALL_REDIS = [
     "busybox",
     "prometheus-redis-exporter",
     "promtool",
+    "chromium",
 ];
 const METRICS = ["prometheus-redis-exporter", "promtool"];
 
@@ -150,7 +151,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("a Docker client on PATH and no engine: installs docker.io, starts dockerd, and the client reaches it", function () {
-        machine({ programs: ["docker", ...ALL_REDIS] });
+        machine({ programs: ["docker", ...ALL_PROGRAMS] });
         const o = run("docker-engine.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["docker.io"]);
@@ -159,7 +160,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("an engine that already answers: nothing is installed or started", function () {
-        machine({ programs: ["docker", ...ALL_REDIS], engineUp: true });
+        machine({ programs: ["docker", ...ALL_PROGRAMS], engineUp: true });
         const o = run("docker-engine.sh");
         expect(o.status, o.output).to.equal(0);
         expect(o.calls.filter((c) => c.startsWith("apt-get"))).to.deep.equal([]);
@@ -168,7 +169,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("a dockerd that is installed but stopped is started, not reinstalled", function () {
-        machine({ programs: ["docker", "dockerd", ...ALL_REDIS] });
+        machine({ programs: ["docker", "dockerd", ...ALL_PROGRAMS] });
         const o = run("docker-engine.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal([]);
@@ -176,7 +177,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("no client and no engine: docker.io brings both", function () {
-        machine({ programs: [...ALL_REDIS] });
+        machine({ programs: [...ALL_PROGRAMS] });
         const o = run("docker-engine.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["docker.io"]);
@@ -184,7 +185,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("a client that cannot talk to the started engine: names both and the fix", function () {
-        machine({ programs: ["docker", "dockerd", ...ALL_REDIS], clientBroken: true });
+        machine({ programs: ["docker", "dockerd", ...ALL_PROGRAMS], clientBroken: true });
         const o = run("docker-engine.sh");
         expect(o.status).to.equal(1);
         expect(o.output).to.contain("the engine runs (Docker version 20.10.24+dfsg1");
@@ -194,29 +195,39 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("redis-server present but redis-benchmark missing: installs redis-tools alone", function () {
-        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "gosu", "busybox", ...METRICS] });
+        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "gosu", "busybox", ...METRICS, "chromium"] });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["redis-tools"]);
     });
 
     it("a dynamically linked busybox does not count: installs busybox-static", function () {
-        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", ...METRICS], dynamicBusybox: true });
+        machine({
+            programs: ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", ...METRICS, "chromium"],
+            dynamicBusybox: true,
+        });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["busybox-static"]);
     });
 
     it("Redis present, the exporter and promtool missing: installs Debian's prometheus-redis-exporter and prometheus", function () {
-        machine({ programs: ALL_REDIS.filter((p) => !METRICS.includes(p)) });
+        machine({ programs: ALL_PROGRAMS.filter((p) => !METRICS.includes(p)) });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["prometheus-redis-exporter", "prometheus"]);
         expect(o.output).to.contain("promtool not found (or not usable); it comes with Debian's prometheus");
     });
 
+    it("no chromium: installs Debian's chromium alone (the timeline picture's browser test)", function () {
+        machine({ programs: ALL_PROGRAMS.filter((p) => p !== "chromium") });
+        const o = run("install-packages.sh");
+        expect(o.status, o.output).to.equal(0);
+        expect(installs(o)).to.deep.equal(["chromium"]);
+    });
+
     it("everything present: installs nothing", function () {
-        machine({ programs: [...ALL_REDIS] });
+        machine({ programs: [...ALL_PROGRAMS] });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(o.calls).to.deep.equal([]);

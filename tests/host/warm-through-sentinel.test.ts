@@ -10,23 +10,19 @@ import { runWarm } from "../../ops/warm/run";
 import { PostDeployPlan } from "../../contracts/plan";
 import { parsePairs } from "../../ops/redis/replies";
 import { acceptableTtlRange } from "../../ops/warm/ttl";
-import { HostCluster } from "../support/host-cluster";
+import { useHostCluster } from "../support/use-host-cluster";
 import { waitFor } from "../support/live/wait";
-import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 /** Ports 21240-21242 (master and replicas) and 21260-21262 (Sentinels): issue 10's range (the benchmark takes 21200+). */
 const BASE_PORT = 21240;
 
 describe("host: the warmer through Sentinel", function () {
     this.timeout(120_000);
-    let host: HostCluster;
+    const host = useHostCluster(this, { basePort: BASE_PORT });
     let dir: string;
     let plan: (appsPerStore: number) => Promise<PostDeployPlan>;
 
-    before(async function () {
-        requirePrograms(this, [REDIS_SERVER]);
-        host = new HostCluster({ basePort: BASE_PORT });
-        await host.start();
+    before(() => {
         dir = mkdtempSync(path.join(tmpdir(), "appscreens-host-warm-"));
         plan = async (appsPerStore) => {
             const files = { appstore: path.join(dir, `a${appsPerStore}.jsonl`), playstore: path.join(dir, `p${appsPerStore}.jsonl`) };
@@ -43,8 +39,7 @@ describe("host: the warmer through Sentinel", function () {
         };
     });
 
-    after(async () => {
-        await host?.stop();
+    after(() => {
         if (dir) rmSync(dir, { recursive: true, force: true });
     });
 

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { BackupManifest } from "../../ops/backup/manifest";
 import { RestoreResult } from "../../ops/backup/run-restore";
 import { runOpsCli } from "../support/live/cli";
-import { LiveCluster, requireDocker } from "../support/live/live-cluster";
+import { LiveCluster } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 
 /** Every key of the test dataset with its value and PTTL (-1: no expiry) when it was read. */
 type Snapshot = Map<string, { value: string; pttl: number }>;
@@ -55,23 +56,20 @@ function differences(before: Snapshot, after: Snapshot, elapsedMs: number): stri
 
 describe("live: backup and restore", function () {
     this.timeout(600_000);
-    let cluster: LiveCluster;
+    const cluster = useLiveCluster(this);
     let work: string;
     let backupDir: string;
     let original: Snapshot;
     let backedUpAt: number;
 
-    before(async function () {
-        requireDocker(this);
+    before(async () => {
         work = mkdtempSync(path.join(tmpdir(), "appscreens-backup-live-"));
         backupDir = path.join(work, "backup");
-        cluster = await LiveCluster.deploy();
         await cluster.settled();
         await writeDataset(cluster);
     });
 
-    after(async () => {
-        await cluster?.destroy();
+    after(() => {
         if (work) rmSync(work, { recursive: true, force: true });
     });
 
@@ -148,8 +146,7 @@ describe("live: backup and restore", function () {
     });
 
     it("restores every key and TTL into a freshly deployed stack whose master is not redis-0, on every node", async () => {
-        await cluster.destroy();
-        cluster = await LiveCluster.deploy();
+        await cluster.redeploy();
         await cluster.settled();
         // Restore must follow the Sentinels, not the declared topology.
         const failover = await runOpsCli("failover", cluster, []);

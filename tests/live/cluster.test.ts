@@ -4,23 +4,18 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../settings/stack-file";
 import { memoryBytes } from "../../settings/validate";
-import { infoFields, LiveCluster, pairs, requireDocker, testStackConfig } from "../support/live/live-cluster";
+import { infoFields, pairs, testStackConfig } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 import { rawCommand } from "../support/raw-command";
 import { waitFor } from "../support/live/wait";
 
 describe("live: the deployed test stack", function () {
     this.timeout(300_000);
-    let cluster: LiveCluster;
+    const cluster = useLiveCluster(this);
     const redisConfig = () => (testStackConfig().cluster as { redis: Record<string, unknown> }).redis;
 
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
+    before(() => {
         console.log(`      deploy to healthy (${cluster.deployer.kind}): ${cluster.deploySeconds.toFixed(1)} s`);
-    });
-
-    after(async () => {
-        await cluster?.destroy();
     });
 
     describe("forms a cluster", () => {
@@ -45,7 +40,7 @@ describe("live: the deployed test stack", function () {
         });
 
         it("has every Sentinel watching the master with the others and a quorum", async () => {
-            const expected = cluster.outputs.sentinelEndpointsInNetwork.length - 1;
+            const expected = cluster.outputs.sentinelEndpoints.length - 1;
             for (const name of cluster.sentinelNames) {
                 const sentinel = cluster.direct(name);
                 const master = await waitFor(`${name} to see the other Sentinels`, async () => {

@@ -5,7 +5,8 @@ import { validateStackConfig } from "../../settings/validate";
 import { buildPostDeployPlan, postDeployEnvironment } from "../../contracts/plan";
 import { ChangeSummary } from "../support/deployer";
 import { ConfirmedWriter, formatWriterReport, WriterReport } from "../support/live/confirmed-writer";
-import { LiveCluster, pairs, requireDocker, TEST_STACK, testStackConfig } from "../support/live/live-cluster";
+import { pairs, TEST_STACK, testStackConfig } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 import { waitFor } from "../support/live/wait";
 
 const CONTAINER = "docker:index/container:Container::";
@@ -20,18 +21,9 @@ const replacedContainers = (changes: ChangeSummary): string[] =>
 
 describe("live: day-2 deploys with a WAIT-confirmed writer running", function () {
     this.timeout(900_000);
-    let cluster: LiveCluster;
+    const cluster = useLiveCluster(this);
     /** Every override so far: each deploy keeps what the earlier ones changed. */
     let current: StackConfigObject = {};
-
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
-    });
-
-    after(async () => {
-        await cluster?.destroy();
-    });
 
     /** Deploys `overrides` on top of the earlier ones with a writer running from before to after. */
     async function deployWithWriter(

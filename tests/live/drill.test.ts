@@ -3,23 +3,18 @@ import { DrillReport } from "../../ops/drill/drill-report";
 import { DrillRefused, runDrill } from "../../ops/drill/run-drill";
 import { PostDeployPlan } from "../../contracts/plan";
 import { runOpsCli } from "../support/live/cli";
-import { LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
+import { testPlan } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 import { waitFor } from "../support/live/wait";
 
 describe("live: the failover drill", function () {
     this.timeout(300_000);
-    let cluster: LiveCluster;
+    const cluster = useLiveCluster(this);
     let plan: PostDeployPlan;
     const credentials = () => cluster.credentials;
 
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
+    before(() => {
         plan = testPlan();
-    });
-
-    after(async () => {
-        await cluster?.destroy();
     });
 
     it("documents itself with --help", async () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import Redis from "ioredis";
-import { LiveCluster, requireDocker } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 
 /** Writes `prefix:<n>` keys one at a time until `stop()`, remembering when each was acknowledged. */
 function startWriter(client: Redis, prefix: string) {
@@ -39,16 +39,7 @@ async function missingKeys(client: Redis, keys: string[]): Promise<string[]> {
 
 describe("live: data survives", function () {
     this.timeout(300_000);
-    let cluster: LiveCluster;
-
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
-    });
-
-    after(async () => {
-        await cluster?.destroy();
-    });
+    const cluster = useLiveCluster(this);
 
     it("puts keys written through Sentinel on every replica", async () => {
         const client = cluster.viaSentinel();

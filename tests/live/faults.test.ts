@@ -13,7 +13,8 @@ import { PostDeployPlan } from "../../contracts/plan";
 import { VerificationReport } from "../../ops/verify/report";
 import { verify, verifyUntilSettled } from "../../ops/verify/verifier";
 import { ConfirmedWriter, formatWriterReport, WriterReport } from "../support/live/confirmed-writer";
-import { infoFields, LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
+import { infoFields, testPlan } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 import { waitFor } from "../support/live/wait";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,30 +27,18 @@ const started = (p: Promise<unknown>) =>
 
 describe("live: faults, each injected with a WAIT-confirmed writer running", function () {
     this.timeout(300_000);
-    let cluster: LiveCluster;
+    // A failed case prints what the servers logged during it (an all-restart loss went unexplained
+    // without them); the fixture's afterEach runs before the one below that restarts containers.
+    const cluster = useLiveCluster(this, { logsOnFailure: true });
     let plan: PostDeployPlan;
     const credentials = () => cluster.credentials;
 
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
+    before(() => {
         plan = testPlan();
     });
 
-    after(async () => {
-        await cluster?.destroy();
-    });
-
-    let caseStarted = 0;
-    beforeEach(() => {
-        caseStarted = Date.now();
-    });
-
     /** Every container running again, whatever a failed case left behind. */
-    afterEach(async function () {
-        // A failed case prints what the servers logged during it: the teardown removes the
-        // containers, and with them the only record of why (an all-restart loss went unexplained so).
-        if (this.currentTest?.state === "failed") console.log(await cluster.logsSince(caseStarted - 1000));
+    afterEach(async () => {
         for (const name of [...cluster.nodeNames, ...cluster.sentinelNames]) {
             const c = cluster.container(name);
             const state = (await c.inspect()).State;

@@ -6,7 +6,8 @@ import { Credentials } from "../../ops/redis/connect";
 import { VolumesReport } from "../../ops/cluster/kept-volumes";
 import { stepFailureKinds } from "../../contracts/step-failure";
 import { runOpsCli } from "../support/live/cli";
-import { LiveCluster, requireDocker, TEST_STACK, testStackConfig } from "../support/live/live-cluster";
+import { TEST_STACK, testStackConfig } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 
 const MARKERS = 500;
 const marker = (i: number) => `kept-volumes:marker:${i}`;
@@ -41,17 +42,8 @@ const same = (a: string, b: string): boolean => a === b;
 
 describe("live: a stack re-created on the data volumes a destroy kept", function () {
     this.timeout(1_500_000);
-    let cluster: LiveCluster;
+    const cluster = useLiveCluster(this);
     let earlier: Credentials;
-
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
-    });
-
-    after(async () => {
-        await cluster?.destroy();
-    });
 
     async function volumes(args: string[] = []): Promise<{ code: number; report: VolumesReport; stderr: string }> {
         const run = await runOpsCli("volumes", cluster, ["--json", ...args]);

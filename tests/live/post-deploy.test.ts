@@ -6,7 +6,8 @@ import { VerificationReport } from "../../ops/verify/report";
 import { WarmSummary } from "../../ops/warm/summary";
 import { acceptableTtlRange } from "../../ops/warm/ttl";
 import { FakeStores, startFakeStores } from "../support/fake-stores";
-import { LiveCluster, requireDocker, testPlan } from "../support/live/live-cluster";
+import { LiveCluster, testPlan } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 
 const MISSING_APP = "999999999";
 
@@ -52,8 +53,16 @@ function runCli(script: "warm" | "verify", plan: PostDeployPlan, cluster: LiveCl
 describe("live: post-deploy warmer and verifier", function () {
     this.timeout(300_000);
     let stores: FakeStores;
-    let cluster: LiveCluster;
     let plan: PostDeployPlan;
+    const cluster = useLiveCluster(this, {
+        // The fake stores first: the deploy's warmer reads from them.
+        overrides: async () => {
+            stores = await startFakeStores();
+            const overrides = warmerAt(stores.server.url);
+            plan = testPlan(overrides);
+            return overrides;
+        },
+    });
 
     const expectNoSecrets = (run: CliRun) => {
         for (const secret of [cluster.outputs.redisPassword, cluster.outputs.sentinelPassword]) {
@@ -61,16 +70,7 @@ describe("live: post-deploy warmer and verifier", function () {
         }
     };
 
-    before(async function () {
-        requireDocker(this);
-        stores = await startFakeStores();
-        const overrides = warmerAt(stores.server.url);
-        cluster = await LiveCluster.deploy(overrides);
-        plan = testPlan(overrides);
-    });
-
     after(async () => {
-        await cluster?.destroy();
         await stores?.close();
     });
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { changesNothing } from "../support/deployer";
-import { LiveCluster, requireDocker, testStackConfig } from "../support/live/live-cluster";
+import { testStackConfig } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 
 /**
  * `pulumi preview --expect-no-changes` right after an `up` (the real CLI's, or the replay's
@@ -8,16 +9,7 @@ import { LiveCluster, requireDocker, testStackConfig } from "../support/live/liv
  */
 describe("live: preview after up", function () {
     this.timeout(300_000);
-    let cluster: LiveCluster;
-
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
-    });
-
-    after(async () => {
-        await cluster?.destroy();
-    });
+    const cluster = useLiveCluster(this);
 
     const containerStates = async () =>
         Object.fromEntries(

@@ -4,23 +4,15 @@
 // now holds a restarted replica at replica-priority 0 until it is in sync and the Sentinels have
 // seen it (render/container-scripts.ts). This suite makes that replica the only candidate.
 import { expect } from "chai";
-import { LiveCluster, infoFields, requireDocker } from "../support/live/live-cluster";
+import { infoFields } from "../support/live/live-cluster";
+import { useLiveCluster } from "../support/live/use-live-cluster";
 import { waitFor } from "../support/live/wait";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("live: a restarted replica is not promoted before it has synced", function () {
     this.timeout(300_000);
-    let cluster: LiveCluster;
-
-    before(async function () {
-        requireDocker(this);
-        cluster = await LiveCluster.deploy();
-    });
-
-    after(async () => {
-        await cluster?.destroy();
-    });
+    const cluster = useLiveCluster(this);
 
     it("with the master killed and the other replica stopped: no failover to it; the master back, it syncs and is promotable again", async () => {
         const master = await cluster.settled();

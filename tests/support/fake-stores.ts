@@ -48,7 +48,7 @@ export interface FakeStores {
 export const shippedSnapshot = (): Snapshot =>
     JSON.parse(readFileSync(path.join(PROJECT_DIR, "ops/warm/fixtures/app-snapshot.json"), "utf8")) as Snapshot;
 
-/** An iTunes Lookup result in Apple's fields (see tests/unit/ops/warm/fixtures/README.md). */
+/** An iTunes Lookup result in Apple's fields (see tests/fixtures/README.md). */
 function itunesResult(id: string, app: SnapshotApp) {
     const m = app.metadata;
     return {

@@ -105,7 +105,7 @@ export interface ProgramRun {
 
 /**
  * Runs index.ts in this process with the engine replaced by `mocks`, the way `pulumi up` would
- * run it (non-preview), and waits until every resource has been registered. `mocks.newResource`
+ * run it (or `pulumi preview`, with `preview`), and waits until every resource has been registered. `mocks.newResource`
  * may look up the resource's Registration, which is recorded before it is called.
  * Pulumi's runtime is global per process: one run at a time.
  */
@@ -114,18 +114,20 @@ export async function runProgramUnderMocks(
     config: FlatConfig,
     mocks: pulumi.runtime.Mocks,
     registrations: Map<string, Registration> = new Map(),
+    preview = false,
 ): Promise<ProgramRun> {
-    await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack, preview);
     const stackOutputs = { value: {} as Record<string, unknown> };
-    pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, registrations, stackOutputs), PROJECT, stack, false);
+    pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, registrations, stackOutputs), PROJECT, stack, preview);
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
     const programPath = path.join(PROJECT_DIR, "index.ts");
-    // Re-evaluate the program (and the modules it reads config in) on every run.
+    // Re-evaluate the program (and the modules it reads config in) on every run; the test helpers
+    // (tests/support/) stay loaded once.
     for (const key of Object.keys(require.cache)) {
         if (
             key.startsWith(PROJECT_DIR) &&
             !key.includes(`${path.sep}node_modules${path.sep}`) &&
-            !key.includes(`${path.sep}testing${path.sep}`)
+            !key.includes(`${path.sep}tests${path.sep}support${path.sep}`)
         ) {
             // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the module cache is keyed by path
             delete require.cache[key];

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR, StackConfigObject } from "../../settings/stack-file";
-import { PROJECT, SECRET_KEYS } from "../../settings/validate";
+import { PROJECT, STACK_SECRET_KEYS } from "../../settings/validate";
 
 /** One key in the format of `pulumi config --json`, which `pulumi config set-all --json` reads back. */
 export interface ConfigJsonValue {
@@ -23,7 +23,7 @@ export interface ConfigJsonValue {
 export function buildConfigJson(config: StackConfigObject): Record<string, ConfigJsonValue> {
     const out: Record<string, ConfigJsonValue> = {};
     for (const [key, value] of Object.entries(config)) {
-        const secret = (SECRET_KEYS as readonly string[]).includes(key);
+        const secret = (STACK_SECRET_KEYS as readonly string[]).includes(key);
         out[`${PROJECT}:${key}`] =
             typeof value === "object" && value !== null
                 ? { value: JSON.stringify(value), objectValue: value, secret }

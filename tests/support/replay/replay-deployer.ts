@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
-import { SECRET_KEYS } from "../../../settings/validate";
+import { STACK_SECRET_KEYS } from "../../../settings/validate";
 import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "../deployer";
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../program-under-mocks";
 import { ContainerInitError, createResource, deleteResource, updateResource } from "./docker-apply";
@@ -189,7 +189,7 @@ export class ReplayDeployer implements Deployer {
                 throw new Error(`the replay deployer does not support function calls (${args.token})`);
             },
         };
-        const secretKeys = SECRET_KEYS.filter((k) => k in config);
+        const secretKeys = STACK_SECRET_KEYS.filter((k) => k in config);
         const run = await Promise.race([runProgramUnderMocks(this.stack, flattenConfig(config, secretKeys), mocks, registrations), failed]);
         return { outputs: run.outputs, declared };
     }

@@ -45,12 +45,15 @@ const drillReport = (ok: boolean): DrillReport =>
                 confirmedLost: [],
                 unconfirmedLost: 0,
                 longestGapMs: 1200,
+                longestGapStartMs: -100,
+                confirmedPerBucket: { bucketMs: 100, firstBucketMs: -200, counts: [4, 5, 0] },
                 writesResumedMs: 1500,
             },
+            sentinelSwitches: [{ sentinel: "s0", atMs: 850 }],
             unfinished: [],
             timeoutMs: 60_000,
         },
-        { longestWriteGapMs: 1200, writesResumedMs: 1500 },
+        { longestWriteGapMs: 1200, longestWriteGapStartMs: -100, writesResumedMs: 1500 },
     );
 
 /** Steps that record the order they ran in and what they were given; `hang` never finishes. */

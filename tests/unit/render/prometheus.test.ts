@@ -32,7 +32,14 @@ const exprOf = (settings: ReturnType<typeof settingsFor>, alert: string): string
 
 describe("the exporters' address plan", () => {
     it("publishes node i's exporter on base + i and Sentinel i's on base + 20 + i, so scaling moves none", () => {
-        const server = { name: "sentinel-2", address: "172.28.0.42", port: 26379, hostPort: 26381 };
+        const server = {
+            name: "sentinel-2",
+            address: "172.28.0.42",
+            port: 26379,
+            hostPort: 26381,
+            publishAddress: "127.0.0.1",
+            announce: { address: "172.28.0.42", port: 26379 },
+        };
         expect(exporterEndpoint(9121, "sentinel", 2, server)).to.deep.equal({
             name: "sentinel-2-exporter",
             kind: "sentinel",

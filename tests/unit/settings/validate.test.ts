@@ -70,6 +70,8 @@ describe("validateStackConfig", () => {
                 exporterBasePort: 9121,
                 alerts: { memoryUsedRatio: 0.9, hitRatioFloor: 0.5, hitRatioMinLookupsPerSecond: 1, authFailuresPerMinute: 1 },
             },
+            // No hosts: one Docker Engine, as before hosts existed.
+            placement: { strategy: "round-robin", pins: {}, survive: "host" },
         };
         expect(cluster).to.deep.equal(expected);
     });

@@ -1,13 +1,17 @@
 import { expect } from "chai";
-import { surplusAddresses } from "../../../../ops/cluster/membership";
+import { surplusMembers } from "../../../../ops/cluster/membership";
 
 describe("membership after a scale-down", () => {
     it("finds the servers the Sentinels know that the stack no longer declares", () => {
-        expect(surplusAddresses(["10.0.0.11", "10.0.0.13", "10.0.0.12", "10.0.0.13"], ["10.0.0.10", "10.0.0.11"])).to.deep.equal([
-            "10.0.0.12",
-            "10.0.0.13",
-        ]);
-        expect(surplusAddresses(["10.0.0.11"], ["10.0.0.10", "10.0.0.11", "10.0.0.12"])).to.deep.equal([]);
+        expect(
+            surplusMembers(["10.0.0.11:6379", "10.0.0.13:6379", "10.0.0.12:6379", "10.0.0.13:6379"], ["10.0.0.10:6379", "10.0.0.11:6379"]),
+        ).to.deep.equal(["10.0.0.12:6379", "10.0.0.13:6379"]);
+        expect(surplusMembers(["10.0.0.11:6379"], ["10.0.0.10:6379", "10.0.0.11:6379", "10.0.0.12:6379"])).to.deep.equal([]);
+    });
+
+    it("tells apart two servers on one host's address by their ports (redis/redis#2335)", () => {
+        // Across hosts redis-0 and redis-3 both announce host-a's address.
+        expect(surplusMembers(["10.77.0.11:6379", "10.77.0.11:6382"], ["10.77.0.11:6379"])).to.deep.equal(["10.77.0.11:6382"]);
     });
 });
 

@@ -4,7 +4,7 @@ import { buildPostDeployPlan } from "../../../../contracts/plan";
 import { waitUntil, WaitTimeout } from "../../../../ops/deadline";
 import { replicaOffsets } from "../../../../ops/cluster/planned-failover";
 import { agreedMaster, nodeAnnouncing, nodeAtRemote } from "../../../../ops/redis/sentinels";
-import { analyzeProbes, ProbeRecord } from "../../../../ops/drill/probe-writer";
+import { analyzeProbes, confirmedBuckets, ProbeRecord } from "../../../../ops/drill/probe-writer";
 import {
     buildDrillReport,
     DrillObservation,
@@ -38,6 +38,8 @@ describe("drill: probe analysis", () => {
         ];
         const a = analyzeProbes(records, 1000, 5000, onNew, () => true);
         expect(a.longestGapMs).to.equal(3000);
+        // The outage window: from the old master's last confirmed write (1200) to the new master's first.
+        expect(a.longestGapStartMs).to.equal(200);
         expect(a.writesResumedMs).to.equal(3200);
         expect(a.attempted).to.equal(6);
         expect(a.acknowledged).to.equal(5);
@@ -55,7 +57,24 @@ describe("drill: probe analysis", () => {
     it("counts the gap to the end of the drill when writes never came back", () => {
         const a = analyzeProbes([rec(0, 900, 1), rec(1, undefined, 0)], 1000, 61_000, onNew, () => true);
         expect(a.longestGapMs).to.equal(60_100);
+        expect(a.longestGapStartMs).to.equal(-100);
         expect(a.writesResumedMs).to.equal(undefined);
+    });
+
+    it("counts confirmed writes per 100 ms, buckets aligned on the trigger, up to the end of the drill", () => {
+        const records = [rec(0, 905, 1), rec(1, 999, 1), rec(2, 1000, 1), rec(3, 1050, 0), rec(4, 1320, 1, "127.0.0.1:6380")];
+        expect(analyzeProbes(records, 1000, 1450, onNew, () => true).confirmedPerBucket).to.deep.equal({
+            bucketMs: 100,
+            firstBucketMs: -100,
+            // [-100,0): 905 and 999; [0,100): 1000 (the unconfirmed 1050 is not counted); [300,400): 1320; [400,500): the end
+            counts: [2, 1, 0, 0, 1, 0],
+        });
+    });
+
+    it("gives no buckets when nothing was confirmed, and a first bucket of 0 (never -0) at the trigger", () => {
+        expect(confirmedBuckets([], 1000, 5000)).to.deep.equal({ bucketMs: 100, firstBucketMs: 0, counts: [] });
+        expect(Object.is(confirmedBuckets([1000], 1000, 1000).firstBucketMs, 0)).to.equal(true);
+        expect(confirmedBuckets([1000, 1001], 1000, 1000, 50)).to.deep.equal({ bucketMs: 50, firstBucketMs: 0, counts: [2] });
     });
 });
 
@@ -79,8 +98,11 @@ describe("drill: checks and report", () => {
             confirmedLost: [],
             unconfirmedLost: 0,
             longestGapMs: 1200,
+            longestGapStartMs: -100,
+            confirmedPerBucket: { bucketMs: 100, firstBucketMs: -200, counts: [4, 5, 0] },
             writesResumedMs: 1500,
         },
+        sentinelSwitches: [{ sentinel: "s0", atMs: 850 }],
         unfinished: [],
         timeoutMs: 60_000,
     };
@@ -125,7 +147,11 @@ describe("drill: checks and report", () => {
     });
 
     it("reports figures and checks, for a terminal and as JSON", () => {
-        const report = buildDrillReport("dev", new Date(0), "handover", base, { longestWriteGapMs: 1200, writesResumedMs: 1500 });
+        const report = buildDrillReport("dev", new Date(0), "handover", base, {
+            longestWriteGapMs: 1200,
+            longestWriteGapStartMs: -100,
+            writesResumedMs: 1500,
+        });
         expect(report.ok).to.equal(true);
         expect(report.newMaster).to.equal("redis-1");
         const text = formatDrillReport(report);
@@ -137,7 +163,7 @@ describe("drill: checks and report", () => {
 
     it("summarises the report for the stack output: its figures and only the failed checks, as the report's schema says", () => {
         const broken = { ...base, marker: { ...base.marker, actual: null } };
-        const report = buildDrillReport("dev", new Date(0), "sentinel", broken, { longestWriteGapMs: 1200 });
+        const report = buildDrillReport("dev", new Date(0), "sentinel", broken, { longestWriteGapMs: 1200, longestWriteGapStartMs: -100 });
         const summary = summarizeDrill(report);
         expect(drillSummarySchema.parse(JSON.parse(JSON.stringify(summary)))).to.deep.equal(JSON.parse(JSON.stringify(summary)));
         expect(summary).to.include({
