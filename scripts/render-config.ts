@@ -1,6 +1,7 @@
 // Renders a stack's server configuration into a folder for review (e.g. a PR diff): each
 // server's initial config file (runtime settings, applied in place on later deploys) and its
-// command line (bootstrap settings; a change there replaces the container). Passwords are masked.
+// command line (bootstrap settings; a change there replaces the container), and, with metrics on,
+// the Prometheus scrape config and alerting rules. Passwords are masked.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -8,15 +9,20 @@ import { StackConfigError, StackSettings } from "../settings/validate";
 import { renderRedisConf } from "../render/redis-conf";
 import { renderSentinelConf } from "../render/sentinel-conf";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
+import { renderAlertRules } from "../render/alert-rules";
+import { renderScrapeConfig } from "../render/prometheus";
 import { settingsFromStackFile } from "../settings/stack-file";
 
 export const MASK = "********";
+/** The names `npm run render` gives the Prometheus files (the same as the stack outputs' content). */
+export const PROMETHEUS_FILES = { scrape: "prometheus-scrape.yml", rules: "prometheus-rules.yml" } as const;
 
 const usage = `Usage: npm run render -- --stack <name> [--out <dir>]
 
 Renders, for every node and Sentinel of Pulumi.<name>.yaml, its initial config (<server>.conf)
-and its command line (<server>.cmdline, one argument pair per line) into <dir> (default
-rendered/<name>), with passwords masked as ${MASK}.`;
+and its command line (<server>.cmdline, one argument pair per line), and with metrics on the
+Prometheus scrape config (prometheus-scrape.yml) and rules (prometheus-rules.yml), into <dir>
+(default rendered/<name>), with passwords masked as ${MASK}.`;
 
 /** `--name value` pairs, one per line, as a reviewer reads a command line. */
 const cmdline = (args: readonly string[]): string =>
@@ -38,6 +44,10 @@ export function renderStackForReview(settings: StackSettings): Record<string, st
         files[`${sentinel.name}.conf`] = renderSentinelConf({ settings, sentinel, redisPassword: MASK, sentinelPassword: MASK });
         files[`${sentinel.name}.cmdline`] = cmdline(bootstrapArgs(DIRECTIVES.sentinel, settings, sentinel));
     }
+    const scrape = renderScrapeConfig(settings);
+    const rules = renderAlertRules(settings);
+    if (scrape) files[PROMETHEUS_FILES.scrape] = scrape;
+    if (rules) files[PROMETHEUS_FILES.rules] = rules;
     return files;
 }
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { MASK, renderStackForReview } from "../../../scripts/render-config";
+import { MASK, PROMETHEUS_FILES, renderStackForReview } from "../../../scripts/render-config";
 import { PROJECT_DIR, settingsFromStackFile } from "../../../settings/stack-file";
 
 const GOLDEN_DIR = path.join(PROJECT_DIR, "tests", "golden", "dev");
@@ -30,9 +30,12 @@ describe("rendering a stack for review", () => {
         }
     });
 
-    it("renders a config and a command line per node and Sentinel of each shipped stack", () => {
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(2 * (3 + 5));
+    it("renders a config and a command line per node and Sentinel of each shipped stack, and its Prometheus files with metrics on", () => {
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(2 * (3 + 5) + 2);
+        // The test stack runs without exporters (its metrics suite turns them on).
         expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(2 * (3 + 3));
+        expect(files[PROMETHEUS_FILES.scrape]).to.include("job_name: appscreens-redis-dev-sentinel");
+        expect(files[PROMETHEUS_FILES.rules]).to.include("name: appscreens-redis-dev.standard");
         expect(files["redis-1.cmdline"]).to.include("--replica-announce-ip 172.28.0.11\n");
         expect(files["sentinel-0.cmdline"]).to.include("--sentinel announce-ip 172.28.0.40\n");
     });
