@@ -80,6 +80,11 @@ describe("live: an exporter per node and Sentinel, through day-2 changes", funct
                 args: info.Args,
             });
             for (const secret of [redisPassword, sentinelPassword]) expect(visible, server).to.not.include(secret);
+            // Nor in what the exporter logged (it logs its connection errors with the server's URI).
+            const logged = (
+                await cluster.docker.getContainer(exporterName(server)).logs({ stdout: true, stderr: true, follow: false })
+            ).toString("utf8");
+            for (const secret of [redisPassword, sentinelPassword]) expect(logged, `${server}'s exporter log`).to.not.include(secret);
             // The password file: root's, readable by the exporter's group only.
             const listing = await cluster.docker
                 .getContainer(exporterName(server))
