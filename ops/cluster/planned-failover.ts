@@ -99,10 +99,14 @@ export async function plannedFailover(
                 const view = await readSentinelView(control, trigger.name, plan.masterName);
                 return view.error !== undefined || failoverProgress([view], from.announced, trigger.name, 1).kind === "aborted";
             };
+            // Every Sentinel names another master: the hand-over is done, whatever the old master says.
+            const moved = async () =>
+                failoverProgress(await readSentinelViews(plan, credentials, sentinels), from.announced, trigger.name, sentinels.length)
+                    .kind === "moved";
             const sentAt = Date.now();
             const reply =
                 options.method === "handover"
-                    ? await handOver(plan, credentials, from, control, gaveUp, left(), log)
+                    ? await handOver(plan, credentials, from, control, gaveUp, moved, left(), log)
                     : await sendFailover(control, plan.masterName);
             const attempt = { sentinel: trigger.name, reply, sentAt };
             attempts.push(attempt);
@@ -178,6 +182,7 @@ async function handOver(
     master: NodeEndpoint,
     trigger: SentinelCommands,
     gaveUp: () => Promise<boolean>,
+    moved: () => Promise<boolean>,
     timeoutMs: number,
     log: (line: string) => void,
 ): Promise<FailoverReply> {
@@ -207,6 +212,9 @@ async function handOver(
             await waitUntil(
                 `the replicas leaving ${master.name}`,
                 async () => {
+                    // Asked first: an old master that stops answering (frozen, cut off) right after
+                    // the switch would hold each INFO for its command timeout and run out the deadline.
+                    if (await moved()) return true;
                     const info = parseInfo(await control.info("replication"));
                     if (info.role !== "master" || info.connected_slaves === "0") return true;
                     return (await gaveUp()) || undefined;
@@ -216,10 +224,13 @@ async function handOver(
             );
             return reply;
         } finally {
-            await nodeCommands(control)
+            // Waited for half a second at most: an old master that no longer answers cannot be
+            // unpaused, and its pause ends by itself (pauseWrites' timeout).
+            const unpaused = nodeCommands(control)
                 .unpause()
+                .then(() => log(`failover: writes unpaused on ${master.name}`))
                 .catch((err: unknown) => log(`failover: CLIENT UNPAUSE failed: ${errorMessage(err)}`));
-            log(`failover: writes unpaused on ${master.name}`);
+            await Promise.race([unpaused, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
         }
     } finally {
         control.disconnect();
