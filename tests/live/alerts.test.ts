@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { parse } from "yaml";
 import { StackConfigObject } from "../../settings/stack-file";
-import { firedNames, replayAlerts, ScrapeRecorder, Target } from "../support/alert-replay";
+import { firedNames, replayAlerts, ScrapeRecorder, scrapeTargets, Target } from "../support/alert-replay";
 import { sampleValue } from "../support/exporter-metrics";
 import { useLiveCluster } from "../support/live/use-live-cluster";
 import { waitFor } from "../support/live/wait";
@@ -16,16 +16,6 @@ import { PROMTOOL, PROMETHEUS, requirePrograms } from "../support/require-progra
 interface OutputsWithMetrics {
     prometheusScrapeConfig?: string;
     prometheusRules?: string;
-}
-
-/** Targets and labels exactly as the stack's scrape config gives them to Prometheus. */
-function scrapeTargets(scrape: string): Target[] {
-    const file = parse(scrape) as {
-        scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: Record<string, string> }[] }[];
-    };
-    return file.scrape_configs.flatMap((job) =>
-        job.static_configs.flatMap((s) => s.targets.map((address) => ({ address, labels: { job: job.job_name, ...s.labels } }))),
-    );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { parse } from "yaml";
 import { mergeConfig, StackConfigObject } from "../../settings/stack-file";
 import { ChangeSummary } from "../support/deployer";
+import { scrapeTargets, Target } from "../support/alert-replay";
 import { sampleValue } from "../support/exporter-metrics";
 import { LiveCluster } from "../support/live/live-cluster";
 import { useLiveCluster } from "../support/live/use-live-cluster";
@@ -16,19 +16,11 @@ const containersIn = (keys: readonly string[]): string[] =>
         .map((k) => k.slice(CONTAINER.length))
         .sort();
 
-interface ScrapeTarget {
-    readonly address: string;
-    readonly labels: Record<string, string>;
-}
-
 /** The targets of the stack's scrape config output, as Prometheus would read them. */
-function scrapeTargets(cluster: LiveCluster): ScrapeTarget[] {
+function targetsOf(cluster: LiveCluster): Target[] {
     const text = (cluster.outputs as unknown as { prometheusScrapeConfig?: string }).prometheusScrapeConfig;
     if (!text) throw new Error("no prometheusScrapeConfig output");
-    const file = parse(text) as { scrape_configs: { static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
-    return file.scrape_configs.flatMap((job) =>
-        job.static_configs.flatMap((s) => s.targets.map((address) => ({ address, labels: s.labels }))),
-    );
+    return scrapeTargets(text);
 }
 
 async function scrape(address: string): Promise<string> {
@@ -57,7 +49,7 @@ describe("live: an exporter per node and Sentinel, through day-2 changes", funct
     const exporterName = (server: string) => cluster.containerName(`${server}-exporter`);
 
     it("scrapes every server through the published port the scrape config names, redis_up 1, no password in sight", async () => {
-        const targets = scrapeTargets(cluster);
+        const targets = targetsOf(cluster);
         expect(targets.map((t) => t.labels.instance)).to.deep.equal([...cluster.nodeNames, ...cluster.sentinelNames]);
         for (const t of targets) {
             const page = await redisUp(t.address, 1);
@@ -107,7 +99,7 @@ describe("live: an exporter per node and Sentinel, through day-2 changes", funct
 
     it("shows redis_up 0 while its server's container is stopped, and 1 once it runs again", async () => {
         const replica = cluster.nodeNames[cluster.nodeNames.length - 1];
-        const target = scrapeTargets(cluster).find((t) => t.labels.instance === replica)!;
+        const target = targetsOf(cluster).find((t) => t.labels.instance === replica)!;
         await cluster.container(replica).stop({ t: 30 });
         const down = await redisUp(target.address, 0);
         expect(sampleValue(down, "redis_instance_info"), "the server's own series are gone").to.equal(undefined);
@@ -120,10 +112,10 @@ describe("live: an exporter per node and Sentinel, through day-2 changes", funct
         const up = await cluster.up(mergeConfig(metricsOn, { cluster: { replicas: 3 } }));
         expect(containersIn(up.changes.created)).to.include("redis-3-exporter");
         expect(containersIn(up.changes.replaced)).to.deep.equal([]);
-        const added = scrapeTargets(cluster).find((t) => t.labels.instance === "redis-3")!;
+        const added = targetsOf(cluster).find((t) => t.labels.instance === "redis-3")!;
         expect(added.address).to.equal("127.0.0.1:18124");
         await redisUp(added.address, 1);
-        const sentinel = scrapeTargets(cluster).find((t) => t.labels.instance === "sentinel-0")!;
+        const sentinel = targetsOf(cluster).find((t) => t.labels.instance === "sentinel-0")!;
         await waitFor("sentinel-0's exporter counting 3 replicas", async () => {
             const page = await scrape(sentinel.address);
             return sampleValue(page, "redis_sentinel_master_slaves", { master_name: cluster.outputs.masterName }) === 3 ? true : undefined;
@@ -131,7 +123,7 @@ describe("live: an exporter per node and Sentinel, through day-2 changes", funct
 
         const down = await cluster.up(metricsOn);
         expect(containersIn(down.changes.deleted)).to.include.members(["redis-3", "redis-3-exporter"]);
-        expect(scrapeTargets(cluster).map((t) => t.labels.instance)).to.not.include("redis-3");
+        expect(targetsOf(cluster).map((t) => t.labels.instance)).to.not.include("redis-3");
         const gone = await cluster.docker
             .getContainer(exporterName("redis-3"))
             .inspect()
@@ -153,11 +145,11 @@ describe("live: an exporter per node and Sentinel, through day-2 changes", funct
             .changes;
         // The exporters read their password file once, at start: a new file means a new container.
         expect(containersIn(first.replaced)).to.deep.equal(cluster.nodeNames.map((n) => `${n}-exporter`).sort());
-        for (const t of scrapeTargets(cluster)) await redisUp(t.address, 1);
+        for (const t of targetsOf(cluster)) await redisUp(t.address, 1);
         // The old password retired: nothing of the exporters changes again, and they still get in.
         const second = (await cluster.up(mergeConfig(metricsOn, { redisPassword: fresh }))).changes;
         expect(containersIn(second.replaced)).to.deep.equal([]);
-        for (const t of scrapeTargets(cluster)) await redisUp(t.address, 1);
+        for (const t of targetsOf(cluster)) await redisUp(t.address, 1);
     });
 
     it("deletes every exporter, and touches no server, when metrics are turned off", async () => {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { SCRAPE_INTERVAL, SCRAPE_TIMEOUT } from "../../render/prometheus";
 
 const durationMs = (text: string): number => {
@@ -35,6 +35,16 @@ export interface Target {
     readonly address: string;
     /** The job and the target labels Prometheus adds to every series of this target. */
     readonly labels: Labels;
+}
+
+/** The targets of a rendered scrape config, each with its job and target labels, as Prometheus reads them. */
+export function scrapeTargets(scrape: string): Target[] {
+    const file = parse(scrape) as {
+        scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: Labels }[] }[];
+    };
+    return file.scrape_configs.flatMap((job) =>
+        job.static_configs.flatMap((s) => s.targets.map((address) => ({ address, labels: { job: job.job_name, ...s.labels } }))),
+    );
 }
 
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
