@@ -45,6 +45,9 @@ export const networkName = cluster.networkName;
 export const redisPassword = cluster.redisPassword;
 export const sentinelPassword = cluster.sentinelPassword;
 export const ioredisExample = cluster.ioredisExample;
+export const metricsEndpoints = settings.cluster.metrics.enabled ? cluster.metricsEndpoints : undefined;
+export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
+export const prometheusRules = cluster.prometheusRules;
 export const verification = postDeploy?.result.apply((r) => r.verification);
 export const warmSummary = postDeploy?.result.apply((r) => r.warm);
 /** Only when cluster.drill.afterDeploy ran the drill after a deploy that verified. */

@@ -16,6 +16,7 @@ import { waitUntil } from "../ops/deadline";
 import { NodeEndpoint } from "../contracts/plan";
 import { parseInfo } from "../ops/redis/replies";
 import { buildPostDeployPlan } from "../contracts/plan";
+import { sweepStale } from "../tests/support/replay/docker-apply";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
 import { BenchCluster, FaultResult, killContainer, measureFault, startContainer, writeFaultReport } from "./outage";
@@ -98,7 +99,11 @@ export async function crashOutage(argv: string[]): Promise<void> {
     const docker = new Docker();
     const config = mergeConfig(readStackFile("test"), {});
     const settings = validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} });
-    const deployer = new ReplayDeployer("test", `bench-crash-${process.pid}`);
+    const runId = `bench-crash-${process.pid}`;
+    const deployer = new ReplayDeployer("test", runId);
+    // As the live suites do: an earlier run's containers, network or data volumes (which keep
+    // another password) would make this deploy fail with WRONGPASS or a name clash.
+    await sweepStale(docker, runId);
     try {
         const { outputs } = await deployer.up(config);
         const stack: BenchCluster = {
@@ -129,6 +134,7 @@ export async function crashOutage(argv: string[]): Promise<void> {
                 stack,
                 (m) => killContainer(docker, stack.containerOf(m.name)),
                 (m) => startContainer(docker, stack.containerOf(m.name)),
+                { expectFailover: true },
             );
             failover.push(f);
             // Each fault's report and timeline picture; the crash is the one without a failover.
@@ -177,5 +183,7 @@ export async function crashOutage(argv: string[]): Promise<void> {
         );
     } finally {
         await deployer.destroy();
+        // Its data volumes outlive the destroy (kept on delete); as LiveCluster.destroy does.
+        await sweepStale(docker, "none");
     }
 }

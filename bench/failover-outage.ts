@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { mergeConfig, readStackFile } from "../settings/stack-file";
 import { validateStackConfig } from "../settings/validate";
 import { buildPostDeployPlan, nodesOf, PlanServer, PostDeployPlan, sentinelsOf } from "../contracts/plan";
-import { RUN_LABEL } from "../tests/support/replay/docker-apply";
+import { RUN_LABEL, sweepStale } from "../tests/support/replay/docker-apply";
 import { ReplayDeployer } from "../tests/support/replay/replay-deployer";
 import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
 import { BenchCluster, FaultResult, killContainer, measureFault, startContainer, writeFaultReport } from "./outage";
@@ -151,6 +151,9 @@ export async function failoverOutage(argv: string[]): Promise<void> {
     const settings = validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} });
     const plan = buildPostDeployPlan(settings);
     const deployer = new ReplayDeployer("test", runId);
+    // As the live suites do: an earlier run's containers, network or data volumes (which keep
+    // another password) would make this deploy fail with WRONGPASS or a name clash.
+    await sweepStale(docker, runId);
     try {
         const { outputs } = await deployer.up(config);
         const stack: BenchCluster = {
@@ -182,6 +185,7 @@ export async function failoverOutage(argv: string[]): Promise<void> {
                     cluster,
                     (m) => killContainer(docker, cluster.containerOf(m.name)),
                     (m) => startContainer(docker, cluster.containerOf(m.name)),
+                    { expectFailover: true },
                 );
                 results[key].push(r);
                 const at = new Date().toISOString();
@@ -222,5 +226,7 @@ export async function failoverOutage(argv: string[]): Promise<void> {
     } finally {
         await removePeer(docker, runId).catch((err: unknown) => console.error(`failover-outage: removing the peer: ${String(err)}`));
         await deployer.destroy();
+        // Its data volumes outlive the destroy (kept on delete); as LiveCluster.destroy does.
+        await sweepStale(docker, "none");
     }
 }

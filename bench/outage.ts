@@ -5,11 +5,11 @@ import Docker from "dockerode";
 import { serverLogs } from "../tests/support/server-logs";
 import type Redis from "ioredis";
 import { Credentials, directSentinel, sentinelClient, withDirectClient } from "../ops/redis/connect";
-import { waitUntil } from "../ops/deadline";
+import { errorMessage, waitUntil } from "../ops/deadline";
+import { waitForMasterMoved, waitForSettledCluster } from "../ops/cluster/settle";
 import { analyzeProbes, keysPresent, ProbeAnalysis, startProbeWriter } from "../ops/drill/probe-writer";
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../contracts/plan";
-import { agreedMaster, askSentinel, nodeAnnouncing, nodeAtRemote } from "../ops/redis/sentinels";
-import { parseInfo } from "../ops/redis/replies";
+import { nodeAtRemote } from "../ops/redis/sentinels";
 import { SentinelSwitch, watchSentinelSwitches } from "../ops/drill/sentinel-watch";
 import { TimelineFigures, timelineSpec } from "../ops/drill/timeline-spec";
 import { fileTime, writeReportAndTimeline } from "../ops/drill/timeline-svg";
@@ -26,30 +26,15 @@ export interface BenchCluster {
 const onNode = <T>(c: BenchCluster, node: NodeEndpoint, use: (r: Redis) => Promise<T>): Promise<T> =>
     withDirectClient(node, c.credentials.redisPassword, use);
 
-/** The master every Sentinel names once it has every replica linked and counted for writes. */
+/**
+ * The master once the cluster has settled (the product's judgement, ops/cluster/settle.ts): every
+ * Sentinel names it with no failover in progress, every replica is linked and counted for writes.
+ * A fault measured before that could hit a cluster still recovering from the last one.
+ */
 export async function settledMaster(c: BenchCluster, timeoutMs = 120_000): Promise<NodeEndpoint> {
-    return waitUntil(
-        `${c.label}: one master with every replica linked`,
-        async () => {
-            const answers = await Promise.all(
-                sentinelsOf(c.plan).map(async (s) => {
-                    const client = directSentinel(s, c.credentials.sentinelPassword);
-                    try {
-                        return await askSentinel(client, s.name, c.plan.masterName);
-                    } finally {
-                        client.disconnect();
-                    }
-                }),
-            );
-            const master = nodeAnnouncing(c.plan, agreedMaster(answers, sentinelsOf(c.plan).length));
-            if (!master) return undefined;
-            const info = await onNode(c, master, async (r) => parseInfo(await r.info("replication")));
-            const replicas = nodesOf(c.plan).length - 1;
-            return info.role === "master" && info.min_slaves_good_slaves === String(replicas) ? master : undefined;
-        },
-        timeoutMs,
-        250,
-    );
+    return waitForSettledCluster(c.plan, c.credentials, { timeoutMs }).catch((err: unknown) => {
+        throw new Error(`${c.label}: ${errorMessage(err)}`);
+    });
 }
 
 export interface FaultResult {
@@ -66,6 +51,16 @@ export interface FaultResult {
     readonly settledMs: number;
 }
 
+export interface MeasureOptions {
+    readonly timeoutMs?: number;
+    /**
+     * The fault must cause a failover: the run fails unless every Sentinel names another master
+     * (a run without one would measure something else). Off for faults that may or may not fail
+     * over, such as a crash the restart policy recovers.
+     */
+    readonly expectFailover?: boolean;
+}
+
 /**
  * Writes through Sentinel (WAIT 1 per write), injects `fault` on the master, and measures until
  * confirmed writes flow again on whichever node is master then; `recover` undoes the fault.
@@ -74,8 +69,9 @@ export async function measureFault(
     c: BenchCluster,
     fault: (master: NodeEndpoint) => Promise<void>,
     recover: (master: NodeEndpoint) => Promise<void>,
-    timeoutMs = 120_000,
+    options: MeasureOptions = {},
 ): Promise<FaultResult> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
     const master = await settledMaster(c);
     const client = sentinelClient(c.plan, c.credentials, "host", { commandTimeoutMs: 2000 });
     const writer = startProbeWriter(client, { prefix: `bench:outage:${Date.now()}:`, waitTimeoutMs: 1000, intervalMs: 2, ttlSeconds: 600 });
@@ -90,6 +86,8 @@ export async function measureFault(
         watch = watchSentinelSwitches(sentinels, c.plan.masterName, master.announced, faultAt);
         await fault(master);
         faultDone = Date.now();
+        // The fault took effect first: without the failover it was meant to cause, the run measures nothing.
+        if (options.expectFailover) await waitForMasterMoved(c.plan, c.credentials, master.announced, timeoutMs);
         // Writes are back when a write sent after the fault is confirmed (on any node).
         await waitUntil(
             `${c.label}: confirmed writes after the fault`,
@@ -176,12 +174,20 @@ export function faultTimelineFigures(r: FaultReport): TimelineFigures {
     };
 }
 
-/** SIGKILL of a container through the Engine: Docker's restart policy does not bring it back. */
-export const killContainer = (docker: Docker, name: string): Promise<void> =>
-    docker
-        .getContainer(name)
-        .kill({ signal: "SIGKILL" })
-        .then(() => undefined);
+/**
+ * SIGKILL of a container through the Engine (Docker's restart policy does not bring it back);
+ * resolves once Docker reports it stopped, so the fault is certain to have taken effect.
+ */
+export async function killContainer(docker: Docker, name: string): Promise<void> {
+    const container = docker.getContainer(name);
+    await container.kill({ signal: "SIGKILL" });
+    await waitUntil(
+        `${name} stopped after SIGKILL`,
+        async () => ((await container.inspect()).State.Running ? undefined : true),
+        30_000,
+        50,
+    );
+}
 
 export const startContainer = (docker: Docker, name: string): Promise<void> =>
     docker

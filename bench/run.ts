@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { cpuBudget } from "./cpu-budget";
 import { crashOutage } from "./crash-outage";
+import { exporterOverhead } from "./exporter-overhead";
 import { failoverOutage } from "./failover-outage";
 import { restartTime } from "./restart-time";
 import { runLength } from "./run-length";
@@ -28,6 +29,11 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
     },
     "restart-time": { docker: false, run: restartTime, what: "restart time with 1,000,000 keys by persistence mode (host redis-server)" },
     "failover-outage": { docker: true, run: failoverOutage, what: "write outage after SIGKILL of the master: the stack vs plain Docker" },
+    "exporter-overhead": {
+        docker: true,
+        run: exporterOverhead,
+        what: "warm keys/s with every exporter scraped every 5 s against none, alternating on one stack (target >= 0.95)",
+    },
     "crash-outage": { docker: true, run: crashOutage, what: "write outage after a crash of the master's process vs a failover" },
 };
 

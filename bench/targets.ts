@@ -14,6 +14,8 @@ export interface BenchTarget {
     readonly credentials: Credentials;
     /** Seconds from `up` to healthy with the post-deploy command (docker only). */
     readonly deploySeconds?: number;
+    /** Each exporter's `/metrics` URL when the stack runs them (docker with metrics on). */
+    readonly metricsEndpoints?: Readonly<Record<string, string>>;
     /** The current master by the path the warmer's client takes (published port for docker). */
     master(): Promise<{ host: string; port: number }>;
     destroy(): Promise<void>;
@@ -36,8 +38,8 @@ async function masterVia(plan: PostDeployPlan, credentials: Credentials): Promis
 }
 
 /** The test stack on the local Docker Engine (replay deployer), as `npm run bench` has always measured. */
-export async function dockerTarget(): Promise<BenchTarget> {
-    const config = mergeConfig(readStackFile("test"), BENCH_OVERRIDES);
+export async function dockerTarget(overrides: StackConfigObject = {}): Promise<BenchTarget> {
+    const config = mergeConfig(mergeConfig(readStackFile("test"), BENCH_OVERRIDES), overrides);
     const deployer = new ReplayDeployer("test", `bench-${process.pid}`);
     const started = Date.now();
     const { outputs } = await deployer.up(config);
@@ -49,6 +51,7 @@ export async function dockerTarget(): Promise<BenchTarget> {
         plan,
         credentials,
         deploySeconds,
+        metricsEndpoints: outputs.metricsEndpoints as Record<string, string> | undefined,
         master: async () => {
             const announced = await masterVia(plan, credentials);
             const published = natMapOf(plan)[announced];

@@ -307,7 +307,9 @@ export const FAILOVER_CLI = defineCli({
 write a replica confirmed: writes are paused on the master (CLIENT PAUSE WRITE) until every
 replica has them, then SENTINEL FAILOVER; the pause ends once no replica follows the old master,
 which then refuses writes (min-replicas-to-write) until Sentinel makes it a replica. Writes wait
-about a second. Waits until every Sentinel names the new master.`,
+about a second. Sent only once the cluster has settled (every Sentinel names the same master, no
+failover running, every replica linked); sent again through the same Sentinel on -INPROG,
+-NOGOODSLAVE or a failover that gave up; done when every Sentinel names the new master.`,
     options: {
         stack: STACK_OPTION,
         method: {
@@ -317,16 +319,22 @@ about a second. Waits until every Sentinel names the new master.`,
             default: "handover",
             help: 'handover or sentinel (the bare SENTINEL FAILOVER, which can lose writes a replica confirmed; see docs/operations.md, "Planned failover").',
         },
-        timeout: { type: "seconds", value: "<s>", default: 60, help: "Bound of each wait." },
+        timeout: {
+            type: "seconds",
+            value: "<s>",
+            default: 60,
+            help: "Bound of the whole failover: settling, every attempt, the Sentinels naming the new master.",
+        },
     },
     notes: `${PASSWORDS_NOTE}
-Exit status: 0 when the Sentinels agree on a new master, 1 otherwise, 2 on a usage error.`,
+Exit status: 0 when the Sentinels agree on a new master, 1 otherwise (with their view), 2 on a usage error.`,
 });
 
 export const DRILL_CLI = defineCli({
     command: "npm run drill --",
     summary: `A failover drill on a deployed stack. It refuses, changing nothing, unless every Sentinel agrees
-on the master, the master has an online replica and every Sentinel has its quorum. Then it:
+on the master, the master has an online replica, every Sentinel has its quorum and the cluster
+settles within --timeout (no failover running, no replica half-way through one). Then it:
   1. samples warmed keys and their TTLs on the master, starts numbered probe writes through
      Sentinel (each SET followed by WAIT 1) and writes a marker confirmed by a replica;
   2. hands the master role over (SENTINEL FAILOVER, see --method) and measures: Sentinels

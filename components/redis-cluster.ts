@@ -5,6 +5,9 @@ import { PlanHost } from "../settings/address-plan";
 import { buildConnectionInfo, HostPort, ServerEndpoint } from "../settings/connection-info";
 import { dockerEndpointKind, HostConfig } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
+import { renderAlertRules } from "../render/alert-rules";
+import { renderScrapeConfig, scrapeAddress, stackExporters } from "../render/prometheus";
+import { Exporter } from "./exporter";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
@@ -62,6 +65,13 @@ export class RedisCluster extends pulumi.ComponentResource {
     /** Each server's endpoint and, with `hosts`, its host. */
     public readonly serverEndpoints: Readonly<Record<string, ServerEndpoint>>;
     public readonly ioredisExample: string;
+    /** One redis_exporter per node and Sentinel (none with metrics off). */
+    public readonly exporters: Exporter[];
+    /** Server name -> URL of its exporter's metrics, as the host reaches them. */
+    public readonly metricsEndpoints: Readonly<Record<string, string>>;
+    /** The stack's Prometheus scrape config and alerting rules (no secret in either); undefined with metrics off. */
+    public readonly prometheusScrapeConfig?: string;
+    public readonly prometheusRules?: string;
 
     constructor(name: string, args: RedisClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:RedisCluster", name, {}, opts);
@@ -168,6 +178,47 @@ export class RedisCluster extends pulumi.ComponentResource {
                 ),
             );
         }
+
+        // Exporters come last and nothing waits for them: they never hold up a server's replacement.
+        // Each runs beside its server: on its host's engine and network, from an image there.
+        const exporterImages = new Map<string, pulumi.Input<string>>();
+        const exporterImageOn = (host: string | undefined, provider: docker.Provider | undefined): pulumi.Input<string> => {
+            const key = host ?? "";
+            let image = exporterImages.get(key);
+            if (!image) {
+                image = cluster.metrics.image.pull
+                    ? new docker.RemoteImage(
+                          `exporter-image${host ? `-${host}` : ""}`,
+                          { name: cluster.metrics.image.name, keepLocally: true },
+                          { parent: this, ...(provider ? { provider } : {}) },
+                      ).imageId
+                    : cluster.metrics.image.name;
+                exporterImages.set(key, image);
+            }
+            return image;
+        };
+        const exporters = cluster.metrics.enabled ? stackExporters(settings) : [];
+        this.exporters = exporters.map((exporter) => {
+            const resources = hostResources.get(exporter.server.host ?? "");
+            if (!resources)
+                throw new Error(
+                    `exporter of ${exporter.server.name} placed on host "${exporter.server.host ?? ""}", which has no provider`,
+                );
+            return new Exporter(
+                exporter.name,
+                {
+                    settings,
+                    exporter,
+                    image: exporterImageOn(exporter.server.host, resources.provider),
+                    networkName: resources.network.name,
+                    password: exporter.kind === "redis" ? this.redisPassword : this.sentinelPassword,
+                },
+                { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
+            );
+        });
+        this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(e)}/metrics`]));
+        this.prometheusScrapeConfig = renderScrapeConfig(settings);
+        this.prometheusRules = renderAlertRules(settings);
 
         const info = buildConnectionInfo(settings);
         this.masterName = info.masterName;

@@ -87,6 +87,8 @@ export const postDeployPlanSchema = z
             .readonly(),
         /** The whole post-deploy command's deadline. */
         deadlineSeconds: z.number().positive(),
+        /** The verifier's health warnings use the alerting rules' thresholds (metrics.alerts). */
+        health: z.strictObject({ memoryUsedRatio: z.number().min(0).max(1), hitRatioFloor: z.number().min(0).max(1) }).readonly(),
         cache: cacheSchema.readonly(),
         warmer: warmerSchema,
         verifier: verifierSchema,
@@ -145,6 +147,7 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
             sentinelBasePort: cluster.publish.sentinelBasePort,
         },
         deadlineSeconds: cluster.deadlines.postDeploySeconds,
+        health: { memoryUsedRatio: cluster.metrics.alerts.memoryUsedRatio, hitRatioFloor: cluster.metrics.alerts.hitRatioFloor },
         cache: cluster.cache,
         warmer: cluster.warmer,
         verifier: cluster.verifier,

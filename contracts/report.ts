@@ -53,6 +53,38 @@ export const checkSchema = z.strictObject({
 });
 export type Check = z.infer<typeof checkSchema>;
 
+/** What is heading towards a failure, by kind (ops/verify/health.ts says when each warns). */
+export const HEALTH_WARNING_KINDS = ["memory-near-max", "evicting", "hit-ratio-low", "replica-lag", "last-save-old", "unobserved"] as const;
+export type HealthWarningKind = (typeof HEALTH_WARNING_KINDS)[number];
+
+/** One node's health as its INFO showed it at verification time. */
+export const nodeHealthSchema = z.strictObject({
+    name: z.string().min(1),
+    role: z.string().optional(),
+    usedMemoryBytes: z.number().min(0).optional(),
+    /** 0 means no limit. */
+    maxmemoryBytes: z.number().min(0).optional(),
+    /** used / max, when there is a max. */
+    memoryUsedRatio: z.number().min(0).optional(),
+    evictedKeys: count.optional(),
+    keyspaceHits: count.optional(),
+    keyspaceMisses: count.optional(),
+    /** hits / (hits + misses) since the node started; absent without a lookup. */
+    hitRatio: z.number().min(0).max(1).optional(),
+    /** For a replica: seconds since the master last heard from it (the master's `lag`). */
+    replicaLagSeconds: z.number().min(0).optional(),
+    lastSaveAgeSeconds: z.number().optional(),
+    lastBgsaveStatus: z.string().optional(),
+});
+export type NodeHealth = z.infer<typeof nodeHealthSchema>;
+
+export const healthWarningSchema = z.strictObject({ kind: z.enum(HEALTH_WARNING_KINDS), node: z.string().min(1), message: z.string() });
+export type HealthWarning = z.infer<typeof healthWarningSchema>;
+
+/** The verifier's health summary: per node, and warnings that fail nothing. */
+export const healthSummarySchema = z.strictObject({ nodes: z.array(nodeHealthSchema), warnings: z.array(healthWarningSchema) });
+export type HealthSummary = z.infer<typeof healthSummarySchema>;
+
 export const verificationReportSchema = z.strictObject({
     ok: z.boolean(),
     stack: z.string().min(1),
@@ -60,6 +92,8 @@ export const verificationReportSchema = z.strictObject({
     /** Names of the failed checks, for the error message and the stack output. */
     failed: z.array(z.string()),
     checks: z.array(checkSchema),
+    /** Memory, evictions, hit ratio, replica lag, last save per node, and warnings (they fail nothing). */
+    health: healthSummarySchema.optional(),
 });
 export type VerificationReport = z.infer<typeof verificationReportSchema>;
 

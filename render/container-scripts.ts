@@ -98,6 +98,21 @@ const ASK_FUNCTIONS = [
     '  ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL get-master-addr-by-name "$MASTER_NAME" \\',
     '    | awk \'$1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9]+$/ { n[$1 ":" $2]++ } END { for (a in n) if (n[a] > best) { best = n[a]; m = a }; if (m != "") print m }\'',
     "}",
+    // Whether a reachable Sentinel has flagged the master down or is failing it over.
+    "master_seen_down() {",
+    '  ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE \'(^| )flags [^ ]*(s_down|o_down|failover_in_progress)\'',
+    "}",
+    // How many replicas the first Sentinel that answers could promote now: seen up, priority above
+    // 0 (a restarting replica's promotion guard gives it 0). `--raw` flattens the reply into
+    // alternating key and value lines, each replica's starting with `name`.
+    "promotable_replicas() {",
+    "  for s in $1; do",
+    '    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --raw -h "${s%:*}" -p "${s##*:}" SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue',
+    '    printf \'%s\\n\' "$out" | tr -d \'\\r\' | awk \'NR % 2 == 1 { k = $0; next } k == "name" { n++ } k == "flags" { f[n] = $0 } k == "slave-priority" { p[n] = $0 } END { c = 0; for (i = 1; i <= n; i++) if (p[i] > 0 && f[i] !~ /s_down|o_down|disconnected/) c++; print c }\'',
+    "    return 0",
+    "  done",
+    "  echo 0",
+    "}",
 ];
 
 /**
@@ -107,7 +122,8 @@ const ASK_FUNCTIONS = [
  *   2. else what this node persisted (its live config, rewritten by Sentinel on every change);
  *   3. else, on an empty volume with no Sentinel up (the cluster's very first boot), node 0.
  * An empty node the Sentinels still name as master lost its data: it waits for them to fail
- * over rather than start empty and have the replicas resync to nothing. Redis runs as the
+ * over rather than start empty and have the replicas resync to nothing. A master the Sentinels
+ * already see down waits for their failover too, while they have a replica to promote. Redis runs as the
  * redis user in the background so that SIGTERM can hand the master role over first.
  */
 export function renderRedisStartScript(): string {
@@ -134,6 +150,22 @@ export function renderRedisStartScript(): string {
         "  waited=0",
         '  while [ "$master" = "$self" ] && [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ]; do sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS"); done',
         '  if [ "$master" = "$self" ]; then echo "appscreens: refusing to start an empty master over live replicas; exiting to retry" >&2; exit 1; fi',
+        "fi",
+        // A master whose restart took longer than down-after-milliseconds comes back while the
+        // Sentinels may already be promoting a replica. Started as master it would take writes,
+        // a replica that resyncs from it would confirm them (WAIT), and the promoted replica's
+        // history would then discard them: a CI run lost 980 confirmed writes that way. So when
+        // the Sentinels have flagged it down and have a replica to promote, it waits for their
+        // failover and follows the new master; if none comes, it starts as master with its data.
+        'if [ "$master" = "$self" ] && [ "$fresh" = no ] && master_seen_down "$SENTINELS"; then',
+        "  waited=0",
+        '  while [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ] && [ "$master" = "$self" ] && [ "$(promotable_replicas "$SENTINELS")" -gt 0 ]; do',
+        '    [ "$waited" -gt 0 ] || echo "appscreens: the Sentinels see this master down and can promote a replica; waiting up to ${FAILOVER_WAIT_SECONDS}s for their failover"',
+        '    sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS")',
+        "  done",
+        // Asked again: the Sentinels may have switched between the two questions above.
+        '  master=$(sentinels_master "$SENTINELS")',
+        '  if [ "$master" = "$self" ] && [ "$waited" -gt 0 ]; then echo "appscreens: no failover came; starting as master with its data"; fi',
         "fi",
         'if [ -n "$master" ]; then',
         '  source="the Sentinels"',

@@ -9,7 +9,9 @@
 set -euo pipefail
 
 # program:package. redis-tools brings both redis-cli and redis-benchmark; busybox must be the static
-# build, because the test image copies the binary alone (scripts/build-test-image.sh). chromium is
+# build, because the test image copies the binary alone (scripts/build-test-image.sh). The metrics
+# exporter (redis_exporter 1.45, a static Go binary) goes into the test image too; promtool, from
+# Debian's prometheus, checks and tests the rendered scrape config and rules offline. chromium is
 # the headless browser that checks the drill's timeline picture (tests/host/drill-timeline-browser.test.ts).
 pairs=(
   redis-server:redis-server
@@ -18,6 +20,8 @@ pairs=(
   redis-benchmark:redis-tools
   gosu:gosu
   busybox:busybox-static
+  prometheus-redis-exporter:prometheus-redis-exporter
+  promtool:prometheus
   chromium:chromium
   "$@"
 )

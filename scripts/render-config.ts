@@ -1,8 +1,9 @@
 // Renders a stack's server configuration into a folder for review (e.g. a PR diff): each
 // server's initial config file (runtime settings, applied in place on later deploys), its command
 // line (bootstrap settings; a change there replaces the container), the environment its scripts
-// read (its container environment and cluster snapshot), and the containers' scripts, which are
-// the same for every server of a kind. Passwords are masked.
+// read (its container environment and cluster snapshot), the containers' scripts, which are the
+// same for every server of a kind, and, with metrics on, the Prometheus scrape config and alerting
+// rules. Passwords are masked.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -10,6 +11,8 @@ import { StackConfigError, StackSettings } from "../settings/validate";
 import { renderRedisConf } from "../render/redis-conf";
 import { renderSentinelConf } from "../render/sentinel-conf";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
+import { renderAlertRules } from "../render/alert-rules";
+import { renderScrapeConfig } from "../render/prometheus";
 import {
     renderClusterEnv,
     renderHandoverScript,
@@ -23,13 +26,16 @@ import { Endpoint, ServerKind } from "../settings/address-plan";
 import { settingsFromStackFile } from "../settings/stack-file";
 
 export const MASK = "********";
+/** The names `npm run render` gives the Prometheus files (the same as the stack outputs' content). */
+export const PROMETHEUS_FILES = { scrape: "prometheus-scrape.yml", rules: "prometheus-rules.yml" } as const;
 
 const usage = `Usage: npm run render -- --stack <name> [--out <dir>]
 
 Renders, for every node and Sentinel of Pulumi.<name>.yaml, its initial config (<server>.conf),
 its command line (<server>.cmdline, one argument pair per line) and what its scripts read
-(<server>.env), and the containers' scripts (<kind>-<script>.sh), into <dir> (default
-rendered/<name>), with passwords masked as ${MASK}.`;
+(<server>.env), the containers' scripts (<kind>-<script>.sh), and with metrics on the
+Prometheus scrape config (prometheus-scrape.yml) and rules (prometheus-rules.yml), into <dir>
+(default rendered/<name>), with passwords masked as ${MASK}.`;
 
 /** `--name value` pairs, one per line, as a reviewer reads a command line. */
 const cmdline = (args: readonly string[]): string =>
@@ -67,6 +73,10 @@ export function renderStackForReview(settings: StackSettings): Record<string, st
     files["redis-healthcheck.sh"] = renderHealthcheckScript("redis");
     files["sentinel-start.sh"] = renderSentinelStartScript();
     files["sentinel-healthcheck.sh"] = renderHealthcheckScript("sentinel");
+    const scrape = renderScrapeConfig(settings);
+    const rules = renderAlertRules(settings);
+    if (scrape) files[PROMETHEUS_FILES.scrape] = scrape;
+    if (rules) files[PROMETHEUS_FILES.rules] = rules;
     return files;
 }
 

@@ -242,3 +242,43 @@ export function planAddresses(input: AddressPlanInput): AddressPlan {
     };
     return { ...common, nodes: singleNodes.map(place), sentinels: singleSentinels.map(place), hosts };
 }
+
+/** The port redis_exporter listens on inside its container (its registered default). */
+export const EXPORTER_PORT = 9121;
+/**
+ * Sentinels' exporters are published this far past `exporterBasePort`, past the last possible
+ * node's (MAX_NODES), so scaling the replicas never moves a Sentinel's exporter.
+ */
+export const SENTINEL_EXPORTER_OFFSET = 20;
+
+/** One redis_exporter: the server it watches and the host port its metrics are published on. */
+export interface ExporterEndpoint {
+    /** `redis-0-exporter`: the server's name and a suffix, stable by index like the server's. */
+    readonly name: string;
+    readonly kind: ServerKind;
+    readonly server: Endpoint;
+    /** `redis://<address>:<port>`: the server as the exporter reaches it on the stack's network. */
+    readonly serverUri: string;
+    readonly port: number;
+    readonly hostPort: number;
+}
+
+/** The exporter of node or Sentinel `index` (`server` is that server's endpoint). */
+export function exporterEndpoint(exporterBasePort: number, kind: ServerKind, index: number, server: Endpoint): ExporterEndpoint {
+    return {
+        name: `${server.name}-exporter`,
+        kind,
+        server,
+        serverUri: `redis://${server.address}:${server.port}`,
+        port: EXPORTER_PORT,
+        hostPort: exporterBasePort + (kind === "sentinel" ? SENTINEL_EXPORTER_OFFSET : 0) + index,
+    };
+}
+
+/** One exporter per node, then one per Sentinel, of an address plan. */
+export function planExporters(plan: Pick<AddressPlan, "nodes" | "sentinels">, exporterBasePort: number): ExporterEndpoint[] {
+    return [
+        ...plan.nodes.map((n, i) => exporterEndpoint(exporterBasePort, "redis", i, n)),
+        ...plan.sentinels.map((s, i) => exporterEndpoint(exporterBasePort, "sentinel", i, s)),
+    ];
+}

@@ -388,6 +388,77 @@ export const drillSchema = z.strictObject({
         .describe("Run the failover drill after every deploy that verified (it moves the master; a failed drill fails the deploy)."),
 });
 
+/** The exporter release the rules are written and tested against (tests/fixtures/redis-exporter-metrics.txt). */
+export const EXPORTER_VERSION = "1.45.0";
+
+const ratio = (fix: string) =>
+    z
+        .number({ error: "must be a number between 0 and 1" })
+        .min(0, { error: `must be between 0 and 1; ${fix}` })
+        .max(1, { error: `must be between 0 and 1; ${fix}` });
+
+/**
+ * Thresholds of the alerting rules that have no setting of their own elsewhere. The others come
+ * from the settings they watch: `redis.minReplicasToWrite`, `redis.minReplicasMaxLag`,
+ * `sentinel.quorum`, `verifier.lastSaveMaxAgeSeconds`, `replicas`, `sentinels`.
+ */
+export const alertsSchema = z.strictObject({
+    memoryUsedRatio: ratio("0.9 warns when a node uses 90 % of its maxmemory")
+        .default(0.9)
+        .describe("`RedisMemoryNearMax` fires when a node's used memory passes this fraction of its `maxmemory`."),
+    hitRatioFloor: ratio("0.5 warns when fewer than half the lookups hit")
+        .default(0.5)
+        .describe("`RedisHitRatioLow` fires when the stack's keyspace hit ratio (over 10 minutes) stays below this."),
+    hitRatioMinLookupsPerSecond: z
+        .number({ error: "must be a number of lookups per second, e.g. 1" })
+        .min(0, { error: "must be at least 0; 1 lookup per second keeps a quiet cache from alerting" })
+        .max(1_000_000, { error: "must be at most 1000000" })
+        .default(1)
+        .describe("Below this many lookups per second the hit ratio is not judged: a quiet cache's ratio means nothing."),
+    authFailuresPerMinute: z
+        .number({ error: "must be a number of denials per minute, e.g. 1" })
+        .min(0, { error: "must be at least 0 (0 alerts on any denial)" })
+        .max(100_000, { error: "must be at most 100000" })
+        .default(1)
+        .describe(
+            "`RedisAuthFailures` fires when a node refuses more authentications (`WRONGPASS`, `NOAUTH`) per minute than this, over 5 minutes.",
+        ),
+});
+
+export const metricsSchema = z.strictObject({
+    enabled: bool()
+        .default(true)
+        .describe(
+            "Run a `redis_exporter` per node and Sentinel, published on the host, and give the Prometheus scrape config and rules as stack outputs.",
+        ),
+    image: z
+        .strictObject({
+            name: z
+                .string({ error: "must be an image reference such as oliver006/redis_exporter:v1.45.0" })
+                .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, {
+                    error: "must be an image reference such as oliver006/redis_exporter:v1.45.0 (lowercase, no spaces)",
+                })
+                .default(`oliver006/redis_exporter:v${EXPORTER_VERSION}`)
+                .describe(
+                    `Image of the exporters: one with \`/redis_exporter\` (the official one, pinned to the release the rules are tested against, ${EXPORTER_VERSION}). A change replaces every exporter, not a server.`,
+                ),
+            pull: bool()
+                .default(true)
+                .describe("Pull the image; `false` uses one already on the Docker Engine (the `test` stack's locally built one)."),
+        })
+        .prefault({})
+        .describe("The exporters' image."),
+    exporterBasePort: port()
+        .default(9121)
+        .describe(
+            "Host port of `redis-0`'s exporter; node _i_'s is base + _i_, Sentinel _i_'s base + 20 + _i_, so scaling never moves one. Must not overlap the Redis and Sentinel ports.",
+        ),
+    alerts: alertsSchema
+        .prefault({})
+        .describe("Thresholds of the rules that have no setting of their own ([metrics](metrics.md#alerts) lists every rule)."),
+});
+
+export type MetricsConfig = z.infer<typeof metricsSchema>;
 /** Hosts a stack may spread over; beyond a handful, Kubernetes with an operator is the better home. */
 export const MAX_HOSTS = 16;
 
@@ -499,6 +570,9 @@ export const clusterSchema = z
             .prefault({})
             .describe("Every wait of a deploy has a deadline: past it the step fails naming what did not finish."),
         drill: drillSchema.prefault({}).describe("The [failover drill](operations.md#failover-drill) (`npm run drill`)."),
+        metrics: metricsSchema
+            .prefault({})
+            .describe("[Metrics](metrics.md): an exporter per server, a Prometheus scrape config and alerting rules."),
         hosts: z
             .array(hostSchema)
             .min(1, { error: "hosts needs at least one host; remove the key to run on one Docker Engine" })

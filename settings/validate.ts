@@ -7,6 +7,7 @@ import {
     parseIpv4,
     placementOf,
     planAddresses,
+    SENTINEL_EXPORTER_OFFSET,
     sentinelName,
     ServerKind,
     staticAddressesNeeded,
@@ -203,6 +204,35 @@ function crossCheck(cluster: ClusterConfig): string[] {
             "publish.sentinelBasePort",
             `the Sentinel ports ${sentinelPorts.join("-")} clash with the Redis ports ${redisPorts.join("-")}; move one range, e.g. sentinelBasePort ${redisPorts[1] + 20000 <= 65535 ? redisPorts[1] + 20000 : 26379}`,
         );
+    }
+    problems.push(...exporterPortProblems(cluster, redisPorts, sentinelPorts));
+    return problems;
+}
+
+/** The exporters' host ports: inside 1024-65535 and clear of the servers' ports. */
+function exporterPortProblems(cluster: ClusterConfig, redisPorts: readonly number[], sentinelPorts: readonly number[]): string[] {
+    if (!cluster.metrics.enabled) return [];
+    const base = cluster.metrics.exporterBasePort;
+    const key = `${PROJECT}:cluster.metrics.exporterBasePort`;
+    const nodeExporters = [base, base + cluster.replicas];
+    const sentinelExporters = [base + SENTINEL_EXPORTER_OFFSET, base + SENTINEL_EXPORTER_OFFSET + cluster.sentinels - 1];
+    if (sentinelExporters[1] > 65535) {
+        return [
+            `${key}: ${base} + ${SENTINEL_EXPORTER_OFFSET + cluster.sentinels - 1} (the last Sentinel's exporter) runs past port 65535; lower it`,
+        ];
+    }
+    const overlaps = (a: readonly number[], b: readonly number[]) => a[0] <= b[1] && b[0] <= a[1];
+    const problems: string[] = [];
+    for (const [what, range] of [
+        ["Redis", redisPorts],
+        ["Sentinel", sentinelPorts],
+    ] as const) {
+        const clash = [nodeExporters, sentinelExporters].find((e) => overlaps(e, range));
+        if (clash) {
+            problems.push(
+                `${key}: the exporter ports ${clash.join("-")} clash with the ${what} ports ${range.join("-")}; move the exporters, e.g. exporterBasePort 9121`,
+            );
+        }
     }
     return problems;
 }

@@ -106,28 +106,28 @@ export async function forgetSurplusServers(
                 500,
             );
         }
-        for (const { member, endpoint } of surplus) {
-            const current = await sentinelsMaster();
-            if (current === member) {
-                // The same loss-free hand-over as `npm run failover`, then wait for the Sentinels to agree.
-                const announced = {
+        const surplusEndpoints = surplus.map(
+            ({ member, endpoint }) =>
+                ({
                     kind: "redis",
                     name: endpoint.name,
-                    announced: current,
+                    announced: member,
                     host: addressing.host,
                     port: endpoint.hostPort,
-                } as const;
-                await plannedFailover(plan, credentials, announced, sentinels[0], "handover", { timeoutMs: 20_000, log });
-                const now = await waitUntil(
-                    `the Sentinels to name a master other than ${endpoint.name}`,
-                    async () => {
-                        const m = await sentinelsMaster();
-                        return m && m !== current ? m : undefined;
-                    },
-                    20_000,
-                    200,
-                );
-                log(`membership: ${endpoint.name} was master; handed over to ${now}`);
+                }) as const,
+        );
+        for (const node of surplusEndpoints) {
+            if ((await sentinelsMaster()) === node.announced) {
+                // The same loss-free hand-over as `npm run failover`: sent once the cluster has
+                // settled with the declared replicas linked, resolved once every Sentinel names the
+                // new master (the surplus nodes cannot be it: priority 0).
+                const { to } = await plannedFailover(plan, credentials, {
+                    method: "handover",
+                    timeoutMs: 60_000,
+                    nodes: [...nodesOf(plan), ...surplusEndpoints],
+                    log,
+                });
+                log(`membership: ${node.name} was master; handed over to ${to.name}`);
             }
         }
         // Every Sentinel must name the same master, with no failover still running, before any

@@ -5,6 +5,7 @@ import { Credentials, directSentinel, sentinelClient, withDirectClient } from ".
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
 import { NodeEndpoint, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { FailoverMethod, plannedFailover } from "../cluster/planned-failover";
+import { waitForSettledCluster } from "../cluster/settle";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing, nodeAtRemote } from "../redis/sentinels";
 import { findWarmedKeys } from "../verify/verifier";
 import { parseInfo } from "../redis/replies";
@@ -125,6 +126,15 @@ export async function runDrill(
                 throw new DrillRefused(`${name} reports no quorum: ${errorMessage(err)}`);
             });
         }
+        // And settled: no failover running, no old master still converting (right after another
+        // failover it reports itself master for about 10 s, and a failover sent then can fail).
+        const settled = await waitForSettledCluster(plan, credentials, { timeoutMs: options.timeoutMs, replicas: 1 }).catch(
+            (err: unknown) => {
+                throw new DrillRefused(errorMessage(err));
+            },
+        );
+        if (settled.name !== oldMaster.name)
+            throw new DrillRefused(`the master moved from ${oldMaster.name} to ${settled.name} while the drill checked it`);
         const warmed = sampleKeys(await onNode(oldMaster, (c) => findWarmedKeys(c, options.sampleSize)), options.sampleSize);
         const ttlBefore = await onNode(oldMaster, (c) => ttls(c, warmed));
         log(`drill: master ${oldMaster.name}, ${online} online replicas, ${warmed.length} warmed keys sampled`);
@@ -153,23 +163,21 @@ export async function runDrill(
 
             triggeredAt = Date.now();
             watch = watchSentinelSwitches(sentinels, plan.masterName, oldMaster.announced, triggeredAt);
-            // The first Sentinel of the plan (a Map keeps the order its entries were added in).
-            const [trigger] = sentinels.values();
-            log(`drill: SENTINEL FAILOVER ${plan.masterName} on ${sentinelServers[0].name} (${method})`);
-            await plannedFailover(plan, credentials, oldMaster, trigger, method, { timeoutMs: options.timeoutMs, log }).catch(
+            log(`drill: planned failover of ${oldMaster.name} through ${sentinelServers[0].name} (${method})`);
+            // Resolves once every Sentinel names another master (sent again if a Sentinel could not
+            // start it yet); a failure, with the Sentinels' view, is reported as a failed check and
+            // the old master's state is still read below.
+            const moved = await plannedFailover(plan, credentials, { method, timeoutMs: options.timeoutMs, replicas: 1, log }).catch(
                 (err: unknown) => {
-                    // Reported as a failed check; the waits below then show what state the cluster is in.
                     failoverError = errorMessage(err);
-                    log(`drill: the failover command failed: ${failoverError}`);
+                    log(`drill: the failover did not happen: ${failoverError}`);
+                    return undefined;
                 },
             );
-
-            const newAddress = await bounded("the Sentinels agreeing on a new master", async () => {
-                const address = agreedMaster(await askAll(), sentinelServers.length);
-                return address && address !== oldMaster.announced ? address : undefined;
-            });
-            if (newAddress) timings.sentinelsAgreedMs = Date.now() - triggeredAt;
-            newMaster = nodeAnnouncing(plan, newAddress);
+            if (moved && moved.from.name !== oldMaster.name) {
+                failoverError = `the master moved to ${moved.from.name} before the drill's failover`;
+            } else if (moved) timings.sentinelsAgreedMs = Date.now() - triggeredAt;
+            newMaster = moved?.to;
             if (newMaster) {
                 log(`drill: new master ${newMaster.name}`);
                 await bounded("confirmed writes on the new master", async () =>

@@ -9,6 +9,9 @@ export interface NodeObservation {
     readonly config?: Readonly<Record<string, string>>;
     readonly persistence?: Readonly<Record<string, string>>;
     readonly replication?: Readonly<Record<string, string>>;
+    /** INFO memory and INFO stats, for the health summary (health.ts). */
+    readonly memory?: Readonly<Record<string, string>>;
+    readonly stats?: Readonly<Record<string, string>>;
     readonly lastSaveAgeSeconds?: number;
 }
 

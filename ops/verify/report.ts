@@ -1,3 +1,4 @@
+import { formatHealth } from "./health";
 import type { Check, VerificationReport } from "../../contracts/report";
 
 /** Declared by the post-deploy report's schema (contracts/report.ts): the stack exports them. */
@@ -31,5 +32,6 @@ export function formatTable(report: VerificationReport): string {
         ...rows.map((r) => line([r.ok ? "ok" : "FAILED", r.name, r.expected, r.actual])),
         "",
         `${report.ok ? "PASSED" : "FAILED"}: ${report.summary}${report.failed.length ? `; failed: ${report.failed.join(", ")}` : ""}`,
+        ...(report.health ? ["", formatHealth(report.health)] : []),
     ].join("\n");
 }

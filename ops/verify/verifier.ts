@@ -17,6 +17,7 @@ import {
 } from "./checks";
 import { nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { buildReport, Check, check, VerificationReport } from "./report";
+import { healthSummary } from "./health";
 import { acceptableTtlRange } from "../warm/ttl";
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -31,9 +32,11 @@ async function observeNode(
         const admin = nodeCommands(client);
         const config: Record<string, string> = {};
         for (const d of directives) Object.assign(config, await admin.configGet(d));
-        const [persistence, replication, lastSave, [serverSeconds]] = await Promise.all([
+        const [persistence, replication, memory, stats, lastSave, [serverSeconds]] = await Promise.all([
             client.info("persistence"),
             client.info("replication"),
+            client.info("memory"),
+            client.info("stats"),
             client.lastsave(),
             client.time(),
         ]);
@@ -42,6 +45,8 @@ async function observeNode(
             config,
             persistence: parseInfo(persistence),
             replication: parseInfo(replication),
+            memory: parseInfo(memory),
+            stats: parseInfo(stats),
             lastSaveAgeSeconds: Number(serverSeconds) - Number(lastSave),
         };
     } catch (err) {
@@ -141,7 +146,12 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
                 checks.push(...warmChecks(node.name, await observeKeys(nodeLinks[i].client, sample), rangeOf));
             }
         }
-        return buildReport(plan.stack, checks);
+        const health = healthSummary(nodes, {
+            ...plan.health,
+            replicaMaxLagSeconds: Number(plan.expected.redisConfig["min-replicas-max-lag"] ?? 10),
+            lastSaveMaxAgeSeconds: plan.verifier.lastSaveMaxAgeSeconds,
+        });
+        return { ...buildReport(plan.stack, checks), health };
     } finally {
         for (const c of clients) c.disconnect();
     }

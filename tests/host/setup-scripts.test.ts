@@ -40,7 +40,8 @@ for pkg in "$@"; do
     docker.io) cp "$FAKE/templates/dockerd" "$FAKE/bin/dockerd"; [ -e "$FAKE/bin/docker" ] || cp "$FAKE/templates/docker" "$FAKE/bin/docker" ;;
     redis-tools) cp "$FAKE/templates/program" "$FAKE/bin/redis-cli"; cp "$FAKE/templates/program" "$FAKE/bin/redis-benchmark" ;;
     busybox-static) rm -f "$FAKE/bin/busybox"; cp "$FAKE/templates/program" "$FAKE/bin/busybox" ;;
-    redis-server|redis-sentinel|gosu|chromium) cp "$FAKE/templates/program" "$FAKE/bin/$pkg" ;;
+    redis-server|redis-sentinel|gosu|prometheus-redis-exporter|chromium) cp "$FAKE/templates/program" "$FAKE/bin/$pkg" ;;
+    prometheus) cp "$FAKE/templates/program" "$FAKE/bin/promtool"; cp "$FAKE/templates/program" "$FAKE/bin/prometheus" ;;
   esac
 done`,
     program: `exit 0`,
@@ -61,8 +62,19 @@ interface Outcome {
     calls: string[];
 }
 
-// Everything install-packages.sh checks: the Redis programs, and Chromium for the timeline picture test.
-const ALL_PROGRAMS = ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", "busybox", "chromium"];
+/** Every program install-packages.sh checks: Redis, the test image's tools, the exporter and promtool, and Chromium for the timeline picture test. */
+const ALL_PROGRAMS = [
+    "redis-server",
+    "redis-sentinel",
+    "redis-cli",
+    "redis-benchmark",
+    "gosu",
+    "busybox",
+    "prometheus-redis-exporter",
+    "promtool",
+    "chromium",
+];
+const METRICS = ["prometheus-redis-exporter", "promtool"];
 
 describe("host: the set-up scripts decide by the programs themselves (fake PATH, real engine untouched)", function () {
     this.timeout(60_000);
@@ -183,17 +195,28 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("redis-server present but redis-benchmark missing: installs redis-tools alone", function () {
-        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "gosu", "busybox", "chromium"] });
+        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "gosu", "busybox", ...METRICS, "chromium"] });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["redis-tools"]);
     });
 
     it("a dynamically linked busybox does not count: installs busybox-static", function () {
-        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", "chromium"], dynamicBusybox: true });
+        machine({
+            programs: ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", ...METRICS, "chromium"],
+            dynamicBusybox: true,
+        });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["busybox-static"]);
+    });
+
+    it("Redis present, the exporter and promtool missing: installs Debian's prometheus-redis-exporter and prometheus", function () {
+        machine({ programs: ALL_PROGRAMS.filter((p) => !METRICS.includes(p)) });
+        const o = run("install-packages.sh");
+        expect(o.status, o.output).to.equal(0);
+        expect(installs(o)).to.deep.equal(["prometheus-redis-exporter", "prometheus"]);
+        expect(o.output).to.contain("promtool not found (or not usable); it comes with Debian's prometheus");
     });
 
     it("no chromium: installs Debian's chromium alone (the timeline picture's browser test)", function () {

@@ -29,10 +29,11 @@ describe("live: the failover drill", function () {
         const run = await runOpsCli("drill", cluster, ["--json", "--timeout", "60"]);
         const report = JSON.parse(run.stdout) as DrillReport;
         console.log(`      ${JSON.stringify({ timings: report.timings, writes: report.writes })}`);
+        // The failover first: every other check is about what it did.
+        expect(report.oldMaster).to.equal(before);
+        expect(report.newMaster, run.stderr).to.be.a("string").and.not.equal(before);
         expect(report.verification.failed, run.stderr).to.deep.equal([]);
         expect(run.code).to.equal(0);
-        expect(report.oldMaster).to.equal(before);
-        expect(report.newMaster).to.not.equal(before);
         expect(report.writes.confirmed).to.be.greaterThan(100);
         expect(report.writes.confirmedLost).to.equal(0);
         // The warmer ran on deploy: the drill sampled warmed keys, it did not skip them.
@@ -43,9 +44,9 @@ describe("live: the failover drill", function () {
     it("runs again from wherever the master now is", async () => {
         const before = await cluster.settled();
         const report = await runDrill(plan, credentials(), { timeoutMs: 60_000, sampleSize: 20, probeIntervalMs: 5 });
-        expect(report.verification.failed).to.deep.equal([]);
         expect(report.oldMaster).to.equal(before);
-        expect(report.newMaster).to.not.equal(before);
+        expect(report.newMaster, report.verification.failed.join(", ")).to.be.a("string").and.not.equal(before);
+        expect(report.verification.failed).to.deep.equal([]);
     });
 
     it("names the step that did not finish when the old master cannot rejoin (paused)", async () => {
@@ -59,10 +60,12 @@ describe("live: the failover drill", function () {
                 50,
             );
             await cluster.container(before).pause();
+            await cluster.faultShows(before, "paused");
         })();
         try {
             const report = await runDrill(plan, credentials(), { timeoutMs: 5_000, sampleSize: 5, probeIntervalMs: 5 });
             await pausing;
+            expect(report.newMaster, "the drill moved the master before the old one was frozen").to.be.a("string").and.not.equal(before);
             expect(report.ok).to.equal(false);
             expect(report.unfinished.join("\n")).to.match(
                 new RegExp(`${before} following redis-\\d with its link up did not finish within 5\\.0 s`),
@@ -83,6 +86,7 @@ describe("live: the failover drill", function () {
         const replicas = cluster.nodeNames.filter((n) => n !== master);
         await Promise.all(replicas.map((r) => cluster.container(r).stop({ t: 5 })));
         try {
+            for (const r of replicas) await cluster.faultShows(r, "stopped");
             const err = await runDrill(plan, credentials(), { timeoutMs: 10_000, sampleSize: 5, probeIntervalMs: 5 }).catch(
                 (e: unknown) => e,
             );

@@ -58,7 +58,9 @@ describe("live: data survives", function () {
         const client = cluster.viaSentinel();
         const keys = Array.from({ length: 300 }, (_, i) => `restart:${i}`);
         for (const key of keys) await client.set(key, key);
+        const startedBefore = await cluster.startedAt(master);
         await cluster.container(master).restart({ t: 30 });
+        await cluster.faultShows(master, "restarted", startedBefore);
         await cluster.settled();
         expect(await missingKeys(cluster.viaSentinel(), keys)).to.deep.equal([]);
         expect(await missingKeys(cluster.direct(master), keys)).to.deep.equal([]);
@@ -70,6 +72,7 @@ describe("live: data survives", function () {
         await sleep(3000);
         const killedAt = Date.now();
         await cluster.container(master).kill({ signal: "SIGKILL" });
+        await cluster.faultShows(master, "stopped");
         await writer.stop();
         await cluster
             .container(master)
@@ -92,6 +95,7 @@ describe("live: data survives", function () {
         await sleep(3000);
         const killedAt = Date.now();
         await Promise.all(cluster.nodeNames.map((n) => cluster.container(n).kill({ signal: "SIGKILL" })));
+        await Promise.all(cluster.nodeNames.map((n) => cluster.faultShows(n, "stopped")));
         await writer.stop();
         await Promise.all(
             cluster.nodeNames.map((n) =>

@@ -148,9 +148,12 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const writer = await startWriter();
         const at = Date.now();
         await cluster.container(master).stop({ t: 30 });
+        // The fault first: the container stopped and the Sentinels moved the master.
+        await cluster.faultShows(master, "stopped");
+        const moved = await cluster.masterMovedFrom(master);
         await finish("master container stopped", writer, at);
         await restartOldMasterRefusingWrites(master);
-        expect(await expectHealthy()).to.not.equal(master);
+        expect(await expectHealthy()).to.equal(moved);
     });
 
     it("master container killed with SIGKILL; the old master, started again, refuses every write", async () => {
@@ -158,9 +161,11 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const writer = await startWriter();
         const at = Date.now();
         await cluster.container(master).kill({ signal: "SIGKILL" });
+        await cluster.faultShows(master, "stopped");
+        const moved = await cluster.masterMovedFrom(master);
         await finish("master killed (SIGKILL)", writer, at);
         await restartOldMasterRefusingWrites(master);
-        expect(await expectHealthy()).to.not.equal(master);
+        expect(await expectHealthy()).to.equal(moved);
     });
 
     it("master paused (a hung process): a replica is promoted; unpaused, the old master rejoins as a replica", async () => {
@@ -168,12 +173,15 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const writer = await startWriter();
         const at = Date.now();
         await cluster.container(master).pause();
+        let moved: string;
         try {
+            await cluster.faultShows(master, "paused");
+            moved = await cluster.masterMovedFrom(master);
             await finish("master paused", writer, at);
         } finally {
             await cluster.container(master).unpause();
         }
-        expect(await expectHealthy()).to.not.equal(master);
+        expect(await expectHealthy()).to.equal(moved);
         expect(infoFields(await cluster.direct(master).info("replication")).role).to.equal("slave");
     });
 
@@ -188,10 +196,9 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const writer = await startWriter();
         const at = Date.now();
         process.kill(Number(server?.[1]), "SIGKILL");
+        // The fault first: Docker restarted the container (a new StartedAt), so the process did die.
+        await cluster.faultShows(master, "restarted", StartedAt);
         await finish("master's process killed (restart policy)", writer, at);
-        const state = (await container.inspect()).State;
-        expect(state.Running).to.equal(true);
-        expect(state.StartedAt, "Docker restarted the container").to.not.equal(StartedAt);
         await expectHealthy();
     });
 
@@ -208,6 +215,10 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const inside: { t: number; set: string; wait: string }[] = [];
         await network.disconnect({ Container: container.id });
         try {
+            // The fault first: the master is off the network, and the majority side promoted a replica.
+            await cluster.cutShows(master);
+            const moved = await cluster.masterMovedFrom(master);
+            expect(moved, "the majority side promoted a replica").to.not.equal(master);
             for (let i = 0; Date.now() - at < (maxLagSeconds + 4) * 1000; i++) {
                 const out = await cluster.exec(
                     master,
@@ -254,12 +265,15 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const [down] = cluster.sentinelNames.slice(-1);
         const running = cluster.sentinelNames.filter((s) => s !== down);
         await cluster.container(down).stop({ t: 5 });
+        await cluster.faultShows(down, "stopped");
         const master = await cluster.settled(60_000, running);
         const writer = await startWriter();
         const at = Date.now();
         await cluster.container(master).kill({ signal: "SIGKILL" });
+        await cluster.faultShows(master, "stopped");
+        const moved = await cluster.masterMovedFrom(master, 60_000, running);
+        expect(moved, "the two running Sentinels failed over").to.not.equal(master);
         await finish("master killed with one Sentinel stopped", writer, at);
-        expect(cluster.nodeAt(await cluster.agreedMaster(30_000, running)), "the two running Sentinels failed over").to.not.equal(master);
         await started(cluster.container(down).start());
         await started(cluster.container(master).start());
         expect(await expectHealthy()).to.not.equal(master);
@@ -269,6 +283,7 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const down = cluster.sentinelNames.slice(-2);
         const master = await cluster.settled();
         for (const s of down) await cluster.container(s).stop({ t: 5 });
+        for (const s of down) await cluster.faultShows(s, "stopped");
         // The running Sentinel counts the stopped ones as usable until they have been silent for
         // down-after-milliseconds; the verifier fails on their reachability at once, on quorum then.
         const quorumCheck = `sentinel.${cluster.sentinelNames[0]}.ckquorum`;
@@ -286,6 +301,7 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const writer = await startWriter();
         const at = Date.now();
         await cluster.container(master).kill({ signal: "SIGKILL" });
+        await cluster.faultShows(master, "stopped");
         // Several times down-after-milliseconds and failover-timeout: long enough for a failover that must not happen.
         await sleep(8000);
         const lone = cluster.direct(cluster.sentinelNames[0]);
@@ -310,6 +326,7 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         const writer = await startWriter();
         const at = Date.now();
         await cluster.container(replica).kill({ signal: "SIGKILL" });
+        await cluster.faultShows(replica, "stopped");
         await sleep(2000);
         await started(cluster.container(replica).start());
         await cluster.settled(90_000);
@@ -321,7 +338,10 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
         await cluster.settled();
         const writer = await startWriter();
         const at = Date.now();
-        await Promise.all([...cluster.nodeNames, ...cluster.sentinelNames].map((n) => cluster.container(n).restart({ t: 30 })));
+        const names = [...cluster.nodeNames, ...cluster.sentinelNames];
+        const startedBefore = await Promise.all(names.map((n) => cluster.startedAt(n)));
+        await Promise.all(names.map((n) => cluster.container(n).restart({ t: 30 })));
+        await Promise.all(names.map((n, i) => cluster.faultShows(n, "restarted", startedBefore[i])));
         await finish("every container restarted at once", writer, at);
         await expectHealthy();
     });
@@ -342,9 +362,13 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
             for (const pattern of ["screenshots:*", "metadata:*"]) await unlinkMatching(before, pattern);
 
             const run = runWarm(warmPlan, credentials(), { force: true, vantage: "host" });
+            run.catch(() => undefined); // awaited below, after the fault's checks: no unhandled rejection meanwhile
             await sleep(300);
             const at = Date.now();
             await cluster.container(master).kill({ signal: "SIGKILL" });
+            // The fault first, while the warmer runs: the container stopped and the master moved.
+            await cluster.faultShows(master, "stopped");
+            const moved = await cluster.masterMovedFrom(master);
             const report = await run;
             console.log(
                 `      fault: warmer during a failover: ok ${report.ok}, ${report.keysWritten} keys in ${report.durationMs} ms, failover ${Date.now() - at} ms before it ended; reconciliation ${JSON.stringify(report.reconciliation)}`,
@@ -353,7 +377,7 @@ describe("live: faults, each injected with a WAIT-confirmed writer running", fun
             expect(report.keysWritten).to.equal(20_000);
             await started(cluster.container(master).start());
             const now = await expectHealthy();
-            expect(now).to.not.equal(master);
+            expect(now).to.equal(moved);
             const fresh = cluster.direct(now);
             expect((await countMatching(fresh, "screenshots:*")) + (await countMatching(fresh, "metadata:*"))).to.equal(report.keysWritten);
             for (const key of report.keySample) expect(await fresh.exists(key), key).to.equal(1);

@@ -217,6 +217,7 @@ describe("live: post-deploy warmer and verifier", function () {
             const stopped = cluster.nodeNames.filter((n) => n !== master)[0];
             await cluster.container(stopped).stop();
             try {
+                await cluster.faultShows(stopped, "stopped");
                 await verifyFails(`node.${stopped}.reachable`, "replication.connected_replicas", `replication.${stopped}.link`);
             } finally {
                 await cluster.container(stopped).start();
@@ -227,6 +228,7 @@ describe("live: post-deploy warmer and verifier", function () {
         it("fails the Sentinel checks when a Sentinel is stopped", async () => {
             await cluster.container("sentinel-2").stop();
             try {
+                await cluster.faultShows("sentinel-2", "stopped");
                 await verifyFails("sentinel.sentinel-2.reachable", "sentinel.count");
             } finally {
                 await cluster.container("sentinel-2").start();
@@ -250,6 +252,7 @@ describe("live: post-deploy warmer and verifier", function () {
         it("fails the deploy when verification fails", async () => {
             await cluster.container("sentinel-1").stop();
             try {
+                await cluster.faultShows("sentinel-1", "stopped");
                 // A changed verifier setting re-runs the post-deploy command against the broken cluster.
                 const error = await cluster
                     .up({

@@ -25,7 +25,12 @@ describe("live: a restarted replica is not promoted before it has synced", funct
         // The only replica left to promote is one that restarts with nothing newer than its disk.
         await cluster.container(other).stop({ t: 10 });
         await cluster.container(master).kill();
+        const startedBefore = await cluster.startedAt(restarted);
         await cluster.container(restarted).restart({ t: 10 });
+        // The faults first: both stopped for real, and the replica did restart.
+        await cluster.faultShows(other, "stopped");
+        await cluster.faultShows(master, "stopped");
+        await cluster.faultShows(restarted, "restarted", startedBefore);
         const replica = cluster.direct(restarted);
         const held = await waitFor(`${restarted} to answer INFO after its restart`, async () => {
             const info = infoFields(await replica.info("replication"));

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import Redis from "ioredis";
 import { Credentials } from "../../ops/redis/connect";
-import { replyCode } from "../../ops/redis/errors";
-import { sentinelCommands } from "../../ops/redis/sentinel-commands";
+import { plannedFailover } from "../../ops/cluster/planned-failover";
+import { waitForSettledCluster } from "../../ops/cluster/settle";
 import { buildPostDeployPlan, PlanServer, PostDeployPlan } from "../../contracts/plan";
 import { validateStackConfig } from "../../settings/validate";
 
@@ -136,122 +136,35 @@ export class HostCluster {
         await this.settled();
     }
 
-    /** Until every Sentinel sees the others and every replica, and the replicas are linked. */
+    /**
+     * Until the cluster has settled around whichever node is master now (the product's own
+     * judgement, ops/cluster/settle.ts): every Sentinel names it with no failover in progress and
+     * knows the others, every replica is linked and reports the replica role, and the master
+     * counts them for min-replicas-to-write.
+     */
     async settled(timeoutMs = 30_000): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            if (await this.isSettled().catch(() => false)) return;
-            if (Date.now() > deadline) throw new Error(`host cluster in ${this.dir} did not settle within ${timeoutMs} ms`);
-            await sleep(200);
-        }
-    }
-
-    private async isSettled(): Promise<boolean> {
-        // min-replicas-to-write counts a replica only after the master's next cron: until then it refuses writes.
-        const master = this.client(this.nodePorts[0]);
-        try {
-            const info = await master.info("replication");
-            if (!info.includes(`min_slaves_good_slaves:${this.nodePorts.length - 1}`)) return false;
-        } finally {
-            master.disconnect();
-        }
-        for (const port of this.sentinelPorts) {
-            const s = sentinelCommands(this.client(port, this.credentials.sentinelPassword));
-            try {
-                const watched = await s.master("mymaster");
-                if (watched.otherSentinels !== this.sentinelPorts.length - 1) return false;
-                if (watched.replicas !== this.nodePorts.length - 1 || watched.flags.join(",") !== "master") return false;
-            } finally {
-                s.disconnect();
-            }
-        }
-        return true;
+        await this.settledMaster(timeoutMs);
     }
 
     /**
-     * The master's port once the cluster has settled around whichever node is master now: every
-     * Sentinel names it with flags exactly "master" (no failover in progress), and it has every
-     * replica online. Right after a failover the old master takes about 10 s to rejoin, and a
-     * Sentinel refuses another failover meanwhile (-INPROG, -NOGOODSLAVE).
+     * The master's port once the cluster has settled. Right after a failover the old master
+     * reports role master for about 10 s, and a failover sent then fails (-NOGOODSLAVE, or an
+     * accepted one that gives up).
      */
     async settledMaster(timeoutMs = 60_000): Promise<number> {
-        const deadline = Date.now() + timeoutMs;
-        let last: string;
-        for (;;) {
-            try {
-                const views = await Promise.all(
-                    this.sentinelPorts.map(async (port) => {
-                        const s = sentinelCommands(this.client(port, this.credentials.sentinelPassword));
-                        try {
-                            return { address: await s.masterAddress("mymaster"), watched: await s.master("mymaster") };
-                        } finally {
-                            s.disconnect();
-                        }
-                    }),
-                );
-                const addresses = new Set(views.map((v) => v.address));
-                const flags = views.map((v) => v.watched.flags.join(","));
-                last = `Sentinels name ${[...addresses].join(" / ")} with flags ${flags.join(" / ")}`;
-                const [address] = addresses;
-                if (addresses.size === 1 && address && flags.every((f) => f === "master")) {
-                    const port = Number(address.split(":")[1]);
-                    const master = this.client(port);
-                    try {
-                        const info = await master.info("replication");
-                        const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
-                        last += `; the master has ${online} replica(s) online`;
-                        if (info.includes("role:master") && online === this.nodePorts.length - 1) return port;
-                    } finally {
-                        master.disconnect();
-                    }
-                }
-            } catch (err) {
-                last = String(err);
-            }
-            if (Date.now() > deadline) throw new Error(`the host cluster did not settle within ${timeoutMs} ms: ${last}`);
-            await sleep(250);
-        }
+        return (await waitForSettledCluster(this.plan(), this.credentials, { timeoutMs })).port;
     }
 
     /**
-     * SENTINEL FAILOVER, certain to happen: resent to the same Sentinel while it answers -INPROG or
-     * -NOGOODSLAVE (asking another one could start a second failover) or after a failover it
-     * accepted gave up (seen: accepted, then no replica fit at selection time), and resolved with
-     * the new master's port only once the Sentinels name another master.
+     * A SENTINEL FAILOVER certain to have happened: the product's planned failover (settle, send,
+     * resend to the same Sentinel on -INPROG / -NOGOODSLAVE or after one gave up, confirm). Resolves
+     * with the new master's port once every Sentinel names it; fails if the master the Sentinels
+     * settled on was not `fromPort` (the test's premise is wrong then).
      */
     async failover(fromPort: number, timeoutMs = 60_000): Promise<number> {
-        const deadline = Date.now() + timeoutMs;
-        const s = sentinelCommands(this.client(this.sentinelPorts[0], this.credentials.sentinelPassword));
-        const attempts: string[] = [];
-        try {
-            for (;;) {
-                try {
-                    await s.failover("mymaster");
-                    attempts.push("OK");
-                } catch (err) {
-                    const code = replyCode(err);
-                    if (!["INPROG", "NOGOODSLAVE"].includes(code)) throw err;
-                    attempts.push(code);
-                }
-                const sent = Date.now();
-                for (;;) {
-                    const address = await s.masterAddress("mymaster");
-                    const port = Number(address?.split(":")[1]);
-                    if (address && port !== fromPort) return port;
-                    if (Date.now() > deadline)
-                        throw new Error(
-                            `the Sentinels still name port ${fromPort} ${timeoutMs} ms after SENTINEL FAILOVER (${attempts.join(", ")})`,
-                        );
-                    const flags = (await s.master("mymaster")).flags;
-                    // Nothing in progress any more, and the master did not move: send it again.
-                    if (Date.now() - sent > 500 && !flags.includes("failover_in_progress")) break;
-                    await sleep(100);
-                }
-                await sleep(250);
-            }
-        } finally {
-            s.disconnect();
-        }
+        const { from, to } = await plannedFailover(this.plan(), this.credentials, { method: "sentinel", timeoutMs });
+        if (from.port !== fromPort) throw new Error(`the master was port ${from.port}, not ${fromPort}, when the failover was sent`);
+        return to.port;
     }
 
     client(port: number, password = this.credentials.redisPassword): Redis {

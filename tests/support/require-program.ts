@@ -4,6 +4,11 @@ import { execFileSync } from "node:child_process";
 export type Requirement = readonly [program: string, args: readonly string[], why: string];
 
 export const REDIS_SERVER: Requirement = ["redis-server", ["--version"], "Debian's redis-server package"];
+/** redis_exporter 1.45 under Debian's name. */
+export const REDIS_EXPORTER: Requirement = ["prometheus-redis-exporter", ["--version"], "Debian's prometheus-redis-exporter package"];
+/** promtool and Prometheus both come with Debian's prometheus package. */
+export const PROMTOOL: Requirement = ["promtool", ["--version"], "Debian's prometheus package"];
+export const PROMETHEUS: Requirement = ["prometheus", ["--version"], "Debian's prometheus package"];
 
 /**
  * Host and live suites need real programs (Redis, a Docker Engine). In CI a missing one fails the

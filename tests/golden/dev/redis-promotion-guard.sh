@@ -21,6 +21,17 @@ sentinels_master() {
   ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL get-master-addr-by-name "$MASTER_NAME" \
     | awk '$1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9]+$/ { n[$1 ":" $2]++ } END { for (a in n) if (n[a] > best) { best = n[a]; m = a }; if (m != "") print m }'
 }
+master_seen_down() {
+  ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE '(^| )flags [^ ]*(s_down|o_down|failover_in_progress)'
+}
+promotable_replicas() {
+  for s in $1; do
+    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --raw -h "${s%:*}" -p "${s##*:}" SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue
+    printf '%s\n' "$out" | tr -d '\r' | awk 'NR % 2 == 1 { k = $0; next } k == "name" { n++ } k == "flags" { f[n] = $0 } k == "slave-priority" { p[n] = $0 } END { c = 0; for (i = 1; i <= n; i++) if (p[i] > 0 && f[i] !~ /s_down|o_down|disconnected/) c++; print c }'
+    return 0
+  done
+  echo 0
+}
 node_pass=$(sed -n 's/^masterauth "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /data/redis.conf | head -n 1)
 r() { REDISCLI_AUTH="$node_pass" timeout 2 redis-cli --no-auth-warning -p 6379 "$@" 2>/dev/null | tr -d "\r"; }
 while kill -0 "$child" 2>/dev/null; do

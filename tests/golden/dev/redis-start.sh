@@ -21,6 +21,17 @@ sentinels_master() {
   ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL get-master-addr-by-name "$MASTER_NAME" \
     | awk '$1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9]+$/ { n[$1 ":" $2]++ } END { for (a in n) if (n[a] > best) { best = n[a]; m = a }; if (m != "") print m }'
 }
+master_seen_down() {
+  ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE '(^| )flags [^ ]*(s_down|o_down|failover_in_progress)'
+}
+promotable_replicas() {
+  for s in $1; do
+    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --raw -h "${s%:*}" -p "${s##*:}" SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue
+    printf '%s\n' "$out" | tr -d '\r' | awk 'NR % 2 == 1 { k = $0; next } k == "name" { n++ } k == "flags" { f[n] = $0 } k == "slave-priority" { p[n] = $0 } END { c = 0; for (i = 1; i <= n; i++) if (p[i] > 0 && f[i] !~ /s_down|o_down|disconnected/) c++; print c }'
+    return 0
+  done
+  echo 0
+}
 fresh=no
 if [ ! -f "$live" ]; then
   cp /usr/local/etc/appscreens-initial.conf "$live.new"
@@ -36,6 +47,15 @@ if [ "$master" = "$self" ] && [ "$fresh" = yes ]; then
   waited=0
   while [ "$master" = "$self" ] && [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ]; do sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS"); done
   if [ "$master" = "$self" ]; then echo "appscreens: refusing to start an empty master over live replicas; exiting to retry" >&2; exit 1; fi
+fi
+if [ "$master" = "$self" ] && [ "$fresh" = no ] && master_seen_down "$SENTINELS"; then
+  waited=0
+  while [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ] && [ "$master" = "$self" ] && [ "$(promotable_replicas "$SENTINELS")" -gt 0 ]; do
+    [ "$waited" -gt 0 ] || echo "appscreens: the Sentinels see this master down and can promote a replica; waiting up to ${FAILOVER_WAIT_SECONDS}s for their failover"
+    sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS")
+  done
+  master=$(sentinels_master "$SENTINELS")
+  if [ "$master" = "$self" ] && [ "$waited" -gt 0 ]; then echo "appscreens: no failover came; starting as master with its data"; fi
 fi
 if [ -n "$master" ]; then
   source="the Sentinels"

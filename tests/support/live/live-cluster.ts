@@ -5,7 +5,9 @@ import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } 
 import { dockerName } from "../../../settings/docker-names";
 import { Credentials } from "../../../ops/redis/connect";
 import { sentinelCommands } from "../../../ops/redis/sentinel-commands";
-import { buildPostDeployPlan, PostDeployPlan } from "../../../contracts/plan";
+import { buildPostDeployPlan, nodesOf, PostDeployPlan, sentinelsOf } from "../../../contracts/plan";
+import { plannedFailover } from "../../../ops/cluster/planned-failover";
+import { waitForMasterMoved, waitForSettledCluster } from "../../../ops/cluster/settle";
 import { VerificationReport } from "../../../ops/verify/report";
 import { validateStackConfig } from "../../../settings/validate";
 import { createDeployer } from "../create-deployer";
@@ -41,6 +43,8 @@ export class LiveCluster {
     verification?: VerificationReport;
     /** Seconds from `up` to every container healthy (the deployer waits for health). */
     deploySeconds = 0;
+    /** The overrides of the last `up`: what is deployed now (day-2 steps scale and change it). */
+    private overrides: StackConfigObject = {};
 
     private constructor(
         readonly deployer: Deployer,
@@ -59,6 +63,7 @@ export class LiveCluster {
 
     async up(overrides: StackConfigObject = {}): Promise<UpResult> {
         const result = await this.deployer.up(testStackConfig(overrides));
+        this.overrides = overrides;
         this.outputs = result.outputs as unknown as StackOutputs;
         this.verification = result.outputs.verification as VerificationReport | undefined;
         return result;
@@ -170,19 +175,65 @@ export class LiveCluster {
         );
     }
 
-    /** Moves the master role with SENTINEL FAILOVER and waits until the cluster settles on another node. */
+    /** The post-deploy plan of what is deployed now, as the operations tools read it. */
+    plan(): PostDeployPlan {
+        return testPlan(this.overrides);
+    }
+
+    /** The plan's Sentinels of `names` (default all of them): a fault test asks only the running ones. */
+    private sentinelScope(names: readonly string[]) {
+        return { sentinels: sentinelsOf(this.plan()).filter((s) => names.includes(s.name)) };
+    }
+
+    /**
+     * Moves the master role with the product's planned failover (bare SENTINEL FAILOVER: settled
+     * first, resent to the same Sentinel on -INPROG / -NOGOODSLAVE, confirmed), then waits until
+     * the old master has rejoined, so the next step starts from a settled cluster.
+     */
     async failover(): Promise<string> {
-        const before = await this.settled();
-        await sentinelCommands(this.direct(this.sentinelNames[0])).failover(this.outputs.masterName);
-        return waitFor(
-            `a master other than ${before} with every replica linked`,
+        const { to } = await plannedFailover(this.plan(), this.credentials, { method: "sentinel", timeoutMs: 90_000 });
+        const settled = await this.settled(90_000);
+        if (settled !== to.name) throw new Error(`the failover promoted ${to.name}, but the cluster settled on ${settled}`);
+        return settled;
+    }
+
+    /**
+     * The fault took effect: every Sentinel of `sentinels` names a master other than `from` (a
+     * node name). Returns the new master's name; fails with the Sentinels' view otherwise.
+     */
+    async masterMovedFrom(from: string, timeoutMs = 60_000, sentinels = this.sentinelNames): Promise<string> {
+        const plan = this.plan();
+        const announced = nodesOf(plan).find((n) => n.name === from)?.announced ?? from;
+        return this.nodeAt(await waitForMasterMoved(plan, this.credentials, announced, timeoutMs, this.sentinelScope(sentinels)));
+    }
+
+    /**
+     * The fault injected on container `node` shows in Docker's own state: `stopped` (not running,
+     * whatever stopped it), `paused`, or `restarted` (running with a StartedAt other than `since`).
+     */
+    async faultShows(node: string, fault: "stopped" | "paused" | "restarted", since?: string, timeoutMs = 30_000): Promise<void> {
+        await waitFor(
+            `${node} ${fault} (Docker's container state)`,
             async () => {
-                const now = await this.settled();
-                return now !== before ? now : undefined;
+                const state = (await this.container(node).inspect()).State;
+                if (fault === "stopped") return state.Running ? undefined : true;
+                if (fault === "paused") return state.Paused ? true : undefined;
+                return state.Running && state.StartedAt !== since ? true : undefined;
             },
-            60_000,
-            500,
+            timeoutMs,
+            100,
         );
+    }
+
+    /** When Docker last started container `node`: `faultShows(node, "restarted", since)` compares with it. */
+    async startedAt(node: string): Promise<string> {
+        return (await this.container(node).inspect()).State.StartedAt;
+    }
+
+    /** Container `node` is attached to no network: the cut took effect. */
+    async cutShows(node: string): Promise<void> {
+        const networks = (await this.container(node).inspect()).NetworkSettings.Networks;
+        if (Object.keys(networks).length > 0) throw new Error(`${node} is still on ${Object.keys(networks).join(", ")} after the cut`);
     }
 
     /** The announced IP address of node `name` (the inverse of nodeAt). */
@@ -200,22 +251,15 @@ export class LiveCluster {
         return name;
     }
 
-    /** Waits until one master has every other node attached with its link up, and the Sentinels of `sentinels` name it. */
+    /**
+     * Waits until the cluster has settled (the product's judgement, ops/cluster/settle.ts): the
+     * Sentinels of `sentinels` name one master with no failover in progress, every replica of the
+     * deployed plan is linked and reports the replica role, and the master counts them. Returns
+     * the master's name.
+     */
     async settled(timeoutMs = 60_000, sentinels = this.sentinelNames): Promise<string> {
-        return waitFor(
-            "one master with every replica linked",
-            async () => {
-                const master = this.nodeAt(await this.agreedMaster(timeoutMs, sentinels));
-                const info = await this.direct(master).info("replication");
-                if (!info.includes("role:master") || !info.includes(`connected_slaves:${this.nodeNames.length - 1}`)) return undefined;
-                for (const replica of this.nodeNames.filter((n) => n !== master)) {
-                    if (!(await this.direct(replica).info("replication")).includes("master_link_status:up")) return undefined;
-                }
-                return master;
-            },
-            timeoutMs,
-            500,
-        );
+        const master = await waitForSettledCluster(this.plan(), this.credentials, { timeoutMs, ...this.sentinelScope(sentinels) });
+        return master.name;
     }
 }
 

@@ -112,11 +112,18 @@ describe("a stack with hosts, under mocks", () => {
             "sentinel-1": "host-b",
             "sentinel-2": "host-c",
         };
-        expect(ofType(d, CONTAINER)).to.have.length(6);
-        for (const c of ofType(d, CONTAINER)) {
+        const servers = ofType(d, CONTAINER).filter((c) => !c.name.endsWith("-exporter"));
+        expect(servers).to.have.length(6);
+        for (const c of servers) {
             expect(providerName(c), c.name).to.equal(expected[c.name]);
             expect(providerName(named(d, VOLUME, `${c.name}-data`)), `${c.name}-data`).to.equal(expected[c.name]);
             expect(c.inputs.labels).to.deep.include({ label: "appscreens.host", value: expected[c.name] });
+        }
+        // Each server's exporter runs beside it, on its host, where it reaches the server's static address.
+        for (const [server, host] of Object.entries(expected)) {
+            const exporter = named(d, CONTAINER, `${server}-exporter`);
+            expect(providerName(exporter), exporter.name).to.equal(host);
+            expect(exporter.inputs.labels).to.deep.include({ label: "appscreens.host", value: host });
         }
         // The settings steps are local commands: they run on the deploy machine, not on a host.
         for (const s of ofType(d, "command:local:Command")) expect(providerName(s), s.name).to.equal("default");
@@ -126,9 +133,12 @@ describe("a stack with hosts, under mocks", () => {
         for (const host of ["host-a", "host-b", "host-c"]) {
             expect(providerName(named(d, NETWORK, `network-${host}`))).to.equal(host);
             expect(providerName(named(d, IMAGE, `image-${host}`))).to.equal(host);
+            expect(providerName(named(d, IMAGE, `exporter-image-${host}`))).to.equal(host);
         }
         expect(ofType(d, NETWORK)).to.have.length(3);
-        expect(ofType(d, IMAGE)).to.have.length(3);
+        // The servers' image and the exporters' on each host.
+        expect(ofType(d, IMAGE)).to.have.length(6);
+        expect(named(d, CONTAINER, "redis-1-exporter").inputs.image).to.equal(`${IMAGE_ID}-exporter-image-host-b`);
         expect(named(d, CONTAINER, "redis-1").inputs.image).to.equal(`${IMAGE_ID}-image-host-b`);
         const registration = d.run.registrations.get(resourceKey(CONTAINER, "redis-1"))!;
         expect(registration.dependencies).to.include(resourceKey(NETWORK, "network-host-b"));
@@ -180,7 +190,9 @@ describe("a stack with hosts, under mocks", () => {
             },
             ["hostTls"],
         );
-        const onA = ofType(pinned, CONTAINER).filter((c) => c.name.startsWith("redis-") && providerName(c) === "host-a");
+        const onA = ofType(pinned, CONTAINER).filter(
+            (c) => c.name.startsWith("redis-") && !c.name.endsWith("-exporter") && providerName(c) === "host-a",
+        );
         // redis-0..2 stay where round-robin put them: a later pin moves no earlier server.
         expect(onA.map((c) => c.name)).to.have.members(["redis-0", "redis-3"]);
         const ports = onA.map((c) => (c.inputs.ports as { external: number }[])[0].external);

@@ -31,7 +31,9 @@ async function declare(config: StackConfigObject, secretKeys: string[] = [], std
     return { run, resources };
 }
 
-const containers = (d: Declared) => d.resources.filter((r) => r.type === CONTAINER);
+/** The servers' containers (nodes and Sentinels), without the exporters beside them. */
+const containers = (d: Declared) => d.resources.filter((r) => r.type === CONTAINER && !r.name.endsWith("-exporter"));
+const exporters = (d: Declared) => d.resources.filter((r) => r.type === CONTAINER && r.name.endsWith("-exporter"));
 const container = (d: Declared, name: string) => {
     const found = containers(d).find((r) => r.name === name);
     if (!found) throw new Error(`no container ${name}`);
@@ -59,10 +61,13 @@ describe("the Pulumi program under mocks", () => {
                 "appscreens:redis:RedisNode": replicas + 1,
                 "appscreens:redis:Sentinel": 3,
                 "random:index/randomPassword:RandomPassword": 2,
-                "docker:index/remoteImage:RemoteImage": 1,
+                // The servers' image and the exporters'.
+                "docker:index/remoteImage:RemoteImage": 2,
                 "docker:index/network:Network": 1,
                 "docker:index/volume:Volume": replicas + 1 + 3,
-                [CONTAINER]: replicas + 1 + 3,
+                // A server and its exporter each.
+                "appscreens:redis:Exporter": replicas + 1 + 3,
+                [CONTAINER]: 2 * (replicas + 1 + 3),
                 "appscreens:redis:PostDeploy": 1,
                 // The volume check, the post-deploy step and one settings step per server.
                 "command:local:Command": 2 + replicas + 1 + 3,
@@ -204,9 +209,10 @@ describe("the Pulumi program under mocks", () => {
                 }
             }
             // Two uploads per container (initial config, cluster snapshot), the post-deploy command's
-            // two password variables, and each settings step's (one per node, two per Sentinel).
-            expect(carriers).to.equal(6 * 2 + 2 + 3 + 3 * 2);
-            for (const c of containers(d)) {
+            // two password variables, each settings step's (one per node, two per Sentinel), and
+            // each exporter's password file.
+            expect(carriers).to.equal(6 * 2 + 2 + 3 + 3 * 2 + 6);
+            for (const c of [...containers(d), ...exporters(d)]) {
                 const exposed = unwrapSecrets({
                     e: c.inputs.entrypoints,
                     c: c.inputs.command,
@@ -319,6 +325,125 @@ describe("the Pulumi program under mocks", () => {
         expect(String(error)).to.include("the post-deploy command's output is malformed at warm.durationMs");
     });
 
+    describe("metrics: an exporter per server", () => {
+        let d: Declared;
+        before(async () => {
+            d = await declare({});
+        });
+
+        it("runs redis_exporter from its own pulled image, one per node and Sentinel, published on the exporter ports", () => {
+            const image = d.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage" && r.name === "exporter-image")!;
+            expect(image.inputs.name).to.equal("oliver006/redis_exporter:v1.45.0");
+            const expected: [string, string, number][] = [
+                ["redis-0", "redis://172.28.0.10:6379", 9121],
+                ["redis-1", "redis://172.28.0.11:6379", 9122],
+                ["redis-2", "redis://172.28.0.12:6379", 9123],
+                ["sentinel-0", "redis://172.28.0.40:26379", 9141],
+                ["sentinel-1", "redis://172.28.0.41:26379", 9142],
+                ["sentinel-2", "redis://172.28.0.42:26379", 9143],
+            ];
+            expect(exporters(d).map((e) => e.name)).to.deep.equal(expected.map(([server]) => `${server}-exporter`));
+            for (const [server, uri, hostPort] of expected) {
+                const e = exporters(d).find((x) => x.name === `${server}-exporter`)!;
+                expect(e.inputs.name).to.equal(`appscreens-redis-dev-${server}-exporter`);
+                expect(e.inputs.image).to.equal(IMAGE_ID);
+                expect(e.inputs.entrypoints).to.deep.equal(["/redis_exporter"]);
+                expect(e.inputs.user).to.equal("59000:0");
+                expect(e.inputs.command).to.deep.equal([
+                    `--redis.addr=${uri}`,
+                    "--redis.password-file=/etc/appscreens-exporter-passwords.json",
+                    "--web.listen-address=:9121",
+                    "--connection-timeout=5s",
+                ]);
+                expect(e.inputs.ports).to.deep.equal([{ internal: 9121, external: hostPort, ip: "127.0.0.1", protocol: "tcp" }]);
+                // No static address: the network's dynamic half, away from the servers' addresses.
+                expect(e.inputs.networksAdvanced).to.deep.equal([{ name: "appscreens-redis-dev", aliases: [`${server}-exporter`] }]);
+                expect(e.inputs.labels).to.deep.include({ label: "appscreens.role", value: "exporter" });
+                expect(e.inputs.labels).to.deep.include({ label: "appscreens.node", value: server });
+                expect(e.inputs.restart).to.equal("unless-stopped");
+                expect(e.inputs.envs).to.equal(undefined);
+            }
+        });
+
+        it("hands each exporter its server's password only in a secret JSON map keyed by the server's URI, mode 0440", () => {
+            const uploadOf = (name: string) => {
+                const e = exporters(d).find((x) => x.name === name)!;
+                expect(isWireSecret((e.inputs.uploads as unknown[])[0]) || isWireSecret(e.inputs.uploads), name).to.equal(true);
+                return (unwrapSecrets(e.inputs.uploads) as { file: string; content: string; permissions: string }[])[0];
+            };
+            const node = uploadOf("redis-1-exporter");
+            expect(node).to.include({ file: "/etc/appscreens-exporter-passwords.json", permissions: "0440" });
+            expect(JSON.parse(node.content)).to.deep.equal({ "redis://172.28.0.11:6379": GENERATED });
+            expect(JSON.parse(uploadOf("sentinel-2-exporter").content)).to.deep.equal({ "redis://172.28.0.42:26379": GENERATED });
+        });
+
+        it("never waits for an exporter, nor makes one wait for (or be replaced with) a server", () => {
+            for (const e of exporters(d)) {
+                const registration = d.run.registrations.get(resourceKey(CONTAINER, e.name))!;
+                expect(
+                    registration.dependencies.filter((k) => k.startsWith(CONTAINER)),
+                    e.name,
+                ).to.deep.equal([]);
+                expect(registration.deleteBeforeReplace, e.name).to.equal(true);
+                expect(e.inputs.wait, e.name).to.equal(undefined);
+            }
+            const post = d.run.registrations.get(resourceKey("command:local:Command", "warm-and-verify"))!;
+            expect(post.dependencies.filter((k) => k.endsWith("-exporter"))).to.deep.equal([]);
+        });
+
+        it("exports the scrape config, the rules and the metrics URLs in plain text, without a password", () => {
+            const { outputs, rawOutputs } = d.run;
+            expect(outputs.metricsEndpoints).to.deep.equal({
+                "redis-0": "http://127.0.0.1:9121/metrics",
+                "redis-1": "http://127.0.0.1:9122/metrics",
+                "redis-2": "http://127.0.0.1:9123/metrics",
+                "sentinel-0": "http://127.0.0.1:9141/metrics",
+                "sentinel-1": "http://127.0.0.1:9142/metrics",
+                "sentinel-2": "http://127.0.0.1:9143/metrics",
+            });
+            for (const key of ["prometheusScrapeConfig", "prometheusRules", "metricsEndpoints"]) {
+                expect(isWireSecret(rawOutputs[key]), key).to.equal(false);
+                expect(JSON.stringify(outputs[key]), key).to.not.include(GENERATED);
+            }
+            expect(outputs.prometheusScrapeConfig).to.include("job_name: appscreens-redis-dev-redis");
+            expect(outputs.prometheusRules).to.include("alert: RedisDown");
+        });
+
+        it("scales the exporters with their servers", async () => {
+            const scaled = await declare({ cluster: { replicas: 4, sentinels: 5, sentinel: { quorum: 3 } } });
+            expect(exporters(scaled).map((e) => e.name)).to.deep.equal([
+                ...[0, 1, 2, 3, 4].map((i) => `redis-${i}-exporter`),
+                ...[0, 1, 2, 3, 4].map((i) => `sentinel-${i}-exporter`),
+            ]);
+            // Ports stay where they were for the servers that stay.
+            const port = (x: Declared, name: string) =>
+                (exporters(x).find((e) => e.name === name)!.inputs.ports as { external: number }[])[0];
+            expect(port(scaled, "sentinel-0-exporter").external).to.equal(port(d, "sentinel-0-exporter").external);
+            expect(port(scaled, "redis-4-exporter").external).to.equal(9125);
+        });
+
+        it("replaces only the exporters' password file when a password rotates, and nothing else of theirs", async () => {
+            const rotated = await declare({ redisPassword: "Another0Password0Another0" }, ["redisPassword"]);
+            for (const e of exporters(d)) {
+                const before = unwrapSecrets(e.inputs) as { uploads: { content: string }[] };
+                const after = unwrapSecrets(exporters(rotated).find((x) => x.name === e.name)!.inputs) as typeof before;
+                expect({ ...after, uploads: [] }, e.name).to.deep.equal({ ...before, uploads: [] });
+                if (e.name.startsWith("redis-")) expect(after.uploads[0].content, e.name).to.include("Another0Password0Another0");
+                else expect(after.uploads[0].content, e.name).to.equal(before.uploads[0].content);
+            }
+        });
+
+        it("declares no exporter, image or metrics output when metrics are off", async () => {
+            const off = await declare({ cluster: { metrics: { enabled: false } } });
+            expect(exporters(off)).to.deep.equal([]);
+            expect(off.resources.filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => r.name)).to.deep.equal([
+                "image",
+            ]);
+            for (const key of ["prometheusScrapeConfig", "prometheusRules", "metricsEndpoints"])
+                expect(off.run.outputs[key], key).to.equal(undefined);
+        });
+    });
+
     it("declares no post-deploy command when both warmer and verifier are off", async () => {
         const d = await declare({ cluster: { warmer: { enabled: false }, verifier: { enabled: false } } });
         expect(d.resources.some((r) => r.type === "command:local:Command" && r.name === "warm-and-verify")).to.equal(false);
@@ -372,9 +497,10 @@ describe("the Pulumi program under mocks", () => {
     });
 
     it("uses a local image by name without declaring a pull", async () => {
-        const d = await declare({ cluster: { image: { name: "appscreens-redis-test:7.0.15", pull: false } } });
+        const local = { name: "appscreens-redis-test:7.0.15", pull: false };
+        const d = await declare({ cluster: { image: local, metrics: { image: local } } });
         expect(d.resources.some((r) => r.type === "docker:index/remoteImage:RemoteImage")).to.equal(false);
-        for (const c of containers(d)) expect(c.inputs.image).to.equal("appscreens-redis-test:7.0.15");
+        for (const c of [...containers(d), ...exporters(d)]) expect(c.inputs.image).to.equal("appscreens-redis-test:7.0.15");
     });
 
     it("rejects a bad config before declaring any resource", async () => {

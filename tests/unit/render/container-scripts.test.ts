@@ -55,6 +55,19 @@ describe("container scripts", () => {
         expect(start).to.include("trap on_term TERM INT");
     });
 
+    it("have a restarted master the Sentinels already see down wait for their failover while they can promote a replica", () => {
+        const start = scripts["redis start"];
+        const check = start.indexOf('master_seen_down "$SENTINELS"; then');
+        expect(check, "the check runs on the Sentinels' answer").to.be.greaterThan(
+            start.indexOf('master=$(sentinels_master "$SENTINELS")'),
+        );
+        expect(check, "and before the role is decided").to.be.lessThan(start.indexOf('source="the Sentinels"'));
+        expect(start).to.match(
+            /while \[ "\$waited" -lt "\$FAILOVER_WAIT_SECONDS" \] && \[ "\$master" = "\$self" \] && \[ "\$\(promotable_replicas "\$SENTINELS"\)" -gt 0 \]/,
+        );
+        expect(start).to.match(/flags \[\^ \]\*\(s_down\|o_down\|failover_in_progress\)/);
+    });
+
     it("hand the master role over only after every replica has every write", () => {
         const h = scripts.handover;
         expect(h.indexOf("CLIENT PAUSE")).to.be.lessThan(h.indexOf("master_repl_offset"));

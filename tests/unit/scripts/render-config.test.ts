@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { MASK, renderStackForReview } from "../../../scripts/render-config";
+import { MASK, PROMETHEUS_FILES, renderStackForReview } from "../../../scripts/render-config";
 import { PROJECT_DIR, settingsFromStackFile } from "../../../settings/stack-file";
 
 const GOLDEN_DIR = path.join(PROJECT_DIR, "tests", "golden", "dev");
@@ -30,12 +30,15 @@ describe("rendering a stack for review", () => {
         }
     });
 
-    it("renders a config, a command line and the scripts' environment per node and Sentinel of each shipped stack, and the scripts once", () => {
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(3 * (3 + 5) + 6);
+    it("renders a config, a command line and the scripts' environment per node and Sentinel of each shipped stack, the scripts once, and its Prometheus files with metrics on", () => {
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(3 * (3 + 5) + 6 + 2);
+        // The test stack runs without exporters (its metrics suite turns them on).
         expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(3 * (3 + 3) + 6);
         expect(files["redis-1.env"]).to.include("APPSCREENS_SELF=172.28.0.11:6379\n");
         expect(files["sentinel-0.env"]).to.include(`REDIS_PASSWORD='${MASK}'`);
         expect(files["sentinel-0.env"]).to.include(`SENTINEL_PASSWORD='${MASK}'`);
+        expect(files[PROMETHEUS_FILES.scrape]).to.include("job_name: appscreens-redis-dev-sentinel");
+        expect(files[PROMETHEUS_FILES.rules]).to.include("name: appscreens-redis-dev.standard");
         expect(files["redis-1.cmdline"]).to.include("--replica-announce-ip 172.28.0.11\n");
         expect(files["sentinel-0.cmdline"]).to.include("--sentinel announce-ip 172.28.0.40\n");
     });

@@ -64,6 +64,12 @@ describe("validateStackConfig", () => {
             verifier: { enabled: true, lastSaveMaxAgeSeconds: 7200, maxReplicaLagBytes: 1048576, sampleSize: 50, settleSeconds: 60 },
             deadlines: { applySettingsSeconds: 120, postDeploySeconds: 900 },
             drill: { afterDeploy: false },
+            metrics: {
+                enabled: true,
+                image: { name: "oliver006/redis_exporter:v1.45.0", pull: true },
+                exporterBasePort: 9121,
+                alerts: { memoryUsedRatio: 0.9, hitRatioFloor: 0.5, hitRatioMinLookupsPerSecond: 1, authFailuresPerMinute: 1 },
+            },
             // No hosts: one Docker Engine, as before hosts existed.
             placement: { strategy: "round-robin", pins: {}, survive: "host" },
         };
@@ -248,6 +254,31 @@ describe("validateStackConfig", () => {
             /between 0 and 1/,
         ],
         ["a TTL below a minute", { cache: { metadataTtlSeconds: 5 } }, "appscreens-redis:cluster.cache.metadataTtlSeconds", /at least 60/],
+        [
+            "exporter ports that clash with the Redis ports",
+            { metrics: { exporterBasePort: 6378 } },
+            "appscreens-redis:cluster.metrics.exporterBasePort",
+            /exporter ports 6378-6380 clash with the Redis ports 6379-6381/,
+        ],
+        [
+            "Sentinel exporter ports that clash with the Sentinel ports",
+            { metrics: { exporterBasePort: 26359 } },
+            "appscreens-redis:cluster.metrics.exporterBasePort",
+            /exporter ports 26379-26381 clash with the Sentinel ports 26379-26381/,
+        ],
+        [
+            "exporter ports past 65535",
+            { metrics: { exporterBasePort: 65520 } },
+            "appscreens-redis:cluster.metrics.exporterBasePort",
+            /past port 65535/,
+        ],
+        [
+            "a hit ratio floor above 1",
+            { metrics: { alerts: { hitRatioFloor: 80 } } },
+            "appscreens-redis:cluster.metrics.alerts.hitRatioFloor",
+            /between 0 and 1/,
+        ],
+        ["metrics switched on with a string", { metrics: { enabled: "yes" } }, "appscreens-redis:cluster.metrics.enabled", /true or false/],
     ];
     for (const [what, cluster, key, message] of rejections) {
         it(`rejects ${what}, naming ${key}`, () => {
@@ -262,6 +293,11 @@ describe("validateStackConfig", () => {
         expect(validateStackConfig(raw({ publish: { host: "0.0.0.0", allowAllInterfaces: true } })).cluster.publish.host).to.equal(
             "0.0.0.0",
         );
+    });
+
+    it("does not check the exporter ports of a stack without metrics", () => {
+        const settings = validateStackConfig(raw({ metrics: { enabled: false, exporterBasePort: 6370 } }));
+        expect(settings.cluster.metrics.enabled).to.equal(false);
     });
 
     it("rejects an unknown top-level key with the command that removes it", () => {

@@ -1,0 +1,48 @@
+import { ExporterEndpoint } from "../settings/address-plan";
+
+/**
+ * What an exporter container runs: redis_exporter 1.45 (oliver006/redis_exporter), one per node
+ * and Sentinel. The official image is `scratch` with the binary at /redis_exporter and runs as
+ * 59000:59000; the test image puts Debian's build at the same path (scripts/build-test-image.sh).
+ */
+export const EXPORTER_ENTRYPOINT = "/redis_exporter";
+
+/**
+ * The password file: a JSON map from the server's URI (exactly the `--redis.addr` value) to its
+ * password, read once when the exporter starts (1.45 main.go -> exporter.LoadPwdFile; the lookup
+ * is `PasswordMap[uri]` in exporter/redis.go). /etc is the one directory the official image has
+ * (/etc/nsswitch.conf, /etc/ssl/certs), and Docker uploads only into directories that exist.
+ */
+export const EXPORTER_PASSWORD_FILE = "/etc/appscreens-exporter-passwords.json";
+
+/**
+ * The image's uid with group root: the uploaded password file is root-owned (the provider writes
+ * uploads as root, docs/provider-behaviour.md) with mode 0440, so the exporter reads it through
+ * its group and no other uid in the container can.
+ */
+export const EXPORTER_USER = "59000:0";
+export const EXPORTER_FILE_MODE = "0440";
+
+/**
+ * Prometheus scrapes every 15 s with a 10 s timeout (render/prometheus.ts); the exporter gives up
+ * on its server after 5 s, so a frozen server shows `redis_up 0` instead of a failed scrape.
+ */
+export const EXPORTER_CONNECTION_TIMEOUT = "5s";
+
+/**
+ * The exporter's command line: addresses and paths only, never a password. `passwordFile` and
+ * `listen` differ only where the exporter runs outside its container (the host tests).
+ */
+export function exporterArgs(exporter: ExporterEndpoint, passwordFile = EXPORTER_PASSWORD_FILE, listen = `:${exporter.port}`): string[] {
+    return [
+        `--redis.addr=${exporter.serverUri}`,
+        `--redis.password-file=${passwordFile}`,
+        `--web.listen-address=${listen}`,
+        `--connection-timeout=${EXPORTER_CONNECTION_TIMEOUT}`,
+    ];
+}
+
+/** The password file's content for one exporter (a secret: it holds the server's password). */
+export function renderExporterPasswordFile(exporter: ExporterEndpoint, password: string): string {
+    return `${JSON.stringify({ [exporter.serverUri]: password }, null, 2)}\n`;
+}
