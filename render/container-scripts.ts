@@ -218,6 +218,24 @@ export function renderRedisStartScript(): string {
 }
 
 /**
+ * The opening of the scripts that run beside a node's Redis (the hand-over, the promotion guard):
+ * the cluster snapshot, this server's pair, the ask functions, and `r`, the local node asked
+ * within `timeoutSeconds` with the password its live config holds (`masterauth`, quoted or not:
+ * what CONFIG REWRITE leaves is read as well as what the initial config had).
+ */
+function localNodePrelude(timeoutSeconds: number): string[] {
+    return [
+        "#!/bin/sh",
+        "set -u",
+        ...SOURCE_CLUSTER_ENV,
+        `self="$${SCRIPT_ENV.self}"`,
+        ...ASK_FUNCTIONS,
+        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${CONTAINER_PATHS.redisLive} | head -n 1)`,
+        `r() { REDISCLI_AUTH="$node_pass" timeout ${timeoutSeconds} redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
+    ];
+}
+
+/**
  * Runs on SIGTERM (any stop: docker stop, a replacement, a destroy). A master with replicas
  * pauses writes, waits until every replica has all of them, then asks the Sentinels to fail
  * over and waits until they name another master: writes confirmed with WAIT stay, and clients
@@ -225,15 +243,8 @@ export function renderRedisStartScript(): string {
  * failure just lets the Sentinels fail over as they would after a crash.
  */
 export function renderHandoverScript(): string {
-    const p = CONTAINER_PATHS;
     return [
-        "#!/bin/sh",
-        "set -u",
-        ...SOURCE_CLUSTER_ENV,
-        `self="$${SCRIPT_ENV.self}"`,
-        ...ASK_FUNCTIONS,
-        `pass=$(sed -n 's/^masterauth "\\(.*\\)"$/\\1/p' ${p.redisLive} | head -n 1)`,
-        `r() { REDISCLI_AUTH="$pass" timeout 3 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" | tr -d "\\r"; }`,
+        ...localNodePrelude(3),
         "info=$(r INFO replication) || exit 0",
         'echo "$info" | grep -q "^role:master" || exit 0',
         'replicas=$(echo "$info" | sed -n "s/^connected_slaves://p")',
@@ -283,14 +294,8 @@ export function renderHandoverScript(): string {
 export function renderPromotionGuardScript(): string {
     const p = CONTAINER_PATHS;
     return [
-        "#!/bin/sh",
-        "set -u",
-        ...SOURCE_CLUSTER_ENV,
-        `self="$${SCRIPT_ENV.self}"`,
+        ...localNodePrelude(2),
         "child=$1; want=$2",
-        ...ASK_FUNCTIONS,
-        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.redisLive} | head -n 1)`,
-        `r() { REDISCLI_AUTH="$node_pass" timeout 2 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
         // Bounded by the Redis process: the loop ends with it.
         'while kill -0 "$child" 2>/dev/null; do',
         "  info=$(r INFO replication)",

@@ -31,8 +31,8 @@ promotable_replicas() {
   done
   echo 0
 }
-pass=$(sed -n 's/^masterauth "\(.*\)"$/\1/p' /data/redis.conf | head -n 1)
-r() { REDISCLI_AUTH="$pass" timeout 3 redis-cli --no-auth-warning -p 6379 "$@" | tr -d "\r"; }
+node_pass=$(sed -n 's/^masterauth "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /data/redis.conf | head -n 1)
+r() { REDISCLI_AUTH="$node_pass" timeout 3 redis-cli --no-auth-warning -p 6379 "$@" 2>/dev/null | tr -d "\r"; }
 info=$(r INFO replication) || exit 0
 echo "$info" | grep -q "^role:master" || exit 0
 replicas=$(echo "$info" | sed -n "s/^connected_slaves://p")

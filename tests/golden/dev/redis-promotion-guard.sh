@@ -5,7 +5,6 @@ with_port() { for a in $1; do case $a in *:*) printf '%s ' "$a" ;; *) printf '%s
 SENTINELS=$(with_port "$SENTINELS" 26379)
 NODES=$(with_port "$NODES" 6379)
 self="$APPSCREENS_SELF"
-child=$1; want=$2
 ask_all() {
   pass=$1; shift; pairs=""
   while [ "$1" != "--" ]; do pairs="$pairs $1"; shift; done; shift
@@ -34,6 +33,7 @@ promotable_replicas() {
 }
 node_pass=$(sed -n 's/^masterauth "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /data/redis.conf | head -n 1)
 r() { REDISCLI_AUTH="$node_pass" timeout 2 redis-cli --no-auth-warning -p 6379 "$@" 2>/dev/null | tr -d "\r"; }
+child=$1; want=$2
 while kill -0 "$child" 2>/dev/null; do
   info=$(r INFO replication)
   if echo "$info" | grep -qE "^(master_link_status:up|role:master)"; then
