@@ -52,7 +52,7 @@ export const NODE_ROLES = {
         channels: [],
         commands: ["+psync", "+replconf", "+ping"],
         link: "masteruser",
-        why: "A replica's link to its master (masteruser).",
+        why: "A replica's link to its master.",
     },
     sentinel: {
         keys: [],
@@ -73,7 +73,7 @@ export const NODE_ROLES = {
             "+script|kill",
         ],
         link: "sentinel auth-user",
-        why: "The Sentinels' monitoring and failover (sentinel auth-user): the docs' minimal set, hello channel only.",
+        why: "The Sentinels' monitoring and failover: the docs' minimal set, hello channel only.",
     },
     warmer: {
         keys: cacheKeyGlobs,
@@ -121,7 +121,7 @@ export const SENTINEL_ROLES = {
     "sentinel-peer": {
         ...ALL,
         link: "sentinel sentinel-user",
-        why: "Sentinel-to-Sentinel links (sentinel sentinel-user): the docs require a superuser.",
+        why: "Sentinel-to-Sentinel links: the docs require a superuser.",
     },
     discovery: {
         keys: [],

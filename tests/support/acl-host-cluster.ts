@@ -28,6 +28,8 @@ export interface AclHostClusterOptions {
     readonly sentinels?: number;
     readonly downAfterMs?: number;
     readonly failoverTimeoutMs?: number;
+    /** Changes the nodes' rendered `user` lines before they start (experiments on a role's rules). */
+    readonly editNodeUsers?: (lines: string[]) => string[];
 }
 
 const userNames = [...new Set([...Object.keys(NODE_ROLES), ...Object.keys(SENTINEL_ROLES)])] as AclUserName[];
@@ -64,7 +66,7 @@ export class AclHostCluster {
                     `port ${port}`,
                     "bind 127.0.0.1",
                     "save ''",
-                    ...renderAclUsers("node", this.passwords),
+                    ...(this.options.editNodeUsers ?? ((l: string[]) => l))(renderAclUsers("node", this.passwords)),
                     ...renderNodeLinks(this.passwords),
                     ...(i > 0 ? [`replicaof 127.0.0.1 ${masterPort}`] : []),
                 ],
