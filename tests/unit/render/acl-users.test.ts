@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import {
     AclPasswords,
     AclUsersError,
@@ -16,6 +18,9 @@ import {
 import { SET_BATCH_LUA } from "../../../ops/warm/writer";
 import { WARMER_BARRIER_CHANNEL } from "../../../settings/cache-keys";
 import { screenshotsKey, metadataKey } from "../../../ops/warm/keys";
+import { PROJECT_DIR } from "../../../settings/stack-file";
+
+const GOLDEN_DIR = path.join(PROJECT_DIR, "tests", "golden", "acl-users");
 
 const PASSWORDS: AclPasswords = {
     admin: "Ad8mN2vR5tY7uI9oP1aS",
@@ -173,6 +178,20 @@ describe("ACL users (render/acl-users.ts)", () => {
         }
         expect(grants(rules, "sentinel|failover")).to.equal(false);
         expect(grants(rules, "sentinel|set")).to.equal(false);
+    });
+
+    it("matches the golden user lines for fixed test passwords (UPDATE_GOLDEN=1 rewrites them)", () => {
+        const files: Record<string, string> = {
+            "node.acl": `${node.join("\n")}\n`,
+            "node-app-writes.acl": `${renderAclUsers("node", PASSWORDS, { appWrites: true }).join("\n")}\n`,
+            "sentinel.acl": `${sentinel.join("\n")}\n`,
+        };
+        if (process.env.UPDATE_GOLDEN === "1") {
+            mkdirSync(GOLDEN_DIR, { recursive: true });
+            for (const [name, content] of Object.entries(files)) writeFileSync(path.join(GOLDEN_DIR, name), content);
+        }
+        for (const [name, content] of Object.entries(files))
+            expect(content, name).to.equal(readFileSync(path.join(GOLDEN_DIR, name), "utf8"));
     });
 
     it("renders deterministically: the same passwords give the same bytes", () => {
