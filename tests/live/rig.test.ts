@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { cgroupV1Available } from "../support/rig/cgroups";
 import { RigEngine } from "../support/rig/image";
 import { answersPing } from "../support/rig/probe";
@@ -8,6 +11,9 @@ import { Rig, rigLeftovers } from "../support/rig/rig";
 import { run } from "../support/rig/run";
 import { requireProgram } from "../support/require-program";
 import { testStackConfig } from "../support/live/live-cluster";
+import { EngineRoutes, ProviderConfigureError } from "../support/replay/engines";
+import { ReplayDeployer } from "../support/replay/replay-deployer";
+import { onRigHosts } from "../support/rig/stack";
 
 /**
  * The multi-host rig itself (tests/support/rig/): three Docker hosts on this machine, each its own
@@ -62,7 +68,21 @@ const crossHostPing = (from: RigEngine, to: RigEngine): Promise<boolean> =>
     run(
         from.host.name,
         "docker",
-        ["-H", from.host.endpoint, "exec", "rig-redis", "redis-cli", "-h", to.host.address, "-p", String(PORT), "--no-raw", "ping"],
+        [
+            "-H",
+            from.host.endpoint,
+            "exec",
+            "rig-redis",
+            "redis-cli",
+            "-t",
+            "1",
+            "-h",
+            to.host.address,
+            "-p",
+            String(PORT),
+            "--no-raw",
+            "ping",
+        ],
         5000,
     ).then(
         (out) => out.includes("PONG"),
@@ -107,6 +127,41 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         for (const e of r.engines) await waitUntil(`${e.host.name} answering`, () => answersPing(e.host.address, PORT), 20_000);
         expect(await crossHostPing(r.host(0), r.host(1)), "host 0 -> host 1").to.equal(true);
         expect(await crossHostPing(r.host(2), r.host(0)), "host 2 -> host 0").to.equal(true);
+    });
+
+    it("previews a stack on the rig's hosts through each host's provider, and fails naming a host whose engine is down", async () => {
+        const r = rig as Rig;
+        const config = onRigHosts(testStackConfig(), r.plan);
+        const dir = mkdtempSync(path.join(tmpdir(), "rig-preview-"));
+        const preview = () => new ReplayDeployer("test", "rig-test", dir, new EngineRoutes()).preview(config);
+        try {
+            let started = Date.now();
+            const changes = await preview();
+            expect(changes.created.filter((k) => k.startsWith("pulumi:providers:docker::"))).to.have.length(3);
+            const okMs = since(started);
+            const { host } = r.host(1);
+            await r.kill(1);
+            started = Date.now();
+            const failure = await preview().then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            const failedMs = since(started);
+            expect(failure, "a preview with host 1's engine down passed").to.be.instanceOf(Error);
+            expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
+            expect(failure?.cause).to.include({ kind: "unreachable", host: host.endpoint });
+            expect(failure?.message).to.include("Error pinging Docker server");
+            started = Date.now();
+            await r.start(1);
+            const backMs = since(started);
+            await waitUntil(`${host.name} answering after its engine started`, () => answersPing(host.address, PORT), 30_000);
+            await preview();
+            console.log(
+                `      rig: preview on 3 hosts ${okMs} ms; with ${host.name} down it failed in ${failedMs} ms naming it; engine back in ${backMs} ms`,
+            );
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("crash: every process of a host killed, its engine back and its container restarted by its policy", async () => {

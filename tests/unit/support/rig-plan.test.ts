@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { RigError } from "../../support/rig/errors";
 import { dockerdArgs, planRig } from "../../support/rig/plan";
+import { onRigHosts } from "../../support/rig/stack";
 
 describe("rig plan", () => {
     const plan = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24" });
@@ -49,5 +50,21 @@ describe("rig plan", () => {
                 .to.throw(RigError)
                 .with.property("kind", "plan");
         }
+    });
+});
+
+describe("a stack on the rig's hosts", () => {
+    it("has one host per rig host with its engine and address, and no publish.host", () => {
+        const plan = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24" });
+        const base = { cluster: { replicas: 2, publish: { host: "127.0.0.1", redisBasePort: 16379 } } };
+        const config = onRigHosts(base, plan) as { cluster: { publish: object; hosts: object[]; replicas: number } };
+        expect(config.cluster.publish).to.deep.equal({ redisBasePort: 16379 });
+        expect(config.cluster.replicas).to.equal(2);
+        expect(config.cluster.hosts[2]).to.deep.equal({
+            name: "rigtest-h2",
+            docker: "unix:///run/rigtest-h2/docker.sock",
+            address: "10.231.16.12",
+        });
+        expect(base.cluster.publish.host, "the base config is left alone").to.equal("127.0.0.1");
     });
 });
