@@ -8,12 +8,12 @@ import { loadStack } from "./settings/load";
 
 const { settings, passwords, hostTls } = loadStack();
 for (const warning of settings.warnings) void pulumi.log.warn(warning);
-// Servers on several hosts do not form one cluster yet (settings/host-rules.ts HOSTS_PREVIEW_ONLY):
-// `pulumi preview` shows the hosts' plan, `pulumi up` stops here, before any resource is declared,
-// rather than start servers that would never find each other.
+// A deploy across hosts is not proven yet (settings/host-rules.ts HOSTS_PREVIEW_ONLY says what is
+// missing): `pulumi preview` shows the hosts' plan, `pulumi up` stops here, before any resource is
+// declared, rather than start a cluster no test has seen work.
 if (settings.cluster.hosts && !pulumi.runtime.isDryRun()) {
     throw new Error(
-        "appscreens-redis:cluster.hosts: servers on several Docker hosts can be previewed but not deployed yet (their start scripts do not follow the cluster across hosts; issue 16). Remove cluster.hosts to deploy on one host, or run `pulumi preview` to see the placement.",
+        "appscreens-redis:cluster.hosts: servers on several Docker hosts can be previewed but not deployed yet (no live test across Docker engines yet, and container logs, the volume check, backup and restore reach only the default engine; issue 16). Remove cluster.hosts to deploy on one host, or run `pulumi preview` to see the placement.",
     );
 }
 
@@ -28,7 +28,7 @@ const cluster = new RedisCluster("appscreens-redis", {
 });
 
 const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled || settings.cluster.drill.afterDeploy;
-const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname }) : undefined;
+const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname, hostTls }) : undefined;
 
 export const masterName = cluster.masterName;
 /** The Sentinels as apps reach them: published on 127.0.0.1 on one host, each host's address with `hosts`. */

@@ -4,10 +4,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { Endpoint, ServerKind } from "../settings/address-plan";
 import { dataVolumeName, dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
-import { renderHandoverScript, renderHealthcheckScript, renderPromotionGuardScript, renderStartScript } from "../render/container-scripts";
+import {
+    renderHandoverScript,
+    renderHealthcheckScript,
+    renderPromotionGuardScript,
+    renderScriptEnv,
+    renderStartScript,
+} from "../render/container-scripts";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { CONTAINER_PATHS } from "../render/paths";
-import { SCRIPT_ENV } from "../contracts/env";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
 
 export interface ServerContainerArgs {
@@ -81,7 +86,7 @@ export function declareServerContainer(
             // gosu, as the official image's entrypoint does: nothing depends on upload ownership.
             entrypoints: ["/bin/sh", CONTAINER_PATHS.startScript],
             command: bootstrapArgs(DIRECTIVES[kind], settings, endpoint),
-            envs: [`${SCRIPT_ENV.self}=${endpoint.address}`, `${SCRIPT_ENV.initialMaster}=${settings.plan.nodes[0].address}`],
+            envs: renderScriptEnv(settings, endpoint),
             uploads: [
                 { file: CONTAINER_PATHS.initialConf, content: args.initialConfig, permissions: "0400" },
                 { file: CONTAINER_PATHS.clusterEnv, content: args.clusterEnv, permissions: "0400" },

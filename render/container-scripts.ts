@@ -1,7 +1,8 @@
-import { REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
+import { Endpoint, memberKey, REDIS_PORT, SENTINEL_PORT, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { SCRIPT_ENV } from "../contracts/env";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
+import { MASTER_PLACEHOLDER } from "./sentinel-conf";
 
 /**
  * What a start script logs when it finds its data volume empty and installs the initial config:
@@ -34,8 +35,10 @@ export function renderClusterEnv({ settings, kind, redisPassword, sentinelPasswo
     const s = cluster.sentinel;
     const vars: Record<string, string> = {
         MASTER_NAME: s.masterName,
-        SENTINELS: plan.sentinels.map((x) => x.address).join(" "),
-        NODES: plan.nodes.map((x) => x.address).join(" "),
+        // Announced address:port pairs, what every peer names a server by: across hosts servers of
+        // one kind share their host's address and differ only by port (settings/address-plan.ts).
+        SENTINELS: plan.sentinels.map((x) => memberKey(x.announce)).join(" "),
+        NODES: plan.nodes.map((x) => memberKey(x.announce)).join(" "),
         // How long a node whose volume was lost waits for the Sentinels to move the master role away.
         FAILOVER_WAIT_SECONDS: String(Math.ceil((s.downAfterMilliseconds + s.failoverTimeout) / 1000) + 10),
         SENTINEL_PASSWORD: sentinelPassword,
@@ -48,35 +51,63 @@ export function renderClusterEnv({ settings, kind, redisPassword, sentinelPasswo
     ].join("\n");
 }
 
-/** Shell functions both start scripts use to ask servers in parallel, each within 2 s. */
+/**
+ * The environment a server container's scripts read besides the cluster snapshot: its own
+ * announced pair and the initial master's, as `address:port`. Every comparison in the scripts is
+ * between such pairs, never addresses alone: across hosts several servers of one kind announce
+ * one address (redis/redis#2335 shows Sentinel taking one replica for another that way). These
+ * are container environment (no secret); a change replaces the container.
+ */
+export function renderScriptEnv(settings: StackSettings, endpoint: Endpoint): string[] {
+    return [
+        `${SCRIPT_ENV.self}=${memberKey(endpoint.announce)}`,
+        `${SCRIPT_ENV.initialMaster}=${memberKey(settings.plan.nodes[0].announce)}`,
+    ];
+}
+
+/**
+ * Sources the cluster snapshot and makes its lists `address:port` pairs. A container replaced by
+ * an upgrade keeps the snapshot it was first given (the upload's later changes are ignored, see
+ * components/server-container.ts), and snapshots written before the pairs list bare addresses.
+ * Those come only from single-host stacks, where every server announces its container port, so
+ * a bare address gets that port.
+ */
+const SOURCE_CLUSTER_ENV = [
+    `. ${CONTAINER_PATHS.clusterEnv}`,
+    'with_port() { for a in $1; do case $a in *:*) printf \'%s \' "$a" ;; *) printf \'%s:%s \' "$a" "$2" ;; esac; done; }',
+    `SENTINELS=$(with_port "$SENTINELS" ${SENTINEL_PORT})`,
+    `NODES=$(with_port "$NODES" ${REDIS_PORT})`,
+];
+
+/** Shell functions the scripts use to ask servers in parallel, each within 2 s; servers are `address:port` pairs. */
 const ASK_FUNCTIONS = [
-    // ask_all PORT PASSWORD HOSTS... -- CMD: runs CMD on every host at once, prints each answer on one line.
+    // ask_all PASSWORD PAIRS... -- CMD: runs CMD on every address:port at once, prints each answer on one line.
     "ask_all() {",
-    '  port=$1; pass=$2; shift 2; hosts=""',
-    '  while [ "$1" != "--" ]; do hosts="$hosts $1"; shift; done; shift',
+    '  pass=$1; shift; pairs=""',
+    '  while [ "$1" != "--" ]; do pairs="$pairs $1"; shift; done; shift',
     "  tmp=$(mktemp -d)",
-    "  for h in $hosts; do",
-    '    ( REDISCLI_AUTH="$pass" timeout 2 redis-cli --no-auth-warning --raw -h "$h" -p "$port" "$@" 2>/dev/null | tr -d "\\r" | tr "\\n" " " > "$tmp/$h" ) &',
+    "  for a in $pairs; do",
+    '    ( REDISCLI_AUTH="$pass" timeout 2 redis-cli --no-auth-warning --raw -h "${a%:*}" -p "${a##*:}" "$@" 2>/dev/null | tr -d "\\r" | tr "\\n" " " > "$tmp/$a" ) &',
     "  done",
     "  wait",
-    '  for h in $hosts; do [ -s "$tmp/$h" ] && { cat "$tmp/$h"; echo; }; done',
+    '  for a in $pairs; do [ -s "$tmp/$a" ] && { cat "$tmp/$a"; echo; }; done',
     '  rm -rf "$tmp"',
     "}",
-    // The master the reachable Sentinels name most often (an address), or nothing.
+    // The master the reachable Sentinels name most often, as address:port, or nothing.
     "sentinels_master() {",
-    '  ask_all 26379 "$SENTINEL_PASSWORD" $1 -- SENTINEL get-master-addr-by-name "$MASTER_NAME" \\',
-    "    | awk '$1 ~ /^[0-9.]+$/ { n[$1]++ } END { for (a in n) if (n[a] > best) { best = n[a]; m = a }; if (m != \"\") print m }'",
+    '  ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL get-master-addr-by-name "$MASTER_NAME" \\',
+    '    | awk \'$1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9]+$/ { n[$1 ":" $2]++ } END { for (a in n) if (n[a] > best) { best = n[a]; m = a }; if (m != "") print m }\'',
     "}",
     // Whether a reachable Sentinel has flagged the master down or is failing it over.
     "master_seen_down() {",
-    '  ask_all 26379 "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE \'(^| )flags [^ ]*(s_down|o_down|failover_in_progress)\'',
+    '  ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE \'(^| )flags [^ ]*(s_down|o_down|failover_in_progress)\'',
     "}",
     // How many replicas the first Sentinel that answers could promote now: seen up, priority above
     // 0 (a restarting replica's promotion guard gives it 0). `--raw` flattens the reply into
     // alternating key and value lines, each replica's starting with `name`.
     "promotable_replicas() {",
     "  for s in $1; do",
-    '    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --raw -h "$s" -p 26379 SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue',
+    '    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --raw -h "${s%:*}" -p "${s##*:}" SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue',
     '    printf \'%s\\n\' "$out" | tr -d \'\\r\' | awk \'NR % 2 == 1 { k = $0; next } k == "name" { n++ } k == "flags" { f[n] = $0 } k == "slave-priority" { p[n] = $0 } END { c = 0; for (i = 1; i <= n; i++) if (p[i] > 0 && f[i] !~ /s_down|o_down|disconnected/) c++; print c }\'',
     "    return 0",
     "  done",
@@ -100,7 +131,7 @@ export function renderRedisStartScript(): string {
     return [
         "#!/bin/sh",
         "set -eu",
-        `. ${p.clusterEnv}`,
+        ...SOURCE_CLUSTER_ENV,
         `live=${p.redisLive}`,
         `self="$${SCRIPT_ENV.self}"`,
         ...ASK_FUNCTIONS,
@@ -147,7 +178,7 @@ export function renderRedisStartScript(): string {
         "fi",
         'if [ -n "$master" ]; then',
         "  sed -i '/^replicaof /d;/^slaveof /d' \"$live\"",
-        `  if [ "$master" != "$self" ]; then echo "replicaof $master ${REDIS_PORT}" >> "$live"; fi`,
+        `  if [ "$master" != "$self" ]; then echo "replicaof \${master%:*} \${master##*:}" >> "$live"; fi`,
         "fi",
         'echo "appscreens: role from $source: $(grep -E \'^(replicaof|slaveof) \' "$live" || echo master)"',
         // A replica that restarts holds only what it had on disk until it has synced, yet it looks
@@ -187,6 +218,24 @@ export function renderRedisStartScript(): string {
 }
 
 /**
+ * The opening of the scripts that run beside a node's Redis (the hand-over, the promotion guard):
+ * the cluster snapshot, this server's pair, the ask functions, and `r`, the local node asked
+ * within `timeoutSeconds` with the password its live config holds (`masterauth`, quoted or not:
+ * what CONFIG REWRITE leaves is read as well as what the initial config had).
+ */
+function localNodePrelude(timeoutSeconds: number): string[] {
+    return [
+        "#!/bin/sh",
+        "set -u",
+        ...SOURCE_CLUSTER_ENV,
+        `self="$${SCRIPT_ENV.self}"`,
+        ...ASK_FUNCTIONS,
+        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${CONTAINER_PATHS.redisLive} | head -n 1)`,
+        `r() { REDISCLI_AUTH="$node_pass" timeout ${timeoutSeconds} redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
+    ];
+}
+
+/**
  * Runs on SIGTERM (any stop: docker stop, a replacement, a destroy). A master with replicas
  * pauses writes, waits until every replica has all of them, then asks the Sentinels to fail
  * over and waits until they name another master: writes confirmed with WAIT stay, and clients
@@ -194,15 +243,8 @@ export function renderRedisStartScript(): string {
  * failure just lets the Sentinels fail over as they would after a crash.
  */
 export function renderHandoverScript(): string {
-    const p = CONTAINER_PATHS;
     return [
-        "#!/bin/sh",
-        "set -u",
-        `. ${p.clusterEnv}`,
-        `self="$${SCRIPT_ENV.self}"`,
-        ...ASK_FUNCTIONS,
-        `pass=$(sed -n 's/^masterauth "\\(.*\\)"$/\\1/p' ${p.redisLive} | head -n 1)`,
-        `r() { REDISCLI_AUTH="$pass" timeout 3 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" | tr -d "\\r"; }`,
+        ...localNodePrelude(3),
         "info=$(r INFO replication) || exit 0",
         'echo "$info" | grep -q "^role:master" || exit 0',
         'replicas=$(echo "$info" | sed -n "s/^connected_slaves://p")',
@@ -227,7 +269,7 @@ export function renderHandoverScript(): string {
         'now=$(echo "$info" | sed -n "s/^connected_slaves://p")',
         'if [ "${behind:-1}" -ne 0 ] || [ "${now:-0}" -lt "$replicas" ]; then echo "appscreens: not handing over: a replica is behind or gone"; exit 0; fi',
         "for s in $SENTINELS; do",
-        '  if REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 3 redis-cli --no-auth-warning -h "$s" -p 26379 SENTINEL FAILOVER "$MASTER_NAME" 2>/dev/null | grep -q OK; then',
+        '  if REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 3 redis-cli --no-auth-warning -h "${s%:*}" -p "${s##*:}" SENTINEL FAILOVER "$MASTER_NAME" 2>/dev/null | grep -q OK; then',
         '    echo "appscreens: failover started by Sentinel $s"; break',
         "  fi",
         "done",
@@ -252,14 +294,8 @@ export function renderHandoverScript(): string {
 export function renderPromotionGuardScript(): string {
     const p = CONTAINER_PATHS;
     return [
-        "#!/bin/sh",
-        "set -u",
-        `. ${p.clusterEnv}`,
-        `self="$${SCRIPT_ENV.self}"`,
+        ...localNodePrelude(2),
         "child=$1; want=$2",
-        ...ASK_FUNCTIONS,
-        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.redisLive} | head -n 1)`,
-        `r() { REDISCLI_AUTH="$node_pass" timeout 2 redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
         // Bounded by the Redis process: the loop ends with it.
         'while kill -0 "$child" 2>/dev/null; do',
         "  info=$(r INFO replication)",
@@ -272,9 +308,10 @@ export function renderPromotionGuardScript(): string {
         'echo "appscreens: in sync with the master: replica-priority $want again"',
         "i=0",
         'while [ "$i" -lt 15 ]; do',
-        // Each answering Sentinel prints its replicas on one line: ... ip <addr> ... slave-priority <n> ...
-        '  seen=$(ask_all 26379 "$SENTINEL_PASSWORD" $SENTINELS -- SENTINEL replicas "$MASTER_NAME" \\',
-        '    | awk -v self="$self" -v want="$want" \'{ ok = 0; for (f = 1; f < NF; f++) { if ($f == "ip") ip = $(f + 1); if ($f == "slave-priority" && ip == self && $(f + 1) == want) ok = 1 } n++; good += ok } END { print (n > 0 && good == n) ? "yes" : "no" }\')',
+        // Each answering Sentinel prints its replicas on one line: ... ip <addr> port <port> ... slave-priority <n> ...
+        // This replica is the one whose ip:port is self: another on the same address has another port.
+        '  seen=$(ask_all "$SENTINEL_PASSWORD" $SENTINELS -- SENTINEL replicas "$MASTER_NAME" \\',
+        '    | awk -v self="$self" -v want="$want" \'{ ok = 0; for (f = 1; f < NF; f++) { if ($f == "ip") ip = $(f + 1); if ($f == "port") port = $(f + 1); if ($f == "slave-priority" && ip ":" port == self && $(f + 1) == want) ok = 1 } n++; good += ok } END { print (n > 0 && good == n) ? "yes" : "no" }\')',
         '  [ "$seen" = yes ] && break',
         "  sleep 1; i=$((i + 1))",
         "done",
@@ -294,12 +331,12 @@ export function renderSentinelStartScript(): string {
     return [
         "#!/bin/sh",
         "set -eu",
-        `. ${p.clusterEnv}`,
+        ...SOURCE_CLUSTER_ENV,
         `live=${p.sentinelLive}`,
         `self="$${SCRIPT_ENV.self}"`,
         ...ASK_FUNCTIONS,
         'if [ ! -f "$live" ]; then',
-        '  peers=$(echo $SENTINELS | tr " " "\\n" | grep -vx "$self" | tr "\\n" " ")',
+        '  peers=$(echo $SENTINELS | tr " " "\\n" | grep -vxF "$self" | tr "\\n" " ")',
         '  master=$(sentinels_master "$peers")',
         '  source="the other Sentinels"',
         '  if [ -z "$master" ]; then',
@@ -307,7 +344,7 @@ export function renderSentinelStartScript(): string {
         "    master=",
         "    best=-1",
         "    for n in $NODES; do",
-        '      info=$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h "$n" -p 6379 INFO replication 2>/dev/null | tr -d "\\r") || continue',
+        '      info=$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h "${n%:*}" -p "${n##*:}" INFO replication 2>/dev/null | tr -d "\\r") || continue',
         '      echo "$info" | grep -q "^role:master" || continue',
         '      c=$(echo "$info" | sed -n "s/^connected_slaves://p")',
         '      if [ "${c:-0}" -gt "$best" ]; then best=${c:-0}; master=$n; fi',
@@ -315,7 +352,8 @@ export function renderSentinelStartScript(): string {
         '    source="the nodes"',
         "  fi",
         `  if [ -z "$master" ]; then master="$${SCRIPT_ENV.initialMaster}"; source="the declared initial master (first boot)"; fi`,
-        `  sed "s/__APPSCREENS_MASTER__/$master/" ${p.initialConf} > "$live.new"`,
+        // The placeholder and the port after it become the master's pair (sentinel-conf.ts).
+        `  sed "s/${MASTER_PLACEHOLDER} [0-9][0-9]*/\${master%:*} \${master##*:}/" ${p.initialConf} > "$live.new"`,
         '  mv "$live.new" "$live"',
         `  echo "${EMPTY_VOLUME_LOG}, monitoring $master from $source"`,
         "fi",

@@ -31,7 +31,7 @@ export function renderRedisConf({ settings, node, password }: RedisConfInput): s
             // The path below is the file's name before the layout change (now render/directives.ts).
             // It is kept as it was: redis.conf is a container upload, and any change to its text
             // replaces every node of a deployed stack.
-            why: "Runtime settings as deployed when this node was created; every deploy applies the current\nones with CONFIG SET and CONFIG REWRITE (see config-templates/directives.ts).",
+            why: "Runtime settings as deployed when this node was created; every deploy applies the current\nones with CONFIG SET and CONFIG REWRITE (see render/directives.ts).",
             lines: runtimeDirectives(REDIS_DIRECTIVES).map((d) => confLine(d.name, d.value(settings, node))),
         },
     ];

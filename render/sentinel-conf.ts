@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Endpoint, REDIS_PORT } from "../settings/address-plan";
+import { Endpoint } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
 import { runtimeDirectives, SENTINEL_DIRECTIVES } from "./directives";
@@ -12,7 +12,12 @@ export interface SentinelConfInput {
     readonly sentinelPassword: string;
 }
 
-/** Placeholder the start script replaces with the current master's address (learned at first start). */
+/**
+ * Placeholder for the current master's address (learned at first start). The start script
+ * replaces it together with the port after it by the master's `address:port`, so the rendered port
+ * (the initial master's announced one) is only a default; across hosts the master's port is its
+ * published one and differs from node to node.
+ */
 export const MASTER_PLACEHOLDER = "__APPSCREENS_MASTER__";
 
 /**
@@ -45,7 +50,7 @@ export function renderSentinelConf({ settings, sentinel: me, redisPassword, sent
         {
             why: `Watch the current master; ${s.quorum} of ${plan.sentinels.length} Sentinels must agree it is down.\nRuntime settings as deployed when this Sentinel was created; every deploy applies the\ncurrent ones with SENTINEL SET.`,
             lines: [
-                `sentinel monitor ${name} ${MASTER_PLACEHOLDER} ${REDIS_PORT} ${s.quorum}`,
+                `sentinel monitor ${name} ${MASTER_PLACEHOLDER} ${plan.nodes[0].announce.port} ${s.quorum}`,
                 `sentinel auth-pass ${name} ${quoted(redisPassword)}`,
                 ...runtimeDirectives(SENTINEL_DIRECTIVES)
                     .filter((d) => d.name !== "quorum")

@@ -1,7 +1,9 @@
 // Renders a stack's server configuration into a folder for review (e.g. a PR diff): each
-// server's initial config file (runtime settings, applied in place on later deploys) and its
-// command line (bootstrap settings; a change there replaces the container), and, with metrics on,
-// the Prometheus scrape config and alerting rules. Passwords are masked.
+// server's initial config file (runtime settings, applied in place on later deploys), its command
+// line (bootstrap settings; a change there replaces the container), the environment its scripts
+// read (its container environment and cluster snapshot), the containers' scripts, which are the
+// same for every server of a kind, and, with metrics on, the Prometheus scrape config and alerting
+// rules. Passwords are masked.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -11,6 +13,16 @@ import { renderSentinelConf } from "../render/sentinel-conf";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { renderAlertRules } from "../render/alert-rules";
 import { renderScrapeConfig } from "../render/prometheus";
+import {
+    renderClusterEnv,
+    renderHandoverScript,
+    renderHealthcheckScript,
+    renderPromotionGuardScript,
+    renderRedisStartScript,
+    renderScriptEnv,
+    renderSentinelStartScript,
+} from "../render/container-scripts";
+import { Endpoint, ServerKind } from "../settings/address-plan";
 import { settingsFromStackFile } from "../settings/stack-file";
 
 export const MASK = "********";
@@ -19,8 +31,9 @@ export const PROMETHEUS_FILES = { scrape: "prometheus-scrape.yml", rules: "prome
 
 const usage = `Usage: npm run render -- --stack <name> [--out <dir>]
 
-Renders, for every node and Sentinel of Pulumi.<name>.yaml, its initial config (<server>.conf)
-and its command line (<server>.cmdline, one argument pair per line), and with metrics on the
+Renders, for every node and Sentinel of Pulumi.<name>.yaml, its initial config (<server>.conf),
+its command line (<server>.cmdline, one argument pair per line) and what its scripts read
+(<server>.env), the containers' scripts (<kind>-<script>.sh), and with metrics on the
 Prometheus scrape config (prometheus-scrape.yml) and rules (prometheus-rules.yml), into <dir>
 (default rendered/<name>), with passwords masked as ${MASK}.`;
 
@@ -33,17 +46,33 @@ const cmdline = (args: readonly string[]): string =>
         )
         .join("\n") + "\n";
 
+/** A server's container environment, then the cluster snapshot its scripts source. */
+const scriptEnv = (settings: StackSettings, kind: ServerKind, server: Endpoint): string =>
+    [
+        "# Container environment",
+        ...renderScriptEnv(settings, server),
+        renderClusterEnv({ settings, kind, redisPassword: MASK, sentinelPassword: MASK }),
+    ].join("\n");
+
 /** Files of one stack as rendered for review: file name -> content. */
 export function renderStackForReview(settings: StackSettings): Record<string, string> {
     const files: Record<string, string> = {};
     for (const node of settings.plan.nodes) {
         files[`${node.name}.conf`] = renderRedisConf({ settings, node, password: MASK });
         files[`${node.name}.cmdline`] = cmdline(bootstrapArgs(DIRECTIVES.redis, settings, node));
+        files[`${node.name}.env`] = scriptEnv(settings, "redis", node);
     }
     for (const sentinel of settings.plan.sentinels) {
         files[`${sentinel.name}.conf`] = renderSentinelConf({ settings, sentinel, redisPassword: MASK, sentinelPassword: MASK });
         files[`${sentinel.name}.cmdline`] = cmdline(bootstrapArgs(DIRECTIVES.sentinel, settings, sentinel));
+        files[`${sentinel.name}.env`] = scriptEnv(settings, "sentinel", sentinel);
     }
+    files["redis-start.sh"] = renderRedisStartScript();
+    files["redis-handover.sh"] = renderHandoverScript();
+    files["redis-promotion-guard.sh"] = renderPromotionGuardScript();
+    files["redis-healthcheck.sh"] = renderHealthcheckScript("redis");
+    files["sentinel-start.sh"] = renderSentinelStartScript();
+    files["sentinel-healthcheck.sh"] = renderHealthcheckScript("sentinel");
     const scrape = renderScrapeConfig(settings);
     const rules = renderAlertRules(settings);
     if (scrape) files[PROMETHEUS_FILES.scrape] = scrape;

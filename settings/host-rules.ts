@@ -225,14 +225,16 @@ export function replicasAfterLossWarning(view: PlacementView): RuleFinding[] {
 }
 
 /**
- * Until the containers' start and stop scripts (render/container-scripts.ts) find the Sentinels and
- * the master by their announced `address:port` pairs, servers on several hosts do not form one
- * cluster: the scripts still ask the Sentinels at their in-network addresses on port 26379, which
- * another host's server cannot reach. Said on every deploy with hosts; remove with that work.
+ * The containers' scripts now name servers by their announced `address:port` pairs
+ * (render/container-scripts.ts), which servers on several hosts need to find each other. What is
+ * still missing before a deploy across hosts can be trusted: a live test on several real Docker
+ * engines (issue 16's rig), and the steps that reach a container through Docker (its logs, the
+ * volume check, backup and restore) use the default engine, not the server's own host. Said
+ * on every deploy with hosts; remove with that work, together with index.ts's refusal of `up`.
  */
 export const HOSTS_PREVIEW_ONLY: RuleFinding = warning(
     "hosts",
-    "declares each host's provider, network, image and servers, but the servers' start scripts do not yet follow the cluster across hosts (issue 16), so they will not form one cluster; use hosts for `pulumi preview` only for now",
+    "declares each host's provider, network, image and servers, but a deploy across hosts is not proven yet (no live test on several Docker engines; container logs, the volume check, backup and restore still reach the default engine only; issue 16), so use hosts for `pulumi preview` only for now",
 );
 
 /** Every rule, in the order its findings are reported. */

@@ -580,7 +580,7 @@ export const clusterSchema = z
             .optional()
             .meta({ whenUnset: "one host: the Docker Engine the provider finds by default, as before hosts existed" })
             .describe(
-                "The Docker hosts the servers are spread over, each with its own provider, network and image. Servers publish on and announce their host's `address`. Preview only for now: the servers' start scripts do not yet follow the cluster across hosts, and validation warns of it.",
+                "The Docker hosts the servers are spread over, each with its own provider, network and image. Servers publish on and announce their host's `address`. Preview only for now (`pulumi up` refuses, validation warns): no live test across Docker engines yet, and container logs, the volume check, backup and restore reach only the default engine.",
             ),
         placement: placementSchema.prefault({}).describe("Which server runs on which of `hosts` (unused without `hosts`)."),
     })
@@ -606,6 +606,12 @@ const pem = (what: string) =>
         error: `the ${what} must be a PEM block (-----BEGIN ...----- ... -----END ...-----)`,
     });
 
+/** The `hostTls` secret's shape: each tcp:// host's three PEMs, by host name (also what the tools are handed, contracts/docker-tls.ts). */
+export const hostTlsSchema = z.record(
+    hostName(),
+    z.strictObject({ ca: pem("CA"), cert: pem("client certificate"), key: pem("client key") }),
+);
+
 /**
  * The stack's secrets, each its own key (`pulumi config set --secret appscreens-redis:<key> ...`).
  * validate.ts checks each with passwordSchema and the rotation rules; this object carries what the
@@ -629,8 +635,7 @@ export const secretsSchema = z
                 "Only while rotating `redisPassword` ([rotating passwords](operations.md#rotating-passwords)) or adopting the data volumes an earlier deploy left ([re-creating a stack on kept volumes](operations.md#re-creating-a-stack-on-kept-volumes)): the password being retired, still accepted alongside the new one, set or generated. Must differ from it.",
             ),
         sentinelPasswordPrevious: passwordSchema("sentinelPasswordPrevious").optional().describe("The same for `sentinelPassword`."),
-        [TLS_SECRET_KEY]: z
-            .record(hostName(), z.strictObject({ ca: pem("CA"), cert: pem("client certificate"), key: pem("client key") }))
+        [TLS_SECRET_KEY]: hostTlsSchema
             .optional()
             .meta({ whenUnset: "no `tcp://` host allowed" })
             .describe(

@@ -106,7 +106,11 @@ export async function plannedFailover(
             const sentAt = Date.now();
             const reply =
                 options.method === "handover"
-                    ? await handOver(plan, credentials, from, control, gaveUp, moved, left(), log)
+                    ? await handOver(plan, credentials, from, control, gaveUp, moved, left(), log).catch(async (err: unknown) => {
+                          // The hand-over's own waits ran out: failed with the stage it reached and the Sentinels' view.
+                          if (!(err instanceof HandOverTimeout)) throw err;
+                          throw new FailoverFailed(err.kind, err.message, attempts, await lastView());
+                      })
                     : await sendFailover(control, plan.masterName);
             const attempt = { sentinel: trigger.name, reply, sentAt };
             attempts.push(attempt);
@@ -170,6 +174,24 @@ async function sendFailover(trigger: SentinelCommands, masterName: string): Prom
     );
 }
 
+/** A hand-over wait that ran out, with the stage it stopped at: before the failover was sent, or after. */
+class HandOverTimeout extends Error {
+    constructor(
+        readonly kind: "not-started" | "not-completed",
+        message: string,
+    ) {
+        super(message);
+        this.name = "HandOverTimeout";
+    }
+}
+
+async function handOverWait(kind: HandOverTimeout["kind"], wait: () => Promise<unknown>): Promise<void> {
+    await wait().catch((err: unknown) => {
+        if (err instanceof WaitTimeout) throw new HandOverTimeout(kind, err.message);
+        throw err;
+    });
+}
+
 /**
  * The hand-over: writes on `master` paused until every online replica has everything, then
  * SENTINEL FAILOVER through `trigger`; when that was accepted, the pause lasts until no replica
@@ -198,29 +220,33 @@ async function handOver(
         log(`failover: writes paused on ${master.name}`);
         try {
             const masterOffset = Number(parseInfo(await control.info("replication")).master_repl_offset);
-            await waitUntil(
-                `the replicas of ${master.name} catching up to offset ${masterOffset}`,
-                async () => {
-                    const replicas = replicaOffsets(parseInfo(await control.info("replication"))).filter((r) => r.state === "online");
-                    return replicas.length > 0 && replicas.every((r) => r.offset >= masterOffset) ? true : undefined;
-                },
-                timeoutMs,
-                20,
+            await handOverWait("not-started", () =>
+                waitUntil(
+                    `the replicas of ${master.name} catching up to offset ${masterOffset}`,
+                    async () => {
+                        const replicas = replicaOffsets(parseInfo(await control.info("replication"))).filter((r) => r.state === "online");
+                        return replicas.length > 0 && replicas.every((r) => r.offset >= masterOffset) ? true : undefined;
+                    },
+                    timeoutMs,
+                    20,
+                ),
             );
             const reply = await sendFailover(trigger, plan.masterName);
             if (reply.kind !== "accepted") return reply;
-            await waitUntil(
-                `the replicas leaving ${master.name}`,
-                async () => {
-                    // Asked first: an old master that stops answering (frozen, cut off) right after
-                    // the switch would hold each INFO for its command timeout and run out the deadline.
-                    if (await moved()) return true;
-                    const info = parseInfo(await control.info("replication"));
-                    if (info.role !== "master" || info.connected_slaves === "0") return true;
-                    return (await gaveUp()) || undefined;
-                },
-                timeoutMs,
-                20,
+            await handOverWait("not-completed", () =>
+                waitUntil(
+                    `the replicas leaving ${master.name}`,
+                    async () => {
+                        // Asked first: an old master that stops answering (frozen, cut off) right after
+                        // the switch would hold each INFO for its command timeout and run out the deadline.
+                        if (await moved()) return true;
+                        const info = parseInfo(await control.info("replication"));
+                        if (info.role !== "master" || info.connected_slaves === "0") return true;
+                        return (await gaveUp()) || undefined;
+                    },
+                    timeoutMs,
+                    20,
+                ),
             );
             return reply;
         } finally {

@@ -56,6 +56,36 @@ describe("host: a planned failover has happened when it resolves", function () {
         expect((await settled()).name).to.equal(outcome.to.name);
     });
 
+    it("fails a hand-over whose replicas cannot catch up as not-started, with the view, and unpauses the master", async () => {
+        const master = await settled();
+        const replicas = host.nodePorts.map((port, i) => ({ port, name: `redis-${i}` })).filter((r) => r.port !== master.port);
+        const node = host.client(master.port);
+        try {
+            // Frozen replicas stay linked (repl-timeout is 60 s) but acknowledge nothing, so the
+            // master's offset, moved on by this write, is never reached.
+            for (const r of replicas) host.freeze(r.name, true);
+            await node.set("appscreens:handover-probe", "1");
+            const started = Date.now();
+            const err = await failover({ method: "handover", timeoutMs: 3_000 }).then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+            expect(err).to.be.instanceOf(FailoverFailed);
+            const failed = err as FailoverFailed;
+            expect(failed.kind).to.equal("not-started");
+            expect(failed.attempts, "nothing was sent").to.deep.equal([]);
+            expect(failed.message).to.match(/catching up to offset \d+/);
+            expect(failed.message).to.include(`names ${master.announced}, flags master`);
+            expect(Date.now() - started, "within its deadline and the unpause's half second").to.be.below(6_000);
+            // The master takes writes again (unpaused, or its pause, as long as the deadline, over).
+            expect(await node.set("appscreens:handover-probe", "2")).to.equal("OK");
+        } finally {
+            for (const r of replicas) host.freeze(r.name, false);
+            node.disconnect();
+        }
+        expect((await settled()).name, "nothing moved").to.equal(master.name);
+    });
+
     it("fails with its kind, every attempt and the Sentinels' view when no replica may be promoted (-NOGOODSLAVE)", async () => {
         const master = await settled();
         const replicas = host.nodePorts.filter((p) => p !== master.port);

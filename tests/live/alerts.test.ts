@@ -18,8 +18,6 @@ interface OutputsWithMetrics {
     prometheusRules?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe("live: the alerting rules against real failures", function () {
     this.timeout(900_000);
     const metricsOn: StackConfigObject = { cluster: { metrics: { enabled: true } } };
@@ -60,11 +58,11 @@ describe("live: the alerting rules against real failures", function () {
         const recorder = new ScrapeRecorder(targets);
         recorder.start();
         try {
-            await sleep(recorder.intervalMs);
+            await recorder.nextRounds(1);
             await inject();
             await settle(recorder);
             // One more round of the state the fault left: the replay holds the last one.
-            await sleep(recorder.intervalMs);
+            await recorder.nextRounds(1);
         } finally {
             await recorder.stop();
         }

@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { SCRAPE_INTERVAL, SCRAPE_TIMEOUT } from "../../render/prometheus";
+import { waitUntil } from "../../ops/deadline";
 
 const durationMs = (text: string): number => {
     const m = /^(\d+)s$/.exec(text);
@@ -160,6 +161,20 @@ export class ScrapeRecorder {
 
     get roundCount(): number {
         return this.rounds;
+    }
+
+    /**
+     * Resolves once `n` rounds that start after this call have finished: what a test waits on,
+     * rather than sleeping an interval and hoping a round fell inside it.
+     */
+    async nextRounds(n = 1): Promise<void> {
+        const last = this.rounds + n - 1;
+        await waitUntil(
+            `${n} scrape round(s) after round ${this.rounds - 1}`,
+            async () => (this.completed >= last ? true : undefined),
+            (n + 1) * this.intervalMs + this.timeoutMs,
+            50,
+        );
     }
 
     /** One scrape of every target; `up` is 1 for a target that answered, 0 for one that did not. */

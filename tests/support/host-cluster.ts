@@ -88,6 +88,13 @@ export class HostCluster {
         await exited;
     }
 
+    /** Freezes (SIGSTOP) or thaws (SIGCONT) a server: it keeps its connections but answers nothing, as a paused container. */
+    freeze(name: string, frozen: boolean): void {
+        const server = this.servers.get(name);
+        if (!server) throw new Error(`no server ${name} in this host cluster`);
+        server.process.kill(frozen ? "SIGSTOP" : "SIGCONT");
+    }
+
     /** Starts a killed server again from its config file (which Redis or Sentinel may have rewritten since). */
     restart(name: string): void {
         const server = this.servers.get(name);

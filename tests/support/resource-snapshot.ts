@@ -2,8 +2,9 @@
 // and the options the engine is told (dependencies, replacement and deletion behaviour).
 // tests/golden/single-host-resources.json holds it for main as of the commit before hosts existed
 // (written by `tsx tests/support/resource-snapshot.ts <out.json>` in a checkout of that commit, this
-// file copied in); tests/unit/components/single-host-unchanged.test.ts holds the stacks without
-// `hosts` to it.
+// file copied in), regenerated since only by commits that changed the containers' scripts on
+// purpose (their messages say which inputs moved); tests/unit/components/hosts.test.ts holds the
+// stacks without `hosts` to it.
 import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";

@@ -201,7 +201,7 @@ describe("a stack with hosts, under mocks", () => {
 });
 
 describe("a stack with hosts, under pulumi up", () => {
-    it("refuses before declaring any resource: servers on several hosts do not form one cluster yet", async () => {
+    it("refuses before declaring any resource: a deploy across hosts is not proven live yet", async () => {
         let declared = 0;
         const error = await runProgramUnderMocks(
             "dev",

@@ -97,8 +97,8 @@ describe("the Pulumi program under mocks", () => {
             expect(container(d, "redis-1").inputs.command).to.not.include("--maxmemory");
             expect((container(d, "sentinel-1").inputs.command as string[]).join(" ")).to.include("--sentinel announce-ip 172.28.0.41");
             expect(container(d, "redis-1").inputs.envs).to.deep.equal([
-                "APPSCREENS_SELF=172.28.0.11",
-                "APPSCREENS_INITIAL_MASTER=172.28.0.10",
+                "APPSCREENS_SELF=172.28.0.11:6379",
+                "APPSCREENS_INITIAL_MASTER=172.28.0.10:6379",
             ]);
             const image = d.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage")!;
             expect(image.inputs.name).to.equal("redis:7.0.15-bookworm");
@@ -230,7 +230,7 @@ describe("the Pulumi program under mocks", () => {
             expect(uploads[0]).to.not.have.property("owner");
             expect(uploads[0].content).to.include(`requirepass "${GENERATED}"`);
             expect(uploads[1]).to.include({ file: "/usr/local/etc/appscreens-cluster.env", permissions: "0400" });
-            expect(uploads[1].content).to.include("SENTINELS='172.28.0.40 172.28.0.41 172.28.0.42'");
+            expect(uploads[1].content).to.include("SENTINELS='172.28.0.40:26379 172.28.0.41:26379 172.28.0.42:26379'");
             expect(uploads.map((u) => u.file)).to.include("/usr/local/etc/appscreens-handover.sh");
             const sentinelUploads = unwrapSecrets(container(d, "sentinel-1").inputs.uploads) as Record<string, unknown>[];
             expect(sentinelUploads[0].content).to.include("sentinel monitor mymaster __APPSCREENS_MASTER__ 6379 2");

@@ -7,8 +7,10 @@ import {
     renderHealthcheckScript,
     renderPromotionGuardScript,
     renderRedisStartScript,
+    renderScriptEnv,
     renderSentinelStartScript,
 } from "../../../render/container-scripts";
+import { MASTER_PLACEHOLDER, renderSentinelConf } from "../../../render/sentinel-conf";
 import { settingsFor } from "../../support/settings";
 
 /** The shells the scripts meet: dash (/bin/sh of the official Debian-based image) and busybox (the test image). */
@@ -80,7 +82,8 @@ describe("container scripts", () => {
     it("snapshot the cluster for the scripts, shell-quoted, with the Redis password only where a Sentinel needs it", () => {
         const settings = settingsFor({ sentinels: 5, sentinel: { quorum: 3 } });
         const node = renderClusterEnv({ settings, kind: "redis", redisPassword: "R".repeat(20), sentinelPassword: "S".repeat(20) });
-        expect(node).to.include("SENTINELS='172.28.0.40 172.28.0.41 172.28.0.42 172.28.0.43 172.28.0.44'");
+        expect(node).to.include("SENTINELS='172.28.0.40:26379 172.28.0.41:26379 172.28.0.42:26379 172.28.0.43:26379 172.28.0.44:26379'");
+        expect(node).to.include("NODES='172.28.0.10:6379 172.28.0.11:6379 172.28.0.12:6379'");
         expect(node).to.include(`SENTINEL_PASSWORD='${"S".repeat(20)}'`);
         expect(node).to.not.include("R".repeat(20));
         const sentinel = renderClusterEnv({ settings, kind: "sentinel", redisPassword: "R".repeat(20), sentinelPassword: "S".repeat(20) });
@@ -89,8 +92,69 @@ describe("container scripts", () => {
         // dash can source it and sees the values as written.
         if (existsSync("/bin/dash")) {
             const out = execFileSync("/bin/dash", ["-c", 'eval "$0"; echo "$MASTER_NAME|$SENTINELS"', node]).toString().trim();
-            expect(out).to.equal("mymaster|172.28.0.40 172.28.0.41 172.28.0.42 172.28.0.43 172.28.0.44");
+            expect(out).to.equal("mymaster|172.28.0.40:26379 172.28.0.41:26379 172.28.0.42:26379 172.28.0.43:26379 172.28.0.44:26379");
         }
+    });
+
+    it("give every server its own announced address:port and the initial master's as script environment", () => {
+        const settings = settingsFor({});
+        expect(renderScriptEnv(settings, settings.plan.sentinels[1])).to.deep.equal([
+            "APPSCREENS_SELF=172.28.0.41:26379",
+            "APPSCREENS_INITIAL_MASTER=172.28.0.10:6379",
+        ]);
+    });
+
+    it("across hosts, name servers of one kind on one host by their host's address and their own published ports", () => {
+        const settings = settingsFor({
+            replicas: 3,
+            hosts: [
+                { name: "host-a", docker: "unix:///run/host-a/docker.sock", address: "10.77.0.11" },
+                { name: "host-b", docker: "unix:///run/host-b/docker.sock", address: "10.77.0.12" },
+                { name: "host-c", docker: "unix:///run/host-c/docker.sock", address: "10.77.0.13" },
+            ],
+        });
+        // Round-robin: redis-3 shares host-a with redis-0, on the next published port.
+        const env = renderClusterEnv({ settings, kind: "redis", redisPassword: "R".repeat(20), sentinelPassword: "S".repeat(20) });
+        expect(env).to.include("NODES='10.77.0.11:6379 10.77.0.12:6380 10.77.0.13:6381 10.77.0.11:6382'");
+        expect(env).to.include("SENTINELS='10.77.0.11:26379 10.77.0.12:26380 10.77.0.13:26381'");
+        expect(renderScriptEnv(settings, settings.plan.nodes[3])).to.deep.equal([
+            "APPSCREENS_SELF=10.77.0.11:6382",
+            "APPSCREENS_INITIAL_MASTER=10.77.0.11:6379",
+        ]);
+        // The Sentinel's initial monitor line defaults to the initial master's announced port; the
+        // start script replaces the placeholder and that port with the master it finds.
+        const moved = settingsFor({ ...settings.cluster, publish: { redisBasePort: 16379 } });
+        const conf = renderSentinelConf({
+            settings: moved,
+            sentinel: moved.plan.sentinels[0],
+            redisPassword: "R".repeat(20),
+            sentinelPassword: "S".repeat(20),
+        });
+        expect(conf).to.include(`sentinel monitor mymaster ${MASTER_PLACEHOLDER} 16379 2\n`);
+        expect(renderSentinelStartScript()).to.include(`sed "s/${MASTER_PLACEHOLDER} [0-9][0-9]*/\${master%:*} \${master##*:}/"`);
+    });
+
+    it("compare servers as address:port pairs, never by address or a fixed port", () => {
+        for (const [name, script] of Object.entries(scripts)) {
+            if (name.includes("healthcheck")) continue;
+            // Remote servers are reached by the pair's halves; only the container's own server by its container port.
+            expect(script, name).to.not.match(/-h "\$[a-z]+" -p/);
+            expect(script.replace(/with_port "\$(SENTINELS|NODES)" [0-9]+/g, "").replace(/-p 6379 "\$@"/g, ""), name).to.not.match(
+                /\b(6379|26379)\b/,
+            );
+        }
+        expect(scripts["redis start"]).to.include('echo "replicaof ${master%:*} ${master##*:}"');
+        expect(scripts["sentinel start"]).to.include('grep -vxF "$self"');
+    });
+
+    it("read a cluster snapshot written before the pairs (bare addresses) as the single-host pairs it meant", function () {
+        if (!existsSync("/bin/dash")) this.skip();
+        const prelude = renderRedisStartScript().split("\n").slice(3, 6).join("\n");
+        const legacy = "SENTINELS='172.28.0.40 172.28.0.41'; NODES='172.28.0.10 172.28.0.11:6379'";
+        const out = execFileSync("/bin/dash", ["-c", `${legacy}\n${prelude}\necho "$SENTINELS|$NODES"`])
+            .toString()
+            .trim();
+        expect(out).to.equal("172.28.0.40:26379 172.28.0.41:26379 |172.28.0.10:6379 172.28.0.11:6379");
     });
 
     it("hold a restarted replica unpromotable until it is in sync and the Sentinels have seen it, and unhealthy meanwhile", () => {
@@ -113,15 +177,19 @@ describe("container scripts", () => {
         const guard = scripts["promotion guard"];
         const awk = /\| awk (-v self="\$self" -v want="\$want" '[^']*')/.exec(guard)?.[1];
         expect(awk, "the guard's awk program").to.be.a("string");
-        const replica = (ip: string, priority: number) =>
-            `name ${ip}:6379 ip ${ip} port 6379 runid x flags slave link-pending-commands 0 slave-priority ${priority} slave-repl-offset 10`;
-        const run = (lines: string[]) =>
-            execFileSync("/bin/busybox", ["sh", "-c", `self=172.28.0.11; want=100; printf '%s\\n' "$@" | awk ${awk!}`, "sh", ...lines])
+        const replica = (ip: string, priority: number, port = 6379) =>
+            `name ${ip}:${port} ip ${ip} port ${port} runid x flags slave link-pending-commands 0 slave-priority ${priority} slave-repl-offset 10`;
+        const run = (lines: string[], self = "172.28.0.11:6379") =>
+            execFileSync("/bin/busybox", ["sh", "-c", `self=${self}; want=100; printf '%s\\n' "$@" | awk ${awk!}`, "sh", ...lines])
                 .toString()
                 .trim();
         expect(run([`${replica("172.28.0.12", 100)} ${replica("172.28.0.11", 100)}`, replica("172.28.0.11", 100)])).to.equal("yes");
         expect(run([`${replica("172.28.0.12", 100)} ${replica("172.28.0.11", 0)}`, replica("172.28.0.11", 100)])).to.equal("no");
         expect(run([replica("172.28.0.12", 100)])).to.equal("no");
         expect(run([])).to.equal("no");
+        // Across hosts two replicas share their host's address: only the one with self's port counts.
+        const shared = (mine: number, other: number) => `${replica("10.77.0.2", other, 16380)} ${replica("10.77.0.2", mine, 16379)}`;
+        expect(run([shared(100, 0)], "10.77.0.2:16379")).to.equal("yes");
+        expect(run([shared(0, 100)], "10.77.0.2:16379")).to.equal("no");
     });
 });

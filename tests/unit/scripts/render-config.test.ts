@@ -30,10 +30,13 @@ describe("rendering a stack for review", () => {
         }
     });
 
-    it("renders a config and a command line per node and Sentinel of each shipped stack, and its Prometheus files with metrics on", () => {
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(2 * (3 + 5) + 2);
+    it("renders a config, a command line and the scripts' environment per node and Sentinel of each shipped stack, the scripts once, and its Prometheus files with metrics on", () => {
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("prod")))).to.have.length(3 * (3 + 5) + 6 + 2);
         // The test stack runs without exporters (its metrics suite turns them on).
-        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(2 * (3 + 3));
+        expect(Object.keys(renderStackForReview(settingsFromStackFile("test")))).to.have.length(3 * (3 + 3) + 6);
+        expect(files["redis-1.env"]).to.include("APPSCREENS_SELF=172.28.0.11:6379\n");
+        expect(files["sentinel-0.env"]).to.include(`REDIS_PASSWORD='${MASK}'`);
+        expect(files["sentinel-0.env"]).to.include(`SENTINEL_PASSWORD='${MASK}'`);
         expect(files[PROMETHEUS_FILES.scrape]).to.include("job_name: appscreens-redis-dev-sentinel");
         expect(files[PROMETHEUS_FILES.rules]).to.include("name: appscreens-redis-dev.standard");
         expect(files["redis-1.cmdline"]).to.include("--replica-announce-ip 172.28.0.11\n");

@@ -36,7 +36,7 @@ describe("validateStackConfig with hosts", () => {
     it("accepts three hosts of the three endpoint kinds and plans them round-robin", () => {
         const settings = validateStackConfig(raw({ hosts: THREE }, TLS));
         expect(settings.plan.nodes.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
-        // Until the start scripts speak announced pairs, every stack with hosts is told so.
+        // Until a deploy across hosts is proven live, every stack with hosts is told it is preview-only.
         expect(settings.warnings).to.deep.equal([HOSTS_PREVIEW_ONLY.message]);
         expect(HOSTS_PREVIEW_ONLY.message).to.match(/^appscreens-redis:cluster\.hosts: .*pulumi preview/);
     });

@@ -1,5 +1,14 @@
 import { expect } from "chai";
-import { encodeValues, firedNames, parseExposition, parseFired, promtoolNumber, withTargetLabels } from "../../support/alert-replay";
+import {
+    encodeValues,
+    firedNames,
+    parseExposition,
+    parseFired,
+    promtoolNumber,
+    ScrapeRecorder,
+    withTargetLabels,
+} from "../../support/alert-replay";
+import { startServer } from "../../support/http-server";
 import { durationSeconds, fastScrapeConfig, scaleRuleDurations } from "../../support/prometheus-process";
 import { parse } from "yaml";
 
@@ -97,5 +106,29 @@ describe("a real Prometheus with test timings", () => {
         expect(config.scrape_configs[0].scrape_interval).to.equal("10s");
         expect(config.scrape_configs[0].scrape_timeout).to.equal("10s");
         expect(config.rule_files).to.deep.equal(["rules.yml"]);
+    });
+});
+
+describe("alert replay: the scrape recorder", () => {
+    it("waits for rounds that start after the call and have finished, each a slow scrape later", async () => {
+        let value = 1;
+        // Each scrape answers after 80 ms: a round that started before the value changed must not count.
+        const server = await startServer(async (_req, res) => {
+            const v = value;
+            await new Promise((r) => setTimeout(r, 80));
+            res.end(`redis_up ${v}\n`);
+        });
+        const recorder = new ScrapeRecorder([{ address: new URL(server.url).host, labels: { instance: "a" } }], 30, 1000);
+        try {
+            recorder.start();
+            await recorder.nextRounds(1);
+            expect(recorder.latest("redis_up", { instance: "a" })).to.equal(1);
+            value = 0;
+            await recorder.nextRounds(1);
+            expect(recorder.latest("redis_up", { instance: "a" })).to.equal(0);
+        } finally {
+            await recorder.stop();
+            await server.close();
+        }
     });
 });
