@@ -35,7 +35,10 @@ export class ProviderConfigureError extends Error {
 /**
  * dockerode's options for a provider's `host`, as the provider's client reads it: `unix://` a
  * socket, `tcp://` HTTP or, with the three PEMs, HTTPS with the engine's certificate checked,
- * `ssh://` through dockerode's ssh transport. Pure, so each form is unit-tested.
+ * `ssh://` through dockerode's ssh transport. Pure, so each form is unit-tested. Not the tools'
+ * reader (ops/docker/engines.ts dockerOptionsFor), on purpose: that one enforces the stack's rules
+ * (a tcp:// host needs all three PEMs), while this one stands in for the provider, which takes a
+ * tcp:// host without them (plain HTTP) as the provider itself would.
  */
 export function dockerOptions(endpoint: ProviderEndpoint): Docker.DockerOptions {
     // The provider's default when `host` is unset (it also reads DOCKER_HOST; the replay's default engine does the same).
