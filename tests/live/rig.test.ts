@@ -73,9 +73,10 @@ const crossHostPing = (from: RigEngine, to: RigEngine): Promise<boolean> =>
             from.host.endpoint,
             "exec",
             "rig-redis",
+            // redis-cli 7.0 has no connect timeout of its own; busybox's timeout bounds a cut host's wait.
+            "timeout",
+            "2",
             "redis-cli",
-            "-t",
-            "1",
             "-h",
             to.host.address,
             "-p",

@@ -88,7 +88,11 @@ export class Rig {
             await timed("network", onStep, () => createNetwork(plan));
             await timed("engines", onStep, () => Promise.all(plan.hosts.map((h) => startEngine(h))));
             const image = options.image;
-            if (image) await timed(`image`, onStep, () => importImage(rig.engines, image, options.imageSource));
+            if (image) {
+                const started = Date.now();
+                const how = await importImage(rig.engines, image, options.imageSource);
+                onStep?.(`image (${how})`, Date.now() - started);
+            }
         } catch (err) {
             await sweepRig(plan).catch(() => undefined);
             throw err;
