@@ -1,4 +1,8 @@
 import { expect } from "chai";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { cgroupDirs, cgroupLayout } from "../../support/rig/cgroups";
 import { RigError } from "../../support/rig/errors";
 import { dockerdArgs, planRig } from "../../support/rig/plan";
 import { onRigHosts } from "../../support/rig/stack";
@@ -66,5 +70,30 @@ describe("a stack on the rig's hosts", () => {
             address: "10.231.16.12",
         });
         expect(base.cluster.publish.host, "the base config is left alone").to.equal("127.0.0.1");
+    });
+});
+
+describe("rig cgroups", () => {
+    let root: string;
+    beforeEach(() => (root = mkdtempSync(path.join(tmpdir(), "rig-cgroups-"))));
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    it("tells cgroup v2 (one hierarchy) from v1 (pids and freezer hierarchies), and neither", () => {
+        expect(cgroupLayout(root)).to.equal(undefined);
+        for (const c of ["pids", "freezer"]) {
+            mkdirSync(path.join(root, c));
+            writeFileSync(path.join(root, c, "cgroup.procs"), "");
+        }
+        expect(cgroupLayout(root)).to.equal("v1");
+        writeFileSync(path.join(root, "cgroup.controllers"), "cpu pids\n");
+        expect(cgroupLayout(root)).to.equal("v2");
+    });
+
+    it("puts a host's cgroup under each hierarchy the rig uses, pids first", () => {
+        expect(cgroupDirs("v1", "/rigtest-h0/engine", "/cg")).to.deep.equal([
+            "/cg/pids/rigtest-h0/engine",
+            "/cg/freezer/rigtest-h0/engine",
+        ]);
+        expect(cgroupDirs("v2", "/rigtest-h0/engine", "/cg")).to.deep.equal(["/cg/rigtest-h0/engine"]);
     });
 });
