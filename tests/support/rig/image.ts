@@ -29,6 +29,19 @@ async function load(engine: RigEngine, archive: string): Promise<void> {
     );
 }
 
+/** `work`, or an `image` RigError naming the host once `timeoutMs` has passed (a stuck engine never answers). */
+async function withDeadline<T>(host: string, what: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RigError("image", host, `${what}: not done within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+        return await Promise.race([work(), late]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
 /** Runs scripts/build-test-image.sh against one rig engine: it talks to whatever DOCKER_HOST names. */
 function buildInto(engine: RigEngine, image: string, timeoutMs: number): Promise<void> {
     const script = path.resolve(__dirname, "../../../scripts/build-test-image.sh");
@@ -70,10 +83,13 @@ export async function importImage(engines: readonly RigEngine[], image: string, 
     const dir = mkdtempSync(path.join(tmpdir(), "rig-image-"));
     try {
         const archive = path.join(dir, "image.tar");
-        await pipeline(await from.getImage(image).get(), createWriteStream(archive));
+        await withDeadline("", `saving ${image}`, timeoutMs, async () =>
+            pipeline(await from.getImage(image).get(), createWriteStream(archive)),
+        );
         await Promise.all(
             missing.map((e) =>
-                load(e, archive).catch((err: unknown) => {
+                withDeadline(e.host.name, `loading ${image}`, timeoutMs, () => load(e, archive)).catch((err: unknown) => {
+                    if (err instanceof RigError) throw err;
                     throw new RigError("image", e.host.name, `loading ${image}: ${(err as Error).message}`, { cause: err });
                 }),
             ),
