@@ -1,0 +1,194 @@
+// The stack's TLS material under mocks, with real keys and certificates from the provider model
+// (tests/support/replay/tls-model.ts), checked with Node's own X509Certificate.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import type * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
+import { isWireSecret, ProgramRun, runProgramUnderMocks } from "../../support/program-under-mocks";
+import { SAMPLE_REPORT } from "../../support/post-deploy-report";
+import { TLS_TYPES, tlsResourceState } from "../../support/replay/tls-model";
+
+interface Declared {
+    readonly run: ProgramRun;
+    readonly resources: pulumi.runtime.MockResourceArgs[];
+    /** What each resource's mock returned, by name. */
+    readonly states: Map<string, Record<string, unknown>>;
+}
+
+async function declare(config: StackConfigObject): Promise<Declared> {
+    const resources: pulumi.runtime.MockResourceArgs[] = [];
+    const states = new Map<string, Record<string, unknown>>();
+    const run = await runProgramUnderMocks("dev", flattenConfig(config), {
+        async newResource(args) {
+            resources.push(args);
+            const computed: Record<string, unknown> = {};
+            if (args.type === "random:index/randomPassword:RandomPassword") computed.result = "GeneratedPassw0rdGeneratedPassw0";
+            if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
+            const state = (await tlsResourceState(args.type, args.inputs)) ?? { ...args.inputs, ...computed };
+            states.set(args.name, state);
+            return { id: `${args.name}-id`, state };
+        },
+        call: (args) => args.inputs,
+    });
+    return { run, resources, states };
+}
+
+const SERVERS = ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"];
+const ANNOUNCED: Record<string, string> = {
+    "redis-0": "172.28.0.10",
+    "redis-1": "172.28.0.11",
+    "redis-2": "172.28.0.12",
+    "sentinel-0": "172.28.0.40",
+    "sentinel-1": "172.28.0.41",
+    "sentinel-2": "172.28.0.42",
+};
+const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
+/** Every string in a value, however deep, with whether it sits inside a secret. */
+function strings(value: unknown, inSecret = false): { text: string; secret: boolean }[] {
+    if (isWireSecret(value)) return strings(value.value, true);
+    if (typeof value === "string") return [{ text: value, secret: inSecret }];
+    if (Array.isArray(value)) return value.flatMap((v) => strings(v, inSecret));
+    if (typeof value === "object" && value !== null) return Object.values(value).flatMap((v) => strings(v, inSecret));
+    return [];
+}
+
+const certOf = (d: Declared, name: string) => new X509Certificate(String(d.states.get(name)?.certPem));
+/** Extended key usages (Node calls them keyUsage). */
+const ekuOf = (cert: X509Certificate) => cert.keyUsage ?? [];
+/** Key Usage bits, which Node does not expose. */
+function keyUsagesOf(cert: X509Certificate) {
+    const ext = new x509.X509Certificate(cert.raw).getExtension(x509.KeyUsagesExtension);
+    return { usages: ext?.usages, critical: ext?.critical };
+}
+const CA_USAGES = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+const LEAF_USAGES = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
+
+describe("the stack's TLS material (real certificates under mocks)", function () {
+    this.timeout(60_000);
+    let d: Declared;
+    before(async () => {
+        d = await declare({ cluster: { tls: { enabled: true } } });
+    });
+
+    it("declares one CA, and a key, a request and a certificate per server and client, all ECDSA P-256", () => {
+        const count = (type: string) => d.resources.filter((r) => r.type === type).length;
+        const leaves = SERVERS.length + 4;
+        expect(count(TLS_TYPES.privateKey)).to.equal(leaves + 1);
+        expect(count(TLS_TYPES.selfSignedCert)).to.equal(1);
+        expect(count(TLS_TYPES.certRequest)).to.equal(leaves);
+        expect(count(TLS_TYPES.locallySignedCert)).to.equal(leaves);
+        for (const key of d.resources.filter((r) => r.type === TLS_TYPES.privateKey)) {
+            expect(key.inputs, key.name).to.deep.equal({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+            const pem = String(d.states.get(key.name)?.privateKeyPem);
+            expect(pem, key.name).to.match(/^-----BEGIN EC PRIVATE KEY-----\n/);
+            expect(createPrivateKey(pem).asymmetricKeyDetails?.namedCurve).to.equal("prime256v1");
+        }
+    });
+
+    it("makes a CA that is a CA, signs certificates and CRLs only, and signed itself", () => {
+        const ca = certOf(d, "tls-ca");
+        expect(ca.ca).to.equal(true);
+        expect(ca.checkIssued(ca)).to.equal(true);
+        expect(ca.verify(ca.publicKey)).to.equal(true);
+        expect(ca.subject).to.equal("O=appscreens-redis-dev\nCN=appscreens-redis-dev CA");
+        expect(ca.publicKey.asymmetricKeyDetails?.namedCurve).to.equal("prime256v1");
+        expect(keyUsagesOf(ca)).to.deep.equal({ usages: CA_USAGES, critical: true });
+        expect(ekuOf(ca)).to.deep.equal([]);
+        const inputs = d.resources.find((r) => r.name === "tls-ca")?.inputs;
+        expect(inputs?.isCaCertificate).to.equal(true);
+        expect(inputs?.allowedUses).to.deep.equal(["cert_signing", "crl_signing", "digital_signature"]);
+    });
+
+    for (const server of SERVERS) {
+        it(`gives ${server} a leaf for its announced address and 127.0.0.1, for server and client auth, chained to the CA`, () => {
+            const ca = certOf(d, "tls-ca");
+            const leaf = certOf(d, `${server}-tls-cert`);
+            expect(leaf.subjectAltName).to.equal(`IP Address:${ANNOUNCED[server]}, IP Address:127.0.0.1`);
+            expect(leaf.checkIP(ANNOUNCED[server])).to.equal(ANNOUNCED[server]);
+            expect(leaf.checkIP("127.0.0.1")).to.equal("127.0.0.1");
+            expect(leaf.checkIP("172.28.0.99")).to.equal(undefined);
+            expect(ekuOf(leaf)).to.have.members([SERVER_AUTH, CLIENT_AUTH]);
+            expect(keyUsagesOf(leaf)).to.deep.equal({ usages: LEAF_USAGES, critical: true });
+            expect(leaf.ca).to.equal(false);
+            expect(leaf.subject).to.equal(`O=appscreens-redis-dev\nCN=${server}`);
+            expect(leaf.publicKey.asymmetricKeyDetails?.namedCurve).to.equal("prime256v1");
+            expect(leaf.verify(ca.publicKey)).to.equal(true);
+            expect(leaf.checkIssued(ca)).to.equal(true);
+            expect(leaf.issuer).to.equal(ca.subject);
+            // The certificate is for the key the server gets.
+            const key = String(d.states.get(`${server}-tls-key`)?.privateKeyPem);
+            expect(leaf.checkPrivateKey(createPrivateKey(key))).to.equal(true);
+            const lifetimeHours = (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / 3_600_000;
+            expect(lifetimeHours).to.equal(8760);
+        });
+    }
+
+    it("gives the app, warmer, exporter and tools client-auth-only certificates chained to the CA", () => {
+        const ca = certOf(d, "tls-ca");
+        for (const client of ["app", "warmer", "exporter", "tools"]) {
+            const cert = certOf(d, `client-${client}-tls-cert`);
+            expect(ekuOf(cert), client).to.deep.equal([CLIENT_AUTH]);
+            expect(keyUsagesOf(cert).usages, client).to.equal(LEAF_USAGES);
+            expect(cert.subject, client).to.equal(`O=appscreens-redis-dev\nCN=${client}`);
+            expect(cert.subjectAltName, client).to.equal(undefined);
+            expect(cert.verify(ca.publicKey), client).to.equal(true);
+            expect(cert.checkIssued(ca), client).to.equal(true);
+        }
+    });
+
+    it("exports the CA certificate and the app's certificate in the clear, and the app's key only as a secret", () => {
+        const { rawOutputs, outputs } = d.run;
+        expect(isWireSecret(rawOutputs.tlsCaCert)).to.equal(false);
+        expect(new X509Certificate(String(outputs.tlsCaCert)).ca).to.equal(true);
+        expect(isWireSecret(rawOutputs.tlsAppClientCert)).to.equal(false);
+        expect(isWireSecret(rawOutputs.tlsAppClientKey)).to.equal(true);
+        const cert = new X509Certificate(String(outputs.tlsAppClientCert));
+        expect(cert.checkPrivateKey(createPrivateKey(String(outputs.tlsAppClientKey)))).to.equal(true);
+    });
+
+    it("never holds a private key in plain text in a resource's inputs or a stack output", () => {
+        const keyPems = [...d.states.entries()]
+            .filter(([name]) => name.endsWith("-key"))
+            .flatMap(([, s]) => [String(s.privateKeyPem), String(s.privateKeyPemPkcs8)]);
+        expect(keyPems).to.have.length(2 * (SERVERS.length + 5));
+        const keyBodies = keyPems.map((pem) => pem.split("\n").slice(1, 3).join(""));
+        const places = [
+            ...d.resources.map((r) => ({ where: `${r.type}::${r.name}`, value: r.inputs })),
+            { where: "stack outputs", value: d.run.rawOutputs },
+        ];
+        let secretHits = 0;
+        for (const { where, value } of places) {
+            for (const s of strings(value)) {
+                const holdsKey = /PRIVATE KEY/.test(s.text) || keyBodies.some((body) => s.text.includes(body));
+                if (!holdsKey) continue;
+                expect(s.secret, `${where} holds a private key in plain text`).to.equal(true);
+                secretHits++;
+            }
+        }
+        // Every CSR and certificate input and the app key output: the check above saw real keys.
+        expect(secretHits).to.be.greaterThan(2 * (SERVERS.length + 4));
+    });
+
+    it("publishes each key's public half as the provider does", () => {
+        const state = d.states.get("redis-0-tls-key") ?? {};
+        const pub = createPublicKey(String(state.privateKeyPem)).export({ type: "spki", format: "pem" });
+        expect(state.publicKeyPem).to.equal(pub);
+        expect(state.publicKeyOpenssh).to.match(/^ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY[A-Za-z0-9+/=]+\n$/);
+        expect(state.publicKeyFingerprintSha256).to.match(/^SHA256:[A-Za-z0-9+/]{43}$/);
+        expect(state.publicKeyFingerprintMd5).to.match(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+        expect(state.id).to.match(/^[0-9a-f]{40}$/);
+    });
+});
+
+describe("the stack without TLS", () => {
+    it("declares no key or certificate and exports none", async () => {
+        const d = await declare({});
+        expect(d.resources.filter((r) => r.type.startsWith("tls:"))).to.deep.equal([]);
+        expect(d.run.outputs.tlsCaCert).to.equal(undefined);
+        expect(d.run.outputs.tlsAppClientKey).to.equal(undefined);
+    });
+});
