@@ -14,7 +14,9 @@
 // - a locally signed certificate takes the request's subject and SANs, none of its other
 //   extensions, and does not check the request's signature.
 // Not modelled: private_key_openssh (left empty), RSA and ED25519 certificates, P224 certificates
-// (Web Crypto has no P-224), URIs, max_path_length, set_authority_key_id, updates (renewal).
+// (Web Crypto has no P-224), URIs, max_path_length, set_authority_key_id, and the renewal a plan
+// inside early_renewal_hours triggers (ready_for_renewal is always false). Which input changes
+// replace and which update: property-table.ts.
 //
 // Library: @peculiar/x509 over Node's Web Crypto builds the requests and certificates in process
 // (async, no temporary files for the CA key, as the openssl CLI would need); Node's crypto makes
@@ -23,14 +25,15 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createHash, generateKeyPairSync, KeyObject, createPrivateKey, createPublicKey, randomBytes, webcrypto } from "node:crypto";
 import { unwrapSecrets } from "../program-under-mocks";
+import { TLS_CERT_REQUEST, TLS_LOCALLY_SIGNED_CERT, TLS_PRIVATE_KEY, TLS_SELF_SIGNED_CERT } from "./property-table";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export const TLS_TYPES = {
-    privateKey: "tls:index/privateKey:PrivateKey",
-    certRequest: "tls:index/certRequest:CertRequest",
-    selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
-    locallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
+    privateKey: TLS_PRIVATE_KEY,
+    certRequest: TLS_CERT_REQUEST,
+    selfSignedCert: TLS_SELF_SIGNED_CERT,
+    locallySignedCert: TLS_LOCALLY_SIGNED_CERT,
 } as const;
 
 /** The provider's curve names -> Node's and Web Crypto's. */
