@@ -28,7 +28,7 @@ const cluster = new RedisCluster("appscreens-redis", {
 });
 
 const runPostDeploy = settings.cluster.warmer.enabled || settings.cluster.verifier.enabled || settings.cluster.drill.afterDeploy;
-const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname }) : undefined;
+const postDeploy = runPostDeploy ? new PostDeploy("post-deploy", { settings, cluster, projectDir: __dirname, hostTls }) : undefined;
 
 export const masterName = cluster.masterName;
 /** The Sentinels as apps reach them: published on 127.0.0.1 on one host, each host's address with `hosts`. */

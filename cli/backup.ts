@@ -1,10 +1,12 @@
 // npm run backup -- --stack <name> --out <dir> [--timeout 300] [--json]
 import { runBackup } from "../ops/backup/run-backup";
-import { loadCredentials, loadPlan } from "./common";
+import { loadCredentials, loadEngines, loadPlan } from "./common";
 import { BACKUP_CLI, runCli } from "./options";
 
 runCli(BACKUP_CLI, async (options) => {
-    const { dir, manifest } = await runBackup(loadPlan(options.stack), loadCredentials(options.stack), {
+    const plan = loadPlan(options.stack);
+    const { dir, manifest } = await runBackup(plan, loadCredentials(options.stack), {
+        engines: loadEngines(plan),
         outDir: options.out,
         timeoutMs: options.timeout * 1000,
         log: (line) => console.error(line),

@@ -5,7 +5,9 @@ import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
 import { Credentials } from "../ops/redis/connect";
 import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
 import { parseCheckedJson } from "../contracts/checked-json";
-import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
+import { DOCKER_TLS_ENV, PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
+import { parseDockerTls } from "../contracts/docker-tls";
+import { DockerEngines, enginesOf } from "../ops/docker/engines";
 import { UsageError } from "./options";
 import { ProgressEvent } from "../ops/warm/warmer";
 
@@ -16,6 +18,15 @@ export function loadPlan(stack: string | undefined): PostDeployPlan {
     if (!stack)
         throw new UsageError(`name the stack with --stack <name> (or run from the stack's post-deploy command, which sets ${PLAN_ENV})`);
     return buildPostDeployPlan(settingsFromStackFile(stack));
+}
+
+/**
+ * The Docker Engines of the plan's servers: the local one, or with `hosts` each host's, tcp:// ones
+ * with the PEMs in DOCKER_TLS_ENV (set by the post-deploy command; an operator sets it from the
+ * `hostTls` secret).
+ */
+export function loadEngines(plan: PostDeployPlan): DockerEngines {
+    return enginesOf(plan, parseDockerTls(process.env[DOCKER_TLS_ENV]));
 }
 
 /** The two outputs the CLIs need from `pulumi stack output --json --show-secrets` (index.ts exports more). */

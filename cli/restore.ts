@@ -1,11 +1,13 @@
 // npm run restore -- --stack <name> --from <dir> [--force] [--dry-run] [--json]
 import { formatTable } from "../ops/verify/report";
 import { runRestore } from "../ops/backup/run-restore";
-import { loadCredentials, loadPlan } from "./common";
+import { loadCredentials, loadEngines, loadPlan } from "./common";
 import { RESTORE_CLI, runCli } from "./options";
 
 runCli(RESTORE_CLI, async (options) => {
-    const result = await runRestore(loadPlan(options.stack), loadCredentials(options.stack), {
+    const plan = loadPlan(options.stack);
+    const result = await runRestore(plan, loadCredentials(options.stack), {
+        engines: loadEngines(plan),
         fromDir: options.from,
         force: options.force,
         allowOtherStack: options["allow-other-stack"],

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { StackSettings } from "../settings/validate";
 import { buildPostDeployPlan, postDeployEnvironment } from "../contracts/plan";
 import { parsePostDeployReport, PostDeployReport } from "../contracts/report";
+import { DockerTls, dockerTlsEnvironment } from "../contracts/docker-tls";
 import { RedisCluster } from "./redis-cluster";
 
 export interface PostDeployArgs {
@@ -13,6 +14,8 @@ export interface PostDeployArgs {
     readonly cluster: RedisCluster;
     /** Where the project (and its node_modules) lives: the command runs the CLI from there. */
     readonly projectDir: string;
+    /** The `hostTls` secret, with `hosts`: the tools reach a tcp:// host's engine with it. */
+    readonly hostTls?: pulumi.Output<DockerTls>;
 }
 
 /** The post-deploy report (contracts/report.ts); empty before the command has run (a preview, a mock). */
@@ -52,9 +55,13 @@ export class PostDeploy extends pulumi.ComponentResource {
                 create: "node --import tsx cli/post-deploy.ts",
                 dir: args.projectDir,
                 // The passwords reach the process only here, as secrets; the plan holds none.
+                // With `hosts`, so do the tcp:// hosts' PEMs (absent otherwise: a single host's command is unchanged).
                 environment: pulumi
-                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword])
-                    .apply(([redisPassword, sentinelPassword]) => postDeployEnvironment(plan, { redisPassword, sentinelPassword })),
+                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword, args.hostTls])
+                    .apply(([redisPassword, sentinelPassword, hostTls]) => ({
+                        ...postDeployEnvironment(plan, { redisPassword, sentinelPassword }),
+                        ...(hostTls ? dockerTlsEnvironment(hostTls) : {}),
+                    })),
                 triggers: [
                     createHash("sha256").update(JSON.stringify(plan)).digest("hex"),
                     sourceFingerprint(args.settings, args.projectDir),

@@ -44,3 +44,10 @@ export const SCRIPT_ENV = {
     self: "APPSCREENS_SELF",
     initialMaster: "APPSCREENS_INITIAL_MASTER",
 } as const;
+
+/**
+ * With `hosts`, the TLS material of each tcp:// host as JSON (contracts/docker-tls.ts), so the
+ * tools reach its engine as its provider does. A secret: set only by the post-deploy command's
+ * secret environment, or by an operator for the operations CLIs.
+ */
+export const DOCKER_TLS_ENV = "APPSCREENS_DOCKER_TLS";

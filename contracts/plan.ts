@@ -38,6 +38,8 @@ export const planServerSchema = z
         /** Its published address: where the Pulumi host reaches it. */
         host: z.string().min(1),
         port: z.int().min(1).max(65535),
+        /** The host its container runs on (`cluster.hosts[].name`); absent on a single host. */
+        dockerHost: z.string().min(1).optional(),
     })
     .readonly();
 export type PlanServer = z.infer<typeof planServerSchema>;
@@ -85,6 +87,24 @@ export const postDeployPlanSchema = z
                 sentinelBasePort: z.int().min(1).max(65535),
             })
             .readonly(),
+        /**
+         * With `hosts`: each host's name and Docker endpoint, so the tools reach a server's container
+         * on its own engine (ops/docker/engines.ts). No PEM: a tcp:// host's TLS material travels in
+         * DOCKER_TLS_ENV, a secret. Absent on a single host, so such a plan is what it was before.
+         */
+        dockerHosts: z
+            .array(
+                z
+                    .strictObject({
+                        name: z.string().min(1),
+                        docker: z.string().min(1),
+                        sshOpts: z.array(z.string()).readonly().optional(),
+                    })
+                    .readonly(),
+            )
+            .min(1)
+            .readonly()
+            .optional(),
         /** The whole post-deploy command's deadline. */
         deadlineSeconds: z.number().positive(),
         /** The verifier's health warnings use the alerting rules' thresholds (metrics.alerts). */
@@ -94,6 +114,13 @@ export const postDeployPlanSchema = z
         verifier: verifierSchema,
         drill: drillSchema,
     })
+    .refine(
+        (plan) =>
+            plan.dockerHosts === undefined
+                ? plan.servers.every((s) => s.dockerHost === undefined)
+                : plan.servers.every((s) => plan.dockerHosts?.some((h) => h.name === s.dockerHost)),
+        { error: "every server must name one of dockerHosts as its dockerHost (or, on a single host, none may)", path: ["servers"] },
+    )
     .readonly();
 export type PostDeployPlan = z.infer<typeof postDeployPlanSchema>;
 
@@ -129,6 +156,7 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
         announced: memberKey(e.announce),
         host: e.publishAddress,
         port: e.hostPort,
+        ...(e.host === undefined ? {} : { dockerHost: e.host }),
     });
     return {
         stack: settings.stack,
@@ -146,6 +174,9 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
             redisBasePort: cluster.publish.redisBasePort,
             sentinelBasePort: cluster.publish.sentinelBasePort,
         },
+        ...(cluster.hosts
+            ? { dockerHosts: cluster.hosts.map((h) => ({ name: h.name, docker: h.docker, ...(h.sshOpts ? { sshOpts: h.sshOpts } : {}) })) }
+            : {}),
         deadlineSeconds: cluster.deadlines.postDeploySeconds,
         health: { memoryUsedRatio: cluster.metrics.alerts.memoryUsedRatio, hitRatioFloor: cluster.metrics.alerts.hitRatioFloor },
         cache: cluster.cache,

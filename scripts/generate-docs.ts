@@ -1,11 +1,13 @@
 // npm run docs [-- --check]
 // Writes the generated references: docs/configuration.md from the config schema's descriptions
-// (settings/schema.ts) and docs/cli.md from the CLI specs (cli/options.ts), formatted as
+// (settings/schema.ts), docs/cli.md from the CLI specs (cli/options.ts) and docs/acl-users.md
+// from the ACL users' table (render/acl-users.ts), formatted as
 // Prettier formats them. --check writes nothing and exits 1 naming each stale file; the unit
 // tests do the same check, so `npm test` fails on a reference that was not regenerated.
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { renderAclReference } from "./docs/acl-reference";
 import { renderCliReference } from "./docs/cli-reference";
 import { renderConfigReference } from "./docs/config-reference";
 import { formatMarkdown } from "./docs/markdown";
@@ -16,6 +18,7 @@ const PROJECT_DIR = path.join(__dirname, "..");
 export const GENERATED_DOCS: Readonly<Record<string, () => string>> = {
     "docs/configuration.md": () => renderConfigReference(),
     "docs/cli.md": () => renderCliReference(),
+    "docs/acl-users.md": () => renderAclReference(),
 };
 
 /** Every generated file's expected content, formatted: relative path -> text. */
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { check: { type: "boolean" }, help: { type: "boolean" } } });
     if (values.help) {
         console.log(
-            "Usage: npm run docs [-- --check]\n\nRegenerates docs/configuration.md and docs/cli.md; --check only reports stale ones.",
+            "Usage: npm run docs [-- --check]\n\nRegenerates docs/configuration.md, docs/cli.md and docs/acl-users.md; --check only reports stale ones.",
         );
         return;
     }

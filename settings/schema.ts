@@ -641,6 +641,12 @@ const pem = (what: string) =>
         error: `the ${what} must be a PEM block (-----BEGIN ...----- ... -----END ...-----)`,
     });
 
+/** The `hostTls` secret's shape: each tcp:// host's three PEMs, by host name (also what the tools are handed, contracts/docker-tls.ts). */
+export const hostTlsSchema = z.record(
+    hostName(),
+    z.strictObject({ ca: pem("CA"), cert: pem("client certificate"), key: pem("client key") }),
+);
+
 /**
  * The stack's secrets, each its own key (`pulumi config set --secret appscreens-redis:<key> ...`).
  * validate.ts checks each with passwordSchema and the rotation rules; this object carries what the
@@ -664,8 +670,7 @@ export const secretsSchema = z
                 "Only while rotating `redisPassword` ([rotating passwords](operations.md#rotating-passwords)) or adopting the data volumes an earlier deploy left ([re-creating a stack on kept volumes](operations.md#re-creating-a-stack-on-kept-volumes)): the password being retired, still accepted alongside the new one, set or generated. Must differ from it.",
             ),
         sentinelPasswordPrevious: passwordSchema("sentinelPasswordPrevious").optional().describe("The same for `sentinelPassword`."),
-        [TLS_SECRET_KEY]: z
-            .record(hostName(), z.strictObject({ ca: pem("CA"), cert: pem("client certificate"), key: pem("client key") }))
+        [TLS_SECRET_KEY]: hostTlsSchema
             .optional()
             .meta({ whenUnset: "no `tcp://` host allowed" })
             .describe(

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { PassThrough, Transform } from "node:stream";
 import type Docker from "dockerode";
+import type { DockerEngines } from "../docker/engines";
 import { extract, pack } from "tar-stream";
 import { FileDigest } from "./manifest";
 
@@ -17,6 +18,8 @@ export interface NodeContainer {
     readonly volume: string;
     readonly running: boolean;
     readonly labels: Readonly<Record<string, string>>;
+    /** The Docker Engine it is on (its host's, with `hosts`): every later call about it goes there. */
+    readonly engine: Docker;
 }
 
 export class DockerStepError extends Error {
@@ -29,32 +32,49 @@ export class DockerStepError extends Error {
     }
 }
 
-/** The stack's Redis containers, found by the labels every server carries (not by name). */
-export async function findNodeContainers(docker: Docker, stack: string, nodes: readonly string[]): Promise<Map<string, NodeContainer>> {
-    const listed = await docker.listContainers({
-        all: true,
-        filters: JSON.stringify({ label: ["appscreens.project=appscreens-redis", `appscreens.stack=${stack}`, "appscreens.role=redis"] }),
-    });
+/**
+ * The stack's Redis containers, found by the labels every server carries (not by name), each on
+ * its own host's engine. An engine that does not answer fails naming its host.
+ */
+export async function findNodeContainers(
+    engines: DockerEngines,
+    stack: string,
+    nodes: readonly string[],
+): Promise<Map<string, NodeContainer>> {
     const found = new Map<string, NodeContainer>();
-    for (const c of listed) {
-        const node = c.Labels["appscreens.node"];
-        const volume = c.Mounts.find((m) => m.Destination === "/data")?.Name;
-        if (!node || !volume) continue;
-        found.set(node, {
-            node,
-            id: c.Id,
-            name: c.Names[0]?.replace(/^\//, "") ?? c.Id,
-            image: c.Image,
-            volume,
-            running: c.State === "running",
-            labels: c.Labels,
+    for (const { host, docker } of engines.all()) {
+        const here = nodes.filter((n) => engines.hostOf(n) === host);
+        if (!here.length) continue;
+        await engines.reachable(host);
+        const listed = await docker.listContainers({
+            all: true,
+            filters: JSON.stringify({
+                label: ["appscreens.project=appscreens-redis", `appscreens.stack=${stack}`, "appscreens.role=redis"],
+            }),
         });
+        for (const c of listed) {
+            const node = c.Labels["appscreens.node"];
+            const volume = c.Mounts.find((m) => m.Destination === "/data")?.Name;
+            // Only the nodes placed here: a container of the same name left on another host is not this node.
+            if (!node || !volume || !here.includes(node)) continue;
+            found.set(node, {
+                node,
+                id: c.Id,
+                name: c.Names[0]?.replace(/^\//, "") ?? c.Id,
+                image: c.Image,
+                volume,
+                running: c.State === "running",
+                labels: c.Labels,
+                engine: docker,
+            });
+        }
     }
     const missing = nodes.filter((n) => !found.has(n));
     if (missing.length) {
+        const where = (n: string) => (engines.hostOf(n) ? ` (on ${engines.hostOf(n)})` : "");
         throw new DockerStepError(
             "missing-container",
-            `no container for ${missing.join(", ")} of stack ${stack} on this Docker Engine (labels appscreens.stack=${stack}, appscreens.node=<node>); is the stack deployed here?`,
+            `no container for ${missing.map((n) => `${n}${where(n)}`).join(", ")} of stack ${stack} on ${engines.spread ? "its host's" : "this"} Docker Engine (labels appscreens.stack=${stack}, appscreens.node=<node>); is the stack deployed there?`,
         );
     }
     return found;
@@ -150,12 +170,12 @@ export interface HelperRun {
  * the stack's objects finds it) with the role `volume-helper`, and is always removed.
  */
 export async function runHelper(
-    docker: Docker,
     node: NodeContainer,
     script: string,
     options: { user: string; timeoutMs: number; purpose: string },
 ): Promise<HelperRun> {
-    const helper = await docker.createContainer({
+    // On the node's own engine: the volume exists only there.
+    const helper = await node.engine.createContainer({
         Image: node.image,
         Entrypoint: ["/bin/sh", "-c"],
         Cmd: [script],
@@ -190,12 +210,11 @@ export async function runHelper(
 
 /** Runs a helper and fails, with its output, unless it exits 0. */
 export async function runHelperOrFail(
-    docker: Docker,
     node: NodeContainer,
     script: string,
     options: { user: string; timeoutMs: number; purpose: string },
 ): Promise<string> {
-    const run = await runHelper(docker, node, script, options);
+    const run = await runHelper(node, script, options);
     if (run.exitCode !== 0) {
         throw new DockerStepError(
             "helper-failed",

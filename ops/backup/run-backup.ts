@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createReadStream } from "node:fs";
 import * as path from "node:path";
-import Docker from "dockerode";
 import type Redis from "ioredis";
 import { Credentials, directSentinel, withDirectClient } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
@@ -9,6 +8,7 @@ import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing } from "../r
 import { parseInfo } from "../redis/replies";
 import { nodeCommands } from "../redis/node-commands";
 import { copyOut, findNodeContainers } from "./docker-volumes";
+import { DockerEngines, enginesOf } from "../docker/engines";
 import { BackupManifest, buildManifest, MANIFEST_FILE, RDB_FILE, readHead } from "./manifest";
 import { parseRdbHeader } from "./rdb-header";
 
@@ -25,7 +25,8 @@ export class BackupFailed extends Error {
 export interface BackupOptions {
     readonly outDir: string;
     readonly timeoutMs: number;
-    readonly docker?: Docker;
+    /** Where the nodes' containers are: by default the plan's (the local engine, or each host's with `hosts`). */
+    readonly engines?: DockerEngines;
     readonly log?: (line: string) => void;
 }
 
@@ -139,13 +140,13 @@ export async function snapshotOnReplica(
  */
 export async function runBackup(plan: PostDeployPlan, credentials: Credentials, options: BackupOptions): Promise<BackupResult> {
     const log = options.log ?? (() => undefined);
-    const docker = options.docker ?? new Docker();
+    const engines = options.engines ?? enginesOf(plan);
     const out = path.resolve(options.outDir);
     if (existsSync(out) && readdirSync(out).length > 0) {
         throw new BackupFailed("not-empty", `${out} is not empty; back up into a new directory so that no two backups mix`);
     }
     const containers = await findNodeContainers(
-        docker,
+        engines,
         plan.stack,
         nodesOf(plan).map((n) => n.name),
     );
@@ -175,7 +176,9 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
 
     mkdirSync(out, { recursive: true, mode: 0o700 });
     try {
-        const container = docker.getContainer((containers.get(replica.name) ?? { id: "" }).id);
+        const source = containers.get(replica.name);
+        if (!source) throw new BackupFailed("no-replica", `no container for ${replica.name}`);
+        const container = source.engine.getContainer(source.id);
         const files = await copyOut(container, `/data/${RDB_FILE}`, out, (name) => name === RDB_FILE);
         if (appendonly) {
             const dirname = appenddirname;

@@ -1,4 +1,3 @@
-import Docker from "dockerode";
 import { REDIS_USER } from "../../render/paths";
 import { Credentials, directSentinel } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
@@ -8,6 +7,7 @@ import { verifyUntilSettled } from "../verify/verifier";
 import { parseInfo } from "../redis/replies";
 import { nodeCommands } from "../redis/node-commands";
 import { findNodeContainers, NodeContainer, putFile, REDIS_UID, runHelperOrFail } from "./docker-volumes";
+import { DockerEngines, enginesOf } from "../docker/engines";
 import { BackupRejected, checkTarget, readBackup, BackupManifest } from "./manifest";
 import {
     acceptableKeyCount,
@@ -55,7 +55,8 @@ export interface RestoreOptions {
     /** Check everything and print the steps, change nothing. */
     readonly dryRun: boolean;
     readonly timeoutMs: number;
-    readonly docker?: Docker;
+    /** Where the nodes' containers are: by default the plan's (the local engine, or each host's with `hosts`). */
+    readonly engines?: DockerEngines;
     readonly log?: (line: string) => void;
 }
 
@@ -77,12 +78,12 @@ export interface RestoreResult {
  */
 export async function runRestore(plan: PostDeployPlan, credentials: Credentials, options: RestoreOptions): Promise<RestoreResult> {
     const log = options.log ?? (() => undefined);
-    const docker = options.docker ?? new Docker();
+    const engines = options.engines ?? enginesOf(plan);
     const backup = await readBackup(options.fromDir);
     const { manifest } = backup;
 
     const containers = await findNodeContainers(
-        docker,
+        engines,
         plan.stack,
         nodesOf(plan).map((n) => n.name),
     );
@@ -132,7 +133,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     const container = (node: string) => containers.get(node) as NodeContainer;
     const endpoint = (node: string) => nodesOf(plan).find((n) => n.name === node) as NodeEndpoint;
     const helper = (node: string, script: string, purpose: string) =>
-        runHelperOrFail(docker, container(node), script, { user: REDIS_USER, timeoutMs: options.timeoutMs, purpose });
+        runHelperOrFail(container(node), script, { user: REDIS_USER, timeoutMs: options.timeoutMs, purpose });
     const bounded = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, options.timeoutMs, 250);
     let touched = false;
     let verification: VerificationReport | undefined;
@@ -142,7 +143,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
             case "stage":
                 try {
                     await putFile(
-                        docker.getContainer(container(step.node).id),
+                        container(step.node).engine.getContainer(container(step.node).id),
                         "/data",
                         STAGING_DIR,
                         "dump.rdb",
@@ -157,7 +158,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
                 return;
             case "stop":
                 touched = true;
-                await docker.getContainer(container(step.node).id).stop({ t: 30 }).catch(ignoreNotModified);
+                await container(step.node).engine.getContainer(container(step.node).id).stop({ t: 30 }).catch(ignoreNotModified);
                 return;
             case "install":
                 await helper(step.node, installScript(topology), "installing the RDB");
@@ -166,7 +167,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
                 await helper(step.node, clearScript(topology), "moving the old data aside");
                 return;
             case "start":
-                await docker.getContainer(container(step.node).id).start().catch(ignoreNotModified);
+                await container(step.node).engine.getContainer(container(step.node).id).start().catch(ignoreNotModified);
                 return;
             case "wait-master":
                 await bounded(`${step.node} loading ${manifest.dataset.keys} keys as master`, () =>
@@ -224,7 +225,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
         } catch (err) {
             if (!touched) throw err;
             log(`restore: step ${i + 1} failed (${errorMessage(err)}); putting every node's data back`);
-            const rolledBack = await rollBack(docker, topology, containers, helper).then(
+            const rolledBack = await rollBack(topology, containers, helper).then(
                 () => true,
                 (rollbackErr: unknown) => {
                     log(`restore: rollback failed: ${errorMessage(rollbackErr)}`);
@@ -251,23 +252,18 @@ const ignoreNotModified = (err: { statusCode?: number }) => {
 };
 
 async function rollBack(
-    docker: Docker,
     t: RestoreTopology,
     containers: Map<string, NodeContainer>,
     helper: (node: string, script: string, purpose: string) => Promise<string>,
 ): Promise<void> {
     const all = [t.master, ...t.replicas];
     for (const node of [...t.replicas, t.master]) {
-        await docker
-            .getContainer((containers.get(node) as NodeContainer).id)
-            .stop({ t: 30 })
-            .catch(ignoreNotModified);
+        const c = containers.get(node) as NodeContainer;
+        await c.engine.getContainer(c.id).stop({ t: 30 }).catch(ignoreNotModified);
     }
     for (const node of all) await helper(node, rollbackScript(t), "putting the previous data back");
     for (const node of all) {
-        await docker
-            .getContainer((containers.get(node) as NodeContainer).id)
-            .start()
-            .catch(ignoreNotModified);
+        const c = containers.get(node) as NodeContainer;
+        await c.engine.getContainer(c.id).start().catch(ignoreNotModified);
     }
 }

@@ -1,7 +1,8 @@
-import { Store } from "./sources/types";
+import { CACHE_KEY_KINDS, cacheKey } from "../../settings/cache-keys";
+import { Store, STORES } from "./sources/types";
 
-/** The cache keys the app reads (see the seed document). */
-export const screenshotsKey = (store: Store, appId: string): string => `screenshots:${store}:${appId}`;
-export const metadataKey = (store: Store, appId: string): string => `metadata:${store}:${appId}`;
+/** The cache keys the app reads (see the seed document); the layout lives in settings/cache-keys.ts. */
+export const screenshotsKey = (store: Store, appId: string): string => cacheKey("screenshots", store, appId);
+export const metadataKey = (store: Store, appId: string): string => cacheKey("metadata", store, appId);
 
-export const KEY_PATTERN = /^(screenshots|metadata):(appstore|playstore):[A-Za-z0-9._]+$/;
+export const KEY_PATTERN = new RegExp(`^(${CACHE_KEY_KINDS.join("|")}):(${STORES.join("|")}):[A-Za-z0-9._]+$`);

@@ -1,4 +1,5 @@
 import { metadataKey, screenshotsKey } from "./keys";
+import { WARMER_BARRIER_CHANNEL } from "../../settings/cache-keys";
 import { Store } from "./sources/types";
 import { NodeIdentity, SentinelMaster, SentinelReplica } from "../redis/replies";
 import { SentinelReader } from "../redis/sentinel-commands";
@@ -191,9 +192,6 @@ export interface ReconcileOptions {
 /** What the check found: part of the post-deploy report (contracts/report.ts). */
 export type { ReconcileReport };
 
-/** Pub/Sub channel of the barrier: a PUBLISH is replicated like a write and changes no key. */
-export const BARRIER_CHANNEL = "appscreens:warmer:barrier";
-
 /** Checks the written keys until they are settled on a stable master (see the top of this file). */
 export async function reconcile(
     target: ReconcileTarget,
@@ -223,7 +221,7 @@ export async function reconcile(
                     problem = "keys were missing";
                     continue;
                 }
-                await client.publish(BARRIER_CHANNEL, "");
+                await client.publish(WARMER_BARRIER_CHANNEL, "");
                 const acknowledged = await client.wait(view.replicas, options.waitTimeoutMs);
                 const after = await readIdentity(client);
                 if (acknowledged >= view.replicas && after.role === "master" && after.replid === node.replid) return done();

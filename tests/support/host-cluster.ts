@@ -207,7 +207,7 @@ function childPids(pid: number): number[] {
  * writing its initial AOF refuses to shut down ("Writing initial AOF, can't exit"). Children a
  * killed server leaves behind are killed too, by pid.
  */
-async function stopProcess(p: ChildProcess, graceMs = 3000): Promise<void> {
+export async function stopProcess(p: ChildProcess, graceMs = 3000): Promise<void> {
     if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
     const children = childPids(p.pid);
     const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));

@@ -1,0 +1,215 @@
+import Docker from "dockerode";
+import { readFileSync } from "node:fs";
+import { DOCKER_ENDPOINT_PATTERNS } from "../../settings/schema";
+import { errorMessage, withDeadline } from "../deadline";
+import type { PostDeployPlan } from "../../contracts/plan";
+import type { DockerTls } from "../../contracts/docker-tls";
+
+/**
+ * Which Docker Engine holds each server. On a single host every server is on the local engine
+ * (dockerode's defaults: DOCKER_HOST or /var/run/docker.sock), as the provider's default is. With
+ * `hosts`, each server's container is on its host's engine, and every tool that reaches a
+ * container (logs, backup, restore, volumes) must go there: the same endpoint the host's
+ * `docker.Provider` uses, and for tcp:// the same three PEMs.
+ */
+
+/** A host as the tools need it: its name and endpoint, never its TLS PEMs (those travel as a secret). */
+export interface DockerHostRef {
+    readonly name: string;
+    readonly docker: string;
+    readonly sshOpts?: readonly string[];
+}
+
+/** A tcp:// host's TLS material, as the `hostTls` secret holds it. */
+export interface HostTlsPems {
+    readonly ca: string;
+    readonly cert: string;
+    readonly key: string;
+}
+
+export type DockerHostFailureKind = "unknown-host" | "no-tls" | "unsupported-ssh-option" | "ssh-key-unreadable" | "unreachable";
+
+/** A host the tools cannot use; the message names the host and its endpoint, never a PEM. */
+export class DockerHostError extends Error {
+    constructor(
+        readonly kind: DockerHostFailureKind,
+        readonly host: string,
+        message: string,
+    ) {
+        super(message);
+        this.name = "DockerHostError";
+    }
+}
+
+/**
+ * ssh's arguments the tools understand. dockerode speaks SSH itself (ssh2, through docker-modem),
+ * not through the `ssh` command the provider runs, so only the arguments with a meaning there are
+ * taken; any other is refused by name rather than silently dropped.
+ */
+const SSH_OPTIONS_UNDERSTOOD = ["-i", "-p"] as const;
+
+/**
+ * Pure but for reading an `ssh -i` key file through `readKey`: dockerode's options for a host's
+ * endpoint. tcp:// requires all three PEMs, as the stack's validation does (the provider would
+ * silently skip verifying the engine without a CA).
+ */
+export function dockerOptionsFor(
+    host: DockerHostRef,
+    tls: HostTlsPems | undefined,
+    readKey: (file: string) => string = (f) => readFileSync(f, "utf8"),
+): Docker.DockerOptions {
+    const { unix, tcp, ssh } = DOCKER_ENDPOINT_PATTERNS;
+    if (unix.test(host.docker)) return { socketPath: host.docker.slice("unix://".length) };
+    if (tcp.test(host.docker)) {
+        if (!tls?.ca || !tls.cert || !tls.key) {
+            throw new DockerHostError(
+                "no-tls",
+                host.name,
+                `host ${host.name} (${host.docker}): a tcp:// engine is reached with TLS only, and hostTls.${host.name} does not hold ca, cert and key; set them with pulumi config set --secret --path 'hostTls.${host.name}.ca' < ca.pem (and cert, key)`,
+            );
+        }
+        const url = new URL(host.docker);
+        return { protocol: "https", host: url.hostname, port: Number(url.port), ca: tls.ca, cert: tls.cert, key: tls.key };
+    }
+    if (ssh.test(host.docker)) {
+        const url = new URL(host.docker);
+        let port = url.port ? Number(url.port) : 22;
+        let privateKey: string | undefined;
+        const opts = host.sshOpts ?? [];
+        for (let i = 0; i < opts.length; i++) {
+            const opt = opts[i];
+            const value = opts[i + 1];
+            if (!(SSH_OPTIONS_UNDERSTOOD as readonly string[]).includes(opt) || value === undefined) {
+                throw new DockerHostError(
+                    "unsupported-ssh-option",
+                    host.name,
+                    `host ${host.name}: the tools reach ${host.docker} with their own SSH client, which understands only ${SSH_OPTIONS_UNDERSTOOD.join(" <value>, ")} <value> in sshOpts, not ${opt}${value === undefined ? " without a value" : ""}; put other options in ~/.ssh/config of the deploy machine's ssh instead`,
+                );
+            }
+            if (opt === "-i") privateKey = readSshKey(host, value, readKey);
+            else port = Number(value);
+            i++;
+        }
+        return {
+            protocol: "ssh",
+            host: url.hostname,
+            port,
+            ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+            sshOptions: privateKey ? { privateKey } : { agent: process.env.SSH_AUTH_SOCK },
+        };
+    }
+    throw new DockerHostError("unknown-host", host.name, `host ${host.name}: ${host.docker} is not a Docker endpoint the stack accepts`);
+}
+
+function readSshKey(host: DockerHostRef, file: string, readKey: (file: string) => string): string {
+    try {
+        return readKey(file);
+    } catch (err) {
+        throw new DockerHostError(
+            "ssh-key-unreadable",
+            host.name,
+            `host ${host.name}: cannot read the ssh key ${file} its sshOpts name (${errorMessage(err)}); run the tools as the user that deploys, or fix the path`,
+        );
+    }
+}
+
+/** The engines of a stack's servers, one client per host, made on first use. */
+export class DockerEngines {
+    private readonly clients = new Map<string, Docker>();
+
+    private constructor(
+        private readonly hosts: readonly DockerHostRef[],
+        /** Server name -> host name; empty on a single host. */
+        private readonly placement: Readonly<Record<string, string>>,
+        private readonly tls: Readonly<Record<string, HostTlsPems>>,
+        private readonly make: (options: Docker.DockerOptions | undefined) => Docker,
+    ) {}
+
+    /** Every server on one engine (the local one unless `docker` is given): a stack without `hosts`. */
+    static single(docker?: Docker): DockerEngines {
+        return new DockerEngines([], {}, {}, () => docker ?? new Docker());
+    }
+
+    /** Servers spread over `hosts` as `placement` says; a server not in it is refused by name. */
+    static placed(
+        hosts: readonly DockerHostRef[],
+        placement: Readonly<Record<string, string>>,
+        tls: Readonly<Record<string, HostTlsPems>> = {},
+        make: (options: Docker.DockerOptions | undefined) => Docker = (o) => new Docker(o),
+    ): DockerEngines {
+        return new DockerEngines(hosts, placement, tls, make);
+    }
+
+    get spread(): boolean {
+        return this.hosts.length > 0;
+    }
+
+    /** The host of `server`, or undefined on a single host. */
+    hostOf(server: string): string | undefined {
+        if (!this.spread) return undefined;
+        const host = this.placement[server];
+        if (!host) throw new DockerHostError("unknown-host", "?", `${server} is placed on no host of this stack`);
+        return host;
+    }
+
+    /** The engine `server`'s container is on. */
+    forServer(server: string): Docker {
+        return this.forHost(this.hostOf(server));
+    }
+
+    /** The engine of `host` (undefined: the single host's). */
+    forHost(host: string | undefined): Docker {
+        const key = host ?? "";
+        let client = this.clients.get(key);
+        if (!client) {
+            if (host === undefined) client = this.make(undefined);
+            else {
+                const ref = this.hosts.find((h) => h.name === host);
+                if (!ref) throw new DockerHostError("unknown-host", host, `no host ${host} in this stack's hosts`);
+                client = this.make(dockerOptionsFor(ref, this.tls[host]));
+            }
+            this.clients.set(key, client);
+        }
+        return client;
+    }
+
+    /** Every engine the stack uses, by host name ("" on a single host). */
+    all(): { host: string | undefined; docker: Docker }[] {
+        return this.spread
+            ? this.hosts.map((h) => ({ host: h.name, docker: this.forHost(h.name) }))
+            : [{ host: undefined, docker: this.forHost(undefined) }];
+    }
+
+    /**
+     * Pings `host`'s engine within `timeoutMs`: a dead or unreachable host fails the step naming
+     * the host and its endpoint, as the provider's configure does, instead of hanging.
+     */
+    async reachable(host: string | undefined, timeoutMs = 10_000): Promise<void> {
+        const docker = this.forHost(host);
+        const name = host ?? "the local Docker Engine";
+        const endpoint = host ? ` (${this.hosts.find((h) => h.name === host)?.docker})` : "";
+        try {
+            await withDeadline(timeoutMs / 1000, `a ping of ${name}`, () => docker.ping());
+        } catch (err) {
+            throw new DockerHostError(
+                "unreachable",
+                host ?? "",
+                `cannot reach the Docker Engine of ${name}${endpoint}: ${errorMessage(err)}; bring the host back, or follow the runbook for a lost host (docs/operations.md#a-host-is-lost)`,
+            );
+        }
+    }
+}
+
+/**
+ * The engines of a plan's servers: the local one on a single host, else each server's host's
+ * (`dockerHosts`, with `tls` for the tcp:// ones).
+ */
+export function enginesOf(
+    plan: Pick<PostDeployPlan, "servers" | "dockerHosts">,
+    tls: DockerTls = {},
+    make?: (options: Docker.DockerOptions | undefined) => Docker,
+): DockerEngines {
+    if (!plan.dockerHosts) return DockerEngines.single(make?.(undefined));
+    const placement = Object.fromEntries(plan.servers.flatMap((s) => (s.dockerHost ? [[s.name, s.dockerHost]] : [])));
+    return DockerEngines.placed(plan.dockerHosts, placement, tls, make);
+}
