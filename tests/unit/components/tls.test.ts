@@ -5,10 +5,12 @@ import * as x509 from "@peculiar/x509";
 import type * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { AddressInfo } from "node:net";
+import * as tls from "node:tls";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
 import { isWireSecret, ProgramRun, runProgramUnderMocks } from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
-import { TLS_TYPES, tlsResourceState } from "../../support/replay/tls-model";
+import { certRequestState, locallySignedCertState, privateKeyState, TLS_TYPES, tlsResourceState } from "../../support/replay/tls-model";
 
 interface Declared {
     readonly run: ProgramRun;
@@ -171,6 +173,85 @@ describe("the stack's TLS material (real certificates under mocks)", function ()
         }
         // Every CSR and certificate input and the app key output: the check above saw real keys.
         expect(secretHits).to.be.greaterThan(2 * (SERVERS.length + 4));
+    });
+
+    describe("in a real mutual-TLS handshake (Node's OpenSSL, tls-auth-clients yes as a server would run it)", () => {
+        const pem = (name: string, field: string) => String(d.states.get(name)?.[field]);
+        /** redis-0 serving on 127.0.0.1 with tls-auth-clients yes; resolves with who connected, or the refusal. */
+        async function handshake(client: { cert: string; key: string }, host = "127.0.0.1"): Promise<string> {
+            const ca = pem("tls-ca", "certPem");
+            // Why the server refused a client: OpenSSL's verification error, as Redis logs it.
+            let serverError = "";
+            const server = tls.createServer({
+                cert: pem("redis-0-tls-cert", "certPem"),
+                key: pem("redis-0-tls-key", "privateKeyPem"),
+                ca,
+                requestCert: true,
+                // Judged below, so the reason OpenSSL gives (what Redis logs) is kept.
+                rejectUnauthorized: false,
+            });
+            // Only a client the server verified gets a byte.
+            server.on("secureConnection", (socket) => {
+                if (socket.authorized) socket.end("+OK\r\n");
+                else {
+                    serverError = String(socket.authorizationError);
+                    socket.destroy();
+                }
+            });
+
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            try {
+                return await new Promise<string>((resolve) => {
+                    const socket = tls.connect({
+                        host: "127.0.0.1",
+                        port: (server.address() as AddressInfo).port,
+                        ca,
+                        ...client,
+                        checkServerIdentity: (_, cert) => tls.checkServerIdentity(host, cert),
+                    });
+                    // TLS 1.3: the server judges the client certificate after the client has finished its side of the handshake.
+                    socket.once("data", () => resolve(`accepted ${socket.getPeerCertificate().subject.CN}`));
+                    socket.once("close", () => resolve(`refused by the server: ${serverError}`));
+                    socket.once("error", (err) => resolve(`refused: ${err.message}`));
+                });
+            } finally {
+                server.close();
+            }
+        }
+
+        it("accepts a replica presenting its own server leaf as a client certificate, and the app's client certificate", async () => {
+            expect(await handshake({ cert: pem("redis-1-tls-cert", "certPem"), key: pem("redis-1-tls-key", "privateKeyPem") })).to.equal(
+                "accepted redis-0",
+            );
+            expect(
+                await handshake({ cert: pem("client-app-tls-cert", "certPem"), key: pem("client-app-tls-key", "privateKeyPem") }),
+            ).to.equal("accepted redis-0");
+        });
+
+        it("refuses a server-auth-only leaf as a client (what would break replication), and an address the leaf does not name", async () => {
+            const key = privateKeyState({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+            const request = await certRequestState({
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: "redis-1" },
+                ipAddresses: ["127.0.0.1"],
+            });
+            const serverOnly = await locallySignedCertState({
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: pem("tls-ca-key", "privateKeyPem"),
+                caCertPem: pem("tls-ca", "certPem"),
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                validityPeriodHours: 24,
+            });
+            expect(await handshake({ cert: String(serverOnly.certPem), key: String(key.privateKeyPem) })).to.equal(
+                "refused by the server: INVALID_PURPOSE",
+            );
+            expect(
+                await handshake(
+                    { cert: pem("client-app-tls-cert", "certPem"), key: pem("client-app-tls-key", "privateKeyPem") },
+                    "172.28.0.11",
+                ),
+            ).to.match(/^refused: .*IP: 172\.28\.0\.11 is not in the cert's list/);
+        });
     });
 
     it("publishes each key's public half as the provider does", () => {
