@@ -19,21 +19,27 @@ interface Declared {
     readonly states: Map<string, Record<string, unknown>>;
 }
 
-async function declare(config: StackConfigObject): Promise<Declared> {
+async function declare(config: StackConfigObject, preview = false): Promise<Declared> {
     const resources: pulumi.runtime.MockResourceArgs[] = [];
     const states = new Map<string, Record<string, unknown>>();
-    const run = await runProgramUnderMocks("dev", flattenConfig(config), {
-        async newResource(args) {
-            resources.push(args);
-            const computed: Record<string, unknown> = {};
-            if (args.type === "random:index/randomPassword:RandomPassword") computed.result = "GeneratedPassw0rdGeneratedPassw0";
-            if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
-            const state = (await tlsResourceState(args.type, args.inputs)) ?? { ...args.inputs, ...computed };
-            states.set(args.name, state);
-            return { id: `${args.name}-id`, state };
+    const run = await runProgramUnderMocks(
+        "dev",
+        flattenConfig(config),
+        {
+            async newResource(args) {
+                resources.push(args);
+                const computed: Record<string, unknown> = {};
+                if (args.type === "random:index/randomPassword:RandomPassword") computed.result = "GeneratedPassw0rdGeneratedPassw0";
+                if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
+                const state = (await tlsResourceState(args.type, args.inputs)) ?? { ...args.inputs, ...computed };
+                states.set(args.name, state);
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args) => args.inputs,
         },
-        call: (args) => args.inputs,
-    });
+        new Map(),
+        preview,
+    );
     return { run, resources, states };
 }
 
@@ -263,6 +269,31 @@ describe("the stack's TLS material (real certificates under mocks)", function ()
         expect(state.publicKeyFingerprintMd5).to.match(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
         expect(state.id).to.match(/^[0-9a-f]{40}$/);
     });
+});
+
+describe("the stack's TLS material across hosts (preview)", () => {
+    it("names each server's host address (announced) and its static address (its exporter's) besides loopback", async () => {
+        const hosts = ["a", "b", "c"].map((h, i) => ({
+            name: `host-${h}`,
+            docker: `unix:///run/host-${h}/docker.sock`,
+            address: `10.77.0.${11 + i}`,
+        }));
+        const d = await declare({ cluster: { hosts, tls: { enabled: true } } }, true);
+        const ca = new X509Certificate(String(d.states.get("tls-ca")?.certPem));
+        const expected: Record<string, string> = {
+            "redis-0": "10.77.0.11, IP Address:172.28.0.10",
+            "redis-1": "10.77.0.12, IP Address:172.28.0.11",
+            "redis-2": "10.77.0.13, IP Address:172.28.0.12",
+            "sentinel-0": "10.77.0.11, IP Address:172.28.0.40",
+            "sentinel-1": "10.77.0.12, IP Address:172.28.0.41",
+            "sentinel-2": "10.77.0.13, IP Address:172.28.0.42",
+        };
+        for (const [server, sans] of Object.entries(expected)) {
+            const leaf = new X509Certificate(String(d.states.get(`${server}-tls-cert`)?.certPem));
+            expect(leaf.subjectAltName, server).to.equal(`IP Address:${sans}, IP Address:127.0.0.1`);
+            expect(leaf.checkIssued(ca), server).to.equal(true);
+        }
+    }).timeout(60_000);
 });
 
 describe("the stack without TLS", () => {
