@@ -6,7 +6,7 @@ import { Credentials } from "../ops/redis/connect";
 import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
 import { parseCheckedJson } from "../contracts/checked-json";
 import { DOCKER_TLS_ENV, PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
-import { parseDockerTls } from "../contracts/docker-tls";
+import { parseDockerTls } from "../contracts/docker-hosts";
 import { DockerEngines, enginesOf } from "../ops/docker/engines";
 import { UsageError } from "./options";
 import { ProgressEvent } from "../ops/warm/warmer";

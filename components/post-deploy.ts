@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { StackSettings } from "../settings/validate";
 import { buildPostDeployPlan, postDeployEnvironment } from "../contracts/plan";
 import { parsePostDeployReport, PostDeployReport } from "../contracts/report";
-import { DockerTls, dockerTlsEnvironment } from "../contracts/docker-tls";
+import { DockerTls, dockerTlsEnvironment } from "../contracts/docker-hosts";
 import { RedisCluster } from "./redis-cluster";
 
 export interface PostDeployArgs {

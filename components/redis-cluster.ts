@@ -126,7 +126,7 @@ export class RedisCluster extends pulumi.ComponentResource {
             redisPrevious: args.redisPasswordPrevious,
             sentinelPrevious: args.sentinelPasswordPrevious,
         };
-        const common = { settings, passwords, projectDir: args.projectDir, volumeCheck };
+        const common = { settings, passwords, projectDir: args.projectDir, volumeCheck, hostTls: args.hostTls };
         // Each server goes to its host's provider through the component's `providers`, so its volume
         // and container (docker resources) are created on that host's engine; the settings step (a
         // local command) still runs on the deploy machine.

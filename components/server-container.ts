@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { DockerTls } from "../contracts/docker-hosts";
 import { Endpoint, ServerKind } from "../settings/address-plan";
 import { dataVolumeName, dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
@@ -144,6 +145,8 @@ export interface ServerArgs {
     readonly networkName: pulumi.Input<string>;
     readonly passwords: ServerPasswords;
     readonly projectDir: string;
+    /** The `hostTls` secret, with `hosts`: a settings step on a tcp:// host reads its container's log with it. */
+    readonly hostTls?: pulumi.Output<DockerTls>;
     /** The stack's volume check: the data volume waits for it. */
     readonly volumeCheck: command.local.Command;
     /** The container waits for these (the previous server: replacements go one at a time). */
@@ -187,6 +190,7 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
                 container: server.container,
                 passwords: args.passwords,
                 projectDir: args.projectDir,
+                hostTls: args.hostTls,
                 dependsOn: args.settingsDependsOn ?? [],
             },
             this,

@@ -5,7 +5,9 @@ import { Endpoint, ServerKind } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { DIRECTIVES, runtimeValues } from "../render/directives";
 import { FIRST_RUN_FLAG, settingsEnvironment } from "../contracts/settings-env";
-import { SETTINGS_ENV } from "../contracts/env";
+import { DOCKER_TLS_ENV, SETTINGS_ENV } from "../contracts/env";
+import { DockerTls, dockerHostRef, dockerTlsEnvironment } from "../contracts/docker-hosts";
+import { dockerEndpointKind } from "../settings/schema";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -24,6 +26,8 @@ export interface ServerSettingsArgs {
     /** Where the project (and its node_modules) lives: the command runs the CLI from there. */
     readonly projectDir: string;
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /** The `hostTls` secret, with `hosts`. */
+    readonly hostTls?: pulumi.Output<DockerTls>;
 }
 
 /**
@@ -35,6 +39,7 @@ export interface ServerSettingsArgs {
  */
 export function declareServerSettings(name: string, args: ServerSettingsArgs, parent: pulumi.Resource): command.local.Command {
     const { settings, endpoint, kind, passwords } = args;
+    const host = settings.cluster.hosts?.find((h) => h.name === endpoint.host);
     const target = {
         kind,
         name: endpoint.name,
@@ -42,6 +47,7 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
         host: endpoint.publishAddress,
         port: endpoint.hostPort,
         masterName: settings.cluster.sentinel.masterName,
+        ...(host ? { dockerHost: dockerHostRef(host) } : {}),
     };
     const environment: Record<string, pulumi.Input<string>> = {
         ...settingsEnvironment(
@@ -58,6 +64,10 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     if (kind === "sentinel" && passwords.sentinelPrevious) {
         environment[SETTINGS_ENV.sentinelPasswordPrevious] = pulumi.secret(passwords.sentinelPrevious);
     }
+    // A tcp:// host's PEMs, for reading the container's log on its engine when the server fails.
+    const pems = host && dockerEndpointKind(host.docker) === "tcp" ? args.hostTls?.apply((t) => t[host.name]) : undefined;
+    if (host && pems)
+        environment[DOCKER_TLS_ENV] = pulumi.secret(pems.apply((p) => dockerTlsEnvironment({ [host.name]: p })[DOCKER_TLS_ENV]));
     // Node with tsx's loader, not npx: npx loads npm first (about 0.4 s of CPU per server and deploy).
     const cli = "node --import tsx cli/apply-settings.ts";
     // `create` runs once per server and state: a server that then refuses every password has never

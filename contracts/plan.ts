@@ -5,6 +5,7 @@ import { cacheSchema, drillSchema, verifierSchema, warmerSchema } from "../setti
 import { StackSettings } from "../settings/validate";
 import { Directive, DirectiveName, DirectiveValues, expectedValues, REDIS_DIRECTIVES, SENTINEL_DIRECTIVES } from "../render/directives";
 import { parseCheckedJson } from "./checked-json";
+import { dockerHostRef, dockerHostRefSchema } from "./docker-hosts";
 import { PASSWORD_ENV, PLAN_ENV } from "./env";
 
 /**
@@ -92,19 +93,7 @@ export const postDeployPlanSchema = z
          * on its own engine (ops/docker/engines.ts). No PEM: a tcp:// host's TLS material travels in
          * DOCKER_TLS_ENV, a secret. Absent on a single host, so such a plan is what it was before.
          */
-        dockerHosts: z
-            .array(
-                z
-                    .strictObject({
-                        name: z.string().min(1),
-                        docker: z.string().min(1),
-                        sshOpts: z.array(z.string()).readonly().optional(),
-                    })
-                    .readonly(),
-            )
-            .min(1)
-            .readonly()
-            .optional(),
+        dockerHosts: z.array(dockerHostRefSchema).min(1).readonly().optional(),
         /** The whole post-deploy command's deadline. */
         deadlineSeconds: z.number().positive(),
         /** The verifier's health warnings use the alerting rules' thresholds (metrics.alerts). */
@@ -174,9 +163,7 @@ export function buildPostDeployPlan(settings: StackSettings): PostDeployPlan {
             redisBasePort: cluster.publish.redisBasePort,
             sentinelBasePort: cluster.publish.sentinelBasePort,
         },
-        ...(cluster.hosts
-            ? { dockerHosts: cluster.hosts.map((h) => ({ name: h.name, docker: h.docker, ...(h.sshOpts ? { sshOpts: h.sshOpts } : {}) })) }
-            : {}),
+        ...(cluster.hosts ? { dockerHosts: cluster.hosts.map(dockerHostRef) } : {}),
         deadlineSeconds: cluster.deadlines.postDeploySeconds,
         health: { memoryUsedRatio: cluster.metrics.alerts.memoryUsedRatio, hitRatioFloor: cluster.metrics.alerts.hitRatioFloor },
         cache: cluster.cache,

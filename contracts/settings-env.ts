@@ -10,6 +10,7 @@ import {
     SentinelDirectiveName,
 } from "../render/directives";
 import { SETTINGS_ENV } from "./env";
+import { dockerHostRefSchema } from "./docker-hosts";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
@@ -26,6 +27,8 @@ const targetFields = {
     host: z.string().min(1),
     port: z.int().min(1).max(65535),
     masterName: z.string().min(1),
+    /** With `hosts`: the host its container is on, so the step reads that container's log there. */
+    dockerHost: dockerHostRefSchema.optional(),
 };
 
 export const serverTargetSchema = z.discriminatedUnion("kind", [

@@ -21,13 +21,14 @@ export async function containerLog(docker: Docker, containerId: string): Promise
 /**
  * The last lines a server's container logged, for the error of a step that found it down: the
  * docker provider's `wait` reports only "container failed to be in healthy state". Best effort:
- * a Docker Engine the step cannot reach gives a sentence saying so. The servers never log a
+ * a Docker Engine the step cannot reach gives a sentence saying so. `docker` is the engine the
+ * container is on (its host's, with `hosts`). The servers never log a
  * password (the live tests check it), so the lines are safe to print.
  */
-export async function lastLogLines(containerId: string | undefined, lines = 20): Promise<string> {
+export async function lastLogLines(containerId: string | undefined, docker: Docker = new Docker(), lines = 20): Promise<string> {
     if (!containerId) return "(no container id to read logs from)";
     try {
-        const container = new Docker().getContainer(containerId);
+        const container = docker.getContainer(containerId);
         const [info, logs] = await Promise.all([container.inspect(), container.logs({ stdout: true, stderr: true, tail: lines })]);
         const state = `${info.State.Status}${info.State.Health ? `, ${info.State.Health.Status}` : ""}, exit code ${info.State.ExitCode}, restarts ${info.RestartCount}`;
         const text = demultiplex(logs);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { DOCKER_ENDPOINT_PATTERNS } from "../../settings/schema";
 import { errorMessage, withDeadline } from "../deadline";
 import type { PostDeployPlan } from "../../contracts/plan";
-import type { DockerTls } from "../../contracts/docker-tls";
+import type { DockerTls } from "../../contracts/docker-hosts";
 
 /**
  * Which Docker Engine holds each server. On a single host every server is on the local engine
@@ -212,4 +212,9 @@ export function enginesOf(
     if (!plan.dockerHosts) return DockerEngines.single(make?.(undefined));
     const placement = Object.fromEntries(plan.servers.flatMap((s) => (s.dockerHost ? [[s.name, s.dockerHost]] : [])));
     return DockerEngines.placed(plan.dockerHosts, placement, tls, make);
+}
+
+/** The engine one server's container is on: its host's (`host`, with `tls` for tcp://), else the local one. */
+export function engineOfServer(server: string, host: DockerHostRef | undefined, tls: DockerTls = {}): Docker {
+    return host ? DockerEngines.placed([host], { [server]: host.name }, tls).forServer(server) : new Docker();
 }

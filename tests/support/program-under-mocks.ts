@@ -24,6 +24,8 @@ export interface Registration {
     readonly retainOnDelete: boolean;
     /** The engine refuses to delete or replace it. */
     readonly protect: boolean;
+    /** `type::name` of the provider resource in its options; "" for the default provider. */
+    readonly provider: string;
 }
 
 export const resourceKey = (type: string, name: string): string => `${type}::${name}`;
@@ -52,7 +54,11 @@ interface RegisterResourceRequest {
     getReplaceonchangesList(): string[];
     getRetainondelete(): boolean | undefined;
     getProtect(): boolean | undefined;
+    getProvider(): string;
 }
+
+/** A provider reference (`<urn>::<id>`) -> the provider resource's key; "" for none (the default provider). */
+export const providerKey = (reference: string): string => (reference ? keyOfUrn(reference.slice(0, reference.lastIndexOf("::"))) : "");
 
 function propertyDependencyKeys(req: RegisterResourceRequest): string[] {
     const keys = new Set<string>();
@@ -83,6 +89,7 @@ class RecordingMonitor extends MockMonitor {
             replaceOnChanges: req.getReplaceonchangesList(),
             retainOnDelete: req.getRetainondelete() ?? false,
             protect: req.getProtect() ?? false,
+            provider: providerKey(req.getProvider()),
         };
         this.registrations.set(resourceKey(registration.type, registration.name), registration);
         return super.registerResource(req, callback);

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { flattenConfig, PROJECT_DIR, readStackFile } from "../../settings/stack-file";
 import { SAMPLE_REPORT } from "./post-deploy-report";
-import { resourceKey, runProgramUnderMocks } from "./program-under-mocks";
+import { Registration, resourceKey, runProgramUnderMocks } from "./program-under-mocks";
 
 /** The stack files whose declarations are held equal to main's. */
 export const SNAPSHOT_STACKS = ["dev", "test", "prod"] as const;
@@ -80,9 +80,18 @@ export async function declaredResources(stack: string): Promise<DeclaredResource
             name: r.name,
             provider: providerKey(r.provider),
             inputs: r.inputs,
-            options: run.registrations.get(resourceKey(r.type, r.name)),
+            options: optionsOf(run.registrations.get(resourceKey(r.type, r.name))),
         }))
         .sort((a, b) => resourceKey(a.type, a.name).localeCompare(resourceKey(b.type, b.name)));
+}
+
+/**
+ * A registration's options as the digests were taken: without its provider key, which the
+ * replay learned later and which `provider` above already records (in the form the digests use).
+ */
+function optionsOf(registration: Registration | undefined): Omit<Registration, "provider"> | undefined {
+    if (!registration) return undefined;
+    return Object.fromEntries(Object.entries(registration).filter(([k]) => k !== "provider")) as Omit<Registration, "provider">;
 }
 
 if (require.main === module) {

@@ -1,4 +1,3 @@
-import Docker from "dockerode";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -9,6 +8,7 @@ import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "../deploy
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../program-under-mocks";
 import { ContainerInitError, createResource, deleteResource, updateResource } from "./docker-apply";
 import { ChangePlan, planChange } from "./diff";
+import { DOCKER_PROVIDER, EngineRoutes, ProviderEndpoint } from "./engines";
 import { deleteBeforeReplace } from "./property-table";
 import { loadState, ReplayState, ResourceState, saveState } from "./state";
 
@@ -29,6 +29,16 @@ export class ProtectedResourceError extends Error {
         super(operation === "replace" ? protectedReplaceMessage(key) : protectedDeleteMessage(key));
         this.name = "ProtectedResourceError";
     }
+}
+
+export interface ReplayOptions {
+    /**
+     * Test-only: run the program of an `up` as a dry run. index.ts refuses `pulumi up` of a stack
+     * with `hosts` (preview-only in production until the cluster follows itself across hosts);
+     * the multi-host rig deploys one anyway, to test what is built so far. Nothing else in the
+     * program asks whether it is a dry run, and the mocks return every output as known.
+     */
+    readonly upAsDryRun?: boolean;
 }
 
 /** Placeholder outputs a preview hands the program for what does not exist yet (the engine's unknowns). */
@@ -71,10 +81,17 @@ const previewOutputs = (name: string, inputs: Record<string, unknown>): Record<s
  * replacement whose new object fails to initialise (the engine keeps the old one pending delete),
  * encryption of secrets in its state file (it is 0600 in a temporary directory and deleted on
  * destroy), and resource types the program does not use.
+ *
+ * Providers: a resource declared with a `docker.Provider` goes to the engine at that provider's
+ * `host` (engines.ts), one without to the machine's engine as always. Each provider is configured
+ * as the engine configures it, on its registration (in a preview too) and before a delete of one
+ * of its objects: a ping, failing with the provider's message and naming the host. The provider a
+ * resource was made with is kept in the state, so updates, deletes and `destroy` reach the same
+ * engine. A provider's own changes are recorded as updates; what a changed `host` would do to the
+ * resources on it (the engine's providerChanged and the provider's DiffConfig) is not modelled.
  */
 export class ReplayDeployer implements Deployer {
     readonly kind = "replay" as const;
-    private readonly docker = new Docker();
     private readonly stateFile: string;
     /** Resources this `up` deleted as dependents of a delete-first replacement: re-creating them is a replace. */
     private readonly removedAsDependents = new Set<string>();
@@ -83,17 +100,21 @@ export class ReplayDeployer implements Deployer {
         private readonly stack: string,
         private readonly runId: string,
         stateDir = path.join(tmpdir(), `appscreens-replay-${runId}`),
+        private readonly engines = new EngineRoutes(),
+        private readonly options: ReplayOptions = {},
     ) {
         this.stateFile = path.join(stateDir, `${stack}.json`);
     }
 
     async up(config: StackConfigObject): Promise<UpResult> {
-        const state = loadState(this.stateFile);
+        const state = this.loadState();
         this.removedAsDependents.clear();
         const changes = emptyChangeSummary();
         try {
-            const { outputs, declared } = await this.runProgram(config, (registration, inputs) =>
-                this.apply(state, registration, inputs, changes),
+            const { outputs, declared } = await this.runProgram(
+                config,
+                (registration, inputs) => this.apply(state, registration, inputs, changes),
+                this.options.upAsDryRun,
             );
             const undeclared = this.reverseOrder(state).filter((k) => !declared.has(k));
             // The engine refuses the whole set of deletes up front if one is protected.
@@ -114,18 +135,24 @@ export class ReplayDeployer implements Deployer {
      * get placeholder outputs, as the engine gives unknowns.
      */
     async preview(config: StackConfigObject): Promise<ChangeSummary> {
-        const state = loadState(this.stateFile);
+        const state = this.loadState();
         const changes = emptyChangeSummary();
         this.removedAsDependents.clear();
-        const { declared } = await this.runProgram(config, async (registration, inputs) => {
-            const key = resourceKey(registration.type, registration.name);
-            const previous = state.resources[key];
-            const plan = planChange(registration.type, previous?.inputs, inputs, registration, Boolean(previous?.initErrors?.length));
-            this.checkProtect(key, plan, previous, registration);
-            this.record(changes, key, plan);
-            if (!previous || plan.action === "replace") return previewOutputs(registration.name, plan.inputs);
-            return { ...previous.outputs, ...plan.inputs };
-        });
+        const { declared } = await this.runProgram(
+            config,
+            async (registration, inputs) => {
+                if (registration.type === DOCKER_PROVIDER) return this.applyProvider(state, registration, inputs, changes, false);
+                const key = resourceKey(registration.type, registration.name);
+                const previous = state.resources[key];
+                const plan = planChange(registration.type, previous?.inputs, inputs, registration, Boolean(previous?.initErrors?.length));
+                this.checkProtect(key, plan, previous, registration);
+                this.record(changes, key, plan);
+                if (!previous || plan.action === "replace") return previewOutputs(registration.name, plan.inputs);
+                return { ...previous.outputs, ...plan.inputs };
+                // A dry run, as `pulumi preview` is: the program sees isDryRun() (a hosts stack previews, and only previews).
+            },
+            true,
+        );
         const undeclared = this.reverseOrder(state).filter((k) => !declared.has(k));
         // A preview fails on a protected delete too (DeleteStep.Apply checks before its dry-run branch).
         for (const key of undeclared) if (state.resources[key]?.protect) throw new ProtectedResourceError(key, "delete");
@@ -135,7 +162,7 @@ export class ReplayDeployer implements Deployer {
 
     /** Like `pulumi destroy`: `retainOnDelete` volumes stay whatever the options say (live tests sweep them). */
     async destroy(): Promise<void> {
-        const state = loadState(this.stateFile);
+        const state = this.loadState();
         try {
             const keys = this.reverseOrder(state);
             for (const key of keys) if (state.resources[key].protect) throw new ProtectedResourceError(key, "delete");
@@ -146,10 +173,54 @@ export class ReplayDeployer implements Deployer {
         rmSync(path.dirname(this.stateFile), { recursive: true, force: true });
     }
 
+    /** The state, with the engines of the providers it recorded known again (a destroy runs no program). */
+    private loadState(): ReplayState {
+        const state = loadState(this.stateFile);
+        for (const [key, entry] of Object.entries(state.resources)) {
+            if (entry.type === DOCKER_PROVIDER) this.engines.remember(key, entry.inputs as ProviderEndpoint);
+        }
+        return state;
+    }
+
+    /**
+     * A docker provider's registration, in an `up` or a preview: configured (pinged) as the engine
+     * does before anything of it is touched, and kept in the state for later runs.
+     */
+    private async applyProvider(
+        state: ReplayState,
+        registration: Registration,
+        inputs: Record<string, unknown>,
+        changes: ChangeSummary,
+        save: boolean,
+    ): Promise<Record<string, unknown>> {
+        const key = resourceKey(registration.type, registration.name);
+        await this.engines.configure(key, inputs as ProviderEndpoint);
+        const previous = state.resources[key];
+        const action = !previous ? "create" : JSON.stringify(previous.inputs) === JSON.stringify(inputs) ? "same" : "update";
+        this.record(changes, key, { action, inputs, changes: [], effects: [], unresettable: [] });
+        const outputs = { ...inputs, id: previous?.outputs.id ?? `${registration.name}-provider-id` };
+        if (save) {
+            state.resources[key] = {
+                type: registration.type,
+                name: registration.name,
+                inputs,
+                outputs,
+                dependencies: registration.dependencies,
+                propertyDependencies: registration.propertyDependencies,
+                deleteBeforeReplace: false,
+                retainOnDelete: false,
+                protect: registration.protect,
+            };
+            saveState(this.stateFile, state);
+        }
+        return outputs;
+    }
+
     /** Runs index.ts under mocks, handing each custom resource's registration and inputs to `onResource`. */
     private async runProgram(
         config: StackConfigObject,
         onResource: (registration: Registration, inputs: Record<string, unknown>) => Promise<Record<string, unknown>>,
+        dryRun = false,
     ): Promise<{ outputs: Record<string, unknown>; declared: Set<string> }> {
         const declared = new Set<string>();
         const registrations = new Map<string, Registration>();
@@ -176,7 +247,8 @@ export class ReplayDeployer implements Deployer {
                     return { id: String(outputs.id ?? `${args.name}-id`), state: outputs };
                 } catch (err) {
                     if (!firstFailure) {
-                        const failure = new Error(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+                        // The cause keeps the failure's kind (a provider that cannot reach its engine, ...).
+                        const failure = new Error(`${key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
                         firstFailure = failure;
                         void Promise.allSettled([...underWay]).then(() => fail(failure));
                     }
@@ -190,7 +262,10 @@ export class ReplayDeployer implements Deployer {
             },
         };
         const secretKeys = STACK_SECRET_KEYS.filter((k) => k in config);
-        const run = await Promise.race([runProgramUnderMocks(this.stack, flattenConfig(config, secretKeys), mocks, registrations), failed]);
+        const run = await Promise.race([
+            runProgramUnderMocks(this.stack, flattenConfig(config, secretKeys), mocks, registrations, dryRun),
+            failed,
+        ]);
         return { outputs: run.outputs, declared };
     }
 
@@ -215,11 +290,14 @@ export class ReplayDeployer implements Deployer {
         newInputs: Record<string, unknown>,
         changes: ChangeSummary,
     ): Promise<Record<string, unknown>> {
+        if (registration.type === DOCKER_PROVIDER) return this.applyProvider(state, registration, newInputs, changes, true);
         const key = resourceKey(registration.type, registration.name);
         const previous = state.resources[key];
         const plan = planChange(registration.type, previous?.inputs, newInputs, registration, Boolean(previous?.initErrors?.length));
         this.checkProtect(key, plan, previous, registration);
         const { inputs } = plan;
+        // Creates and updates go to the provider the program names now; deletes to the one the object was made with.
+        const docker = await this.engines.engineFor(registration.provider);
         const record = (outputs: Record<string, unknown>): ResourceState => ({
             type: registration.type,
             name: registration.name,
@@ -230,12 +308,13 @@ export class ReplayDeployer implements Deployer {
             deleteBeforeReplace: deleteBeforeReplace(registration.type, registration),
             retainOnDelete: registration.retainOnDelete,
             protect: registration.protect,
+            ...(registration.provider ? { provider: registration.provider } : {}),
         });
         // A created object that failed to initialise stays in the state with its errors, as the
         // engine records a partial create; the next `up` decides what happens to it.
         const create = async (): Promise<Record<string, unknown>> => {
             try {
-                return await createResource(this.docker, registration.type, inputs, this.runId);
+                return await createResource(docker, registration.type, inputs, this.runId);
             } catch (err) {
                 if (err instanceof ContainerInitError) {
                     state.resources[key] = { ...record(err.outputs), initErrors: [err.message] };
@@ -251,7 +330,7 @@ export class ReplayDeployer implements Deployer {
         } else if (plan.action === "same") {
             outputs = previous.outputs;
         } else if (plan.action === "update") {
-            outputs = await updateResource(this.docker, registration.type, previous, inputs, plan.effects);
+            outputs = await updateResource(docker, registration.type, previous, inputs, plan.effects);
         } else if (deleteBeforeReplace(registration.type, registration)) {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
@@ -259,7 +338,7 @@ export class ReplayDeployer implements Deployer {
             outputs = await create();
         } else {
             outputs = await create();
-            if (!previous.retainOnDelete) await deleteResource(this.docker, previous.type, previous);
+            if (!previous.retainOnDelete) await deleteResource(await this.engines.engineFor(previous.provider), previous.type, previous);
         }
         this.record(changes, key, plan);
         state.resources[key] = record(outputs);
@@ -285,7 +364,7 @@ export class ReplayDeployer implements Deployer {
                 this.removedAsDependents.add(other);
             }
         }
-        if (!entry.retainOnDelete) await deleteResource(this.docker, entry.type, entry);
+        if (!entry.retainOnDelete) await deleteResource(await this.engines.engineFor(entry.provider), entry.type, entry);
         // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- state is keyed by resource
         delete state.resources[key];
         saveState(this.stateFile, state);

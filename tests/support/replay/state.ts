@@ -13,6 +13,11 @@ export interface ResourceState {
     /** As last registered: the engine decides a delete by the old state's options. */
     readonly retainOnDelete: boolean;
     readonly protect: boolean;
+    /**
+     * The docker provider (`type::name`) whose engine holds the object; absent for the default
+     * engine, so a single-host state reads as before providers existed.
+     */
+    readonly provider?: string;
     /** Set when the object was created but failed to initialise (a container's wait timed out). */
     readonly initErrors?: readonly string[];
 }

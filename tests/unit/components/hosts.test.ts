@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { SETTINGS_ENV } from "../../../contracts/env";
+import { DOCKER_TLS_ENV, PLAN_ENV, SETTINGS_ENV } from "../../../contracts/env";
 import { flattenConfig, PROJECT_DIR, StackConfigObject } from "../../../settings/stack-file";
 import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
@@ -101,6 +101,33 @@ describe("a stack with hosts, under mocks", () => {
             expect(isWireSecret(inputs[input]), input).to.equal(true);
             expect(unwrapSecrets(inputs[input]), input).to.equal(TLS[part]);
         }
+    });
+
+    it("tells each settings step which host its container is on, and only a tcp:// host's step gets that host's PEMs, secret", () => {
+        const steps = ofType(d, "command:local:Command").filter((c) => c.name.endsWith("-settings"));
+        expect(steps).to.have.length(6);
+        for (const step of steps) {
+            // The whole environment is a secret (it holds passwords); its PEM entry is one too.
+            const env = unwrapSecrets(step.inputs.environment) as Record<string, unknown>;
+            const target = JSON.parse(env[SETTINGS_ENV.server] as string) as { dockerHost?: { name: string } };
+            const host = target.dockerHost?.name;
+            expect(host, step.name).to.be.a("string");
+            if (host === "host-c") {
+                expect(isWireSecret(step.inputs.environment), step.name).to.equal(true);
+                expect(JSON.parse(env[DOCKER_TLS_ENV] as string)).to.deep.equal({ "host-c": TLS });
+            } else {
+                expect(env, step.name).to.not.have.property(DOCKER_TLS_ENV);
+            }
+        }
+    });
+
+    it("hands the post-deploy command each server's host, and the PEMs only as a secret", () => {
+        const env = unwrapSecrets(named(d, "command:local:Command", "warm-and-verify").inputs.environment) as Record<string, unknown>;
+        const plan = JSON.parse(env[PLAN_ENV] as string) as { servers: { name: string; dockerHost: string }[] };
+        expect(plan.servers.map((x) => x.dockerHost)).to.deep.equal(["host-a", "host-b", "host-c", "host-a", "host-b", "host-c"]);
+        expect(env[PLAN_ENV]).to.not.include("BEGIN");
+        expect(JSON.parse(env[DOCKER_TLS_ENV] as string)).to.deep.equal({ "host-c": TLS });
+        expect(isWireSecret(named(d, "command:local:Command", "warm-and-verify").inputs.environment)).to.equal(true);
     });
 
     it("puts every container and volume on its host's provider, round-robin (Example 2: a node and a Sentinel per box)", () => {

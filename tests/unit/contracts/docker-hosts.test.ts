@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as path from "node:path";
 import { buildPostDeployPlan, parsePostDeployPlan, PlanError } from "../../../contracts/plan";
-import { DockerTlsError, dockerTlsEnvironment, parseDockerTls } from "../../../contracts/docker-tls";
+import { DockerTlsError, dockerTlsEnvironment, parseDockerTls } from "../../../contracts/docker-hosts";
 import { DOCKER_TLS_ENV } from "../../../contracts/env";
 import { DockerHostError, enginesOf } from "../../../ops/docker/engines";
 import { PROJECT_DIR, settingsFromStackFile } from "../../../settings/stack-file";

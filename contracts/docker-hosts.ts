@@ -3,6 +3,26 @@ import { hostTlsSchema } from "../settings/schema";
 import { parseCheckedJson } from "./checked-json";
 import { DOCKER_TLS_ENV } from "./env";
 
+/**
+ * A host as the tools need it, in the post-deploy plan and a settings step's target: its name and
+ * Docker endpoint, never its PEMs (those cross in DOCKER_TLS_ENV, a secret).
+ */
+export const dockerHostRefSchema = z
+    .strictObject({
+        name: z.string().min(1),
+        docker: z.string().min(1),
+        sshOpts: z.array(z.string()).readonly().optional(),
+    })
+    .readonly();
+export type DockerHostRefData = z.infer<typeof dockerHostRefSchema>;
+
+/** A `cluster.hosts` entry as the tools get it: only what reaches its engine. */
+export const dockerHostRef = (h: { name: string; docker: string; sshOpts?: readonly string[] }): DockerHostRefData => ({
+    name: h.name,
+    docker: h.docker,
+    ...(h.sshOpts ? { sshOpts: h.sshOpts } : {}),
+});
+
 /** Each tcp:// host's PEMs, by host name: the `hostTls` secret's own schema, checked where it is read back. */
 export type DockerTls = z.infer<typeof hostTlsSchema>;
 

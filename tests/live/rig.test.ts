@@ -1,0 +1,215 @@
+import { expect } from "chai";
+import Docker from "dockerode";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { rigCgroupsAvailable } from "../support/rig/cgroups";
+import { RigEngine } from "../support/rig/image";
+import { answersPing } from "../support/rig/probe";
+import { Rig, rigLeftovers } from "../support/rig/rig";
+import { run } from "../support/rig/run";
+import { requireProgram } from "../support/require-program";
+import { testStackConfig } from "../support/live/live-cluster";
+import { EngineRoutes, ProviderConfigureError } from "../support/replay/engines";
+import { ReplayDeployer } from "../support/replay/replay-deployer";
+import { onRigHosts } from "../support/rig/stack";
+
+/**
+ * The multi-host rig itself (tests/support/rig/): three Docker hosts on this machine, each its own
+ * network namespace and dockerd, a container from the test image on each reached from the root
+ * namespace at its host's address, and every fault the host suites inject (crash, freeze, cut)
+ * seen to take effect and to end. Needs root, Debian's dockerd and cgroup v1; the machine's own
+ * engine is used only as the source of the test image, and built into the rig when it has none.
+ */
+const PREFIX = "rigtest";
+// Unlikely to clash with anything here, and not the field notes' example another rig may use.
+const SUBNET = "10.231.16.0/24";
+const PORT = 7379;
+const IMAGE = (testStackConfig().cluster as { image: { name: string } }).image.name;
+const LABEL = "appscreens.rig-test";
+
+/** The machine's own engine when it answers within 3 s: only ever read, as the test image's source. */
+async function machineEngine(): Promise<Docker | undefined> {
+    const docker = new Docker();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 3000)));
+    const answered = docker.ping().then(
+        () => docker,
+        () => undefined,
+    );
+    return Promise.race([answered, late]).finally(() => clearTimeout(timer));
+}
+
+const since = (started: number) => Date.now() - started;
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    while (!(await check())) {
+        if (since(started) > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    return since(started);
+}
+
+async function runRedis(engine: RigEngine): Promise<void> {
+    const container = await engine.docker.createContainer({
+        name: "rig-redis",
+        Image: IMAGE,
+        Cmd: ["redis-server", "--protected-mode", "no", "--save", ""],
+        Labels: { [LABEL]: "1" },
+        ExposedPorts: { "6379/tcp": {} },
+        HostConfig: {
+            PortBindings: { "6379/tcp": [{ HostIp: engine.host.address, HostPort: String(PORT) }] },
+            RestartPolicy: { Name: "unless-stopped" },
+        },
+    });
+    await container.start();
+}
+
+/** PING from inside host `from`'s container to host `to`'s published port: traffic across the switch. */
+const crossHostPing = (from: RigEngine, to: RigEngine): Promise<boolean> =>
+    run(
+        from.host.name,
+        "docker",
+        [
+            "-H",
+            from.host.endpoint,
+            "exec",
+            "rig-redis",
+            // redis-cli 7.0 has no connect timeout of its own; busybox's timeout bounds a cut host's wait.
+            "timeout",
+            "2",
+            "redis-cli",
+            "-h",
+            to.host.address,
+            "-p",
+            String(PORT),
+            "--no-raw",
+            "ping",
+        ],
+        5000,
+    ).then(
+        (out) => out.includes("PONG"),
+        () => false,
+    );
+
+describe("multi-host rig (3 Docker hosts on one machine)", function () {
+    this.timeout(300_000);
+    let rig: Rig | undefined;
+    const steps: string[] = [];
+
+    before(async function () {
+        if (process.getuid?.() !== 0 || !rigCgroupsAvailable()) {
+            const message = "the rig needs root and cgroup v2, or v1 with the pids and freezer hierarchies";
+            if (process.env.CI) throw new Error(message);
+            console.warn(`skipping: ${message}`);
+            this.skip();
+        }
+        requireProgram(this, "dockerd", ["--version"], "Debian's docker.io package");
+        const started = Date.now();
+        rig = await Rig.up(
+            { prefix: PREFIX, hosts: 3, subnet: SUBNET },
+            { image: IMAGE, imageSource: await machineEngine(), onStep: (step, ms) => steps.push(`${step} ${ms} ms`) },
+        );
+        console.log(`      rig: up in ${since(started)} ms (${steps.join(", ")})`);
+    });
+
+    after(async function () {
+        if (!rig) return;
+        const started = Date.now();
+        await rig.down();
+        console.log(`      rig: torn down in ${since(started)} ms`);
+        expect(await rigLeftovers(rig.plan)).to.deep.equal([]);
+        // pgrep exits 1 when nothing matches: the outcome wanted.
+        const engines = spawnSync("pgrep", ["-af", `dockerd .*${PREFIX}-h`], { encoding: "utf8" });
+        expect(engines.stdout.trim(), "rig engines still running").to.equal("");
+    });
+
+    it("runs a container on each host, reached from the root namespace at the host's address and from the other hosts", async () => {
+        const r = rig as Rig;
+        await Promise.all(r.engines.map(runRedis));
+        for (const e of r.engines) await waitUntil(`${e.host.name} answering`, () => answersPing(e.host.address, PORT), 20_000);
+        expect(await crossHostPing(r.host(0), r.host(1)), "host 0 -> host 1").to.equal(true);
+        expect(await crossHostPing(r.host(2), r.host(0)), "host 2 -> host 0").to.equal(true);
+    });
+
+    it("previews a stack on the rig's hosts through each host's provider, and fails naming a host whose engine is down", async () => {
+        const r = rig as Rig;
+        const config = onRigHosts(testStackConfig(), r.plan);
+        const dir = mkdtempSync(path.join(tmpdir(), "rig-preview-"));
+        const preview = () => new ReplayDeployer("test", "rig-test", dir, new EngineRoutes()).preview(config);
+        try {
+            let started = Date.now();
+            const changes = await preview();
+            expect(changes.created.filter((k) => k.startsWith("pulumi:providers:docker::"))).to.have.length(3);
+            const okMs = since(started);
+            const { host } = r.host(1);
+            await r.kill(1);
+            started = Date.now();
+            const failure = await preview().then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            const failedMs = since(started);
+            expect(failure, "a preview with host 1's engine down passed").to.be.instanceOf(Error);
+            expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
+            expect(failure?.cause).to.include({ kind: "unreachable", host: host.endpoint });
+            expect(failure?.message).to.include("Error pinging Docker server");
+            started = Date.now();
+            await r.start(1);
+            const backMs = since(started);
+            await waitUntil(`${host.name} answering after its engine started`, () => answersPing(host.address, PORT), 30_000);
+            await preview();
+            console.log(
+                `      rig: preview on 3 hosts ${okMs} ms; with ${host.name} down it failed in ${failedMs} ms naming it; engine back in ${backMs} ms`,
+            );
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("crash: every process of a host killed, its engine back and its container restarted by its policy", async () => {
+        const r = rig as Rig;
+        const { host } = r.host(1);
+        const started = Date.now();
+        await r.crash(1);
+        const engineBack = since(started);
+        const answering = await waitUntil(`${host.name} answering after crash`, () => answersPing(host.address, PORT), 30_000);
+        console.log(`      rig: crash of ${host.name}: engine back in ${engineBack} ms, its container answering ${answering} ms later`);
+        // The others never noticed.
+        for (const i of [0, 2]) expect(await answersPing(r.host(i).host.address, PORT), `host ${i}`).to.equal(true);
+    });
+
+    it("freeze: a frozen host answers nothing, the others do, and it answers again once thawed", async () => {
+        const r = rig as Rig;
+        const { host, docker } = r.host(2);
+        let started = Date.now();
+        await r.freeze(2);
+        const frozeIn = since(started);
+        expect(await answersPing(host.address, PORT, 1000), "frozen host answered").to.equal(false);
+        // Its engine is frozen too: the whole machine stops, as a paused VM does.
+        const engineAnswered = await Promise.race([docker.ping().then(() => true), new Promise((r) => setTimeout(() => r(false), 1000))]);
+        expect(engineAnswered, "frozen engine answered").to.equal(false);
+        for (const i of [0, 1]) expect(await answersPing(r.host(i).host.address, PORT), `host ${i}`).to.equal(true);
+        started = Date.now();
+        await r.thaw(2);
+        const thawedIn = since(started);
+        const answering = await waitUntil(`${host.name} answering after thaw`, () => answersPing(host.address, PORT), 10_000);
+        console.log(`      rig: freeze of ${host.name} took ${frozeIn} ms, thaw ${thawedIn} ms, answering ${answering} ms after`);
+    });
+
+    it("cut: a host cut off at the switch is unreachable from the root namespace and the other hosts, and back once healed", async () => {
+        const r = rig as Rig;
+        const { host } = r.host(0);
+        await r.cut(0);
+        expect(await answersPing(host.address, PORT, 1000), "cut host answered the root namespace").to.equal(false);
+        expect(await crossHostPing(r.host(1), r.host(0)), "cut host answered host 1").to.equal(false);
+        expect(await crossHostPing(r.host(0), r.host(2)), "cut host reached host 2").to.equal(false);
+        const started = Date.now();
+        await r.heal(0);
+        const answering = await waitUntil(`${host.name} answering after heal`, () => answersPing(host.address, PORT), 10_000);
+        expect(await crossHostPing(r.host(1), r.host(0)), "host 1 -> healed host 0").to.equal(true);
+        console.log(`      rig: cut of ${host.name} healed, answering ${answering} ms after (from ${since(started)} ms)`);
+    });
+});

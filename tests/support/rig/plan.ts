@@ -1,0 +1,137 @@
+import { RigError } from "./errors";
+
+/** What a rig is made of, decided before anything is created: names, addresses and paths only. */
+export interface RigParams {
+    /**
+     * Carried by every name the rig makes (namespaces, links, cgroups, paths), so that set-up can
+     * find and remove what an aborted run left. Short: Linux link names hold 15 characters.
+     */
+    readonly prefix: string;
+    readonly hosts: number;
+    /** A /24 the rig's hosts live in; pick one no other network of the machine uses. */
+    readonly subnet: string;
+}
+
+export interface HostPlan {
+    /** `<prefix>-h<i>`: the host's network namespace, cgroup, and the root of its paths. */
+    readonly name: string;
+    readonly index: number;
+    /** The host's private address on the rig's switch: what its containers publish on. */
+    readonly address: string;
+    /** The host's end of its link, inside its namespace. */
+    readonly hostLink: string;
+    /** The switch's end of the host's link: taking it down cuts the host off. */
+    readonly switchLink: string;
+    readonly runDir: string;
+    readonly socket: string;
+    /** The `host` a docker.Provider (and dockerode) uses for this engine. */
+    readonly endpoint: string;
+    readonly pidFile: string;
+    readonly configFile: string;
+    readonly stateDir: string;
+    readonly dataRoot: string;
+    readonly logFile: string;
+    /** The cgroup (same path under every v1 controller) holding the engine and its containers. */
+    readonly cgroup: string;
+    /** Where the engine's own processes (dockerd, containerd, shims) live, beside the containers. */
+    readonly engineCgroup: string;
+}
+
+export interface RigPlan {
+    readonly prefix: string;
+    readonly switchNamespace: string;
+    readonly bridge: string;
+    /** The root namespace's leg on the switch, so tests reach every host address. */
+    readonly rootLink: string;
+    readonly rootSwitchLink: string;
+    readonly rootAddress: string;
+    readonly prefixLength: number;
+    /** Everything under it belongs to the rig: data roots, logs. */
+    readonly stateDir: string;
+    readonly hosts: readonly HostPlan[];
+}
+
+/** The v1 controllers the rig makes its cgroups in: pids to find every process, freezer to freeze. */
+export const RIG_CGROUP_CONTROLLERS = ["pids", "freezer"] as const;
+
+const PREFIX = /^[a-z][a-z0-9]{1,7}$/;
+const SUBNET = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/;
+/** Host addresses start past the root leg (.1) so that `.10 + i` reads as "host i". */
+const FIRST_HOST_OCTET = 10;
+
+/** The whole rig's layout. Pure: the same parameters always give the same names. */
+export function planRig(params: RigParams): RigPlan {
+    const { prefix, hosts, subnet } = params;
+    // `<prefix>-rs` must fit Linux's 15-character link names with room for the host index.
+    if (!PREFIX.test(prefix))
+        throw new RigError("plan", "", `prefix ${JSON.stringify(prefix)} must be 2-8 lowercase letters or digits, starting with a letter`);
+    const m = SUBNET.exec(subnet);
+    if (!m || m.slice(1).some((o) => Number(o) > 255))
+        throw new RigError("plan", "", `subnet ${JSON.stringify(subnet)} must be a /24 like 10.77.0.0/24`);
+    if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200) throw new RigError("plan", "", `hosts must be 1-200, got ${hosts}`);
+    const net = m.slice(1, 4).join(".");
+    const stateDir = `/var/lib/${prefix}-rig`;
+    return {
+        prefix,
+        switchNamespace: `${prefix}-switch`,
+        bridge: `${prefix}-br`,
+        rootLink: `${prefix}-r`,
+        rootSwitchLink: `${prefix}-rs`,
+        rootAddress: `${net}.1`,
+        prefixLength: 24,
+        stateDir,
+        hosts: Array.from({ length: hosts }, (_, index) => {
+            const name = `${prefix}-h${index}`;
+            const runDir = `/run/${name}`;
+            const hostState = `${stateDir}/${name}`;
+            return {
+                name,
+                index,
+                address: `${net}.${FIRST_HOST_OCTET + index}`,
+                hostLink: `${prefix}-h${index}`,
+                switchLink: `${prefix}-s${index}`,
+                runDir,
+                socket: `${runDir}/docker.sock`,
+                endpoint: `unix://${runDir}/docker.sock`,
+                pidFile: `${runDir}/docker.pid`,
+                configFile: `${runDir}/daemon.json`,
+                stateDir: hostState,
+                dataRoot: `${hostState}/data`,
+                logFile: `${hostState}/dockerd.log`,
+                cgroup: `/${name}`,
+                engineCgroup: `/${name}/engine`,
+            };
+        }),
+    };
+}
+
+/**
+ * The dockerd command line of one host: everything it keeps (data, exec state, pid file,
+ * socket, containerd namespaces, cgroups) is the host's own, so engines never see each other.
+ */
+export function dockerdArgs(host: HostPlan): string[] {
+    return [
+        "--data-root",
+        host.dataRoot,
+        "--exec-root",
+        `${host.runDir}/exec`,
+        "--pidfile",
+        host.pidFile,
+        "-H",
+        host.endpoint,
+        "--config-file",
+        host.configFile,
+        "--cgroup-parent",
+        host.cgroup,
+        "--containerd-namespace",
+        host.name,
+        "--containerd-plugins-namespace",
+        `${host.name}-plugins`,
+    ];
+}
+
+/**
+ * The engine's daemon.json. Containers' own bridge stays private to the host's namespace (each
+ * namespace has its own iptables), so every host may use Docker's default pools.
+ */
+export const daemonConfig = (): Record<string, unknown> => ({ "log-driver": "json-file", "storage-driver": "overlay2" });
