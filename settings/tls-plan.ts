@@ -58,12 +58,25 @@ export interface TlsPlanInput {
     readonly plan: { readonly nodes: readonly Endpoint[]; readonly sentinels: readonly Endpoint[] };
 }
 
+/** `publish.host: 0.0.0.0` publishes on every interface: no one address to name. */
+const ALL_INTERFACES = "0.0.0.0";
+
 /**
- * The addresses a server is reached at: what it announces (its peers and the apps connect there),
- * its static address when that differs (across hosts its exporter reaches it on its host's
- * network), and loopback (its own scripts and health check).
+ * The addresses a server is reached at: what it announces (its peers and the apps in its network
+ * connect there), its static address when that differs (across hosts its exporter reaches it on
+ * its host's network), the interface its port is published on (apps outside Docker connect there,
+ * through the natMap output), and loopback (its own scripts and health check). With ports
+ * published on every interface (0.0.0.0) no interface is named: such a client must connect by
+ * one of the others.
  */
-export const serverIpSans = (server: Endpoint): string[] => [...new Set([server.announce.address, server.address, LOOPBACK])];
+export const serverIpSans = (server: Endpoint): string[] => [
+    ...new Set([
+        server.announce.address,
+        server.address,
+        ...(server.publishAddress === ALL_INTERFACES ? [] : [server.publishAddress]),
+        LOOPBACK,
+    ]),
+];
 
 /** The stack's certificates; undefined with TLS off. */
 export function planTls(input: TlsPlanInput): TlsPlan | undefined {

@@ -78,10 +78,18 @@ const sshString = (b: Buffer) => {
     return Buffer.concat([len, b]);
 };
 
-/** The uncompressed public point of an EC key (what Go's elliptic.Marshal gives). */
+/** Bytes of a coordinate per curve (Node's names). */
+const COORDINATE_BYTES: Record<string, number> = { secp224r1: 28, prime256v1: 32, secp384r1: 48, secp521r1: 66 };
+
+/**
+ * The uncompressed public point of an EC key (what Go's elliptic.Marshal gives): the end of its
+ * PKIX encoding, whose BIT STRING holds exactly that (Node's JWK export has no P-224).
+ */
 const ecPoint = (pub: KeyObject): Buffer => {
-    const jwk = pub.export({ format: "jwk" });
-    return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x ?? "", "base64url"), Buffer.from(jwk.y ?? "", "base64url")]);
+    const size = COORDINATE_BYTES[pub.asymmetricKeyDetails?.namedCurve ?? ""];
+    if (!size) throw new TlsModelError(`not an ECDSA key of a curve the provider supports`);
+    const spki = pub.export({ type: "spki", format: "der" });
+    return spki.subarray(spki.length - (1 + 2 * size));
 };
 
 /** tls.PrivateKey: a new key, in the encodings the provider stores. */

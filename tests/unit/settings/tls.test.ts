@@ -93,6 +93,15 @@ describe("planTls", () => {
         expect(TLS_KEY_ALGORITHM).to.deep.equal({ algorithm: "ECDSA", ecdsaCurve: "P256" });
     });
 
+    it("names the interface a single host publishes on, where apps outside Docker connect, but not 0.0.0.0", () => {
+        const sans = (publish: Record<string, unknown>) => {
+            const settings = settingsFor({ tls: { enabled: true }, publish });
+            return planTls({ namePrefix: settings.namePrefix, tls: settings.cluster.tls, plan: settings.plan })?.servers[0].ipAddresses;
+        };
+        expect(sans({ host: "10.0.0.5" })).to.deep.equal(["172.28.0.10", "10.0.0.5", "127.0.0.1"]);
+        expect(sans({ host: "0.0.0.0", allowAllInterfaces: true })).to.deep.equal(["172.28.0.10", "127.0.0.1"]);
+    });
+
     it("gives no client certificates when servers accept clients without one", () => {
         const settings = settingsFor({ tls: { enabled: true, authClients: "optional" } });
         expect(planTls({ namePrefix: settings.namePrefix, tls: settings.cluster.tls, plan: settings.plan })?.clients).to.deep.equal([]);
@@ -109,8 +118,8 @@ describe("planTls", () => {
             host: "host-b",
         };
         expect(serverIpSans(server)).to.deep.equal(["10.0.0.12", "172.28.0.11", "127.0.0.1"]);
-        expect(serverIpSans({ ...server, address: "127.0.0.1", announce: { address: "127.0.0.1", port: 6380 } })).to.deep.equal([
-            "127.0.0.1",
-        ]);
+        expect(
+            serverIpSans({ ...server, address: "127.0.0.1", publishAddress: "127.0.0.1", announce: { address: "127.0.0.1", port: 6380 } }),
+        ).to.deep.equal(["127.0.0.1"]);
     });
 });
