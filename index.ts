@@ -48,6 +48,11 @@ export const ioredisExample = cluster.ioredisExample;
 export const metricsEndpoints = settings.cluster.metrics.enabled ? cluster.metricsEndpoints : undefined;
 export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
 export const prometheusRules = cluster.prometheusRules;
+/** With cluster.tls.enabled: the stack's CA certificate, which clients trust. */
+export const tlsCaCert = cluster.tls?.caCertPem;
+/** With cluster.tls.enabled and authClients yes: the app's client certificate and its key (secret). */
+export const tlsAppClientCert = cluster.tls?.clients.app?.certPem;
+export const tlsAppClientKey = cluster.tls?.clients.app?.keyPem;
 export const verification = postDeploy?.result.apply((r) => r.verification);
 export const warmSummary = postDeploy?.result.apply((r) => r.warm);
 /** Only when cluster.drill.afterDeploy ran the drill after a deploy that verified. */

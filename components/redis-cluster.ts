@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { PlanHost } from "../settings/address-plan";
 import { buildConnectionInfo, HostPort, ServerEndpoint } from "../settings/connection-info";
 import { dockerEndpointKind, HostConfig } from "../settings/schema";
+import { planTls } from "../settings/tls-plan";
 import { StackSettings } from "../settings/validate";
 import { renderAlertRules } from "../render/alert-rules";
 import { renderScrapeConfig, scrapeAddress, stackExporters } from "../render/prometheus";
@@ -12,6 +13,7 @@ import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
 import { stackLabels } from "./server-container";
+import { StackTls } from "./tls";
 import { declareVolumeCheck } from "./volume-check";
 
 export interface RedisClusterArgs {
@@ -72,6 +74,8 @@ export class RedisCluster extends pulumi.ComponentResource {
     /** The stack's Prometheus scrape config and alerting rules (no secret in either); undefined with metrics off. */
     public readonly prometheusScrapeConfig?: string;
     public readonly prometheusRules?: string;
+    /** The stack's CA, server and client certificates with `tls.enabled`; declared only, not yet used by any container. */
+    public readonly tls?: StackTls;
 
     constructor(name: string, args: RedisClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:RedisCluster", name, {}, opts);
@@ -219,6 +223,10 @@ export class RedisCluster extends pulumi.ComponentResource {
         this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(e)}/metrics`]));
         this.prometheusScrapeConfig = renderScrapeConfig(settings);
         this.prometheusRules = renderAlertRules(settings);
+
+        // Keys and certificates only: with TLS off nothing is declared, so a stack without it is unchanged.
+        const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
+        this.tls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
 
         const info = buildConnectionInfo(settings);
         this.masterName = info.masterName;

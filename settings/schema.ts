@@ -459,6 +459,38 @@ export const metricsSchema = z.strictObject({
 });
 
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+
+/** `tls-auth-clients` values the stack offers (Redis also takes `no`, which would drop client certificates altogether). */
+export const TLS_AUTH_CLIENTS = ["yes", "optional"] as const;
+const HOURS_PER_DAY = 24;
+
+export const tlsSchema = z.strictObject({
+    enabled: bool()
+        .default(false)
+        .describe(
+            "Make the stack's TLS material: a CA (ECDSA P-256) and a certificate per node and Sentinel. A creation-time choice for the whole cluster ([TLS](tls.md)); the servers do not listen on TLS yet.",
+        ),
+    authClients: z
+        .enum(TLS_AUTH_CLIENTS, { error: `must be one of ${TLS_AUTH_CLIENTS.join(", ")}` })
+        .default("yes")
+        .describe(
+            "`tls-auth-clients`: `yes` requires a client certificate from every client (the app, the warmer, the exporters and the stack's tools each get one), `optional` accepts clients without one.",
+        ),
+    validityHours: int(HOURS_PER_DAY, 5 * 365 * HOURS_PER_DAY, "the servers' and clients' certificates; 8760 is a year")
+        .default(365 * HOURS_PER_DAY)
+        .describe("Lifetime of each server and client certificate, in hours."),
+    renewalWindowHours: int(1, 365 * HOURS_PER_DAY, "720 renews a certificate in its last 30 days")
+        .default(30 * HOURS_PER_DAY)
+        .describe(
+            "A certificate this close to its end is renewed by the next deploy (the provider's `early_renewal_hours`). Less than half of `validityHours`.",
+        ),
+    caValidityHours: int(HOURS_PER_DAY, 20 * 365 * HOURS_PER_DAY, "the CA must outlive the certificates it signs; 87600 is ten years")
+        .default(10 * 365 * HOURS_PER_DAY)
+        .describe("Lifetime of the stack's CA certificate, in hours; at least `validityHours` + `renewalWindowHours`."),
+});
+
+export type TlsConfig = z.infer<typeof tlsSchema>;
+
 /** Hosts a stack may spread over; beyond a handful, Kubernetes with an operator is the better home. */
 export const MAX_HOSTS = 16;
 
@@ -573,6 +605,9 @@ export const clusterSchema = z
         metrics: metricsSchema
             .prefault({})
             .describe("[Metrics](metrics.md): an exporter per server, a Prometheus scrape config and alerting rules."),
+        tls: tlsSchema
+            .prefault({})
+            .describe("[TLS](tls.md) material of the stack: its CA and a certificate per server and client. Chosen at creation."),
         hosts: z
             .array(hostSchema)
             .min(1, { error: "hosts needs at least one host; remove the key to run on one Docker Engine" })

@@ -13,6 +13,7 @@ import {
     staticAddressesNeeded,
 } from "./address-plan";
 import { checkHosts, PlacementView, TlsPresence } from "./host-rules";
+import { checkTls } from "./tls-rules";
 import { ClusterConfig, clusterSchema, MEMORY_SIZE_PATTERN, passwordSchema, PROJECT, secretsSchema, TLS_SECRET_KEY } from "./schema";
 
 export { PROJECT, TLS_SECRET_KEY };
@@ -206,6 +207,7 @@ function crossCheck(cluster: ClusterConfig): string[] {
         );
     }
     problems.push(...exporterPortProblems(cluster, redisPorts, sentinelPorts));
+    problems.push(...checkTls(cluster.tls).map((f) => f.message));
     return problems;
 }
 

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { pack } from "tar-stream";
 import { parseGoDuration } from "../provider-normalise";
 import { CONTAINER, UpdateEffect } from "./property-table";
+import { tlsResourceState } from "./tls-model";
 
 /** Label every object the replay deployer creates carries, valued with the test run's id. */
 export const RUN_LABEL = "appscreens.test-run";
@@ -264,8 +265,12 @@ export async function createResource(docker: Docker, type: string, inputs: Input
             return createContainer(docker, inputs, runId);
         case "command:local:Command":
             return runCommand(inputs, inputs.create as string | undefined);
-        default:
+        default: {
+            // Keys and certificates: made as the tls provider makes them (tls-model.ts); nothing on Docker.
+            const tls = await tlsResourceState(type, inputs);
+            if (tls) return tls;
             throw new Error(`the replay deployer does not know how to create ${type}`);
+        }
     }
 }
 

@@ -39,6 +39,21 @@ export const VOLUME = "docker:index/volume:Volume";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 export const LOCAL_COMMAND = "command:local:Command";
+export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
+export const TLS_CERT_REQUEST = "tls:index/certRequest:CertRequest";
+export const TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert";
+export const TLS_LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert";
+
+const TLS_SOURCE = "hashicorp/terraform-provider-tls internal/provider/";
+/**
+ * A PEM input replaces when the old value was a PEM (common.go requireReplaceIfStateContainsPEMString,
+ * always true for what the stack passes); `early_renewal_hours` has no plan modifier and Update
+ * only copies the plan (common.go updatedUsingPlan).
+ */
+const CERT_COMMON = {
+    ...replaceAll(["allowedUses", "validityPeriodHours", "isCaCertificate", "maxPathLength", "setSubjectKeyId"]),
+    earlyRenewalHours: update("state-only"),
+};
 
 export const PROPERTY_TABLE: Readonly<Record<string, TypeTable>> = {
     [CONTAINER]: {
@@ -182,6 +197,25 @@ export const PROPERTY_TABLE: Readonly<Record<string, TypeTable>> = {
             "minSpecial",
             "overrideSpecial",
         ]),
+    },
+    [TLS_PRIVATE_KEY]: {
+        source: `${TLS_SOURCE}resource_private_key.go (schema: every input RequiresReplace)`,
+        properties: replaceAll(["algorithm", "ecdsaCurve", "rsaBits"]),
+    },
+    [TLS_CERT_REQUEST]: {
+        source: `${TLS_SOURCE}resource_cert_request.go (schema), common.go requireReplaceIfStateContainsPEMString`,
+        properties: replaceAll(["privateKeyPem", "subject", "dnsNames", "ipAddresses", "uris"]),
+    },
+    [TLS_SELF_SIGNED_CERT]: {
+        source: `${TLS_SOURCE}resource_self_signed_cert.go (schema), common.go`,
+        properties: {
+            ...CERT_COMMON,
+            ...replaceAll(["privateKeyPem", "subject", "dnsNames", "ipAddresses", "uris", "setAuthorityKeyId"]),
+        },
+    },
+    [TLS_LOCALLY_SIGNED_CERT]: {
+        source: `${TLS_SOURCE}resource_locally_signed_cert.go (schema), common.go`,
+        properties: { ...CERT_COMMON, ...replaceAll(["certRequestPem", "caPrivateKeyPem", "caCertPem"]) },
     },
     [LOCAL_COMMAND]: {
         source:

@@ -8,12 +8,13 @@ const dependencies = (JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.js
     .dependencies;
 
 describe("pinned Pulumi plugins", () => {
-    it("are docker, random and command at the exact versions of their npm packages", () => {
+    it("are docker, random, command and tls at the exact versions of their npm packages", () => {
         const plugins = requiredPlugins();
         expect(plugins.map((p) => `${p.name}@${p.version}`)).to.deep.equal([
             `command@${dependencies["@pulumi/command"]}`,
             `docker@${dependencies["@pulumi/docker"]}`,
             `random@${dependencies["@pulumi/random"]}`,
+            `tls@${dependencies["@pulumi/tls"]}`,
         ]);
         // Exact pins only: a range would let npm (and so the CLI) pick another plugin.
         for (const p of plugins) expect(dependencies[p.npmPackage], p.npmPackage).to.match(/^\d+\.\d+\.\d+$/);

@@ -3,6 +3,7 @@ import { flattenConfig, readStackFile } from "../../../settings/stack-file";
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
 import { checkAppliedContainerInputs } from "../../support/replay/docker-apply";
 import { checkKnownInputs, CONTAINER, LOCAL_COMMAND, NETWORK, RANDOM_PASSWORD, VOLUME } from "../../support/replay/property-table";
+import { TLS_TYPES, tlsResourceState } from "../../support/replay/tls-model";
 
 describe("registrations recorded under mocks", () => {
     let registrations: ReadonlyMap<string, Registration>;
@@ -54,4 +55,23 @@ describe("the replay's property table and Docker mapping cover the program", () 
             expect(new Set(seen)).to.include.members([CONTAINER, NETWORK, VOLUME, RANDOM_PASSWORD, LOCAL_COMMAND]);
         });
     }
+
+    it("knows every input of the TLS resources, and makes each with the provider's model", async () => {
+        const seen: string[] = [];
+        await runProgramUnderMocks("dev", flattenConfig({ cluster: { tls: { enabled: true } } }), {
+            newResource: async (args) => {
+                if (args.custom) {
+                    checkKnownInputs(args.type, unwrapSecrets(args.inputs) as Record<string, unknown>);
+                    seen.push(args.type);
+                }
+                const tls = await tlsResourceState(args.type, args.inputs);
+                return {
+                    id: `${args.name}-id`,
+                    state: tls ?? { ...args.inputs, stdout: "", result: "GeneratedPassw0rdGeneratedPassw0", imageId: "sha256:1" },
+                };
+            },
+            call: (args) => args.inputs,
+        });
+        expect(new Set(seen)).to.include.members(Object.values(TLS_TYPES));
+    }).timeout(60_000);
 });

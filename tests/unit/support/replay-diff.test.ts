@@ -15,6 +15,8 @@ import {
     NETWORK,
     propertyBehaviour,
     RANDOM_PASSWORD,
+    TLS_LOCALLY_SIGNED_CERT,
+    TLS_PRIVATE_KEY,
     UnknownPropertyError,
     VOLUME,
 } from "../../support/replay/property-table";
@@ -171,6 +173,31 @@ describe("replay diff: update or replace", () => {
         const vol = { name: "v", labels: [{ label: "a", value: "1" }] };
         expect(planChange(VOLUME, vol, { ...vol, labels: [{ label: "a", value: "2" }] }, NO_OPTIONS).action).to.equal("replace");
         expect(planChange(RANDOM_PASSWORD, { length: 32 }, { length: 40 }, NO_OPTIONS).action).to.equal("replace");
+    });
+
+    it("re-issues a certificate for new uses, lifetime or request, and only records a new renewal window", () => {
+        const cert = {
+            certRequestPem: "csr",
+            caCertPem: "ca",
+            caPrivateKeyPem: "k",
+            allowedUses: ["client_auth"],
+            validityPeriodHours: 8760,
+            earlyRenewalHours: 720,
+        };
+        const renewal = planChange(TLS_LOCALLY_SIGNED_CERT, cert, { ...cert, earlyRenewalHours: 24 }, NO_OPTIONS);
+        expect([renewal.action, renewal.effects]).to.deep.equal(["update", ["state-only"]]);
+        for (const change of [
+            { validityPeriodHours: 24 },
+            { allowedUses: ["server_auth"] },
+            { certRequestPem: "csr2" },
+            { caCertPem: "ca2" },
+        ]) {
+            expect(planChange(TLS_LOCALLY_SIGNED_CERT, cert, { ...cert, ...change }, NO_OPTIONS).action).to.equal("replace");
+        }
+        expect(
+            planChange(TLS_PRIVATE_KEY, { algorithm: "ECDSA", ecdsaCurve: "P224" }, { algorithm: "ECDSA", ecdsaCurve: "P256" }, NO_OPTIONS)
+                .action,
+        ).to.equal("replace");
     });
 
     it("updates a local.Command in place for a new environment, and replaces it for new triggers", () => {

@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { LeafPlan, TLS_KEY_ALGORITHM, TlsPlan } from "../settings/tls-plan";
+
+/** One certificate and its key, as a later step uploads them into a container or hands them to a client. */
+export interface TlsMaterial {
+    readonly certPem: pulumi.Output<string>;
+    /** Always a secret: in state and in every output it is encrypted. */
+    readonly keyPem: pulumi.Output<string>;
+}
+
+export interface StackTlsArgs {
+    readonly plan: TlsPlan;
+}
+
+/**
+ * Private keys are secret outputs of the provider already (its SDK lists them in
+ * additionalSecretOutputs); listing them here too keeps them secret if a provider release ever
+ * stops doing so, and `pulumi.secret` below keeps them secret in every output derived from them.
+ */
+const KEY_SECRETS = { additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] };
+
+/**
+ * The stack's CA and, per planned leaf (settings/tls-plan.ts), a key, a certificate request and the
+ * certificate the CA signs. Declares keys and certificates only: nothing here reaches a container.
+ */
+export class StackTls extends pulumi.ComponentResource {
+    public readonly caCertPem: pulumi.Output<string>;
+    /** By server name (`redis-0`, `sentinel-2`, ...). */
+    public readonly servers: Readonly<Record<string, TlsMaterial>>;
+    /** By client (`app`, `warmer`, `exporter`, `tools`); empty with `authClients: optional`. */
+    public readonly clients: Readonly<Record<string, TlsMaterial>>;
+
+    constructor(name: string, args: StackTlsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("appscreens:redis:StackTls", name, {}, opts);
+        const { plan } = args;
+        const caKey = new tls.PrivateKey("tls-ca-key", { ...TLS_KEY_ALGORITHM }, { parent: this, ...KEY_SECRETS });
+        const ca = new tls.SelfSignedCert(
+            "tls-ca",
+            {
+                privateKeyPem: pulumi.secret(caKey.privateKeyPem),
+                subject: plan.ca.subject,
+                isCaCertificate: true,
+                allowedUses: [...plan.ca.allowedUses],
+                validityPeriodHours: plan.ca.validityHours,
+                // No early renewal: a new CA would replace every leaf at once (a LocallySignedCert's
+                // ca_cert_pem forces a replacement), and servers trusting only the old CA would refuse
+                // the new leaves. CA rotation needs a bundle of both first (not built yet).
+            },
+            { parent: this },
+        );
+        this.caCertPem = ca.certPem;
+        const leaf = (p: LeafPlan): TlsMaterial => {
+            const key = new tls.PrivateKey(`${p.name}-tls-key`, { ...TLS_KEY_ALGORITHM }, { parent: this, ...KEY_SECRETS });
+            const keyPem = pulumi.secret(key.privateKeyPem);
+            const request = new tls.CertRequest(
+                `${p.name}-tls-csr`,
+                { privateKeyPem: keyPem, subject: p.subject, ...(p.ipAddresses.length > 0 ? { ipAddresses: [...p.ipAddresses] } : {}) },
+                { parent: this },
+            );
+            const cert = new tls.LocallySignedCert(
+                `${p.name}-tls-cert`,
+                {
+                    certRequestPem: request.certRequestPem,
+                    caPrivateKeyPem: pulumi.secret(caKey.privateKeyPem),
+                    caCertPem: ca.certPem,
+                    allowedUses: [...p.allowedUses],
+                    validityPeriodHours: plan.validityHours,
+                    earlyRenewalHours: plan.earlyRenewalHours,
+                },
+                { parent: this },
+            );
+            return { certPem: cert.certPem, keyPem };
+        };
+        this.servers = Object.fromEntries(plan.servers.map((p) => [p.name, leaf(p)]));
+        this.clients = Object.fromEntries(plan.clients.map((p) => [p.subject.commonName, leaf(p)]));
+        this.registerOutputs({ caCertPem: this.caCertPem });
+    }
+}
