@@ -3,10 +3,11 @@
 // under the WAIT-confirmed writer (issue 16). The deploy itself runs the post-deploy verifier.
 import { expect } from "chai";
 import Docker from "dockerode";
+import Redis from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { buildPostDeployPlan, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
+import { buildPostDeployPlan, PostDeployPlan, SentinelEndpoint, sentinelsOf } from "../../contracts/plan";
 import { waitForMasterMoved, waitForSettledCluster } from "../../ops/cluster/settle";
 import { Credentials } from "../../ops/redis/connect";
 import { readSentinelViews } from "../../ops/redis/cluster-view";
@@ -17,7 +18,8 @@ import { StackConfigObject } from "../../settings/stack-file";
 import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-writer";
 import { testStackConfig } from "../support/live/live-cluster";
 import { waitFor } from "../support/live/wait";
-import { EngineRoutes } from "../support/replay/engines";
+import { EngineRoutes, ProviderConfigureError } from "../support/replay/engines";
+import { execIn } from "../support/live/container-exec";
 import { ReplayDeployer } from "../support/replay/replay-deployer";
 import { rigCgroupsAvailable } from "../support/rig/cgroups";
 import { Rig } from "../support/rig/rig";
@@ -37,6 +39,7 @@ describe("live: the test stack on three Docker hosts", function () {
     let outputs: StackOutputs;
     let plan: PostDeployPlan;
     let credentials: Credentials;
+    let config: StackConfigObject;
 
     before(async function () {
         if (process.getuid?.() !== 0 || !rigCgroupsAvailable()) {
@@ -47,7 +50,7 @@ describe("live: the test stack on three Docker hosts", function () {
         }
         requireProgram(this, "dockerd", ["--version"], "Debian's docker.io package");
         rig = await Rig.up({ prefix: PREFIX, hosts: 3, subnet: SUBNET }, { image: IMAGE, imageSource: new Docker() });
-        const config: StackConfigObject = onRigHosts(testStackConfig(), rig.plan);
+        config = onRigHosts(testStackConfig(), rig.plan);
         stateDir = mkdtempSync(path.join(tmpdir(), `${PREFIX}-`));
         // index.ts refuses `pulumi up` with hosts until this suite passes in CI; the replay runs the
         // program as a preview would and still creates every object (ReplayOptions.upAsDryRun).
@@ -72,6 +75,41 @@ describe("live: the test stack on three Docker hosts", function () {
         const index = (rig as Rig).plan.hosts.findIndex((h) => h.name === name);
         if (index < 0) throw new Error(`${server} is on no rig host (${String(name)})`);
         return index;
+    };
+
+    /** A server's container, on its own host's engine. */
+    const containerOf = async (server: string) => {
+        const { docker } = (rig as Rig).host(hostIndexOf(server));
+        const [found] = await docker.listContainers({ filters: JSON.stringify({ label: [`appscreens.node=${server}`] }) });
+        if (!found) throw new Error(`no running container for ${server} on its host`);
+        return { docker, container: docker.getContainer(found.Id) };
+    };
+
+    /**
+     * Waits until `sentinel` is out of TILT and says how long that took. A Sentinel whose clock
+     * jumps (its host frozen, as a paused VM is) acts on nothing for 30 s after: it neither fails
+     * over nor counts towards a majority, so a second fault in that window waits for it.
+     */
+    const outOfTilt = async (sentinel: SentinelEndpoint): Promise<number> => {
+        const client = new Redis({
+            host: sentinel.host,
+            port: sentinel.port,
+            password: credentials.sentinelPassword,
+            maxRetriesPerRequest: 1,
+        });
+        client.on("error", () => undefined);
+        const started = Date.now();
+        try {
+            await waitFor(
+                `${sentinel.name} out of TILT`,
+                async () => (/^sentinel_tilt:0/m.test(await client.info("sentinel")) ? true : undefined),
+                60_000,
+                500,
+            );
+            return Date.now() - started;
+        } finally {
+            client.disconnect();
+        }
     };
 
     /** The master every Sentinel names now, once the cluster has settled. */
@@ -145,5 +183,131 @@ describe("live: the test stack on three Docker hosts", function () {
         } finally {
             await writer.stop().catch(() => undefined);
         }
+    });
+
+    it("a host holding a Sentinel and a replica, not the master, freezes: no failover, writes go on, 0 confirmed lost", async () => {
+        const r = rig as Rig;
+        const master = await currentMaster();
+        const frozen = [0, 1, 2].find((i) => i !== hostIndexOf(master.name)) as number;
+        const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
+        try {
+            await waitFor("writes confirmed before the fault", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
+            const faultAt = Date.now();
+            await r.freeze(frozen);
+            // The fault took effect: the frozen host's engine answers nothing.
+            const answered = await Promise.race([
+                r
+                    .host(frozen)
+                    .docker.ping()
+                    .then(() => true)
+                    .catch(() => false),
+                new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500)),
+            ]);
+            expect(answered, "the frozen host's engine answered").to.equal(false);
+            // Past down-after-milliseconds several times over: long enough for a wrong failover.
+            await new Promise((resolve) => setTimeout(resolve, 8000));
+            const during = writer.confirmedSince(faultAt);
+            const liveSentinels = sentinelsOf(plan).filter((x) => hostIndexOf(x.name) !== frozen);
+            const views = await readSentinelViews(plan, credentials, liveSentinels);
+            expect(
+                views.map((v) => v.masterAddress),
+                "the reachable Sentinels still name the same master",
+            ).to.deep.equal(liveSentinels.map(() => master.announced));
+            await r.thaw(frozen);
+            const report = await verifyUntilSettled(plan, credentials, {}, 120);
+            expect(report.ok, JSON.stringify(report.checks.filter((c) => !c.ok))).to.equal(true);
+            expect((await currentMaster()).name, "no failover").to.equal(master.name);
+            const thawedSentinel = sentinelsOf(plan).find((x) => hostIndexOf(x.name) === frozen) as SentinelEndpoint;
+            const tiltMs = await outOfTilt(thawedSentinel);
+            const result = await writer.stop();
+            console.log(
+                `      host freeze (${r.plan.hosts[frozen].name}, master ${master.name} elsewhere): ${during} batches confirmed while frozen; write outage ${writer.outageAfter(faultAt)} ms; its Sentinel out of TILT ${tiltMs} ms after the cluster verified; ${formatWriterReport(result)}`,
+            );
+            expect(during, "writes went on while the host was frozen").to.be.greaterThan(100);
+            expect(result.lostConfirmed, "confirmed writes lost").to.equal(0);
+        } finally {
+            await r.thaw(frozen).catch(() => undefined);
+            await writer.stop().catch(() => undefined);
+        }
+    });
+
+    it("the master's host is cut off: it stops taking writes within min-replicas-max-lag, the majority promotes, and healed it rejoins as a replica", async () => {
+        const r = rig as Rig;
+        const master = await currentMaster();
+        const cut = hostIndexOf(master.name);
+        const maxLagSeconds = Number(plan.expected.redisConfig["min-replicas-max-lag"]);
+        const { docker, container } = await containerOf(master.name);
+        const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
+        // What a client on the cut-off host gets: SET then WAIT 1, every 500 ms, through redis-cli in
+        // the container (reached through its engine's socket, which is not on the cut link).
+        const inside: { t: number; set: string; wait: string }[] = [];
+        try {
+            await waitFor("writes confirmed before the fault", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
+            const at = Date.now();
+            await r.cut(cut);
+            const liveSentinels = sentinelsOf(plan).filter((x) => hostIndexOf(x.name) !== cut);
+            const promoted = await waitForMasterMoved(plan, credentials, master.announced, 60_000, { sentinels: liveSentinels });
+            const movedMs = Date.now() - at;
+            for (let i = 0; Date.now() - at < (maxLagSeconds + 4) * 1000; i++) {
+                const out = await execIn(
+                    docker,
+                    container,
+                    ["sh", "-c", `printf 'SET hostcut:${i} x\\nWAIT 1 100\\n' | redis-cli --no-auth-warning`],
+                    {
+                        REDISCLI_AUTH: outputs.redisPassword,
+                    },
+                );
+                const [set = "", wait = ""] = out.trim().split("\n");
+                inside.push({ t: Date.now() - at, set, wait });
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
+            const accepted = inside.filter((x) => x.set === "OK");
+            const lastAcceptedMs = Math.max(0, ...accepted.map((x) => x.t));
+            await r.heal(cut);
+            const report = await verifyUntilSettled(plan, credentials, {}, 120);
+            expect(report.ok, JSON.stringify(report.checks.filter((c) => !c.ok))).to.equal(true);
+            const now = await currentMaster();
+            expect(now.name, "the healed old master is a replica").to.not.equal(master.name);
+            const result = await writer.stop();
+            console.log(
+                `      host cut (${r.plan.hosts[cut].name}, master ${master.name} -> ${promoted}): Sentinels switched in ${movedMs} ms; cut-off master took ${accepted.length} writes, the last ${lastAcceptedMs} ms after the cut, then ${inside.at(-1)?.set}; write outage ${writer.outageAfter(at)} ms; ${formatWriterReport(result)}`,
+            );
+            // Replicas ack once a second and the master recounts once a second: up to about 2 s past max-lag, plus one probe.
+            expect(lastAcceptedMs, "the cut-off master stopped taking writes within min-replicas-max-lag").to.be.at.most(
+                (maxLagSeconds + 3) * 1000,
+            );
+            expect(inside.at(-1)?.set).to.match(/NOREPLICAS/);
+            expect(
+                accepted.map((x) => x.wait).filter((w) => w !== "0"),
+                "writes a replica confirmed on the cut-off side",
+            ).to.deep.equal([]);
+            expect(result.lostConfirmed, "confirmed writes lost").to.equal(0);
+        } finally {
+            await r.heal(cut).catch(() => undefined);
+            await writer.stop().catch(() => undefined);
+        }
+    });
+
+    it("an up while one host's engine is down fails naming that host, and the next up once it is back changes nothing", async () => {
+        const r = rig as Rig;
+        const master = await currentMaster();
+        const down = [0, 1, 2].find((i) => i !== hostIndexOf(master.name)) as number;
+        const { host } = r.host(down);
+        await r.kill(down);
+        try {
+            const failure = await (deployer as ReplayDeployer).up(config).then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            expect(failure, "an up with a host's engine down passed").to.be.instanceOf(Error);
+            expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
+            expect(failure?.cause).to.include({ kind: "unreachable", host: host.endpoint });
+        } finally {
+            await r.start(down);
+        }
+        const report = await verifyUntilSettled(plan, credentials, {}, 120);
+        expect(report.ok, JSON.stringify(report.checks.filter((c) => !c.ok))).to.equal(true);
+        const again = await (deployer as ReplayDeployer).up(config);
+        expect(again.changes.replaced, "containers replaced by the up after the host came back").to.deep.equal([]);
     });
 });

@@ -16,6 +16,7 @@ import { sweepStale } from "../replay/docker-apply";
 import { serverLogs } from "../server-logs";
 import { requireProgram } from "../require-program";
 import { waitFor } from "./wait";
+import { execIn } from "./container-exec";
 
 export const TEST_STACK = "test";
 export const testRunId = (): string => `${Date.now().toString(36)}-${process.pid}`;
@@ -142,24 +143,7 @@ export class LiveCluster {
 
     /** Runs `cmd` in a container; `env` keeps a password off its command line (REDISCLI_AUTH). */
     async exec(node: string, cmd: string[], env: Record<string, string> = {}): Promise<string> {
-        const exec = await this.container(node).exec({
-            Cmd: cmd,
-            Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-            AttachStdout: true,
-            AttachStderr: true,
-        });
-        const stream = await exec.start({});
-        const chunks: Buffer[] = [];
-        await new Promise<void>((resolve, reject) => {
-            this.docker.modem.demuxStream(
-                stream,
-                { write: (c: Buffer) => chunks.push(c) } as never,
-                { write: (c: Buffer) => chunks.push(c) } as never,
-            );
-            stream.on("end", resolve);
-            stream.on("error", reject);
-        });
-        return Buffer.concat(chunks).toString("utf8");
+        return execIn(this.docker, this.container(node), cmd, env);
     }
 
     /** The master address every Sentinel (of `names`: the running ones) reports, once they all agree. */

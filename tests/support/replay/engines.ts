@@ -98,6 +98,14 @@ export class EngineRoutes {
         readonly defaultEngine: Docker = new Docker(),
     ) {}
 
+    /**
+     * A new run (`up`, `preview`, `destroy`): each is a new engine process that configures every
+     * provider again, so an engine that died since the last run fails this one.
+     */
+    newRun(): void {
+        this.clients.clear();
+    }
+
     /** A provider's registration: remembers its endpoint and configures it (ping) as the engine does. */
     async configure(providerKey: string, endpoint: ProviderEndpoint): Promise<void> {
         this.providers.set(providerKey, endpoint);

@@ -107,6 +107,7 @@ export class ReplayDeployer implements Deployer {
     }
 
     async up(config: StackConfigObject): Promise<UpResult> {
+        this.engines.newRun();
         const state = this.loadState();
         this.removedAsDependents.clear();
         const changes = emptyChangeSummary();
@@ -135,6 +136,7 @@ export class ReplayDeployer implements Deployer {
      * get placeholder outputs, as the engine gives unknowns.
      */
     async preview(config: StackConfigObject): Promise<ChangeSummary> {
+        this.engines.newRun();
         const state = this.loadState();
         const changes = emptyChangeSummary();
         this.removedAsDependents.clear();
@@ -162,6 +164,7 @@ export class ReplayDeployer implements Deployer {
 
     /** Like `pulumi destroy`: `retainOnDelete` volumes stay whatever the options say (live tests sweep them). */
     async destroy(): Promise<void> {
+        this.engines.newRun();
         const state = this.loadState();
         try {
             const keys = this.reverseOrder(state);

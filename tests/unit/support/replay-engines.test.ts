@@ -97,6 +97,17 @@ describe("replay engines: one Docker client per provider host", () => {
         await routes.engineFor(provider("docker-h2")).catch(() => undefined);
         expect(made.get("unix:///run/h2.sock")?.calls).to.deep.equal(["ping", "ping"]);
     });
+
+    it("configures every provider again on each run, so an engine that died since the last one fails the next", async () => {
+        const { made, factory } = fakes();
+        const routes = new EngineRoutes(factory, asDocker(new FakeEngine("default")));
+        await routes.configure(provider("docker-h0"), { host: "unix:///run/h0.sock" });
+        await routes.configure(provider("docker-h0"), { host: "unix:///run/h0.sock" });
+        expect(made.get("unix:///run/h0.sock")?.calls, "once within a run").to.deep.equal(["ping"]);
+        routes.newRun();
+        await routes.configure(provider("docker-h0"), { host: "unix:///run/h0.sock" });
+        expect(made.get("unix:///run/h0.sock")?.calls, "again in the next run").to.deep.equal(["ping", "ping"]);
+    });
 });
 
 describe("replay deployer with providers (fake engines, no Docker)", () => {
