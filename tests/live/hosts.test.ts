@@ -310,4 +310,53 @@ describe("live: the test stack on three Docker hosts", function () {
         const again = await (deployer as ReplayDeployer).up(config);
         expect(again.changes.replaced, "containers replaced by the up after the host came back").to.deep.equal([]);
     });
+
+    it("day 2: a node pinned to another host moves there under writes, and the Sentinels forget its old address", async () => {
+        const r = rig as Rig;
+        const from = hostIndexOf("redis-2");
+        const to = (from + 1) % 3;
+        const before = await currentMaster();
+        const oldAddress = plan.servers.find((x) => x.name === "redis-2")?.announced as string;
+        const moved: StackConfigObject = {
+            ...config,
+            cluster: { ...(config.cluster as StackConfigObject), placement: { pins: { "redis-2": r.plan.hosts[to].name } } },
+        };
+        const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
+        try {
+            await waitFor("writes confirmed before the move", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
+            const at = Date.now();
+            const result = await (deployer as ReplayDeployer).up(moved);
+            const tookMs = Date.now() - at;
+            expect(
+                result.changes.replaced.filter((k) => k.includes("::redis-2")),
+                "redis-2's container replaced",
+            ).to.not.deep.equal([]);
+            expect(
+                result.changes.replaced.filter((k) => k.startsWith("docker:index/container:Container::") && !k.includes("redis-2")),
+                "only redis-2's container replaced",
+            ).to.deep.equal([]);
+            outputs = result.outputs as unknown as StackOutputs;
+            plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: moved.cluster, secrets: {} }));
+            expect(hostIndexOf("redis-2"), "redis-2's host").to.equal(to);
+            const onOld = await r
+                .host(from)
+                .docker.listContainers({ all: true, filters: JSON.stringify({ label: ["appscreens.node=redis-2"] }) });
+            expect(onOld, "a redis-2 container left on its old host").to.deep.equal([]);
+            const newAddress = plan.servers.find((x) => x.name === "redis-2")?.announced as string;
+            expect(newAddress.split(":")[0]).to.equal(r.plan.hosts[to].address);
+            const views = await readSentinelViews(plan, credentials, sentinelsOf(plan));
+            for (const v of views) {
+                const named = [v.masterAddress, ...(v.replicas ?? []).map((x) => x.address)];
+                expect(named, `${v.name} still names the old address`).to.not.include(oldAddress);
+                expect(named, `${v.name} knows the moved node`).to.include(newAddress);
+            }
+            const report = await writer.stop();
+            console.log(
+                `      move redis-2 (${before.name === "redis-2" ? "the master" : "a replica"}) ${r.plan.hosts[from].name} -> ${r.plan.hosts[to].name}: up took ${tookMs} ms; write outage ${writer.outageAfter(at) ?? 0} ms; ${formatWriterReport(report)}`,
+            );
+            expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        } finally {
+            await writer.stop().catch(() => undefined);
+        }
+    });
 });
