@@ -234,7 +234,7 @@ export function replicasAfterLossWarning(view: PlacementView): RuleFinding[] {
  */
 export const HOSTS_PREVIEW_ONLY: RuleFinding = warning(
     "hosts",
-    "declares each host's provider, network, image and servers, but a deploy across hosts is not proven yet (no live test on several Docker engines; the volume check and npm run volumes still reach the default engine only; issue 16), so use hosts for `pulumi preview` only for now",
+    "declares each host's provider, network, image and servers, but `pulumi up` refuses it until the volume check that guards a first deploy and npm run volumes reach each host's engine (they still reach the default engine only; issue 16), so use hosts for `pulumi preview` only for now",
 );
 
 /** Every rule, in the order its findings are reported. */
