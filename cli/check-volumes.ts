@@ -2,26 +2,35 @@
 // for) on a stack state's first deploy only: it stops a deploy whose servers would start on data
 // volumes an earlier deploy left, with passwords this state generated anew (ops/cluster/kept-volumes.ts).
 // stdout is what it found (kept in the state as the record of how the state began); never a secret.
-import Docker from "dockerode";
 import { parseVolumeCheckRequest, VolumeCheckEnvError } from "../contracts/volume-check";
 import { formatStepFailure } from "../contracts/step-failure";
-import { readVolumes } from "../ops/docker/data-volumes";
+import { readVolumes, VolumeFacts } from "../ops/docker/data-volumes";
+import { volumeEngines } from "../ops/docker/engines";
+import { parseDockerTls } from "../contracts/docker-hosts";
+import { DOCKER_TLS_ENV } from "../contracts/env";
 import { DeadlineError, withDeadline } from "../ops/deadline";
 import { judgeDataVolumes, keptVolumesMessage, VolumeCheckError } from "../ops/cluster/kept-volumes";
 
 async function main(): Promise<void> {
     const request = parseVolumeCheckRequest(process.env);
-    const docker = new Docker();
-    const names = request.volumes.map((v) => v.name);
+    const engines = volumeEngines(request, parseDockerTls(process.env[DOCKER_TLS_ENV]));
     const found = await withDeadline(request.deadlineSeconds, "reading the stack's data volumes from Docker", async () => {
-        try {
-            return await readVolumes(docker, names);
-        } catch (err) {
-            throw new VolumeCheckError(
-                "unreachable",
-                `the Docker Engine did not answer: ${err instanceof Error ? err.message : String(err)}`,
-            );
+        const facts: VolumeFacts[] = [];
+        // Each host's engine for the volumes made there: a kept volume matters only where its server will start.
+        for (const { host, docker } of engines.all()) {
+            const names = request.volumes.filter((v) => v.dockerHost === host).map((v) => v.name);
+            if (!names.length) continue;
+            try {
+                await engines.reachable(host);
+                facts.push(...(await readVolumes(docker, names)));
+            } catch (err) {
+                throw new VolumeCheckError(
+                    "unreachable",
+                    `the Docker Engine${host ? ` of ${host}` : ""} did not answer: ${err instanceof Error ? err.message : String(err)}`,
+                );
+            }
         }
+        return facts;
     });
     const judgement = judgeDataVolumes(request, found);
     switch (judgement.verdict) {

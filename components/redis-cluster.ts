@@ -91,6 +91,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                 generated: { redis: args.redisPassword === undefined, sentinel: args.sentinelPassword === undefined },
                 previous: { redis: args.redisPasswordPrevious !== undefined, sentinel: args.sentinelPasswordPrevious !== undefined },
                 projectDir: args.projectDir,
+                hostTls: args.hostTls,
             },
             this,
         );

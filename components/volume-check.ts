@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { declaredDataVolumes } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
 import { VolumeCheckRequest, volumeCheckEnvironment } from "../contracts/volume-check";
+import { DockerTls, dockerHostRef, dockerTlsEnvironment } from "../contracts/docker-hosts";
 
 export interface VolumeCheckArgs {
     readonly settings: StackSettings;
@@ -10,6 +11,8 @@ export interface VolumeCheckArgs {
     readonly generated: VolumeCheckRequest["generated"];
     readonly previous: VolumeCheckRequest["previous"];
     readonly projectDir: string;
+    /** The `hostTls` secret, with `hosts`: the check reads a tcp:// host's volumes with it. */
+    readonly hostTls?: pulumi.Output<DockerTls>;
 }
 
 /**
@@ -21,9 +24,16 @@ export interface VolumeCheckArgs {
  * stays in the state as the record of how the state began.
  */
 export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: pulumi.Resource): command.local.Command {
+    const { hosts } = args.settings.cluster;
+    const hostOf = new Map([...args.settings.plan.nodes, ...args.settings.plan.sentinels].map((e) => [e.name, e.host]));
     const request: VolumeCheckRequest = {
         stack: args.settings.stack,
-        volumes: declaredDataVolumes(args.settings),
+        // With hosts, each volume is looked for on its own server's host; without, as before.
+        volumes: declaredDataVolumes(args.settings).map((v) => {
+            const host = hostOf.get(v.server);
+            return host ? { ...v, dockerHost: host } : v;
+        }),
+        ...(hosts ? { dockerHosts: hosts.map(dockerHostRef) } : {}),
         generated: args.generated,
         previous: args.previous,
         deadlineSeconds: args.settings.cluster.deadlines.applySettingsSeconds,
@@ -34,7 +44,9 @@ export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: 
             // Node with tsx's loader, not npx: npx loads npm first.
             create: "node --import tsx cli/check-volumes.ts",
             dir: args.projectDir,
-            environment: volumeCheckEnvironment(request),
+            environment: args.hostTls
+                ? pulumi.all([args.hostTls]).apply(([tls]) => ({ ...volumeCheckEnvironment(request), ...dockerTlsEnvironment(tls) }))
+                : volumeCheckEnvironment(request),
             addPreviousOutputInEnv: false,
         },
         { parent, ignoreChanges: ["create", "dir", "environment"] },

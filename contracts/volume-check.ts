@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SERVER_KINDS } from "../settings/address-plan";
 import { VOLUME_CHECK_ENV } from "./env";
+import { dockerHostRefSchema } from "./docker-hosts";
 
 /**
  * The request of the stack's volume check (components/volume-check.ts declares it, cli/check-volumes.ts
@@ -12,7 +13,17 @@ const kindFlags = z.strictObject({ redis: z.boolean(), sentinel: z.boolean() });
 export const volumeCheckRequestSchema = z.strictObject({
     stack: z.string().min(1),
     /** The data volumes of the servers this deploy declares. */
-    volumes: z.array(z.strictObject({ server: z.string().min(1), kind: z.enum(SERVER_KINDS), name: z.string().min(1) })),
+    volumes: z.array(
+        z.strictObject({
+            server: z.string().min(1),
+            kind: z.enum(SERVER_KINDS),
+            name: z.string().min(1),
+            /** With `hosts`: the host the volume is made on (its server's). */
+            dockerHost: z.string().min(1).optional(),
+        }),
+    ),
+    /** With `hosts`: each host's endpoint, so the check reads each volume on its own host's engine. */
+    dockerHosts: z.array(dockerHostRefSchema).optional(),
     /** Passwords the stack generates (no config key): new with each state, so no kept volume holds them. */
     generated: kindFlags,
     /** Whether `redisPasswordPrevious` / `sentinelPasswordPrevious` are set. */

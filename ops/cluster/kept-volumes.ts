@@ -172,7 +172,12 @@ export function planRemoval(facts: readonly VolumeFacts[]): { remove: string[]; 
 /** What `npm run volumes` found and did, printed as JSON or a table (no secret in it). */
 export interface VolumesReport {
     readonly stack: string;
-    readonly volumes: readonly (StackDataVolume & { readonly createdAt?: string; readonly usedBy: readonly string[] })[];
+    /** `host`: with `hosts`, the one whose engine holds the volume. */
+    readonly volumes: readonly (StackDataVolume & {
+        readonly createdAt?: string;
+        readonly usedBy: readonly string[];
+        readonly host?: string;
+    })[];
     /** Only with --remove. */
     readonly removed?: readonly string[];
     readonly refused?: readonly { name: string; reason: string }[];
@@ -180,9 +185,9 @@ export interface VolumesReport {
 
 /** The report as an operator reads it on a terminal. */
 export function formatVolumesReport(report: VolumesReport): string {
-    if (report.volumes.length === 0) return `stack ${report.stack}: no data volumes on this Docker Engine`;
+    if (report.volumes.length === 0) return `stack ${report.stack}: no data volumes on its Docker Engine(s)`;
     const rows = report.volumes.map((v) => [
-        v.name,
+        v.host ? `${v.name} (${v.host})` : v.name,
         v.createdAt ?? "?",
         v.usedBy.length > 0 ? `in use by ${v.usedBy.join(", ")}` : report.removed?.includes(v.name) ? "removed" : "kept (no container)",
     ]);

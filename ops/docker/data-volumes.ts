@@ -1,4 +1,5 @@
 import Docker from "dockerode";
+import type { DockerEngines } from "./engines";
 
 /**
  * Reading and removing a stack's data volumes through the Docker Engine: what `destroy` and a
@@ -78,6 +79,37 @@ export async function removeVolumes(docker: Docker, names: readonly string[]): P
                 reason: status === 409 ? "in use (Docker refused)" : err instanceof Error ? err.message : String(err),
             });
         }
+    }
+    return outcome;
+}
+
+/** A volume's facts and the host whose engine holds it (undefined on a single host). */
+export type PlacedVolumeFacts = VolumeFacts & { readonly host?: string };
+
+/**
+ * The data volumes among `names` on every engine of the stack: with `hosts`, a volume can be on
+ * any of them (its server moved, or a host was replaced), so each is asked for all. An engine that
+ * does not answer fails naming its host.
+ */
+export async function readVolumesEverywhere(engines: DockerEngines, names: readonly string[]): Promise<PlacedVolumeFacts[]> {
+    const found: PlacedVolumeFacts[] = [];
+    for (const { host, docker } of engines.all()) {
+        await engines.reachable(host);
+        found.push(...(await readVolumes(docker, names)).map((f) => ({ ...f, ...(host ? { host } : {}) })));
+    }
+    return found;
+}
+
+/** Removes each volume on the engine that holds it. */
+export async function removeVolumesEverywhere(engines: DockerEngines, volumes: readonly PlacedVolumeFacts[]): Promise<RemovalOutcome> {
+    const outcome: RemovalOutcome = { removed: [], refused: [] };
+    for (const { host, docker } of engines.all()) {
+        const here = await removeVolumes(
+            docker,
+            volumes.filter((v) => v.host === host).map((v) => v.name),
+        );
+        outcome.removed.push(...here.removed);
+        outcome.refused.push(...here.refused);
     }
     return outcome;
 }

@@ -218,3 +218,16 @@ export function enginesOf(
 export function engineOfServer(server: string, host: DockerHostRef | undefined, tls: DockerTls = {}): Docker {
     return host ? DockerEngines.placed([host], { [server]: host.name }, tls).forServer(server) : new Docker();
 }
+
+/** The engines a volume check reads: each volume's host's with `hosts`, else the local one. */
+export function volumeEngines(
+    request: {
+        readonly volumes: readonly { readonly server: string; readonly dockerHost?: string }[];
+        readonly dockerHosts?: readonly DockerHostRef[];
+    },
+    tls: DockerTls = {},
+): DockerEngines {
+    if (!request.dockerHosts) return DockerEngines.single();
+    const placement = Object.fromEntries(request.volumes.flatMap((v) => (v.dockerHost ? [[v.server, v.dockerHost]] : [])));
+    return DockerEngines.placed(request.dockerHosts, placement, tls);
+}

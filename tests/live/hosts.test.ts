@@ -14,6 +14,9 @@ import { readSentinelViews } from "../../ops/redis/cluster-view";
 import { verifyUntilSettled } from "../../ops/verify/verifier";
 import { StackOutputs } from "../../settings/connection-info";
 import { validateStackConfig } from "../../settings/validate";
+import { possibleDataVolumes } from "../../settings/docker-names";
+import { readVolumesEverywhere } from "../../ops/docker/data-volumes";
+import { enginesOf } from "../../ops/docker/engines";
 import { StackConfigObject } from "../../settings/stack-file";
 import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-writer";
 import { testStackConfig } from "../support/live/live-cluster";
@@ -358,5 +361,29 @@ describe("live: the test stack on three Docker hosts", function () {
         } finally {
             await writer.stop().catch(() => undefined);
         }
+    });
+
+    it("finds each data volume on the engine of its host, and the one the move left on the old host", async () => {
+        const r = rig as Rig;
+        const settings = validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} });
+        const names = possibleDataVolumes(settings).map((v) => v.name);
+        const found = await readVolumesEverywhere(enginesOf(plan), names);
+        const where = (server: string) =>
+            found
+                .filter((f) => f.name === possibleDataVolumes(settings).find((v) => v.server === server)?.name)
+                .map((f) => `${f.host}:${f.usedBy.length ? "in use" : "kept"}`)
+                .sort();
+        for (const server of ["redis-0", "redis-1", "sentinel-0", "sentinel-1", "sentinel-2"]) {
+            expect(where(server), server).to.deep.equal([`${r.plan.hosts[hostIndexOf(server)].name}:in use`]);
+        }
+        // The move replaced redis-2's container on another host; its old volume stays where it was (retainOnDelete).
+        const now = r.plan.hosts[hostIndexOf("redis-2")].name;
+        expect(
+            where("redis-2").filter((w) => w === `${now}:in use`),
+            "redis-2's volume on its new host",
+        ).to.have.length(1);
+        const left = where("redis-2").filter((w) => w.endsWith(":kept"));
+        expect(left, "the volume left on redis-2's old host").to.have.length(1);
+        expect(left[0].startsWith(`${now}:`), "left on another host").to.equal(false);
     });
 });

@@ -3,6 +3,8 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { DOCKER_TLS_ENV, PLAN_ENV, SETTINGS_ENV } from "../../../contracts/env";
+import { parseVolumeCheckRequest } from "../../../contracts/volume-check";
+import { volumeEngines } from "../../../ops/docker/engines";
 import { flattenConfig, PROJECT_DIR, StackConfigObject } from "../../../settings/stack-file";
 import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
@@ -119,6 +121,25 @@ describe("a stack with hosts, under mocks", () => {
                 expect(env, step.name).to.not.have.property(DOCKER_TLS_ENV);
             }
         }
+    });
+
+    it("has the volume check look for each server's volume on that server's host", () => {
+        const check = named(d, "command:local:Command", "data-volume-check");
+        const env = unwrapSecrets(check.inputs.environment) as Record<string, unknown>;
+        const request = parseVolumeCheckRequest(env as NodeJS.ProcessEnv);
+        expect(request.volumes.map((v) => `${v.server}@${v.dockerHost}`)).to.deep.equal([
+            "redis-0@host-a",
+            "redis-1@host-b",
+            "redis-2@host-c",
+            "sentinel-0@host-a",
+            "sentinel-1@host-b",
+            "sentinel-2@host-c",
+        ]);
+        expect(request.dockerHosts?.map((h) => h.name)).to.deep.equal(["host-a", "host-b", "host-c"]);
+        expect(isWireSecret(check.inputs.environment), "the environment holding the PEMs is secret").to.equal(true);
+        expect(JSON.parse(env[DOCKER_TLS_ENV] as string)).to.deep.equal({ "host-c": TLS });
+        const engines = volumeEngines(request);
+        expect(engines.hostOf("sentinel-1")).to.equal("host-b");
     });
 
     it("hands the post-deploy command each server's host, and the PEMs only as a secret", () => {

@@ -165,7 +165,15 @@ describe("data volumes an earlier deploy left", () => {
             });
             expect(removed).to.include("removed").and.include(`refused to remove ${volumes[1].name}`);
             expect(removed).to.not.include("--remove");
-            expect(formatVolumesReport({ stack: "test", volumes: [] })).to.equal("stack test: no data volumes on this Docker Engine");
+            expect(formatVolumesReport({ stack: "test", volumes: [] })).to.equal("stack test: no data volumes on its Docker Engine(s)");
+        });
+
+        it("names the host that holds each volume on a stack with hosts", () => {
+            const listed = formatVolumesReport({
+                stack: "test",
+                volumes: [{ ...declaredDataVolumes(settings)[0], createdAt: CREATED, usedBy: [], host: "host-b" }],
+            });
+            expect(listed).to.include(`${declaredDataVolumes(settings)[0].name} (host-b)`);
         });
     });
 });
