@@ -8,15 +8,6 @@ import { loadStack } from "./settings/load";
 
 const { settings, passwords, hostTls } = loadStack();
 for (const warning of settings.warnings) void pulumi.log.warn(warning);
-// A deploy across hosts is not proven yet (settings/host-rules.ts HOSTS_PREVIEW_ONLY says what is
-// missing): `pulumi preview` shows the hosts' plan, `pulumi up` stops here, before any resource is
-// declared, rather than start a cluster no test has seen work.
-if (settings.cluster.hosts && !pulumi.runtime.isDryRun()) {
-    throw new Error(
-        "appscreens-redis:cluster.hosts: servers on several Docker hosts can be previewed but not deployed yet (the multi-host suite passes on three real engines, but the volume check that guards a first deploy and npm run volumes still reach only the default engine; issue 16). Remove cluster.hosts to deploy on one host, or run `pulumi preview` to see the placement.",
-    );
-}
-
 const cluster = new RedisCluster("appscreens-redis", {
     settings,
     redisPassword: passwords.redisPassword,

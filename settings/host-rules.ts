@@ -224,19 +224,6 @@ export function replicasAfterLossWarning(view: PlacementView): RuleFinding[] {
     });
 }
 
-/**
- * The containers' scripts now name servers by their announced `address:port` pairs
- * (render/container-scripts.ts), which servers on several hosts need to find each other. What is
- * still missing before a deploy across hosts can be trusted: a live test on several real Docker
- * engines (issue 16's rig), and the steps that reach a container through Docker (its logs, the
- * volume check, backup and restore) use the default engine, not the server's own host. Said
- * on every deploy with hosts; remove with that work, together with index.ts's refusal of `up`.
- */
-export const HOSTS_PREVIEW_ONLY: RuleFinding = warning(
-    "hosts",
-    "declares each host's provider, network, image and servers, but `pulumi up` refuses it until the volume check that guards a first deploy and npm run volumes reach each host's engine (they still reach the default engine only; issue 16), so use hosts for `pulumi preview` only for now",
-);
-
 /** Every rule, in the order its findings are reported. */
 export function checkHosts(args: {
     readonly hosts: readonly HostConfig[] | undefined;
@@ -265,7 +252,6 @@ export function checkHosts(args: {
         ...pinFindings,
     ];
     findings.push(
-        HOSTS_PREVIEW_ONLY,
         ...enoughHosts(
             hosts.map((h) => h.name),
             placement.survive,

@@ -615,7 +615,7 @@ export const clusterSchema = z
             .optional()
             .meta({ whenUnset: "one host: the Docker Engine the provider finds by default, as before hosts existed" })
             .describe(
-                "The Docker hosts the servers are spread over, each with its own provider, network and image. Servers publish on and announce their host's `address`. Preview only for now (`pulumi up` refuses, validation warns): the multi-host suite passes on three real engines, but the volume check that guards a first deploy and `npm run volumes` still reach only the default engine.",
+                "The Docker hosts the servers are spread over, each with its own provider, network and image. Servers publish on and announce their host's `address`. Every tool reaches a server's container on its own host's engine. See [several hosts](operations.md#several-hosts) for what each host failure does.",
             ),
         placement: placementSchema.prefault({}).describe("Which server runs on which of `hosts` (unused without `hosts`)."),
     })

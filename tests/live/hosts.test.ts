@@ -55,9 +55,7 @@ describe("live: the test stack on three Docker hosts", function () {
         rig = await Rig.up({ prefix: PREFIX, hosts: 3, subnet: SUBNET }, { image: IMAGE, imageSource: new Docker() });
         config = onRigHosts(testStackConfig(), rig.plan);
         stateDir = mkdtempSync(path.join(tmpdir(), `${PREFIX}-`));
-        // index.ts refuses `pulumi up` with hosts until this suite passes in CI; the replay runs the
-        // program as a preview would and still creates every object (ReplayOptions.upAsDryRun).
-        deployer = new ReplayDeployer("test", PREFIX, stateDir, new EngineRoutes(), { upAsDryRun: true });
+        deployer = new ReplayDeployer("test", PREFIX, stateDir, new EngineRoutes());
         const started = Date.now();
         const result = await deployer.up(config);
         outputs = result.outputs as unknown as StackOutputs;

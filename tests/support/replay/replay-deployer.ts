@@ -31,16 +31,6 @@ export class ProtectedResourceError extends Error {
     }
 }
 
-export interface ReplayOptions {
-    /**
-     * Test-only: run the program of an `up` as a dry run. index.ts refuses `pulumi up` of a stack
-     * with `hosts` (preview-only in production until the cluster follows itself across hosts);
-     * the multi-host rig deploys one anyway, to test what is built so far. Nothing else in the
-     * program asks whether it is a dry run, and the mocks return every output as known.
-     */
-    readonly upAsDryRun?: boolean;
-}
-
 /** Placeholder outputs a preview hands the program for what does not exist yet (the engine's unknowns). */
 const previewOutputs = (name: string, inputs: Record<string, unknown>): Record<string, unknown> => ({
     ...inputs,
@@ -101,7 +91,6 @@ export class ReplayDeployer implements Deployer {
         private readonly runId: string,
         stateDir = path.join(tmpdir(), `appscreens-replay-${runId}`),
         private readonly engines = new EngineRoutes(),
-        private readonly options: ReplayOptions = {},
     ) {
         this.stateFile = path.join(stateDir, `${stack}.json`);
     }
@@ -112,10 +101,8 @@ export class ReplayDeployer implements Deployer {
         this.removedAsDependents.clear();
         const changes = emptyChangeSummary();
         try {
-            const { outputs, declared } = await this.runProgram(
-                config,
-                (registration, inputs) => this.apply(state, registration, inputs, changes),
-                this.options.upAsDryRun,
+            const { outputs, declared } = await this.runProgram(config, (registration, inputs) =>
+                this.apply(state, registration, inputs, changes),
             );
             const undeclared = this.reverseOrder(state).filter((k) => !declared.has(k));
             // The engine refuses the whole set of deletes up front if one is protected.

@@ -249,26 +249,12 @@ describe("a stack with hosts, under mocks", () => {
 });
 
 describe("a stack with hosts, under pulumi up", () => {
-    it("refuses before declaring any resource: a deploy across hosts is not proven live yet", async () => {
-        let declared = 0;
-        const error = await runProgramUnderMocks(
-            "dev",
-            flattenConfig(THREE_HOSTS, ["hostTls"]),
-            {
-                newResource(args) {
-                    declared++;
-                    return { id: `${args.name}-id`, state: args.inputs };
-                },
-                call: (args) => args.inputs,
-            },
-            new Map(),
-            false,
-        ).then(
-            () => undefined,
-            (err: unknown) => err,
-        );
-        expect(String(error)).to.match(/cluster\.hosts: .*previewed but not deployed yet.*Remove cluster\.hosts/);
-        expect(declared).to.equal(0);
+    it("declares under up exactly what its preview declares: the same resources on the same providers", async () => {
+        const key = (r: pulumi.runtime.MockResourceArgs) => `${r.type}::${r.name}@${providerName(r)}`;
+        const preview = await declare(THREE_HOSTS, ["hostTls"], true);
+        const up = await declare(THREE_HOSTS, ["hostTls"], false);
+        expect(up.resources.map(key).sort()).to.deep.equal(preview.resources.map(key).sort());
+        expect(ofType(up, CONTAINER).length).to.be.greaterThan(0);
     });
 });
 

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR, settingsFromStackFile } from "../../../settings/stack-file";
-import { HOSTS_PREVIEW_ONLY } from "../../../settings/host-rules";
 import { RawStackConfig, StackConfigError, validateStackConfig } from "../../../settings/validate";
 
 const pem = (what: string, body = "MIIBsecretbody") => `-----BEGIN ${what}-----\n${body}\n-----END ${what}-----\n`;
@@ -36,9 +35,8 @@ describe("validateStackConfig with hosts", () => {
     it("accepts three hosts of the three endpoint kinds and plans them round-robin", () => {
         const settings = validateStackConfig(raw({ hosts: THREE }, TLS));
         expect(settings.plan.nodes.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
-        // Until a deploy across hosts is proven live, every stack with hosts is told it is preview-only.
-        expect(settings.warnings).to.deep.equal([HOSTS_PREVIEW_ONLY.message]);
-        expect(HOSTS_PREVIEW_ONLY.message).to.match(/^appscreens-redis:cluster\.hosts: .*pulumi preview/);
+        // A placement that survives the loss of any host, as Example 2: nothing to warn about.
+        expect(settings.warnings).to.deep.equal([]);
     });
 
     it("leaves a stack without hosts on one host, with no warnings", () => {
@@ -98,7 +96,7 @@ describe("validateStackConfig with hosts", () => {
 
     it("warns, without stopping, when a lost host leaves too few replicas for minReplicasToWrite", () => {
         const settings = validateStackConfig(raw({ hosts: THREE, replicas: 1 }, TLS));
-        const loss = settings.warnings.filter((w) => w !== HOSTS_PREVIEW_ONLY.message);
+        const loss = settings.warnings;
         expect(loss).to.have.length(2);
         expect(loss[0]).to.match(/^appscreens-redis:cluster\.redis\.minReplicasToWrite: losing host host-a leaves 0 replica/);
     });
@@ -147,7 +145,7 @@ describe("validateStackConfig with hosts", () => {
 describe("the three-hosts example stack file", () => {
     it("validates, survives the loss of any host and plans Example 2", () => {
         const settings = settingsFromStackFile("three-hosts", path.join(PROJECT_DIR, "docs/examples"));
-        expect(settings.warnings).to.deep.equal([HOSTS_PREVIEW_ONLY.message]);
+        expect(settings.warnings).to.deep.equal([]);
         expect(settings.plan.nodes.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
         expect(settings.plan.sentinels.map((n) => n.host)).to.deep.equal(["host-a", "host-b", "host-c"]);
     });
