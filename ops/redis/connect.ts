@@ -11,13 +11,16 @@ export interface Credentials {
 
 /**
  * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
- * `commandTimeoutMs` overrides the bound of each command (the drill's probes want a short one).
+ * `commandTimeoutMs` overrides the bound of each command (the drill's probes want a short one);
+ * `connectTimeoutMs` the bound of each TCP connect, to a Sentinel or a node (bench/host-crash.ts
+ * compares settings: a connect to a dead host's address gets no refusal and waits all of it);
+ * `retryDelayMs` a fixed pause between reconnects in place of ioredis' growing one.
  */
 export function sentinelClient(
     plan: PostDeployPlan,
     credentials: Credentials,
     vantage: Vantage = "host",
-    options: { commandTimeoutMs?: number } = {},
+    options: { commandTimeoutMs?: number; connectTimeoutMs?: number; retryDelayMs?: number } = {},
 ): Redis {
     const client = new Redis({
         sentinels: sentinelAddresses(plan, vantage),
@@ -29,8 +32,9 @@ export function sentinelClient(
         maxRetriesPerRequest: 3,
         // Bounded: a write to a server that never answers (a demoted master under a client pause,
         // a partition) fails instead of hanging the deploy.
-        connectTimeout: 5000,
+        connectTimeout: options.connectTimeoutMs ?? 5000,
         commandTimeout: options.commandTimeoutMs ?? 10_000,
+        ...(options.retryDelayMs === undefined ? {} : { retryStrategy: () => options.retryDelayMs }),
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);
