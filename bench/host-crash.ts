@@ -18,7 +18,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { buildPostDeployPlan, NodeEndpoint, PostDeployPlan, sentinelsOf } from "../contracts/plan";
+import { buildPostDeployPlan, NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../contracts/plan";
+import { parseInfo } from "../ops/redis/replies";
 import { sentinelClient, withDirectClient } from "../ops/redis/connect";
 import { keysPresent, ProbeRecord, ProbeWriter, startProbeWriter } from "../ops/drill/probe-writer";
 import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
@@ -73,6 +74,26 @@ function watchSentinelEvents(plan: PostDeployPlan, password: string): { times: (
             ),
         stop: () => clients.forEach((c) => c.disconnect()),
     };
+}
+
+/** Each Sentinel's master and flags, each node's role and links: printed when a fault's writes never come back. */
+async function clusterState(c: BenchCluster): Promise<string> {
+    const lines = await Promise.all([
+        ...sentinelsOf(c.plan).map((s) =>
+            withDirectClient(s, c.credentials.sentinelPassword, async (r) => {
+                const m = (await r.call("SENTINEL", "MASTER", c.plan.masterName)) as string[];
+                const f = (k: string) => m[m.indexOf(k) + 1];
+                return `  ${s.name}: master ${f("ip")}:${f("port")} flags ${f("flags")} replicas ${f("num-slaves")} failover ${f("failover-state") ?? "-"}`;
+            }).catch((err: unknown) => `  ${s.name}: ${String(err)}`),
+        ),
+        ...nodesOf(c.plan).map((n) =>
+            withDirectClient(n, c.credentials.redisPassword, async (r) => {
+                const i = parseInfo(await r.info("replication"));
+                return `  ${n.name}: role ${i.role} link ${i.master_link_status ?? "-"} replicas ${i.connected_slaves ?? "-"} good ${i.min_slaves_good_slaves ?? "-"} master ${i.master_host ?? "-"}:${i.master_port ?? "-"}`;
+            }).catch((err: unknown) => `  ${n.name}: ${String(err)}`),
+        ),
+    ]);
+    return lines.join("\n");
 }
 
 /** A writer beside measureFault's, with its own client settings and a trace of its connection. */
@@ -135,7 +156,22 @@ async function measure(
                 faultDone = Date.now();
             },
             recover,
-        );
+        ).catch(async (err: unknown) => {
+            // measureFault's server logs come from the machine's engine only: say here what the
+            // rig's servers and the writers beside it saw.
+            console.error(
+                `host-crash: ${c.label} failed ${Date.now() - faultAt} ms after the fault; Sentinel events ${JSON.stringify(watch.times(faultAt))}`,
+            );
+            console.error(await clusterState(c));
+            for (const w of side) {
+                const errors = w.writer.records.filter((r) => r.error && r.sentAt >= faultAt).slice(-3);
+                const trace = w.trace.filter((t) => t.at >= faultAt).map((t) => `${t.event}@${t.at - faultAt}`);
+                console.error(
+                    `  writer ${w.label}: last errors ${JSON.stringify(errors.map((r) => [r.sentAt - faultAt, r.error]))}; connection ${trace.join(" ")}`,
+                );
+            }
+            throw err;
+        });
         for (const s of side) await s.writer.stop();
         const master = await settledMaster(c);
         const report: Measured["side"] = {};
@@ -187,6 +223,8 @@ export async function hostCrash(argv: string[]): Promise<void> {
     const stateDir = mkdtempSync(path.join(tmpdir(), `${RIG.prefix}-`));
     let rig: Rig | undefined;
     let hosts: ReplayDeployer | undefined;
+    // The host a fault left down, if any: a failed run restarts it so the 3-host stack can be destroyed through it.
+    let dead = -1;
     // The same settings as the measured writer (sentinelClient's defaults), then the candidates.
     const sideSettings: Record<string, SideSettings> = {
         same: { connectTimeoutMs: 5000 },
@@ -229,23 +267,28 @@ export async function hostCrash(argv: string[]): Promise<void> {
         const offs: Measured[] = [];
         const kills: Measured[] = [];
         for (let run = 0; run < runs; run++) {
-            let dead = -1;
+            let crashed = "";
+            let off = "";
             const h = await measure(
                 multi,
                 async (m) => {
                     dead = hostIndexOf(m.name);
+                    crashed = r.plan.hosts[dead].name;
                     await r.kill(dead);
                 },
                 // The host boots again: its engine starts and the restart policy brings its containers back.
-                async () => r.start(dead),
+                async () => {
+                    await r.start(dead);
+                    dead = -1;
+                },
                 sideSettings,
             );
             crashes.push(h);
-            const deadCrash = dead;
             const o = await measure(
                 multi,
                 async (m) => {
                     dead = hostIndexOf(m.name);
+                    off = r.plan.hosts[dead].name;
                     // Link first: the killed processes' FINs and the host's refusals never get out.
                     await r.cut(dead);
                     await r.kill(dead);
@@ -253,6 +296,7 @@ export async function hostCrash(argv: string[]): Promise<void> {
                 async () => {
                     await r.start(dead);
                     await r.heal(dead);
+                    dead = -1;
                 },
                 sideSettings,
             );
@@ -265,8 +309,8 @@ export async function hostCrash(argv: string[]): Promise<void> {
             );
             kills.push(k);
             for (const [m, cluster, fault] of [
-                [h, multi, `master's host ${r.plan.hosts[deadCrash].name} crashed`],
-                [o, multi, `master's host ${r.plan.hosts[dead].name} powered off`],
+                [h, multi, `master's host ${crashed} crashed`],
+                [o, multi, `master's host ${off} powered off`],
                 [k, one, "master container killed"],
             ] as const) {
                 const report = {
@@ -364,6 +408,12 @@ export async function hostCrash(argv: string[]): Promise<void> {
                     console.log(`- run ${i + 1} ${label}, ${sideLabels[k]}: ${m.side[k].trace || "-"}`);
         });
     } finally {
+        if (rig && dead >= 0) {
+            await rig.heal(dead).catch(() => undefined);
+            await rig
+                .start(dead)
+                .catch((err: unknown) => console.error(`host-crash: restarting ${String(rig?.plan.hosts[dead].name)}: ${String(err)}`));
+        }
         await hosts?.destroy().catch((err: unknown) => console.error(`host-crash: destroying the 3-host stack: ${String(err)}`));
         await rig?.down().catch((err: unknown) => console.error(`host-crash: rig teardown: ${String(err)}`));
         rmSync(stateDir, { recursive: true, force: true });
