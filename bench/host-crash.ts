@@ -1,4 +1,4 @@
-// npm run bench -- host-crash [--runs 5] [--candidate-connect-timeout 500] [--candidate-retry 100] [--out reports]
+// npm run bench -- host-crash [--runs 5] [--candidate-connect-timeout 500] [--candidate-retry 100] [--candidate-disconnect-timeout 100] [--out reports]
 // Write outage when the master's whole host crashes (every process of that host killed at once:
 // tests/support/rig/, three Docker hosts on this machine, the test stack spread across them)
 // against the outage when the master's container is SIGKILLed on a single host (the test stack
@@ -9,7 +9,8 @@
 // answers at its address), the fault where a client's connect timeout matters.
 // Besides the measured writer (measureFault's, the operations' client) more writers run beside it
 // through each fault, to say where the time goes: one with the same settings and candidates
-// (a shorter connect timeout; that and a short fixed reconnect delay), each tracing its client's
+// (a shorter connect timeout and a short fixed reconnect delay; those and a short disconnect
+// timeout, the wait for a dead peer's FIN after a switch), each tracing its client's
 // reconnects; and every Sentinel's +sdown / +odown / +try-failover / +switch-master is timed.
 // Needs root and cgroups (the rig).
 import Docker from "dockerode";
@@ -107,6 +108,7 @@ interface SideWriter {
 interface SideSettings {
     readonly connectTimeoutMs: number;
     readonly retryDelayMs?: number;
+    readonly disconnectTimeoutMs?: number;
 }
 
 function startSideWriter(c: BenchCluster, label: string, settings: SideSettings): SideWriter {
@@ -204,13 +206,15 @@ export async function hostCrash(argv: string[]): Promise<void> {
             runs: { type: "string", default: "5" },
             "candidate-connect-timeout": { type: "string", default: "500" },
             "candidate-retry": { type: "string", default: "100" },
+            "candidate-disconnect-timeout": { type: "string", default: "100" },
             out: { type: "string", default: DEFAULT_REPORT_DIR },
         },
     });
     const runs = Number(values.runs);
     const candidateMs = Number(values["candidate-connect-timeout"]);
     const retryMs = Number(values["candidate-retry"]);
-    if (!(runs >= 1 && candidateMs > 0 && retryMs > 0))
+    const disconnectMs = Number(values["candidate-disconnect-timeout"]);
+    if (!(runs >= 1 && candidateMs > 0 && retryMs > 0 && disconnectMs > 0))
         throw new Error("--runs must be at least 1 and the candidates' settings positive ms counts");
     if (process.getuid?.() !== 0 || !rigCgroupsAvailable())
         throw new Error("host-crash needs root and cgroups for its rig of Docker hosts");
@@ -228,13 +232,13 @@ export async function hostCrash(argv: string[]): Promise<void> {
     // The same settings as the measured writer (sentinelClient's defaults), then the candidates.
     const sideSettings: Record<string, SideSettings> = {
         same: { connectTimeoutMs: 5000 },
-        connect: { connectTimeoutMs: candidateMs },
         retry: { connectTimeoutMs: candidateMs, retryDelayMs: retryMs },
+        all: { connectTimeoutMs: candidateMs, retryDelayMs: retryMs, disconnectTimeoutMs: disconnectMs },
     };
     const sideLabels: Record<string, string> = {
         same: "same settings",
-        connect: `connectTimeout ${candidateMs} ms`,
         retry: `connectTimeout ${candidateMs} ms + retry every ${retryMs} ms`,
+        all: `those + disconnectTimeout ${disconnectMs} ms`,
     };
     await sweepStale(docker, runId);
     try {
