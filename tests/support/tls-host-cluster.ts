@@ -121,6 +121,8 @@ export interface TlsHostClusterOptions {
     readonly sentinels?: number;
     readonly downAfterMs?: number;
     readonly failoverTimeoutMs?: number;
+    /** false: the same cluster in plain text (`port <port>`, no certificates), for benchmarks that compare. Default true. */
+    readonly tls?: boolean;
 }
 
 interface Server {
@@ -159,7 +161,9 @@ export class TlsHostCluster {
             const leaf = await this.ca.leaf(path.join(dir, "tls"), "server", "server");
             const files: TlsFiles = { caCert: this.ca.caFile, cert: leaf.cert, key: leaf.key };
             const confLines = [
-                ...renderTlsDirectives(sentinel ? "sentinel" : "node", port, this.options.authClients, files),
+                ...(this.tlsOn
+                    ? renderTlsDirectives(sentinel ? "sentinel" : "node", port, this.options.authClients, files)
+                    : [`port ${port}`]),
                 "bind 127.0.0.1",
                 ...extra,
                 `dir ${dir}`,
@@ -179,6 +183,15 @@ export class TlsHostCluster {
             ]);
         }
         for (const port of [...this.nodePorts, ...this.sentinelPorts]) this.spawn(port, true);
+    }
+
+    private get tlsOn(): boolean {
+        return this.options.tls ?? true;
+    }
+
+    /** SIGKILL, as a crash: the process is not started again. */
+    kill(port: number): void {
+        this.server(port).process?.kill("SIGKILL");
     }
 
     private server(port: number): Server {
@@ -239,7 +252,7 @@ export class TlsHostCluster {
             new Redis({
                 host: "127.0.0.1",
                 port,
-                ...(tls === false ? {} : directTlsOptions(tls)),
+                ...(tls === false || !this.tlsOn ? {} : directTlsOptions(tls)),
                 maxRetriesPerRequest: 0,
                 connectTimeout: 5000,
                 commandTimeout: 5000,
@@ -257,7 +270,7 @@ export class TlsHostCluster {
             new Redis({
                 sentinels: this.sentinelPorts.map((port) => ({ host: "127.0.0.1", port })),
                 name: MASTER_NAME,
-                ...sentinelTlsOptions(tls),
+                ...(this.tlsOn ? sentinelTlsOptions(tls) : {}),
                 failoverDetector: true,
                 maxRetriesPerRequest: 1,
                 connectTimeout: 5000,
