@@ -157,13 +157,15 @@ describe("address plan", () => {
                 .map((name) => `${name}: ${was[name]} -> ${now[name]}`);
         };
 
-        it("adding a host at the end moves only the servers past the old host count, some of them between old hosts", () => {
+        it("adding a host at the end moves only the servers past the old host count, some of them between old hosts; first, every server", () => {
             // The test stack (3 nodes, 3 Sentinels): round-robin already gives every host one of
             // each, so a fourth host gets nothing (the multi-host live suite adds one for real).
             expect(moves(["a", "b", "c"], ["a", "b", "c", "d"], 3, 3)).to.deep.equal([]);
             // The prod stack's 5 Sentinels: sentinel-3 goes to the new host, and sentinel-4 moves
             // from b to a although b is still there: a move that only the round-robin asks for.
             expect(moves(["a", "b", "c"], ["a", "b", "c", "d"], 3, 5)).to.deep.equal(["sentinel-3: a -> d", "sentinel-4: b -> a"]);
+            // Hosts are taken in list order: a host added first takes every server's place.
+            expect(moves(["a", "b", "c"], ["d", "a", "b", "c"], 3, 3)).to.have.length(6);
             // A pin added with the new host keeps a server where it is through the change.
             expect(moves(["a", "b", "c"], ["a", "b", "c", "d"], 3, 5, { "sentinel-4": "b" }, {})).to.deep.equal(["sentinel-3: a -> d"]);
         });
