@@ -10,6 +10,7 @@ import { failoverOutage } from "./failover-outage";
 import { hostCrash } from "./host-crash";
 import { restartTime } from "./restart-time";
 import { runLength } from "./run-length";
+import { tlsOverhead } from "./tls-overhead";
 import { warmThroughput } from "./warm-throughput";
 
 const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Promise<void>; what: string }> = {
@@ -40,6 +41,11 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
         docker: true,
         run: hostCrash,
         what: "write outage when the master's whole host crashes (3-host rig) vs its container killed on one host, alternating (target <= 1.2, root)",
+    },
+    "tls-overhead": {
+        docker: false,
+        run: tlsOverhead,
+        what: "write speed and the outage after SIGKILL of the master with TLS on against off, alternating (host processes)",
     },
 };
 

@@ -6,6 +6,7 @@ import { cgroupDirs, cgroupLayout } from "../../support/rig/cgroups";
 import { RigError } from "../../support/rig/errors";
 import { dockerdArgs, planRig } from "../../support/rig/plan";
 import { onRigHosts } from "../../support/rig/stack";
+import { leafSteps } from "../../support/rig/tls";
 
 describe("rig plan", () => {
     const plan = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24" });
@@ -43,6 +44,28 @@ describe("rig plan", () => {
         }
     });
 
+    it("gives a TLS host a second, verified tcp:// listener on its address, and leaves the others on their socket only", () => {
+        const tls = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24", tlsHosts: [2] });
+        expect(tls.hosts.map((h) => h.tcp?.endpoint)).to.deep.equal([undefined, undefined, "tcp://10.231.16.12:2376"]);
+        const args = dockerdArgs(tls.hosts[2]);
+        const listeners = args.flatMap((a, i) => (a === "-H" ? [args[i + 1]] : []));
+        expect(listeners).to.deep.equal(["unix:///run/rigtest-h2/docker.sock", "tcp://10.231.16.12:2376"]);
+        expect(args).to.include("--tlsverify");
+        expect(args[args.indexOf("--tlscacert") + 1]).to.equal(`${tls.tlsDir}/ca.pem`);
+        expect(dockerdArgs(tls.hosts[0])).not.to.include("--tlsverify");
+        expect(() => planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24", tlsHosts: [3] }))
+            .to.throw(RigError)
+            .with.property("kind", "plan");
+    });
+
+    it("signs an engine's certificate for its address with server auth, and the client's with client auth", () => {
+        const [, server] = leafSteps("/ca", "/h", "server", { server: "10.231.16.12" });
+        const [, client] = leafSteps("/ca", "/c", "client", "client");
+        expect(server.ext?.text).to.equal("subjectAltName = IP:10.231.16.12\nextendedKeyUsage = serverAuth\n");
+        expect(client.ext?.text).to.equal("extendedKeyUsage = clientAuth\n");
+        expect(server.args).to.include.members(["-CA", "/ca/ca.pem", "-CAkey", "/ca/ca-key.pem", "-out", "/h/server.pem"]);
+    });
+
     it("refuses parameters that cannot describe a rig, with kind plan", () => {
         for (const params of [
             { prefix: "much-too-long", hosts: 3, subnet: "10.0.0.0/24" },
@@ -70,6 +93,12 @@ describe("a stack on the rig's hosts", () => {
             address: "10.231.16.12",
         });
         expect(base.cluster.publish.host, "the base config is left alone").to.equal("127.0.0.1");
+    });
+
+    it("takes only the first hosts when asked, leaving the others for a later change of the hosts list", () => {
+        const plan = planRig({ prefix: "rigtest", hosts: 4, subnet: "10.231.16.0/24" });
+        const config = onRigHosts({ cluster: {} }, plan, 3) as { cluster: { hosts: { name: string }[] } };
+        expect(config.cluster.hosts.map((h) => h.name)).to.deep.equal(["rigtest-h0", "rigtest-h1", "rigtest-h2"]);
     });
 });
 
