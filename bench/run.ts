@@ -7,6 +7,7 @@ import { cpuBudget } from "./cpu-budget";
 import { crashOutage } from "./crash-outage";
 import { exporterOverhead } from "./exporter-overhead";
 import { failoverOutage } from "./failover-outage";
+import { hostCrash } from "./host-crash";
 import { restartTime } from "./restart-time";
 import { runLength } from "./run-length";
 import { tlsOverhead } from "./tls-overhead";
@@ -36,6 +37,11 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
         what: "warm keys/s with every exporter scraped every 5 s against none, alternating on one stack (target >= 0.95)",
     },
     "crash-outage": { docker: true, run: crashOutage, what: "write outage after a crash of the master's process vs a failover" },
+    "host-crash": {
+        docker: true,
+        run: hostCrash,
+        what: "write outage when the master's whole host crashes (3-host rig) vs its container killed on one host, alternating (target <= 1.2, root)",
+    },
     "tls-overhead": {
         docker: false,
         run: tlsOverhead,

@@ -11,13 +11,18 @@ export interface Credentials {
 
 /**
  * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
- * `commandTimeoutMs` overrides the bound of each command (the drill's probes want a short one).
+ * `commandTimeoutMs` overrides the bound of each command (the drill's probes want a short one);
+ * `connectTimeoutMs` the bound of each TCP connect, to a Sentinel or a node (bench/host-crash.ts
+ * compares settings: a connect to a dead host's address gets no refusal and waits all of it);
+ * `retryDelayMs` a fixed pause between reconnects in place of ioredis' growing one;
+ * `disconnectTimeoutMs` how long a connection the failover detector ends may wait for its peer's
+ * FIN before it is destroyed (ioredis waits 2 s; a dead host never answers).
  */
 export function sentinelClient(
     plan: PostDeployPlan,
     credentials: Credentials,
     vantage: Vantage = "host",
-    options: { commandTimeoutMs?: number } = {},
+    options: { commandTimeoutMs?: number; connectTimeoutMs?: number; retryDelayMs?: number; disconnectTimeoutMs?: number } = {},
 ): Redis {
     const client = new Redis({
         sentinels: sentinelAddresses(plan, vantage),
@@ -29,8 +34,10 @@ export function sentinelClient(
         maxRetriesPerRequest: 3,
         // Bounded: a write to a server that never answers (a demoted master under a client pause,
         // a partition) fails instead of hanging the deploy.
-        connectTimeout: 5000,
+        connectTimeout: options.connectTimeoutMs ?? 5000,
         commandTimeout: options.commandTimeoutMs ?? 10_000,
+        ...(options.retryDelayMs === undefined ? {} : { retryStrategy: () => options.retryDelayMs }),
+        ...(options.disconnectTimeoutMs === undefined ? {} : { disconnectTimeout: options.disconnectTimeoutMs }),
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);
