@@ -536,7 +536,9 @@ export const hostSchema = z
             .max(20)
             .optional()
             .meta({ whenUnset: "none" })
-            .describe("Extra `ssh` arguments for an `ssh://` endpoint, e.g. `[-i, /home/deploy/.ssh/id_ed25519]`. Only with `ssh://`."),
+            .describe(
+                "Extra `ssh` arguments for an `ssh://` endpoint, e.g. `[-i, /home/deploy/.ssh/id_ed25519]`. Only with `ssh://`. The tools' own SSH client takes only `-i <key>`, `-p <port>` and `-o UserKnownHostsFile=<file>` (the host keys it trusts; default `~/.ssh/known_hosts`, plus `/etc/ssh/ssh_known_hosts`) and refuses any other option.",
+            ),
         address: z
             .ipv4({ error: "must be the host's private IPv4 address, e.g. 10.0.0.11" })
             .describe(

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { rigCgroupsAvailable } from "../support/rig/cgroups";
@@ -16,7 +16,7 @@ import { ReplayDeployer } from "../support/replay/replay-deployer";
 import { onRigHosts } from "../support/rig/stack";
 import { waitFor } from "../support/live/wait";
 import { strangerCa } from "../support/rig/tls";
-import { greetsAsSsh, strangerKey } from "../support/rig/ssh";
+import { greetsAsSsh, knownHostsLine, strangerKey } from "../support/rig/ssh";
 import { DockerEngines, DockerHostError } from "../../ops/docker/engines";
 import { StackConfigObject } from "../../settings/stack-file";
 
@@ -239,7 +239,13 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
 
         // The tools (ops/docker/engines.ts): dockerode's own SSH client with the key `-i` names, and
         // the same engine as the host's socket shows at the other end of its dial-stdio.
-        const tools = (key: string) => DockerEngines.placed([{ name: host.name, docker: ssh.endpoint, sshOpts: ["-i", key] }], {}, {});
+        // The host keys they trust are the rig's known_hosts, as the provider's `ssh` trusts through the rig's ssh_config.
+        const tools = (key: string, knownHosts = client.knownHostsFile) =>
+            DockerEngines.placed(
+                [{ name: host.name, docker: ssh.endpoint, sshOpts: ["-i", key, "-o", `UserKnownHostsFile=${knownHosts}`] }],
+                {},
+                {},
+            );
         let started = Date.now();
         const viaSsh = tools(client.keyFile);
         await viaSsh.reachable(host.name, 10_000);
@@ -256,14 +262,31 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         expect(refused, "the tools got in with a key the host does not know").to.be.instanceOf(DockerHostError);
         expect(refused).to.include({ kind: "unreachable", host: host.name });
         expect((refused as Error).message).to.include(ssh.endpoint);
+        // A known_hosts holding another key for the host's address (here the stranger's public key)
+        // stands for a man in the middle: the tools refuse the host before offering it any key.
+        const wrongKnownHosts = path.join(client.dir, "known_hosts.wrong");
+        writeFileSync(wrongKnownHosts, knownHostsLine(host.address, readFileSync(`${wrongKey}.pub`, "utf8")), { mode: 0o600 });
+        const spoofed = await tools(client.keyFile, wrongKnownHosts)
+            .reachable(host.name, 10_000)
+            .then(
+                () => undefined,
+                (err: unknown) => err,
+            );
+        expect(spoofed, "the tools took a host key their known_hosts does not hold").to.be.instanceOf(DockerHostError);
+        expect(spoofed).to.include({ kind: "host-key-mismatch", host: host.name });
+        expect((spoofed as Error).message)
+            .to.include(ssh.endpoint)
+            .and.include(wrongKnownHosts);
 
         // The provider, as the replay models its configure: the `ssh` binary with the stack's sshOpts,
         // run as docker/cli's connhelper runs it; the rig's ssh_config stands for the deploy
         // machine's ~/.ssh/config (the host keys it trusts, no prompts).
-        const onSsh = (key: string): StackConfigObject => {
+        const onSsh = (key: string, extra: string[] = []): StackConfigObject => {
             const config = onRigHosts(testStackConfig(), r.plan);
             const cluster = config.cluster as { hosts: { name: string; docker: string; sshOpts?: string[] }[] };
-            cluster.hosts = cluster.hosts.map((h) => (h.name === host.name ? { ...h, docker: ssh.endpoint, sshOpts: ["-i", key] } : h));
+            cluster.hosts = cluster.hosts.map((h) =>
+                h.name === host.name ? { ...h, docker: ssh.endpoint, sshOpts: ["-i", key, ...extra] } : h,
+            );
             return config;
         };
         // sshd logs each login it lets in: counted before and after the preview, they show the provider's went through it.
@@ -271,8 +294,10 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         const toolsLogins = logins();
         expect(toolsLogins, "logins sshd let in for the tools").to.be.at.least(1);
         const dir = mkdtempSync(path.join(tmpdir(), "rig-ssh-"));
-        const preview = (key: string) =>
-            new ReplayDeployer("test", "rig-ssh", dir, new EngineRoutes(providerClients(["-F", client.configFile]))).preview(onSsh(key));
+        const preview = (key: string, extra: string[] = []) =>
+            new ReplayDeployer("test", "rig-ssh", dir, new EngineRoutes(providerClients(["-F", client.configFile]))).preview(
+                onSsh(key, extra),
+            );
         try {
             started = Date.now();
             const changes = await preview(client.keyFile);
@@ -288,6 +313,13 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
             expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
             expect(failure?.cause).to.include({ kind: "unreachable", host: ssh.endpoint });
             expect(failure?.message).to.include("Permission denied (publickey)");
+            // The provider's `ssh` refuses the host whose key its known_hosts does not hold (a command-line -o beats the ssh_config's).
+            const spoofedPreview = await preview(client.keyFile, ["-o", `UserKnownHostsFile=${wrongKnownHosts}`]).then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            expect(spoofedPreview, "a provider took a host key its known_hosts does not hold").to.be.instanceOf(Error);
+            expect(spoofedPreview?.message).to.include("Host key verification failed");
             // No key in what a failure says.
             for (const key of [client.keyFile, wrongKey]) {
                 const secretLine = readFileSync(key, "utf8").split("\n")[1];

@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import type Docker from "dockerode";
-import { DockerEngines, DockerHostError, dockerOptionsFor } from "../../../../ops/docker/engines";
+import { DockerEngines, DockerHostError, dockerOptionsFor, GLOBAL_KNOWN_HOSTS, readKnownHostsFile } from "../../../../ops/docker/engines";
 
+// An ed25519 host key made with ssh-keygen for these tests, and another (private halves thrown away).
+const KEY_A = "AAAAC3NzaC1lZDI1NTE5AAAAIPzcZHRUFd7VBCi4SDO9Q9s+o6TpBrajQYNi5BEmRkVK";
+const KEY_B = "AAAAC3NzaC1lZDI1NTE5AAAAILR44QoTGG7nRSWZ8madS3z9oS4fLjQW845Y2285hENq";
 const PEMS = { ca: "-----CA-----", cert: "-----CERT-----", key: "-----KEY-----" };
 
 function refusal(fn: () => unknown): DockerHostError {
@@ -39,24 +42,73 @@ describe("Docker engines: each server's container on its host's engine", () => {
             expect(err.message).to.not.include("-----");
         });
 
-        it("reaches ssh:// with its user and port, a key file from -i and the port from -p", () => {
+        it("reaches ssh:// with its user and port, a key file from -i, the port from -p and known hosts from -o UserKnownHostsFile=", () => {
             const read: string[] = [];
             const options = dockerOptionsFor(
-                { name: "host-c", docker: "ssh://deploy@10.0.0.13", sshOpts: ["-i", "/keys/id_ed25519", "-p", "2222"] },
+                {
+                    name: "host-c",
+                    docker: "ssh://deploy@10.0.0.13",
+                    sshOpts: ["-i", "/keys/id_ed25519", "-p", "2222", "-o", "UserKnownHostsFile=/keys/known_hosts"],
+                },
                 undefined,
                 (file) => {
                     read.push(file);
                     return "KEY";
                 },
+                (file) => {
+                    read.push(file);
+                    return file === GLOBAL_KNOWN_HOSTS ? "" : `[10.0.0.13]:2222 ssh-ed25519 ${KEY_A}\n`;
+                },
             );
-            expect(read).to.deep.equal(["/keys/id_ed25519"]);
-            expect(options).to.deep.equal({
-                protocol: "ssh",
-                host: "10.0.0.13",
-                port: 2222,
-                username: "deploy",
-                sshOptions: { privateKey: "KEY" },
+            expect(read).to.deep.equal(["/keys/id_ed25519", "/keys/known_hosts", GLOBAL_KNOWN_HOSTS]);
+            const { sshOptions, ...rest } = options;
+            expect(rest).to.deep.equal({ protocol: "ssh", host: "10.0.0.13", port: 2222, username: "deploy" });
+            expect(sshOptions?.privateKey).to.equal("KEY");
+            expect(typeof sshOptions?.hostVerifier).to.equal("function");
+        });
+
+        it("verifies the host's key against known_hosts, refusing an unknown or changed key with its own kind and the fix", () => {
+            const refusals: DockerHostError[] = [];
+            const verifierWith = (knownHosts: string) => {
+                const options = dockerOptionsFor(
+                    { name: "host-c", docker: "ssh://10.0.0.13", sshOpts: ["-o", "UserKnownHostsFile=/keys/known_hosts"] },
+                    undefined,
+                    undefined,
+                    (file) => (file === GLOBAL_KNOWN_HOSTS ? "" : knownHosts),
+                    (err) => refusals.push(err),
+                );
+                return options.sshOptions?.hostVerifier as (key: Buffer) => boolean;
+            };
+            const keyA = Buffer.from(KEY_A, "base64");
+            expect(verifierWith(`10.0.0.13 ssh-ed25519 ${KEY_A}\n`)(keyA)).to.equal(true);
+            expect(refusals).to.deep.equal([]);
+
+            expect(verifierWith(`10.0.0.13 ssh-ed25519 ${KEY_B}\n`)(keyA)).to.equal(false);
+            expect(refusals[0].kind).to.equal("host-key-mismatch");
+            expect(refusals[0].host).to.equal("host-c");
+            expect(refusals[0].message).to.include("ssh://10.0.0.13").and.include("SHA256:cn8nWYz1+PtvSMXsbkPGyaGgdJUjzV/qofhKHYJKc3o");
+
+            expect(verifierWith("")(keyA)).to.equal(false);
+            expect(refusals[1].kind).to.equal("host-key-unknown");
+            expect(refusals[1].message).to.include("ssh-keyscan -p 22 10.0.0.13 >> /keys/known_hosts").and.include("out of band");
+        });
+
+        it("reads the deploy user's ~/.ssh/known_hosts without -o UserKnownHostsFile=, and a missing file holds no keys", () => {
+            const read: string[] = [];
+            dockerOptionsFor({ name: "host-c", docker: "ssh://10.0.0.13" }, undefined, undefined, (file) => {
+                read.push(file);
+                return "";
             });
+            expect(read[0]).to.match(/\/\.ssh\/known_hosts$/);
+            expect(read[1]).to.equal(GLOBAL_KNOWN_HOSTS);
+            expect(readKnownHostsFile("/nonexistent/appscreens-test/known_hosts")).to.equal("");
+            const err = refusal(() =>
+                dockerOptionsFor({ name: "host-c", docker: "ssh://10.0.0.13" }, undefined, undefined, () => {
+                    throw new Error("EACCES: permission denied");
+                }),
+            );
+            expect(err.kind).to.equal("known-hosts-unreadable");
+            expect(err.message).to.include("EACCES");
         });
 
         it("refuses an ssh option its own SSH client cannot honour, by name, instead of dropping it", () => {
@@ -64,7 +116,7 @@ describe("Docker engines: each server's container on its host's engine", () => {
                 dockerOptionsFor({ name: "host-c", docker: "ssh://10.0.0.13", sshOpts: ["-o", "StrictHostKeyChecking=no"] }, undefined),
             );
             expect(err.kind).to.equal("unsupported-ssh-option");
-            expect(err.message).to.match(/host-c: .* not -o;/);
+            expect(err.message).to.match(/host-c: .* not -o StrictHostKeyChecking=no;/);
         });
     });
 
