@@ -97,4 +97,11 @@ export interface StackOutputs extends Omit<ConnectionInfo, "natMap"> {
     readonly networkName?: string;
     readonly redisPassword: string;
     readonly sentinelPassword: string;
+    /** With `cluster.users.enabled` (then the two passwords above are absent): the clients' logins. */
+    readonly appUser?: string;
+    readonly appPassword?: string;
+    readonly discoveryUser?: string;
+    readonly discoveryPassword?: string;
+    readonly adminUser?: string;
+    readonly adminPassword?: string;
 }
