@@ -16,6 +16,8 @@ import { stackExporters } from "../../../render/prometheus";
 import { usersProblems, validateStackConfig } from "../../../settings/validate";
 import { parseUsersEnvironment, usersCredentials, usersEnvironment, UsersEnvError } from "../../../contracts/users-env";
 import { USERS_ENV } from "../../../contracts/env";
+import { parseSettingsEnvironment, settingsEnvironment } from "../../../contracts/settings-env";
+import { DIRECTIVES, runtimeValues } from "../../../render/directives";
 import { judgeDataVolumes, usersCheckRefusal } from "../../../ops/cluster/kept-volumes";
 import { directiveValue, directiveValues, settingsFor } from "../../support/settings";
 
@@ -162,6 +164,25 @@ describe("the logins' contract (contracts/users-env.ts)", () => {
         expect(creds.warmer?.sentinels.user).to.equal("discovery");
         expect(parseUsersEnvironment(usersEnvironment(creds))).to.deep.equal(creds);
         expect(parseUsersEnvironment({})).to.equal(undefined);
+    });
+
+    it("gives a settings step the tools' login as the password it logs in with", () => {
+        const settings = settingsFor({ users: { enabled: true } });
+        const target = {
+            kind: "sentinel" as const,
+            name: "sentinel-0",
+            stack: "dev",
+            host: "127.0.0.1",
+            port: 26379,
+            masterName: "mymaster",
+        };
+        const env = {
+            ...settingsEnvironment(target, runtimeValues(DIRECTIVES.sentinel, settings, settings.plan.sentinels[0]), 60),
+            ...usersEnvironment(usersCredentials(PASSWORDS, false)),
+        };
+        const request = parseSettingsEnvironment(env);
+        expect(request.users).to.deep.equal({ user: "admin", password: PASSWORDS.admin });
+        expect(request.passwords).to.deep.include({ redis: PASSWORDS.admin, sentinel: PASSWORDS.admin });
     });
 
     it("refuses a malformed value without echoing it", () => {
