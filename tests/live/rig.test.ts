@@ -14,6 +14,10 @@ import { testStackConfig } from "../support/live/live-cluster";
 import { EngineRoutes, ProviderConfigureError } from "../support/replay/engines";
 import { ReplayDeployer } from "../support/replay/replay-deployer";
 import { onRigHosts } from "../support/rig/stack";
+import { waitFor } from "../support/live/wait";
+import { strangerCa } from "../support/rig/tls";
+import { DockerEngines, DockerHostError } from "../../ops/docker/engines";
+import { StackConfigObject } from "../../settings/stack-file";
 
 /**
  * The multi-host rig itself (tests/support/rig/): three Docker hosts on this machine, each its own
@@ -28,6 +32,8 @@ const SUBNET = "10.231.16.0/24";
 const PORT = 7379;
 const IMAGE = (testStackConfig().cluster as { image: { name: string } }).image.name;
 const LABEL = "appscreens.rig-test";
+/** The host whose engine also listens on tcp:// with TLS, as a remote engine does. */
+const TLS_HOST = 2;
 
 /** The machine's own engine when it answers within 3 s: only ever read, as the test image's source. */
 async function machineEngine(): Promise<Docker | undefined> {
@@ -43,12 +49,10 @@ async function machineEngine(): Promise<Docker | undefined> {
 
 const since = (started: number) => Date.now() - started;
 
+/** How long `check` took to hold, through the live tests' one polling helper (tests/support/live/wait.ts). */
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
     const started = Date.now();
-    while (!(await check())) {
-        if (since(started) > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs, 100);
     return since(started);
 }
 
@@ -109,7 +113,7 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         requireProgram(this, "dockerd", ["--version"], "Debian's docker.io package");
         const started = Date.now();
         rig = await Rig.up(
-            { prefix: PREFIX, hosts: 3, subnet: SUBNET },
+            { prefix: PREFIX, hosts: 3, subnet: SUBNET, tlsHosts: [TLS_HOST] },
             { image: IMAGE, imageSource: await machineEngine(), onStep: (step, ms) => steps.push(`${step} ${ms} ms`) },
         );
         console.log(`      rig: up in ${since(started)} ms (${steps.join(", ")})`);
@@ -164,6 +168,56 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
             console.log(
                 `      rig: preview on 3 hosts ${okMs} ms; with ${host.name} down it failed in ${failedMs} ms naming it; engine back in ${backMs} ms`,
             );
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a tcp:// host with TLS, as a remote engine is reached: the tools and a preview's provider get in with its three PEMs, and refuse it under another CA", async () => {
+        const r = rig as Rig;
+        const { host, docker } = r.host(TLS_HOST);
+        const tcp = host.tcp;
+        const pems = r.clientTls;
+        if (!tcp || !pems) throw new Error(`host ${TLS_HOST} has no TLS listener`);
+        const stranger = { ...pems, ca: await strangerCa(r.plan) };
+        const ref = { name: host.name, docker: tcp.endpoint };
+        const engines = (tls: typeof pems) => DockerEngines.placed([ref], {}, { [host.name]: tls });
+
+        // The tools (ops/docker/engines.ts): the same engine as its socket shows, over TLS.
+        const tools = engines(pems);
+        await tools.reachable(host.name, 10_000);
+        expect((await tools.forHost(host.name).info()).ID).to.equal((await docker.info()).ID);
+        const refused = await engines(stranger)
+            .reachable(host.name, 10_000)
+            .then(
+                () => undefined,
+                (err: unknown) => err,
+            );
+        expect(refused, "the tools trusted an engine whose certificate their CA did not sign").to.be.instanceOf(DockerHostError);
+        expect(refused).to.include({ kind: "unreachable", host: host.name });
+        expect((refused as Error).message).to.include(tcp.endpoint);
+
+        // The provider, as the replay models its configure: host tcp:// with caMaterial, certMaterial, keyMaterial.
+        const onTcp = (tls: typeof pems): StackConfigObject => {
+            const config = onRigHosts(testStackConfig(), r.plan);
+            const cluster = config.cluster as { hosts: { name: string; docker: string }[] };
+            cluster.hosts = cluster.hosts.map((h) => (h.name === host.name ? { ...h, docker: tcp.endpoint } : h));
+            return { ...config, hostTls: { [host.name]: { ...tls } } };
+        };
+        const dir = mkdtempSync(path.join(tmpdir(), "rig-tcp-"));
+        const preview = (tls: typeof pems) => new ReplayDeployer("test", "rig-tcp", dir, new EngineRoutes()).preview(onTcp(tls));
+        try {
+            const changes = await preview(pems);
+            expect(changes.created.filter((k) => k.startsWith("pulumi:providers:docker::"))).to.have.length(3);
+            const failure = await preview(stranger).then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            expect(failure, "a provider trusted an engine its CA did not sign").to.be.instanceOf(Error);
+            expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
+            expect(failure?.cause).to.include({ kind: "unreachable", host: tcp.endpoint });
+            // No PEM in what a failure says.
+            for (const pem of [pems.key, stranger.ca]) expect(failure?.message).not.to.include(pem.split("\n")[1]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

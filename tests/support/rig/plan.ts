@@ -10,6 +10,20 @@ export interface RigParams {
     readonly hosts: number;
     /** A /24 the rig's hosts live in; pick one no other network of the machine uses. */
     readonly subnet: string;
+    /**
+     * Hosts (by index) whose engine also listens on `tcp://<address>:2376` with TLS verified both
+     * ways, as a remote engine is reached: the stack's tcp:// path run against a real engine.
+     */
+    readonly tlsHosts?: readonly number[];
+}
+
+/** A host engine's TLS listener and the server side of its TLS material (written by tls.ts). */
+export interface HostTcp {
+    /** `tcp://<address>:2376`: what a stack's `hosts[].docker` names for this engine. */
+    readonly endpoint: string;
+    readonly caFile: string;
+    readonly certFile: string;
+    readonly keyFile: string;
 }
 
 export interface HostPlan {
@@ -35,6 +49,8 @@ export interface HostPlan {
     readonly cgroup: string;
     /** Where the engine's own processes (dockerd, containerd, shims) live, beside the containers. */
     readonly engineCgroup: string;
+    /** Only for the `tlsHosts`: the engine's TLS listener. */
+    readonly tcp?: HostTcp;
 }
 
 export interface RigPlan {
@@ -48,8 +64,13 @@ export interface RigPlan {
     readonly prefixLength: number;
     /** Everything under it belongs to the rig: data roots, logs. */
     readonly stateDir: string;
+    /** The rig's CA and client material, when any host has a TLS listener. */
+    readonly tlsDir: string;
     readonly hosts: readonly HostPlan[];
 }
+
+/** The port Docker's documentation uses for an engine's TLS listener. */
+export const RIG_TLS_PORT = 2376;
 
 /** The v1 controllers the rig makes its cgroups in: pids to find every process, freezer to freeze. */
 export const RIG_CGROUP_CONTROLLERS = ["pids", "freezer"] as const;
@@ -61,7 +82,7 @@ const FIRST_HOST_OCTET = 10;
 
 /** The whole rig's layout. Pure: the same parameters always give the same names. */
 export function planRig(params: RigParams): RigPlan {
-    const { prefix, hosts, subnet } = params;
+    const { prefix, hosts, subnet, tlsHosts = [] } = params;
     // `<prefix>-rs` must fit Linux's 15-character link names with room for the host index.
     if (!PREFIX.test(prefix))
         throw new RigError("plan", "", `prefix ${JSON.stringify(prefix)} must be 2-8 lowercase letters or digits, starting with a letter`);
@@ -69,6 +90,8 @@ export function planRig(params: RigParams): RigPlan {
     if (!m || m.slice(1).some((o) => Number(o) > 255))
         throw new RigError("plan", "", `subnet ${JSON.stringify(subnet)} must be a /24 like 10.77.0.0/24`);
     if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200) throw new RigError("plan", "", `hosts must be 1-200, got ${hosts}`);
+    const outside = tlsHosts.filter((i) => !Number.isInteger(i) || i < 0 || i >= hosts);
+    if (outside.length) throw new RigError("plan", "", `tlsHosts ${outside.join(", ")} are not hosts of a rig of ${hosts}`);
     const net = m.slice(1, 4).join(".");
     const stateDir = `/var/lib/${prefix}-rig`;
     return {
@@ -80,14 +103,24 @@ export function planRig(params: RigParams): RigPlan {
         rootAddress: `${net}.1`,
         prefixLength: 24,
         stateDir,
+        tlsDir: `${stateDir}/tls`,
         hosts: Array.from({ length: hosts }, (_, index) => {
             const name = `${prefix}-h${index}`;
             const runDir = `/run/${name}`;
             const hostState = `${stateDir}/${name}`;
+            const address = `${net}.${FIRST_HOST_OCTET + index}`;
+            const tcp: HostTcp | undefined = tlsHosts.includes(index)
+                ? {
+                      endpoint: `tcp://${address}:${RIG_TLS_PORT}`,
+                      caFile: `${stateDir}/tls/ca.pem`,
+                      certFile: `${hostState}/tls/server.pem`,
+                      keyFile: `${hostState}/tls/server-key.pem`,
+                  }
+                : undefined;
             return {
                 name,
                 index,
-                address: `${net}.${FIRST_HOST_OCTET + index}`,
+                address,
                 hostLink: `${prefix}-h${index}`,
                 switchLink: `${prefix}-s${index}`,
                 runDir,
@@ -100,6 +133,7 @@ export function planRig(params: RigParams): RigPlan {
                 logFile: `${hostState}/dockerd.log`,
                 cgroup: `/${name}`,
                 engineCgroup: `/${name}/engine`,
+                ...(tcp ? { tcp } : {}),
             };
         }),
     };
@@ -127,6 +161,21 @@ export function dockerdArgs(host: HostPlan): string[] {
         host.name,
         "--containerd-plugins-namespace",
         `${host.name}-plugins`,
+        // A second listener, as on a remote host: only clients with a certificate from the rig's
+        // CA get in, and they check the engine's against it.
+        ...(host.tcp
+            ? [
+                  "-H",
+                  host.tcp.endpoint,
+                  "--tlsverify",
+                  "--tlscacert",
+                  host.tcp.caFile,
+                  "--tlscert",
+                  host.tcp.certFile,
+                  "--tlskey",
+                  host.tcp.keyFile,
+              ]
+            : []),
     ];
 }
 

@@ -7,6 +7,7 @@ import { RigError } from "./errors";
 import { importImage, RigEngine } from "./image";
 import { createNetwork, removeNetwork, rigNamespaces, setLink } from "./namespaces";
 import { HostPlan, planRig, RigParams, RigPlan } from "./plan";
+import { makeRigTls, RigClientTls } from "./tls";
 
 export interface RigOptions {
     /** The image every engine gets (the live tests' image). */
@@ -71,6 +72,8 @@ export async function rigLeftovers(plan: RigPlan): Promise<string[]> {
  */
 export class Rig {
     readonly engines: readonly RigEngine[];
+    /** A client's PEMs for the hosts with a TLS listener (`tlsHosts`); undefined without them. */
+    clientTls?: RigClientTls;
 
     private constructor(
         readonly plan: RigPlan,
@@ -86,6 +89,8 @@ export class Rig {
         try {
             await timed("sweep", onStep, () => sweepRig(plan));
             await timed("network", onStep, () => createNetwork(plan));
+            // Before the engines: a TLS host's dockerd reads its certificate as it starts.
+            rig.clientTls = await makeRigTls(plan);
             await timed("engines", onStep, () => Promise.all(plan.hosts.map((h) => startEngine(h))));
             const image = options.image;
             if (image) {

@@ -6,6 +6,7 @@ import { cgroupDirs, cgroupLayout } from "../../support/rig/cgroups";
 import { RigError } from "../../support/rig/errors";
 import { dockerdArgs, planRig } from "../../support/rig/plan";
 import { onRigHosts } from "../../support/rig/stack";
+import { leafSteps } from "../../support/rig/tls";
 
 describe("rig plan", () => {
     const plan = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24" });
@@ -41,6 +42,28 @@ describe("rig plan", () => {
             expect(new Set(values).size, flag).to.equal(3);
             for (const v of values) expect(v, flag).to.include("rigtest-h");
         }
+    });
+
+    it("gives a TLS host a second, verified tcp:// listener on its address, and leaves the others on their socket only", () => {
+        const tls = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24", tlsHosts: [2] });
+        expect(tls.hosts.map((h) => h.tcp?.endpoint)).to.deep.equal([undefined, undefined, "tcp://10.231.16.12:2376"]);
+        const args = dockerdArgs(tls.hosts[2]);
+        const listeners = args.flatMap((a, i) => (a === "-H" ? [args[i + 1]] : []));
+        expect(listeners).to.deep.equal(["unix:///run/rigtest-h2/docker.sock", "tcp://10.231.16.12:2376"]);
+        expect(args).to.include("--tlsverify");
+        expect(args[args.indexOf("--tlscacert") + 1]).to.equal(`${tls.tlsDir}/ca.pem`);
+        expect(dockerdArgs(tls.hosts[0])).not.to.include("--tlsverify");
+        expect(() => planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24", tlsHosts: [3] }))
+            .to.throw(RigError)
+            .with.property("kind", "plan");
+    });
+
+    it("signs an engine's certificate for its address with server auth, and the client's with client auth", () => {
+        const [, server] = leafSteps("/ca", "/h", "server", { server: "10.231.16.12" });
+        const [, client] = leafSteps("/ca", "/c", "client", "client");
+        expect(server.ext?.text).to.equal("subjectAltName = IP:10.231.16.12\nextendedKeyUsage = serverAuth\n");
+        expect(client.ext?.text).to.equal("extendedKeyUsage = clientAuth\n");
+        expect(server.args).to.include.members(["-CA", "/ca/ca.pem", "-CAkey", "/ca/ca-key.pem", "-out", "/h/server.pem"]);
     });
 
     it("refuses parameters that cannot describe a rig, with kind plan", () => {
