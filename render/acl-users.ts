@@ -242,8 +242,15 @@ export function renderUserLine(name: string, role: AclRole, password: string): s
     return ["user", name, "on", passwordHash(password), ...roleRules(role)].join(" ");
 }
 
-/** `default` can log in with nothing and do nothing: every client names its user. */
-export const DEFAULT_USER_LINE = "user default off resetpass resetkeys resetchannels -@all";
+/**
+ * `default` is off with no password, so no connection can be it: every client names its user.
+ * Its rules still allow everything because Redis 7.0 checks the transactions it replays from the
+ * AOF against `default` (EXEC's ACL re-check, redis/redis#14541, fixed upstream by #14545 after
+ * 7.0.15): with `-@all` every MULTI/EXEC in the AOF, the warmer's script writes among them, was
+ * silently dropped when a node restarted (measured: 0 of 2 keys back; with `+@all` 2 of 2), and
+ * ACL LOG showed `default command set` on the restarted node.
+ */
+export const DEFAULT_USER_LINE = "user default off resetpass resetkeys ~* resetchannels &* -@all +@all";
 
 /** The `user` lines of one kind of server: `default` off first, then each role in table order. */
 export function renderAclUsers(server: ServerKind, passwords: AclPasswords, options: AclOptions = {}): string[] {

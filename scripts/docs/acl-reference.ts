@@ -7,7 +7,11 @@ import { code, table } from "./markdown";
 function rows(roles: Readonly<Record<string, AclRole>>): string[][] {
     const defaultRules = DEFAULT_USER_LINE.split(" ").slice(2).join(" ");
     return [
-        [code("default"), code(defaultRules), "Off: every client must name its user."],
+        [
+            code("default"),
+            code(defaultRules),
+            "Off with no password: no connection can be it, every client names its user. Its rules allow everything only so that a node replays the transactions in its AOF (Redis 7.0 re-checks EXEC against `default`, redis/redis#14541).",
+        ],
         ...Object.entries(roles).map(([name, role]) => [
             code(name),
             code(roleRules(role).join(" ")),

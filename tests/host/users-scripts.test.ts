@@ -134,3 +134,45 @@ describe("host: the container scripts of a users stack, on servers with only the
         }
     });
 });
+
+describe("host: a node on the ACL users replays the transactions in its AOF", function () {
+    this.timeout(60_000);
+    // Port 22660 (DEVELOPMENT.md: this file's range).
+    const cluster = new AclHostCluster({ basePort: 22660, replicas: 0, sentinels: 0 });
+
+    it("keeps a script's writes across a restart from the AOF (redis/redis#14541)", async function () {
+        requirePrograms(this, [REDIS_SERVER]);
+        const dir = path.join(cluster.dir, "aof");
+        mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, "redis.conf");
+        const { renderAclUsers } = await import("../../render/acl-users");
+        const conf = [
+            "port 22660",
+            "bind 127.0.0.1",
+            `dir ${dir}`,
+            "appendonly yes",
+            'save ""',
+            ...renderAclUsers("node", cluster.passwords),
+        ];
+        writeFileSync(file, `${conf.join("\n")}\n`, { mode: 0o600 });
+        const start = () => spawnSync("redis-server", [file, "--daemonize", "yes", "--logfile", path.join(dir, "log")]);
+        const admin = () => cluster.client(22660, "admin");
+        start();
+        await until("the node to answer", async () => ((await admin().ping()) === "PONG" ? true : undefined));
+        // A script's writes reach the AOF as MULTI ... EXEC, which is what EXEC's ACL re-check refused.
+        await admin().eval("redis.call('set', KEYS[1], 'a'); redis.call('set', KEYS[2], 'b')", 2, "screenshots:x", "metadata:x");
+        await admin()
+            .call("SHUTDOWN")
+            .catch(() => undefined);
+        await sleep(500);
+        start();
+        await until("the node to answer again", async () => ((await admin().ping()) === "PONG" ? true : undefined));
+        expect(await admin().dbsize()).to.equal(2);
+        expect(await admin().call("ACL", "LOG")).to.deep.equal([]);
+        await admin()
+            .call("SHUTDOWN", "NOSAVE")
+            .catch(() => undefined);
+    });
+
+    after(() => cluster.stop());
+});
