@@ -61,10 +61,11 @@ export function sentinelClient(
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
-export function directClient(endpoint: HostPort, auth: Auth): Redis {
+export function directClient(endpoint: HostPort, auth: Auth, options: { readyCheck?: boolean } = {}): Redis {
     const login = loginOf(auth);
     const password = login?.password;
     const client = new Redis({
+        ...(options.readyCheck === false ? { enableReadyCheck: false } : {}),
         // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
         // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.
         ...(password === undefined ? { enableReadyCheck: false, protocol: 2 as const } : {}),
@@ -84,7 +85,10 @@ export function directClient(endpoint: HostPort, auth: Auth): Redis {
 
 /** One Sentinel, directly, through its typed commands (sentinel-commands.ts); connected on the first command. */
 export function directSentinel(endpoint: HostPort, auth: Auth): SentinelCommands & Connection {
-    return sentinelCommands(directClient(endpoint, auth));
+    // No ready check: its INFO tells nothing about a Sentinel's readiness, and a users stack's
+    // `discovery` (the warmer's Sentinel user) is refused INFO, which ACL LOG then records (found
+    // by tests/live/users.test.ts). ioredis's own Sentinel connections skip it too.
+    return sentinelCommands(directClient(endpoint, auth, { readyCheck: false }));
 }
 
 /** Runs `use` on a fresh direct connection and closes it: for a node that may restart or be demoted between uses. */
