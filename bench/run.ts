@@ -9,6 +9,7 @@ import { exporterOverhead } from "./exporter-overhead";
 import { failoverOutage } from "./failover-outage";
 import { restartTime } from "./restart-time";
 import { runLength } from "./run-length";
+import { tlsOverhead } from "./tls-overhead";
 import { warmThroughput } from "./warm-throughput";
 
 const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Promise<void>; what: string }> = {
@@ -35,6 +36,11 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
         what: "warm keys/s with every exporter scraped every 5 s against none, alternating on one stack (target >= 0.95)",
     },
     "crash-outage": { docker: true, run: crashOutage, what: "write outage after a crash of the master's process vs a failover" },
+    "tls-overhead": {
+        docker: false,
+        run: tlsOverhead,
+        what: "write speed and the outage after SIGKILL of the master with TLS on against off, alternating (host processes)",
+    },
 };
 
 function usage(): string {

@@ -13,6 +13,9 @@ set -euo pipefail
 # exporter (redis_exporter 1.45, a static Go binary) goes into the test image too; promtool, from
 # Debian's prometheus, checks and tests the rendered scrape config and rules offline. chromium is
 # the headless browser that checks the drill's timeline picture (tests/host/drill-timeline-browser.test.ts).
+# sshd (Debian's openssh-server, which brings the ssh client and ssh-keygen of openssh-client) lets
+# a rig host be reached over ssh://, as a remote engine is (tests/support/rig/ssh.ts); its service is
+# never started, the rig starts its own sshd per host.
 pairs=(
   redis-server:redis-server
   redis-sentinel:redis-sentinel
@@ -23,6 +26,9 @@ pairs=(
   prometheus-redis-exporter:prometheus-redis-exporter
   promtool:prometheus
   chromium:chromium
+  sshd:openssh-server
+  ssh:openssh-client
+  ssh-keygen:openssh-client
   "$@"
 )
 

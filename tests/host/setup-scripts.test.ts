@@ -40,6 +40,8 @@ for pkg in "$@"; do
     docker.io) cp "$FAKE/templates/dockerd" "$FAKE/bin/dockerd"; [ -e "$FAKE/bin/docker" ] || cp "$FAKE/templates/docker" "$FAKE/bin/docker" ;;
     redis-tools) cp "$FAKE/templates/program" "$FAKE/bin/redis-cli"; cp "$FAKE/templates/program" "$FAKE/bin/redis-benchmark" ;;
     busybox-static) rm -f "$FAKE/bin/busybox"; cp "$FAKE/templates/program" "$FAKE/bin/busybox" ;;
+    openssh-server) for p in sshd ssh ssh-keygen; do cp "$FAKE/templates/program" "$FAKE/bin/$p"; done ;;
+    openssh-client) for p in ssh ssh-keygen; do cp "$FAKE/templates/program" "$FAKE/bin/$p"; done ;;
     redis-server|redis-sentinel|gosu|prometheus-redis-exporter|chromium) cp "$FAKE/templates/program" "$FAKE/bin/$pkg" ;;
     prometheus) cp "$FAKE/templates/program" "$FAKE/bin/promtool"; cp "$FAKE/templates/program" "$FAKE/bin/prometheus" ;;
   esac
@@ -62,7 +64,9 @@ interface Outcome {
     calls: string[];
 }
 
-/** Every program install-packages.sh checks: Redis, the test image's tools, the exporter and promtool, and Chromium for the timeline picture test. */
+/** OpenSSH's programs the rig's ssh:// host needs: its sshd, and the client and key tool. */
+const SSH = ["sshd", "ssh", "ssh-keygen"];
+/** Every program install-packages.sh checks: Redis, the test image's tools, the exporter and promtool, Chromium for the timeline picture test, and OpenSSH for the rig. */
 const ALL_PROGRAMS = [
     "redis-server",
     "redis-sentinel",
@@ -73,6 +77,7 @@ const ALL_PROGRAMS = [
     "prometheus-redis-exporter",
     "promtool",
     "chromium",
+    ...SSH,
 ];
 const METRICS = ["prometheus-redis-exporter", "promtool"];
 
@@ -195,7 +200,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
     });
 
     it("redis-server present but redis-benchmark missing: installs redis-tools alone", function () {
-        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "gosu", "busybox", ...METRICS, "chromium"] });
+        machine({ programs: ["redis-server", "redis-sentinel", "redis-cli", "gosu", "busybox", ...METRICS, "chromium", ...SSH] });
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["redis-tools"]);
@@ -203,7 +208,7 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
 
     it("a dynamically linked busybox does not count: installs busybox-static", function () {
         machine({
-            programs: ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", ...METRICS, "chromium"],
+            programs: ["redis-server", "redis-sentinel", "redis-cli", "redis-benchmark", "gosu", ...METRICS, "chromium", ...SSH],
             dynamicBusybox: true,
         });
         const o = run("install-packages.sh");
@@ -224,6 +229,21 @@ describe("host: the set-up scripts decide by the programs themselves (fake PATH,
         const o = run("install-packages.sh");
         expect(o.status, o.output).to.equal(0);
         expect(installs(o)).to.deep.equal(["chromium"]);
+    });
+
+    it("the ssh client without sshd (this machine's image): installs Debian's openssh-server alone (the rig's ssh:// host)", function () {
+        machine({ programs: ALL_PROGRAMS.filter((p) => p !== "sshd") });
+        const o = run("install-packages.sh");
+        expect(o.status, o.output).to.equal(0);
+        expect(installs(o)).to.deep.equal(["openssh-server"]);
+        expect(o.output).to.contain("sshd not found (or not usable); it comes with Debian's openssh-server");
+    });
+
+    it("no OpenSSH at all: installs openssh-server and openssh-client, the latter once for ssh and ssh-keygen", function () {
+        machine({ programs: ALL_PROGRAMS.filter((p) => !SSH.includes(p)) });
+        const o = run("install-packages.sh");
+        expect(o.status, o.output).to.equal(0);
+        expect(installs(o)).to.deep.equal(["openssh-server", "openssh-client"]);
     });
 
     it("everything present: installs nothing", function () {

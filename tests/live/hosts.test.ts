@@ -7,10 +7,14 @@ import Redis from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { buildPostDeployPlan, PostDeployPlan, SentinelEndpoint, sentinelsOf } from "../../contracts/plan";
+import { buildPostDeployPlan, nodesOf, PostDeployPlan, SentinelEndpoint, sentinelsOf } from "../../contracts/plan";
+import { plannedFailover, replicaOffsets } from "../../ops/cluster/planned-failover";
 import { waitForMasterMoved, waitForSettledCluster } from "../../ops/cluster/settle";
 import { Credentials } from "../../ops/redis/connect";
-import { readSentinelViews } from "../../ops/redis/cluster-view";
+import { readMasterReplication, readSentinelViews } from "../../ops/redis/cluster-view";
+import { withDirectClient } from "../../ops/redis/connect";
+import { parseInfo } from "../../ops/redis/replies";
+import { replicaLinked } from "../../ops/redis/sentinel-state";
 import { verifyUntilSettled } from "../../ops/verify/verifier";
 import { StackOutputs } from "../../settings/connection-info";
 import { validateStackConfig } from "../../settings/validate";
@@ -33,6 +37,9 @@ const PREFIX = "hosts16";
 // Its own subnet: the rig suite (tests/live/rig.test.ts) uses 10.231.16.0/24.
 const SUBNET = "10.231.18.0/24";
 const IMAGE = (testStackConfig().cluster as { image: { name: string } }).image.name;
+/** The stack runs on the first three; the fourth engine idles until the case that adds it to the hosts list. */
+const RIG_HOSTS = 4;
+const STACK_HOSTS = 3;
 
 /** Whether a host's engine answers a ping within 1.5 s: how a case sees that its fault took effect. */
 const engineAnswers = (docker: Docker): Promise<boolean> =>
@@ -62,8 +69,8 @@ describe("live: the test stack on three Docker hosts", function () {
             this.skip();
         }
         requireProgram(this, "dockerd", ["--version"], "Debian's docker.io package");
-        rig = await Rig.up({ prefix: PREFIX, hosts: 3, subnet: SUBNET }, { image: IMAGE, imageSource: new Docker() });
-        config = onRigHosts(testStackConfig(), rig.plan);
+        rig = await Rig.up({ prefix: PREFIX, hosts: RIG_HOSTS, subnet: SUBNET }, { image: IMAGE, imageSource: new Docker() });
+        config = onRigHosts(testStackConfig(), rig.plan, STACK_HOSTS);
         stateDir = mkdtempSync(path.join(tmpdir(), `${PREFIX}-`));
         deployer = new ReplayDeployer("test", PREFIX, stateDir, new EngineRoutes());
         const started = Date.now();
@@ -125,6 +132,60 @@ describe("live: the test stack on three Docker hosts", function () {
 
     /** The master every Sentinel names now, once the cluster has settled. */
     const currentMaster = () => waitForSettledCluster(plan, credentials, { timeoutMs: 60_000 });
+
+    /** Every container on the stack's hosts, as "host id state": what a refused up must leave alone. */
+    const containersOnStackHosts = async (): Promise<string[]> => {
+        const r = rig as Rig;
+        const lists = await Promise.all(
+            Array.from({ length: STACK_HOSTS }, async (_, i) =>
+                (await r.host(i).docker.listContainers({ all: true })).map((c) => `${r.plan.hosts[i].name} ${c.Id} ${c.State}`),
+            ),
+        );
+        return lists.flat().sort();
+    };
+
+    /** The stack config with these pins (server -> rig host name) on top of the current ones. */
+    const withPins = (base: StackConfigObject, pins: Record<string, string>): StackConfigObject => {
+        const cluster = base.cluster as StackConfigObject;
+        const placement = (cluster.placement as { pins?: Record<string, string> } | undefined) ?? {};
+        return { ...base, cluster: { ...cluster, placement: { ...placement, pins: { ...placement.pins, ...pins } } } };
+    };
+
+    /**
+     * Records every `+switch-master` each Sentinel publishes, with when it arrived: when the
+     * Sentinels named a new master, to compare with when a container stopped.
+     */
+    const watchSwitches = async () => {
+        const seen: { sentinel: string; at: number; to: string }[] = [];
+        const clients = sentinelsOf(plan).map((s) => {
+            const client = new Redis({ host: s.host, port: s.port, password: credentials.sentinelPassword, maxRetriesPerRequest: 1 });
+            client.on("error", () => undefined);
+            client.on("message", (_channel: string, message: string) => {
+                // "<master name> <old ip> <old port> <new ip> <new port>"
+                const [, , , ip, port] = message.split(" ");
+                seen.push({ sentinel: s.name, at: Date.now(), to: `${ip}:${port}` });
+            });
+            return client;
+        });
+        await Promise.all(clients.map((c) => c.subscribe("+switch-master")));
+        return { seen, close: () => clients.forEach((c) => c.disconnect()) };
+    };
+
+    /** What an engine recorded of one container between two times (epoch ms): each action and when, in ms. */
+    const containerEvents = async (docker: Docker, id: string, since: number, until: number) => {
+        const stream = await docker.getEvents({
+            since: Math.floor(since / 1000) - 1,
+            until: Math.ceil(until / 1000),
+            filters: JSON.stringify({ container: [id] }),
+        });
+        let text = "";
+        for await (const chunk of stream) text += String(chunk);
+        return text
+            .split("\n")
+            .filter((line) => line.trim() !== "")
+            .map((line) => JSON.parse(line) as { Action: string; timeNano: number; Actor?: { Attributes?: Record<string, string> } })
+            .map((e) => ({ action: e.Action, at: e.timeNano / 1e6, signal: e.Actor?.Attributes?.signal }));
+    };
 
     it("places each server on its host, announcing that host's address and port, and verifies", async () => {
         const r = rig as Rig;
@@ -306,16 +367,61 @@ describe("live: the test stack on three Docker hosts", function () {
         expect(again.changes.replaced, "containers replaced by the up after the host came back").to.deep.equal([]);
     });
 
+    it("removing one of three hosts without survive: none is refused before anything changes, and the writer sees nothing", async () => {
+        const cluster = config.cluster as StackConfigObject;
+        const fewer: StackConfigObject = {
+            ...config,
+            cluster: { ...cluster, hosts: (cluster.hosts as StackConfigObject[]).slice(0, STACK_HOSTS - 1) },
+        };
+        const before = await containersOnStackHosts();
+        const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
+        try {
+            await waitFor("writes confirmed before the up", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
+            const at = Date.now();
+            const failure = await (deployer as ReplayDeployer).up(fewer).then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            const tookMs = Date.now() - at;
+            expect(failure, "an up with two of three hosts passed").to.be.instanceOf(Error);
+            expect(String(failure)).to.include(`The config of stack "test" is invalid; nothing was created`);
+            expect(String(failure)).to.match(/appscreens-redis:cluster\.hosts: 2 host\(s\) cannot keep a Sentinel majority/);
+            expect(String(failure), "the message names the way out").to.include("placement.survive");
+            expect(await containersOnStackHosts(), "containers after the refused up").to.deep.equal(before);
+            // A few more batches, so that a gap the refused up caused would show.
+            const after = Date.now();
+            await waitFor(
+                "writes confirmed after the refused up",
+                async () => (writer.confirmedSince(after) > 20 ? true : undefined),
+                30_000,
+            );
+            const outage = writer.outageAfter(at) ?? 0;
+            const report = await writer.stop();
+            console.log(
+                `      remove a host (3 -> 2, no survive: none): refused in ${tookMs} ms; longest write gap ${outage} ms; ${formatWriterReport(report)}`,
+            );
+            expect(report.errors, "failed write batches").to.equal(0);
+            // Below down-after-milliseconds (1000): no server stopped or failed over.
+            expect(outage, "write gap during the refused up").to.be.below(1000);
+            expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        } finally {
+            await writer.stop().catch(() => undefined);
+        }
+    });
+
+    // The move below leaves redis-2 pinned on another host: the volume case and the master's move
+    // after it start from there (`config` carries the pin from here on).
     it("day 2: a node pinned to another host moves there under writes, and the Sentinels forget its old address", async () => {
         const r = rig as Rig;
         const from = hostIndexOf("redis-2");
-        const to = (from + 1) % 3;
+        const to = (from + 1) % STACK_HOSTS;
+        // A replica's move, always: the master's has its own case below. Which node is master here
+        // depends on the failovers before, so a planned failover moves the role off redis-2 first.
+        if ((await currentMaster()).name === "redis-2") await plannedFailover(plan, credentials, { method: "handover", timeoutMs: 90_000 });
         const before = await currentMaster();
+        expect(before.name, "the master before the move").to.not.equal("redis-2");
         const oldAddress = plan.servers.find((x) => x.name === "redis-2")?.announced as string;
-        const moved: StackConfigObject = {
-            ...config,
-            cluster: { ...(config.cluster as StackConfigObject), placement: { pins: { "redis-2": r.plan.hosts[to].name } } },
-        };
+        const moved = withPins(config, { "redis-2": r.plan.hosts[to].name });
         const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
         try {
             await waitFor("writes confirmed before the move", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
@@ -331,6 +437,7 @@ describe("live: the test stack on three Docker hosts", function () {
                 "only redis-2's container replaced",
             ).to.deep.equal([]);
             outputs = result.outputs as unknown as StackOutputs;
+            config = moved;
             plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: moved.cluster, secrets: {} }));
             expect(hostIndexOf("redis-2"), "redis-2's host").to.equal(to);
             const onOld = await r
@@ -347,7 +454,7 @@ describe("live: the test stack on three Docker hosts", function () {
             }
             const report = await writer.stop();
             console.log(
-                `      move redis-2 (${before.name === "redis-2" ? "the master" : "a replica"}) ${r.plan.hosts[from].name} -> ${r.plan.hosts[to].name}: up took ${tookMs} ms; write outage ${writer.outageAfter(at) ?? 0} ms; ${formatWriterReport(report)}`,
+                `      move redis-2 (a replica; master ${before.name}) ${r.plan.hosts[from].name} -> ${r.plan.hosts[to].name}: up took ${tookMs} ms; write outage ${writer.outageAfter(at) ?? 0} ms; ${formatWriterReport(report)}`,
             );
             expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
         } finally {
@@ -377,5 +484,183 @@ describe("live: the test stack on three Docker hosts", function () {
         const left = where("redis-2").filter((w) => w.endsWith(":kept"));
         expect(left, "the volume left on redis-2's old host").to.have.length(1);
         expect(left[0].startsWith(`${now}:`), "left on another host").to.equal(false);
+    });
+    // After the volume case, which expects a left-behind volume of redis-2's only.
+    it("day 2: the master pinned to another host hands the role over before its container stops, then rejoins there as a replica; 0 confirmed lost", async () => {
+        const r = rig as Rig;
+        // Not redis-0: every container's scripts name redis-0's announced address as the first
+        // boot's master, so moving redis-0 replaces every node and Sentinel (seen here: a rolling
+        // replacement of all six). Which node is master here depends on the failovers before; when
+        // it is redis-0, a planned failover hands the role to redis-1 or redis-2, either of which
+        // moves alone (no pin before it shifts another node: redis-2 is pinned already).
+        let master = await currentMaster();
+        if (master.name === "redis-0") {
+            await plannedFailover(plan, credentials, { method: "handover", timeoutMs: 90_000 });
+            master = await currentMaster();
+        }
+        expect(master.name, "the node to move").to.not.equal("redis-0");
+        const name = master.name;
+        const from = hostIndexOf(name);
+        // A stack host it has no data volume on, so it starts empty and syncs as on a new machine;
+        // of those the one with the fewest nodes, so the placement still survives any one host.
+        const settings = validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} });
+        const volume = possibleDataVolumes(settings).find((v) => v.server === name)?.name as string;
+        const withVolume = (await readVolumesEverywhere(enginesOf(plan), [volume])).map((v) => v.host);
+        const nodesOn = (i: number) => nodesOf(plan).filter((n) => hostIndexOf(n.name) === i).length;
+        const to = [0, 1, 2]
+            .filter((i) => i !== from && !withVolume.includes(r.plan.hosts[i].name))
+            .sort((a, b) => nodesOn(a) - nodesOn(b))[0];
+        expect(to, `a host without ${volume}`).to.be.a("number");
+        const oldAddress = master.announced;
+        const { container: old } = await containerOf(name);
+        const moved = withPins(config, { [name]: r.plan.hosts[to].name });
+        const switches = await watchSwitches();
+        const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
+        try {
+            await waitFor("writes confirmed before the move", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
+            const at = Date.now();
+            const result = await (deployer as ReplayDeployer).up(moved);
+            const tookMs = Date.now() - at;
+            const events = await containerEvents(r.host(from).docker, old.id, at, Date.now());
+            outputs = result.outputs as unknown as StackOutputs;
+            config = moved;
+            plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: moved.cluster, secrets: {} }));
+            const containers = result.changes.replaced.filter((k) => k.startsWith("docker:index/container:Container::"));
+            expect(
+                containers.filter((k) => k.includes(`::${name}`)),
+                `${name}'s container replaced`,
+            ).to.not.deep.equal([]);
+            expect(
+                containers.filter((k) => !k.includes(`::${name}`)),
+                `only ${name}'s containers replaced`,
+            ).to.deep.equal([]);
+            expect(hostIndexOf(name), `${name}'s host`).to.equal(to);
+            const onOld = await r
+                .host(from)
+                .docker.listContainers({ all: true, filters: JSON.stringify({ label: [`appscreens.node=${name}`] }) });
+            expect(onOld, `a ${name} container left on its old host`).to.deep.equal([]);
+
+            // Handed over before it stopped: a majority of the Sentinels named another node
+            // before Redis in the old container exited (the engine's `die`), which a stop without
+            // the hand-over (the Sentinels failing over after down-after-milliseconds) cannot show.
+            const died = events.find((e) => e.action === "die")?.at;
+            expect(died, `the old ${name} container's die event (${JSON.stringify(events)})`).to.be.a("number");
+            const firstSwitch = new Map<string, { at: number; to: string }>();
+            for (const x of switches.seen) if (!firstSwitch.has(x.sentinel)) firstSwitch.set(x.sentinel, x);
+            const switchedBefore = [...firstSwitch.values()].filter((x) => x.at < (died as number));
+            expect(switchedBefore.length, "Sentinels naming a new master before the old one died").to.be.at.least(
+                Math.floor(sentinelsOf(plan).length / 2) + 1,
+            );
+            expect(
+                switchedBefore.map((x) => x.to).filter((a) => a === oldAddress),
+                "a switch to the moving node",
+            ).to.deep.equal([]);
+
+            // The new master is another node; the moved one follows it from its new address:port.
+            const now = await currentMaster();
+            expect(now.name, "the master after the move").to.not.equal(name);
+            const node = nodesOf(plan).find((n) => n.name === name);
+            const newAddress = node?.announced as string;
+            expect(newAddress.split(":")[0], "the moved node's announced address").to.equal(r.plan.hosts[to].address);
+            expect(newAddress).to.not.equal(oldAddress);
+            const role = await withDirectClient(node as NonNullable<typeof node>, credentials.redisPassword, async (c) =>
+                parseInfo(await c.info("replication")),
+            );
+            expect([role.role, `${role.master_host}:${role.master_port}`, role.master_link_status], `${name}'s replication`).to.deep.equal([
+                "slave",
+                now.announced,
+                "up",
+            ]);
+            const onMaster = replicaOffsets((await readMasterReplication(now, credentials.redisPassword)).info ?? {});
+            expect(
+                onMaster.filter((x) => x.address === newAddress).map((x) => x.state),
+                `${now.name} lists ${name} at its new address`,
+            ).to.deep.equal(["online"]);
+            expect(
+                onMaster.map((x) => x.address),
+                `${now.name} lists the old address`,
+            ).to.not.include(oldAddress);
+            const views = await readSentinelViews(plan, credentials, sentinelsOf(plan));
+            for (const v of views) {
+                expect(v.error, v.name).to.equal(undefined);
+                const named = [v.masterAddress, ...(v.replicas ?? []).map((x) => x.address)];
+                expect(named, `${v.name} names the old address`).to.not.include(oldAddress);
+                expect(
+                    (v.replicas ?? []).filter((x) => x.address === newAddress && replicaLinked(x, now.announced)).length,
+                    `${v.name} sees ${name} linked at ${newAddress}`,
+                ).to.equal(1);
+            }
+            const outage = writer.outageAfter(at) ?? 0;
+            const report = await writer.stop();
+            const kill = events.find((e) => e.action === "kill")?.at;
+            console.log(
+                `      move the master ${name} ${r.plan.hosts[from].name} -> ${r.plan.hosts[to].name} (new master ${now.name}): up took ${tookMs} ms; ` +
+                    `SIGTERM to exit ${kill === undefined ? "?" : Math.round((died as number) - kill)} ms, Sentinels switched ` +
+                    `${[...firstSwitch.values()].map((x) => `${Math.round(x.at - (died as number))}`).join("/")} ms from the exit; write outage ${outage} ms; ${formatWriterReport(report)}`,
+            );
+            expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        } finally {
+            switches.close();
+            await writer.stop().catch(() => undefined);
+        }
+    });
+
+    // After the master's move: adds the rig's idle fourth engine to the hosts list, then takes it out again.
+    it("adding a fourth host places no server there (round-robin already spreads 3 + 3), creates only its network, and removing it deletes that; 0 confirmed lost", async () => {
+        const r = rig as Rig;
+        const extra = r.plan.hosts[STACK_HOSTS];
+        const cluster = config.cluster as StackConfigObject;
+        const added: StackConfigObject = {
+            ...config,
+            cluster: {
+                ...cluster,
+                hosts: [...(cluster.hosts as StackConfigObject[]), { name: extra.name, docker: extra.endpoint, address: extra.address }],
+            },
+        };
+        const before = await containersOnStackHosts();
+        const writer = new ConfirmedWriter(outputs, outputs.redisPassword).start();
+        try {
+            await waitFor("writes confirmed before the up", async () => (writer.confirmedSince(0) > 20 ? true : undefined), 30_000);
+            const at = Date.now();
+            const grown = await (deployer as ReplayDeployer).up(added);
+            const addMs = Date.now() - at;
+            // The post-deploy command runs again (its plan names the new host); no Docker object is replaced.
+            expect(
+                grown.changes.replaced.filter((k) => k.startsWith("docker:")),
+                "replaced when a host was added",
+            ).to.deep.equal([]);
+            expect(
+                grown.changes.created.filter((k) => !k.includes(extra.name)),
+                "created elsewhere than on the new host",
+            ).to.deep.equal([]);
+            const networks = await r.host(STACK_HOSTS).docker.listNetworks({ filters: JSON.stringify({ label: ["appscreens.test-run"] }) });
+            expect(networks.length, "the stack's networks on the new host").to.equal(1);
+            expect(await r.host(STACK_HOSTS).docker.listContainers({ all: true }), "containers on the new host").to.deep.equal([]);
+            expect(await containersOnStackHosts(), "containers on the other hosts").to.deep.equal(before);
+            const at2 = Date.now();
+            const shrunk = await (deployer as ReplayDeployer).up(config);
+            const removeMs = Date.now() - at2;
+            expect(
+                shrunk.changes.replaced.filter((k) => k.startsWith("docker:")),
+                "replaced when the host was removed",
+            ).to.deep.equal([]);
+            expect(
+                shrunk.changes.deleted.filter((k) => !k.includes(extra.name)),
+                "deleted elsewhere than on the removed host",
+            ).to.deep.equal([]);
+            expect(
+                await r.host(STACK_HOSTS).docker.listNetworks({ filters: JSON.stringify({ label: ["appscreens.test-run"] }) }),
+                "the stack's networks left on the removed host",
+            ).to.deep.equal([]);
+            expect(await containersOnStackHosts(), "containers after the host was removed").to.deep.equal(before);
+            const outage = writer.outageAfter(at) ?? 0;
+            const report = await writer.stop();
+            console.log(
+                `      add ${extra.name} then remove it: created ${JSON.stringify(grown.changes.created)}, then deleted ${JSON.stringify(shrunk.changes.deleted)}; up took ${addMs} ms, then ${removeMs} ms; write outage ${outage} ms; ${formatWriterReport(report)}`,
+            );
+            expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        } finally {
+            await writer.stop().catch(() => undefined);
+        }
     });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { rigCgroupsAvailable } from "../support/rig/cgroups";
@@ -11,11 +11,12 @@ import { Rig, rigLeftovers } from "../support/rig/rig";
 import { run } from "../support/rig/run";
 import { requireProgram } from "../support/require-program";
 import { testStackConfig } from "../support/live/live-cluster";
-import { EngineRoutes, ProviderConfigureError } from "../support/replay/engines";
+import { EngineRoutes, ProviderConfigureError, providerClients } from "../support/replay/engines";
 import { ReplayDeployer } from "../support/replay/replay-deployer";
 import { onRigHosts } from "../support/rig/stack";
 import { waitFor } from "../support/live/wait";
 import { strangerCa } from "../support/rig/tls";
+import { greetsAsSsh, strangerKey } from "../support/rig/ssh";
 import { DockerEngines, DockerHostError } from "../../ops/docker/engines";
 import { StackConfigObject } from "../../settings/stack-file";
 
@@ -34,6 +35,8 @@ const IMAGE = (testStackConfig().cluster as { image: { name: string } }).image.n
 const LABEL = "appscreens.rig-test";
 /** The host whose engine also listens on tcp:// with TLS, as a remote engine does. */
 const TLS_HOST = 2;
+/** The host that also runs an sshd letting the rig's key run only `docker system dial-stdio`, as a remote engine is reached over ssh://. */
+const SSH_HOST = 1;
 
 /** The machine's own engine when it answers within 3 s: only ever read, as the test image's source. */
 async function machineEngine(): Promise<Docker | undefined> {
@@ -111,9 +114,10 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
             this.skip();
         }
         requireProgram(this, "dockerd", ["--version"], "Debian's docker.io package");
+        requireProgram(this, "sshd", ["-V"], "Debian's openssh-server package");
         const started = Date.now();
         rig = await Rig.up(
-            { prefix: PREFIX, hosts: 3, subnet: SUBNET, tlsHosts: [TLS_HOST] },
+            { prefix: PREFIX, hosts: 3, subnet: SUBNET, tlsHosts: [TLS_HOST], sshHosts: [SSH_HOST] },
             { image: IMAGE, imageSource: await machineEngine(), onStep: (step, ms) => steps.push(`${step} ${ms} ms`) },
         );
         console.log(`      rig: up in ${since(started)} ms (${steps.join(", ")})`);
@@ -128,6 +132,8 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         // pgrep exits 1 when nothing matches: the outcome wanted.
         const engines = spawnSync("pgrep", ["-af", `dockerd .*${PREFIX}-h`], { encoding: "utf8" });
         expect(engines.stdout.trim(), "rig engines still running").to.equal("");
+        const sshds = spawnSync("pgrep", ["-af", `sshd .*${PREFIX}-h`], { encoding: "utf8" });
+        expect(sshds.stdout.trim(), "rig sshds still running").to.equal("");
     });
 
     it("runs a container on each host, reached from the root namespace at the host's address and from the other hosts", async () => {
@@ -223,6 +229,80 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         }
     });
 
+    it("an ssh:// host, as a remote engine is reached: the tools and a preview's provider get in with its key and reach its engine, and a wrong key is refused", async () => {
+        const r = rig as Rig;
+        const { host, docker } = r.host(SSH_HOST);
+        const ssh = host.ssh;
+        const client = r.sshClient;
+        if (!ssh || !client) throw new Error(`host ${SSH_HOST} has no sshd`);
+        const wrongKey = await strangerKey(r.plan);
+
+        // The tools (ops/docker/engines.ts): dockerode's own SSH client with the key `-i` names, and
+        // the same engine as the host's socket shows at the other end of its dial-stdio.
+        const tools = (key: string) => DockerEngines.placed([{ name: host.name, docker: ssh.endpoint, sshOpts: ["-i", key] }], {}, {});
+        let started = Date.now();
+        const viaSsh = tools(client.keyFile);
+        await viaSsh.reachable(host.name, 10_000);
+        expect((await viaSsh.forHost(host.name).info()).ID).to.equal((await docker.info()).ID);
+        const toolsMs = since(started);
+        started = Date.now();
+        const refused = await tools(wrongKey)
+            .reachable(host.name, 10_000)
+            .then(
+                () => undefined,
+                (err: unknown) => err,
+            );
+        const refusedMs = since(started);
+        expect(refused, "the tools got in with a key the host does not know").to.be.instanceOf(DockerHostError);
+        expect(refused).to.include({ kind: "unreachable", host: host.name });
+        expect((refused as Error).message).to.include(ssh.endpoint);
+
+        // The provider, as the replay models its configure: the `ssh` binary with the stack's sshOpts,
+        // run as docker/cli's connhelper runs it; the rig's ssh_config stands for the deploy
+        // machine's ~/.ssh/config (the host keys it trusts, no prompts).
+        const onSsh = (key: string): StackConfigObject => {
+            const config = onRigHosts(testStackConfig(), r.plan);
+            const cluster = config.cluster as { hosts: { name: string; docker: string; sshOpts?: string[] }[] };
+            cluster.hosts = cluster.hosts.map((h) => (h.name === host.name ? { ...h, docker: ssh.endpoint, sshOpts: ["-i", key] } : h));
+            return config;
+        };
+        // sshd logs each login it lets in: counted before and after the preview, they show the provider's went through it.
+        const logins = () => (readFileSync(ssh.logFile, "utf8").match(/Accepted publickey for root/g) ?? []).length;
+        const toolsLogins = logins();
+        expect(toolsLogins, "logins sshd let in for the tools").to.be.at.least(1);
+        const dir = mkdtempSync(path.join(tmpdir(), "rig-ssh-"));
+        const preview = (key: string) =>
+            new ReplayDeployer("test", "rig-ssh", dir, new EngineRoutes(providerClients(["-F", client.configFile]))).preview(onSsh(key));
+        try {
+            started = Date.now();
+            const changes = await preview(client.keyFile);
+            expect(changes.created.filter((k) => k.startsWith("pulumi:providers:docker::"))).to.have.length(3);
+            const previewMs = since(started);
+            const previewLogins = logins() - toolsLogins;
+            expect(previewLogins, "logins sshd let in for the preview's provider").to.be.at.least(1);
+            const failure = await preview(wrongKey).then(
+                () => undefined,
+                (err: unknown) => err as Error,
+            );
+            expect(failure, "a provider got in with a key the host does not know").to.be.instanceOf(Error);
+            expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
+            expect(failure?.cause).to.include({ kind: "unreachable", host: ssh.endpoint });
+            expect(failure?.message).to.include("Permission denied (publickey)");
+            // No key in what a failure says.
+            for (const key of [client.keyFile, wrongKey]) {
+                const secretLine = readFileSync(key, "utf8").split("\n")[1];
+                expect(failure?.message).not.to.include(secretLine);
+                expect((refused as Error).message).not.to.include(secretLine);
+            }
+            // Both clients got an engine, so both asked for exactly `docker system dial-stdio`: the forced command refuses anything else.
+            console.log(
+                `      rig: ${ssh.endpoint}: tools in ${toolsMs} ms (${toolsLogins} logins), a wrong key refused in ${refusedMs} ms; preview on 3 hosts (one over ssh) ${previewMs} ms (${previewLogins} login)`,
+            );
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("crash: every process of a host killed, its engine back and its container restarted by its policy", async () => {
         const r = rig as Rig;
         const { host } = r.host(1);
@@ -233,6 +313,8 @@ describe("multi-host rig (3 Docker hosts on one machine)", function () {
         console.log(`      rig: crash of ${host.name}: engine back in ${engineBack} ms, its container answering ${answering} ms later`);
         // The others never noticed.
         for (const i of [0, 2]) expect(await answersPing(r.host(i).host.address, PORT), `host ${i}`).to.equal(true);
+        // Its sshd died with it and came back with its engine, as a rebooted machine's does.
+        if (host.ssh) expect(await greetsAsSsh(host.address), `${host.name}'s sshd after the crash`).to.equal(true);
     });
 
     it("freeze: a frozen host answers nothing, the others do, and it answers again once thawed", async () => {

@@ -42,15 +42,22 @@ function layoutOrFail(host: string): CgroupLayout {
 export const cgroupDirs = (layout: CgroupLayout, cgroup: string, root = ROOT): string[] =>
     layout === "v1" ? RIG_CGROUP_CONTROLLERS.map((c) => path.join(root, c, cgroup)) : [path.join(root, cgroup)];
 
-export function createEngineCgroups(host: HostPlan): void {
-    for (const dir of cgroupDirs(layoutOrFail(host.name), host.engineCgroup)) mkdirSync(dir, { recursive: true });
+/** Makes `cgroup` (a path under the host's, e.g. its engine's or its sshd's) in every hierarchy the rig uses. */
+export function createHostCgroups(host: HostPlan, cgroup: string): void {
+    for (const dir of cgroupDirs(layoutOrFail(host.name), cgroup)) mkdirSync(dir, { recursive: true });
 }
+
+export const createEngineCgroups = (host: HostPlan): void => createHostCgroups(host, host.engineCgroup);
+
+/** A shell line that moves the shell itself into `cgroup` before it execs a host's daemon. */
+export const joinCgroups = (host: HostPlan, cgroup: string, layout: CgroupLayout = layoutOrFail(host.name)): string =>
+    cgroupDirs(layout, cgroup)
+        .map((d) => `echo $$ > ${path.join(d, "cgroup.procs")}`)
+        .join("; ");
 
 /** A shell line that moves the shell itself into the engine's cgroups before it execs dockerd. */
 export const joinEngineCgroups = (host: HostPlan, layout: CgroupLayout = layoutOrFail(host.name)): string =>
-    cgroupDirs(layout, host.engineCgroup)
-        .map((d) => `echo $$ > ${path.join(d, "cgroup.procs")}`)
-        .join("; ");
+    joinCgroups(host, host.engineCgroup, layout);
 
 const subdirs = (dir: string): string[] =>
     existsSync(dir)

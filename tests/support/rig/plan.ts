@@ -15,6 +15,12 @@ export interface RigParams {
      * ways, as a remote engine is reached: the stack's tcp:// path run against a real engine.
      */
     readonly tlsHosts?: readonly number[];
+    /**
+     * Hosts (by index) that also run an sshd on `<address>:22` whose one key may only run
+     * `docker system dial-stdio` against that host's engine: the stack's ssh:// path run against a
+     * real engine, as the provider's `ssh` and the tools' ssh2 reach a remote one.
+     */
+    readonly sshHosts?: readonly number[];
 }
 
 /** A host engine's TLS listener and the server side of its TLS material (written by tls.ts). */
@@ -24,6 +30,33 @@ export interface HostTcp {
     readonly caFile: string;
     readonly certFile: string;
     readonly keyFile: string;
+}
+
+/** A host's sshd: where it listens and the files it reads and writes (written by ssh.ts). */
+export interface HostSsh {
+    /** `ssh://root@<address>:22`: what a stack's `hosts[].docker` names for this engine over SSH. */
+    readonly endpoint: string;
+    readonly configFile: string;
+    readonly hostKeyFile: string;
+    readonly authorizedKeysFile: string;
+    /** The forced command of the client's key: the only thing a login may run. */
+    readonly dialScript: string;
+    readonly pidFile: string;
+    readonly logFile: string;
+    /** Under the host's cgroup, so a crash, freeze or teardown of the host takes its sshd too. */
+    readonly cgroup: string;
+}
+
+/** The client side of the rig's SSH: one key for every ssh host, and the host keys it trusts. */
+export interface RigSshClient {
+    readonly dir: string;
+    readonly keyFile: string;
+    readonly knownHostsFile: string;
+    /**
+     * An ssh_config standing for the deploy machine's own (~/.ssh/config): it trusts only the rig's
+     * host keys and never prompts. Handed to the `ssh` binary with -F; never written to ~/.ssh.
+     */
+    readonly configFile: string;
 }
 
 export interface HostPlan {
@@ -51,6 +84,8 @@ export interface HostPlan {
     readonly engineCgroup: string;
     /** Only for the `tlsHosts`: the engine's TLS listener. */
     readonly tcp?: HostTcp;
+    /** Only for the `sshHosts`: the host's sshd. */
+    readonly ssh?: HostSsh;
 }
 
 export interface RigPlan {
@@ -66,11 +101,16 @@ export interface RigPlan {
     readonly stateDir: string;
     /** The rig's CA and client material, when any host has a TLS listener. */
     readonly tlsDir: string;
+    /** The client's key, known hosts and ssh_config, when any host has an sshd. */
+    readonly sshClient: RigSshClient;
     readonly hosts: readonly HostPlan[];
 }
 
 /** The port Docker's documentation uses for an engine's TLS listener. */
 export const RIG_TLS_PORT = 2376;
+
+/** SSH's own port: an ssh:// endpoint without a port means it, and each host has its own address. */
+export const RIG_SSH_PORT = 22;
 
 /** The v1 controllers the rig makes its cgroups in: pids to find every process, freezer to freeze. */
 export const RIG_CGROUP_CONTROLLERS = ["pids", "freezer"] as const;
@@ -82,7 +122,7 @@ const FIRST_HOST_OCTET = 10;
 
 /** The whole rig's layout. Pure: the same parameters always give the same names. */
 export function planRig(params: RigParams): RigPlan {
-    const { prefix, hosts, subnet, tlsHosts = [] } = params;
+    const { prefix, hosts, subnet, tlsHosts = [], sshHosts = [] } = params;
     // `<prefix>-rs` must fit Linux's 15-character link names with room for the host index.
     if (!PREFIX.test(prefix))
         throw new RigError("plan", "", `prefix ${JSON.stringify(prefix)} must be 2-8 lowercase letters or digits, starting with a letter`);
@@ -90,8 +130,13 @@ export function planRig(params: RigParams): RigPlan {
     if (!m || m.slice(1).some((o) => Number(o) > 255))
         throw new RigError("plan", "", `subnet ${JSON.stringify(subnet)} must be a /24 like 10.77.0.0/24`);
     if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200) throw new RigError("plan", "", `hosts must be 1-200, got ${hosts}`);
-    const outside = tlsHosts.filter((i) => !Number.isInteger(i) || i < 0 || i >= hosts);
-    if (outside.length) throw new RigError("plan", "", `tlsHosts ${outside.join(", ")} are not hosts of a rig of ${hosts}`);
+    for (const [option, indexes] of [
+        ["tlsHosts", tlsHosts],
+        ["sshHosts", sshHosts],
+    ] as const) {
+        const outside = indexes.filter((i) => !Number.isInteger(i) || i < 0 || i >= hosts);
+        if (outside.length) throw new RigError("plan", "", `${option} ${outside.join(", ")} are not hosts of a rig of ${hosts}`);
+    }
     const net = m.slice(1, 4).join(".");
     const stateDir = `/var/lib/${prefix}-rig`;
     return {
@@ -104,6 +149,12 @@ export function planRig(params: RigParams): RigPlan {
         prefixLength: 24,
         stateDir,
         tlsDir: `${stateDir}/tls`,
+        sshClient: {
+            dir: `${stateDir}/ssh`,
+            keyFile: `${stateDir}/ssh/client-key`,
+            knownHostsFile: `${stateDir}/ssh/known_hosts`,
+            configFile: `${stateDir}/ssh/ssh_config`,
+        },
         hosts: Array.from({ length: hosts }, (_, index) => {
             const name = `${prefix}-h${index}`;
             const runDir = `/run/${name}`;
@@ -115,6 +166,18 @@ export function planRig(params: RigParams): RigPlan {
                       caFile: `${stateDir}/tls/ca.pem`,
                       certFile: `${hostState}/tls/server.pem`,
                       keyFile: `${hostState}/tls/server-key.pem`,
+                  }
+                : undefined;
+            const ssh: HostSsh | undefined = sshHosts.includes(index)
+                ? {
+                      endpoint: `ssh://root@${address}:${RIG_SSH_PORT}`,
+                      configFile: `${hostState}/ssh/sshd_config`,
+                      hostKeyFile: `${hostState}/ssh/host-key`,
+                      authorizedKeysFile: `${hostState}/ssh/authorized_keys`,
+                      dialScript: `${hostState}/ssh/dial-stdio`,
+                      pidFile: `${runDir}/sshd.pid`,
+                      logFile: `${hostState}/sshd.log`,
+                      cgroup: `/${name}/sshd`,
                   }
                 : undefined;
             return {
@@ -134,6 +197,7 @@ export function planRig(params: RigParams): RigPlan {
                 cgroup: `/${name}`,
                 engineCgroup: `/${name}/engine`,
                 ...(tcp ? { tcp } : {}),
+                ...(ssh ? { ssh } : {}),
             };
         }),
     };

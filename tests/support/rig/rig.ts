@@ -6,7 +6,8 @@ import { engineClient, killEngine, mountsUnder, startEngine, unmountUnder } from
 import { RigError } from "./errors";
 import { importImage, RigEngine } from "./image";
 import { createNetwork, removeNetwork, rigNamespaces, setLink } from "./namespaces";
-import { HostPlan, planRig, RigParams, RigPlan } from "./plan";
+import { HostPlan, planRig, RigParams, RigPlan, RigSshClient } from "./plan";
+import { killSshd, makeRigSsh, startSshd } from "./ssh";
 import { makeRigTls, RigClientTls } from "./tls";
 
 export interface RigOptions {
@@ -45,6 +46,7 @@ export async function sweepRig(plan: RigPlan): Promise<void> {
         ...planRig({ prefix: plan.prefix, hosts: 200, subnet: "10.0.0.0/24" }).hosts.filter((h) => leftover.includes(h.name)),
     ];
     for (const host of hosts) thawQuietly(host);
+    for (const host of hosts) killSshd(host);
     await Promise.all(hosts.map((h) => killEngine(h)));
     const paths = rigPaths(plan);
     await unmountUnder(paths);
@@ -74,6 +76,8 @@ export class Rig {
     readonly engines: readonly RigEngine[];
     /** A client's PEMs for the hosts with a TLS listener (`tlsHosts`); undefined without them. */
     clientTls?: RigClientTls;
+    /** The client's key, known_hosts and ssh_config for the hosts with an sshd (`sshHosts`); undefined without them. */
+    sshClient?: RigSshClient;
 
     private constructor(
         readonly plan: RigPlan,
@@ -91,7 +95,9 @@ export class Rig {
             await timed("network", onStep, () => createNetwork(plan));
             // Before the engines: a TLS host's dockerd reads its certificate as it starts.
             rig.clientTls = await makeRigTls(plan);
+            rig.sshClient = await makeRigSsh(plan);
             await timed("engines", onStep, () => Promise.all(plan.hosts.map((h) => startEngine(h))));
+            if (rig.sshClient) await timed("sshd", onStep, () => Promise.all(plan.hosts.map((h) => startSshd(h))));
             const image = options.image;
             if (image) {
                 const started = Date.now();
@@ -111,11 +117,15 @@ export class Rig {
         return engine;
     }
 
-    /** Every process of the host killed at once; then its engine started again with the same command. */
+    /**
+     * Every process of the host killed at once; then its engine (and its sshd, if it has one)
+     * started again with the same command, as a rebooted machine starts its services.
+     */
     async crash(index: number): Promise<void> {
         const { host } = this.host(index);
         await killHost(host);
         await startEngine(host);
+        await startSshd(host);
     }
 
     /** Kills every process of the host and leaves its engine down (`up` against a dead host). */
@@ -123,9 +133,11 @@ export class Rig {
         await killHost(this.host(index).host);
     }
 
-    /** Starts the engine of a host `kill` left down. */
+    /** Starts the engine (and the sshd) of a host `kill` left down. */
     async start(index: number): Promise<void> {
-        await startEngine(this.host(index).host);
+        const { host } = this.host(index);
+        await startEngine(host);
+        await startSshd(host);
     }
 
     /** Stops every process of the host (engine and containers) where it stands; `thaw` resumes them. */

@@ -25,7 +25,7 @@ export const runQuietly = (host: string, file: string, args: readonly string[], 
 /** Polls `check` until it returns true, or fails with a RigError of `kind` naming `what` and the host. */
 export async function until(
     host: string,
-    kind: "engine-start" | "fault" | "teardown",
+    kind: "engine-start" | "sshd-start" | "fault" | "teardown",
     what: string,
     check: () => Promise<boolean> | boolean,
     timeoutMs: number,

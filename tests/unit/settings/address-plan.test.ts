@@ -141,6 +141,56 @@ describe("address plan", () => {
             }
         });
 
+        /** Each server whose host differs between two hosts lists (pins after the change, and before it), as "server: before -> after". */
+        const moves = (
+            before: string[],
+            after: string[],
+            nodes: number,
+            sentinels: number,
+            pins: Record<string, string> = {},
+            pinsBefore = pins,
+        ) => {
+            const was = placeServers(before, servers(nodes, sentinels), pinsBefore);
+            const now = placeServers(after, servers(nodes, sentinels), pins);
+            return Object.keys(now)
+                .filter((name) => now[name] !== was[name])
+                .map((name) => `${name}: ${was[name]} -> ${now[name]}`);
+        };
+
+        it("adding a host at the end moves only the servers past the old host count, some of them between old hosts; first, every server", () => {
+            // The test stack (3 nodes, 3 Sentinels): round-robin already gives every host one of
+            // each, so a fourth host gets nothing (the multi-host live suite adds one for real).
+            expect(moves(["a", "b", "c"], ["a", "b", "c", "d"], 3, 3)).to.deep.equal([]);
+            // The prod stack's 5 Sentinels: sentinel-3 goes to the new host, and sentinel-4 moves
+            // from b to a although b is still there: a move that only the round-robin asks for.
+            expect(moves(["a", "b", "c"], ["a", "b", "c", "d"], 3, 5)).to.deep.equal(["sentinel-3: a -> d", "sentinel-4: b -> a"]);
+            // Hosts are taken in list order: a host added first takes every server's place.
+            expect(moves(["a", "b", "c"], ["d", "a", "b", "c"], 3, 3)).to.have.length(6);
+            // A pin added with the new host keeps a server where it is through the change.
+            expect(moves(["a", "b", "c"], ["a", "b", "c", "d"], 3, 5, { "sentinel-4": "b" }, {})).to.deep.equal(["sentinel-3: a -> d"]);
+        });
+
+        it("removing the last host moves only its servers; removing the first moves every server unless pinned", () => {
+            expect(moves(["a", "b", "c", "d"], ["a", "b", "c"], 4, 4)).to.deep.equal(["redis-3: d -> a", "sentinel-3: d -> a"]);
+            // Hosts are taken in list order, so every server shifts to the next host.
+            expect(moves(["a", "b", "c", "d"], ["b", "c", "d"], 3, 3)).to.deep.equal([
+                "redis-0: a -> b",
+                "redis-1: b -> c",
+                "redis-2: c -> d",
+                "sentinel-0: a -> b",
+                "sentinel-1: b -> c",
+                "sentinel-2: c -> d",
+            ]);
+            // Pinning the servers that should stay is not enough: placement does not look ahead at
+            // later pins, so redis-0 takes b, the emptiest host when it is placed, beside redis-1
+            // (and sentinel-0 beside sentinel-1: a placement the Sentinel rule then rejects).
+            const stay = { "redis-1": "b", "redis-2": "c", "sentinel-1": "b", "sentinel-2": "c" };
+            expect(moves(["a", "b", "c", "d"], ["b", "c", "d"], 3, 3, stay)).to.deep.equal(["redis-0: a -> b", "sentinel-0: a -> b"]);
+            // Pinning the removed host's servers too moves only them.
+            const all = { ...stay, "redis-0": "d", "sentinel-0": "d" };
+            expect(moves(["a", "b", "c", "d"], ["b", "c", "d"], 3, 3, all, {})).to.deep.equal(["redis-0: a -> d", "sentinel-0: a -> d"]);
+        });
+
         it("ignores a pin to an unknown host (validation reports it) and needs a host", () => {
             expect(placeServers(["a", "b"], servers(1, 0), { "redis-0": "zz" })).to.deep.equal({ "redis-0": "a" });
             expect(() => placeServers([], servers(1, 0))).to.throw(/at least one host/);

@@ -4,7 +4,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { resourceKey } from "../../support/program-under-mocks";
-import { DOCKER_PROVIDER, dockerOptions, EngineRoutes, ProviderConfigureError, ProviderEndpoint } from "../../support/replay/engines";
+import {
+    DOCKER_PROVIDER,
+    dockerOptions,
+    EngineRoutes,
+    ProviderConfigureError,
+    ProviderEndpoint,
+    providerSshArgs,
+    SshCommandAgent,
+} from "../../support/replay/engines";
 import { ReplayDeployer } from "../../support/replay/replay-deployer";
 import { ReplayState, ResourceState, saveState } from "../../support/replay/state";
 
@@ -55,17 +63,52 @@ describe("replay engines: one Docker client per provider host", () => {
             cert: "CERT",
             key: "KEY",
         });
-        expect(dockerOptions({ host: "ssh://deploy@10.0.0.12" })).to.deep.equal({
-            protocol: "ssh",
-            host: "10.0.0.12",
-            port: 22,
-            username: "deploy",
-        });
+        const viaSsh = dockerOptions({ host: "ssh://deploy@10.0.0.12", sshOpts: JSON.stringify(["-i", "/k"]) }, ["-F", "/cfg"]) as {
+            agent: unknown;
+        };
+        expect(viaSsh.agent).to.be.instanceOf(SshCommandAgent);
+        expect((viaSsh.agent as SshCommandAgent).args).to.deep.equal(
+            providerSshArgs("ssh://deploy@10.0.0.12", ["-i", "/k"], ["-F", "/cfg"]),
+        );
         for (const host of ["npipe:////./pipe/docker", "not a url"]) {
             expect(() => dockerOptions({ host }), host)
                 .to.throw(ProviderConfigureError)
                 .with.property("kind", "client-init");
         }
+    });
+
+    it("runs ssh for an ssh:// provider as docker/cli's connection helper does: user, port, the provider's sshOpts, a connect timeout, no pty, then dial-stdio", () => {
+        expect(providerSshArgs("ssh://deploy@10.0.0.12:2222", ["-i", "/keys/id"])).to.deep.equal([
+            "-l",
+            "deploy",
+            "-p",
+            "2222",
+            "-i",
+            "/keys/id",
+            "-o ConnectTimeout=30",
+            "-T",
+            "--",
+            "10.0.0.12",
+            "docker system dial-stdio",
+        ]);
+        // sshOpts that set a timeout or -T are not given a second; the deploy machine's own configuration comes first.
+        expect(providerSshArgs("ssh://10.0.0.12", ["-o", "ConnectTimeout=5", "-T"], ["-F", "/cfg"])).to.deep.equal([
+            "-F",
+            "/cfg",
+            "-o",
+            "ConnectTimeout=5",
+            "-T",
+            "--",
+            "10.0.0.12",
+            "docker system dial-stdio",
+        ]);
+        // A path names the remote socket (the stack's validation accepts none; the provider would).
+        expect(providerSshArgs("ssh://10.0.0.12/run/docker.sock").at(-1)).to.equal(
+            "docker --host=unix:///run/docker.sock system dial-stdio",
+        );
+        expect(() => dockerOptions({ host: "ssh://10.0.0.12", sshOpts: "[1]" }))
+            .to.throw(ProviderConfigureError)
+            .with.property("kind", "client-init");
     });
 
     it("routes each provider's resources to its host's engine, pinged once, and everything else to the default engine", async () => {

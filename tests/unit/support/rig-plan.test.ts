@@ -94,6 +94,12 @@ describe("a stack on the rig's hosts", () => {
         });
         expect(base.cluster.publish.host, "the base config is left alone").to.equal("127.0.0.1");
     });
+
+    it("takes only the first hosts when asked, leaving the others for a later change of the hosts list", () => {
+        const plan = planRig({ prefix: "rigtest", hosts: 4, subnet: "10.231.16.0/24" });
+        const config = onRigHosts({ cluster: {} }, plan, 3) as { cluster: { hosts: { name: string }[] } };
+        expect(config.cluster.hosts.map((h) => h.name)).to.deep.equal(["rigtest-h0", "rigtest-h1", "rigtest-h2"]);
+    });
 });
 
 describe("rig cgroups", () => {

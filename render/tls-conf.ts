@@ -1,0 +1,70 @@
+// The TLS directives of a node and of a Sentinel (issue 17, TLS part 1): TLS-only on the server's
+// own port, its leaf and the stack's CA at fixed paths, client certificates required or optional,
+// and TLS on every link a server opens itself. Not yet part of the rendered redis.conf /
+// sentinel.conf: proven on host processes first (tests/host/tls.test.ts, docs/tls.md).
+//
+// What Redis 7.0 takes (redis 7.0.15 redis.conf "TLS/SSL", src/config.c, src/sentinel.c):
+// - `port 0` turns the plaintext listener off; `tls-port` is the TLS listener.
+// - `tls-replication yes` makes a replica's link to its master TLS. A Sentinel reads the same
+//   setting for all of its own links (sentinel.c instanceLinkConnect: the command and pub/sub
+//   links to masters, replicas and peer Sentinels negotiate TLS when `server.tls_replication`),
+//   and announces its `tls-port` in its hello messages only then (sentinelSendHello), so peers
+//   find it on the TLS port. A Sentinel without it would talk plaintext to TLS-only nodes.
+// - Outgoing links present `tls-client-cert-file` when set, else `tls-cert-file`: a server's leaf
+//   carries client auth too (settings/tls-plan.ts SERVER_USES), so one file pair serves both.
+// - `tls-cluster` is for Redis Cluster's bus only: not rendered.
+// - `tls-cert-file` / `tls-key-file` are re-read by `CONFIG SET` on a node (VOLATILE_CONFIG since
+//   7.0.1: setting the same path reloads it); a Sentinel has no CONFIG command and its
+//   `SENTINEL CONFIG SET` takes none of the tls-* settings, so a Sentinel renews by restarting.
+import { TlsConfig } from "../settings/schema";
+
+/** Where a server's TLS files are read from. */
+export interface TlsFiles {
+    /** The stack's CA: what a server trusts for clients, replicas and peers. */
+    readonly caCert: string;
+    /** The server's leaf (server and client auth), presented on both sides of its links. */
+    readonly cert: string;
+    /** The leaf's private key. */
+    readonly key: string;
+}
+
+/**
+ * The files inside a container. They live on the data volume, beside the live config (render/paths.ts
+ * redisLive, sentinelLive), not at an upload path: Docker cannot change a running container's
+ * uploads, and renewal writes a new leaf over these files and asks the node to reload them. The
+ * follow-up's start script installs them from the secret uploads, readable by the `redis` user only.
+ */
+export const TLS_CONTAINER_FILES: TlsFiles = {
+    caCert: "/data/tls/ca.pem",
+    cert: "/data/tls/server.pem",
+    key: "/data/tls/server-key.pem",
+};
+
+export type TlsServerKind = "node" | "sentinel";
+
+/**
+ * The TLS directives of one server, in redis.conf / sentinel.conf syntax. `port` is the server's
+ * own port (6379 / 26379 in a container): the server listens TLS-only there, so a client that
+ * connects in plain text finds no plaintext listener at all.
+ */
+export function renderTlsDirectives(
+    kind: TlsServerKind,
+    port: number,
+    authClients: TlsConfig["authClients"],
+    files: TlsFiles = TLS_CONTAINER_FILES,
+): string[] {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`a ${kind}'s tls-port must be 1-65535, got ${port}`);
+    return [
+        `# TLS only (docs/tls.md): no plaintext listener; the ${kind === "node" ? "node's replication link" : "Sentinel's links to nodes and peers"} speak TLS too`,
+        "port 0",
+        `tls-port ${port}`,
+        `tls-cert-file ${files.cert}`,
+        `tls-key-file ${files.key}`,
+        `tls-ca-cert-file ${files.caCert}`,
+        `tls-auth-clients ${authClients}`,
+        "tls-replication yes",
+    ];
+}
+
+/** The files a renewal rewrites on a node, as `CONFIG SET` arguments: both in one call, so the pair reloads together. */
+export const tlsReloadArgs = (files: TlsFiles = TLS_CONTAINER_FILES): string[] => ["tls-cert-file", files.cert, "tls-key-file", files.key];
