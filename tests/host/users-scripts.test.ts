@@ -14,8 +14,8 @@ import { SCRIPT_ENV } from "../../contracts/env";
 import { AclHostCluster, MASTER_NAME } from "../support/acl-host-cluster";
 import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
-// Ports (DEVELOPMENT.md): nodes 22650-22651, Sentinels 22670-22672.
-const BASE = 22650;
+// Ports (DEVELOPMENT.md): nodes 22700-22701, Sentinels 22720-22722, the AOF case 22710.
+const BASE = 22700;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -137,8 +137,8 @@ describe("host: the container scripts of a users stack, on servers with only the
 
 describe("host: a node on the ACL users replays the transactions in its AOF", function () {
     this.timeout(60_000);
-    // Port 22660 (DEVELOPMENT.md: this file's range).
-    const cluster = new AclHostCluster({ basePort: 22660, replicas: 0, sentinels: 0 });
+    // Port 22710 (DEVELOPMENT.md: this file's range).
+    const cluster = new AclHostCluster({ basePort: 22710, replicas: 0, sentinels: 0 });
 
     it("keeps a script's writes across a restart from the AOF (redis/redis#14541)", async function () {
         requirePrograms(this, [REDIS_SERVER]);
@@ -147,7 +147,7 @@ describe("host: a node on the ACL users replays the transactions in its AOF", fu
         const file = path.join(dir, "redis.conf");
         const { renderAclUsers } = await import("../../render/acl-users");
         const conf = [
-            "port 22660",
+            "port 22710",
             "bind 127.0.0.1",
             `dir ${dir}`,
             "appendonly yes",
@@ -156,7 +156,7 @@ describe("host: a node on the ACL users replays the transactions in its AOF", fu
         ];
         writeFileSync(file, `${conf.join("\n")}\n`, { mode: 0o600 });
         const start = () => spawnSync("redis-server", [file, "--daemonize", "yes", "--logfile", path.join(dir, "log")]);
-        const admin = () => cluster.client(22660, "admin");
+        const admin = () => cluster.client(22710, "admin");
         start();
         await until("the node to answer", async () => ((await admin().ping()) === "PONG" ? true : undefined));
         // A script's writes reach the AOF as MULTI ... EXEC, which is what EXEC's ACL re-check refused.
