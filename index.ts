@@ -33,8 +33,18 @@ export const publishedPorts = cluster.publishedPorts;
 export const serverEndpoints = cluster.serverEndpoints;
 /** Single host only (see sentinelEndpointsInNetwork). */
 export const networkName = cluster.networkName;
+/** The `default` user's passwords; absent with cluster.users.enabled, where `default` is off. */
 export const redisPassword = cluster.redisPassword;
 export const sentinelPassword = cluster.sentinelPassword;
+/** With cluster.users.enabled: the app's user on the nodes and its password (secret). */
+export const appUser = cluster.clientLogins?.app.user;
+export const appPassword = cluster.clientLogins?.app.password;
+/** With cluster.users.enabled: the Sentinels' user for clients that find the master, and its password (secret). */
+export const discoveryUser = cluster.clientLogins?.discovery.user;
+export const discoveryPassword = cluster.clientLogins?.discovery.password;
+/** With cluster.users.enabled: the stack's tools' login on every server (the operations CLIs read it; secret). */
+export const adminUser = cluster.clientLogins?.admin.user;
+export const adminPassword = cluster.clientLogins?.admin.password;
 export const ioredisExample = cluster.ioredisExample;
 export const metricsEndpoints = settings.cluster.metrics.enabled ? cluster.metricsEndpoints : undefined;
 export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;

@@ -9,7 +9,7 @@ import { volumeEngines } from "../ops/docker/engines";
 import { parseDockerTls } from "../contracts/docker-hosts";
 import { DOCKER_TLS_ENV } from "../contracts/env";
 import { DeadlineError, withDeadline } from "../ops/deadline";
-import { judgeDataVolumes, keptVolumesMessage, VolumeCheckError } from "../ops/cluster/kept-volumes";
+import { judgeDataVolumes, keptVolumesMessage, usersCheckRefusal, VolumeCheckError } from "../ops/cluster/kept-volumes";
 
 async function main(): Promise<void> {
     const request = parseVolumeCheckRequest(process.env);
@@ -33,6 +33,13 @@ async function main(): Promise<void> {
         return facts;
     });
     const judgement = judgeDataVolumes(request, found);
+    const refusal = request.users ? usersCheckRefusal(request.stack, judgement) : undefined;
+    if (refusal) throw refusal;
+    if (request.users) {
+        console.error("users check: no data volume of this stack exists yet; its servers start with the ACL users");
+        console.log(JSON.stringify(judgement));
+        return;
+    }
     switch (judgement.verdict) {
         case "kept-volumes":
             throw new VolumeCheckError("kept-volumes", keptVolumesMessage(request.stack, judgement));

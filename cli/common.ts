@@ -5,7 +5,8 @@ import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
 import { Credentials } from "../ops/redis/connect";
 import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
 import { parseCheckedJson } from "../contracts/checked-json";
-import { DOCKER_TLS_ENV, PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
+import { DOCKER_TLS_ENV, PASSWORD_ENV, PLAN_ENV, USERS_ENV } from "../contracts/env";
+import { parseUsersEnvironment, UsersCredentials } from "../contracts/users-env";
 import { parseDockerTls } from "../contracts/docker-hosts";
 import { DockerEngines, enginesOf } from "../ops/docker/engines";
 import { UsageError } from "./options";
@@ -29,15 +30,55 @@ export function loadEngines(plan: PostDeployPlan): DockerEngines {
     return enginesOf(plan, parseDockerTls(process.env[DOCKER_TLS_ENV]));
 }
 
-/** The two outputs the CLIs need from `pulumi stack output --json --show-secrets` (index.ts exports more). */
-const passwordOutputsSchema = z.object({ redisPassword: z.string(), sentinelPassword: z.string() });
+/**
+ * The outputs the CLIs need from `pulumi stack output --json --show-secrets` (index.ts exports
+ * more): the two `default` passwords, or on a users stack the tools' login.
+ */
+const passwordOutputsSchema = z.union([
+    z.object({ adminUser: z.string(), adminPassword: z.string() }).transform((o): Credentials => ({
+        redisUser: o.adminUser,
+        redisPassword: o.adminPassword,
+        sentinelUser: o.adminUser,
+        sentinelPassword: o.adminPassword,
+    })),
+    z.object({ redisPassword: z.string(), sentinelPassword: z.string() }),
+]);
 
-/** Passwords from the environment, else from the deployed stack's outputs through the Pulumi CLI. */
+/** A users stack's logins as the tools use them: the tools' on both kinds of server, the warmer's for warming. */
+export function credentialsOfUsers(users: UsersCredentials): Credentials {
+    const { tools, warmer } = users;
+    return {
+        redisUser: tools.user,
+        redisPassword: tools.password,
+        sentinelUser: tools.user,
+        sentinelPassword: tools.password,
+        ...(warmer
+            ? {
+                  warmer: {
+                      redisUser: warmer.nodes.user,
+                      redisPassword: warmer.nodes.password,
+                      sentinelUser: warmer.sentinels.user,
+                      sentinelPassword: warmer.sentinels.password,
+                  },
+              }
+            : {}),
+    };
+}
+
+/**
+ * Logins from the environment (USERS_ENV on a users stack, else the two `default` passwords), else
+ * from the deployed stack's outputs through the Pulumi CLI.
+ */
 export function loadCredentials(stack: string | undefined): Credentials {
+    const users = parseUsersEnvironment(process.env);
+    if (users) return credentialsOfUsers(users);
     const redisPassword = process.env[PASSWORD_ENV.redis];
     const sentinelPassword = process.env[PASSWORD_ENV.sentinel];
     if (redisPassword && sentinelPassword) return { redisPassword, sentinelPassword };
-    if (!stack) throw new UsageError(`set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or name a deployed stack with --stack`);
+    if (!stack)
+        throw new UsageError(
+            `set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel} (${USERS_ENV} on a stack with cluster.users.enabled), or name a deployed stack with --stack`,
+        );
     const cannotRead = `cannot read the outputs of stack ${stack} with \`pulumi stack output\`; set ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel} instead`;
     let text: string;
     try {
@@ -54,7 +95,7 @@ export function loadCredentials(stack: string | undefined): Credentials {
     throw new UsageError(
         outputs.refusal.kind === "not-json"
             ? cannotRead
-            : `stack ${stack} has no redisPassword/sentinelPassword outputs; has it been deployed?`,
+            : `stack ${stack} has neither redisPassword/sentinelPassword nor adminUser/adminPassword outputs; has it been deployed?`,
     );
 }
 

@@ -7,7 +7,9 @@ import { WARM_CLI, runCli } from "./options";
 runCli(WARM_CLI, async (options) => {
     preferSmallHeap();
     const plan = loadPlan(options.stack);
-    const report = await runWarm(plan, loadCredentials(options.stack), {
+    const credentials = loadCredentials(options.stack);
+    // On a users stack the warmer runs as its own users when its logins are given (APPSCREENS_USERS), else as the tools'.
+    const report = await runWarm(plan, credentials.warmer ?? credentials, {
         force: options.force,
         vantage: options.from,
         progress: progressPrinter(process.stderr),

@@ -20,6 +20,8 @@ export interface ExporterArgs {
     readonly networkName: pulumi.Input<string>;
     /** The password of the server it watches (the Redis one for a node, the Sentinels' own for a Sentinel). */
     readonly password: pulumi.Input<string>;
+    /** On a users stack: the user that password belongs to (render/acl-users.ts CLIENT_USERS.exporter). */
+    readonly user?: string;
 }
 
 /**
@@ -45,7 +47,7 @@ export class Exporter extends pulumi.ComponentResource {
                 image: args.image,
                 user: EXPORTER_USER,
                 entrypoints: [EXPORTER_ENTRYPOINT],
-                command: exporterArgs(exporter),
+                command: args.user ? exporterArgs(exporter, undefined, undefined, { user: args.user }) : exporterArgs(exporter),
                 uploads: [{ file: EXPORTER_PASSWORD_FILE, content: passwordFile, permissions: EXPORTER_FILE_MODE }],
                 // An address from the network's dynamic half: nothing reaches an exporter by address.
                 networksAdvanced: [{ name: args.networkName, aliases: [exporter.name] }],

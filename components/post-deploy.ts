@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { StackSettings } from "../settings/validate";
 import { buildPostDeployPlan, postDeployEnvironment } from "../contracts/plan";
+import { usersCredentials } from "../contracts/users-env";
 import { parsePostDeployReport, PostDeployReport } from "../contracts/report";
 import { DockerTls, dockerTlsEnvironment } from "../contracts/docker-hosts";
 import { RedisCluster } from "./redis-cluster";
@@ -57,9 +58,15 @@ export class PostDeploy extends pulumi.ComponentResource {
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 // With `hosts`, so do the tcp:// hosts' PEMs (absent otherwise: a single host's command is unchanged).
                 environment: pulumi
-                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword, args.hostTls])
-                    .apply(([redisPassword, sentinelPassword, hostTls]) => ({
-                        ...postDeployEnvironment(plan, { redisPassword, sentinelPassword }),
+                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword, args.hostTls, args.cluster.users])
+                    .apply(([redisPassword, sentinelPassword, hostTls, users]) => ({
+                        ...postDeployEnvironment(
+                            plan,
+                            // A users stack: the tools' and the warmer's logins, nothing of `default`.
+                            users
+                                ? { users: usersCredentials(users.passwords, true) }
+                                : { redisPassword: redisPassword ?? "", sentinelPassword: sentinelPassword ?? "" },
+                        ),
                         ...(hostTls ? dockerTlsEnvironment(hostTls) : {}),
                     })),
                 triggers: [

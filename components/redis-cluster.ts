@@ -14,6 +14,7 @@ import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
 import { stackLabels } from "./server-container";
 import { StackTls } from "./tls";
+import { ACL_USER_NAMES, AclPasswords, CLIENT_USERS, StackUsers } from "../render/acl-users";
 import { declareVolumeCheck } from "./volume-check";
 
 export interface RedisClusterArgs {
@@ -56,8 +57,17 @@ export class RedisCluster extends pulumi.ComponentResource {
     public readonly sentinels: Sentinel[];
     /** Only on a single host: with `hosts` each host has a network of this name, so none is "the" network. */
     public readonly networkName?: pulumi.Output<string>;
-    public readonly redisPassword: pulumi.Output<string>;
-    public readonly sentinelPassword: pulumi.Output<string>;
+    /** The `default` user's passwords; absent on a users stack, where `default` is off. */
+    public readonly redisPassword?: pulumi.Output<string>;
+    public readonly sentinelPassword?: pulumi.Output<string>;
+    /** With `cluster.users.enabled`: every user's password (secret) and the app's option. */
+    public readonly users?: pulumi.Output<StackUsers>;
+    /** With `cluster.users.enabled`: what clients log in as (names in clear, passwords secret). */
+    public readonly clientLogins?: {
+        readonly app: { readonly user: string; readonly password: pulumi.Output<string> };
+        readonly discovery: { readonly user: string; readonly password: pulumi.Output<string> };
+        readonly admin: { readonly user: string; readonly password: pulumi.Output<string> };
+    };
     public readonly masterName: string;
     public readonly sentinelEndpoints: readonly HostPort[];
     /** Only on a single host (see networkName). */
@@ -84,20 +94,46 @@ export class RedisCluster extends pulumi.ComponentResource {
 
         // First, before anything Docker holds: a re-created stack must not start on the data volumes
         // an earlier deploy left with passwords generated anew (components/volume-check.ts).
-        const volumeCheck = declareVolumeCheck(
-            "data-volume-check",
-            {
-                settings,
-                generated: { redis: args.redisPassword === undefined, sentinel: args.sentinelPassword === undefined },
-                previous: { redis: args.redisPasswordPrevious !== undefined, sentinel: args.sentinelPasswordPrevious !== undefined },
-                projectDir: args.projectDir,
-                hostTls: args.hostTls,
-            },
-            this,
-        );
+        const checkArgs = {
+            settings,
+            generated: { redis: args.redisPassword === undefined, sentinel: args.sentinelPassword === undefined },
+            previous: { redis: args.redisPasswordPrevious !== undefined, sentinel: args.sentinelPasswordPrevious !== undefined },
+            projectDir: args.projectDir,
+            hostTls: args.hostTls,
+        };
+        const volumeCheck = declareVolumeCheck("data-volume-check", checkArgs, this);
 
-        this.redisPassword = pulumi.secret(args.redisPassword ?? this.generatedPassword("redis-password"));
-        this.sentinelPassword = pulumi.secret(args.sentinelPassword ?? this.generatedPassword("sentinel-password"));
+        // With users: the users check after it, and everything that waited for the volume check
+        // waits for the users check instead (components/volume-check.ts).
+        const firstStep = cluster.users.enabled ? declareVolumeCheck("users-check", checkArgs, this, { after: volumeCheck }) : volumeCheck;
+
+        // A users stack: one generated password per user, and no `default` password at all
+        // (validation refused the password keys with users on).
+        let passwords: ServerPasswords;
+        if (cluster.users.enabled) {
+            const users = this.userPasswords(cluster.users.appWrites);
+            const passwordOf = (user: keyof AclPasswords) => pulumi.secret(users.apply((u) => u.passwords[user]));
+            const login = (user: keyof AclPasswords) => ({ user, password: passwordOf(user) });
+            this.users = users;
+            this.clientLogins = {
+                app: login(CLIENT_USERS.app),
+                discovery: login(CLIENT_USERS.appOnSentinels),
+                admin: login(CLIENT_USERS.tools),
+            };
+            const tools = passwordOf(CLIENT_USERS.tools);
+            passwords = { redis: tools, sentinel: tools, users };
+        } else {
+            const redisPassword = pulumi.secret(args.redisPassword ?? this.generatedPassword("redis-password"));
+            const sentinelPassword = pulumi.secret(args.sentinelPassword ?? this.generatedPassword("sentinel-password"));
+            this.redisPassword = redisPassword;
+            this.sentinelPassword = sentinelPassword;
+            passwords = {
+                redis: redisPassword,
+                sentinel: sentinelPassword,
+                redisPrevious: args.redisPasswordPrevious,
+                sentinelPrevious: args.sentinelPasswordPrevious,
+            };
+        }
 
         const hostResources = new Map<string, HostResources>();
         if (cluster.hosts) {
@@ -107,27 +143,21 @@ export class RedisCluster extends pulumi.ComponentResource {
                 hostResources.set(host.name, {
                     host,
                     provider,
-                    ...this.hostObjects(settings, volumeCheck, `-${host.name}`, provider, host),
+                    ...this.hostObjects(settings, firstStep, `-${host.name}`, provider, host),
                 });
             }
         } else {
             // Exactly the objects (names included) a stack had before hosts existed: no provider, so
             // the default one, one network and one image.
             const host = { name: "", address: cluster.publish.host };
-            hostResources.set("", { host, ...this.hostObjects(settings, volumeCheck, "", undefined, undefined) });
+            hostResources.set("", { host, ...this.hostObjects(settings, firstStep, "", undefined, undefined) });
         }
         this.hostResources = hostResources;
         const single = cluster.hosts ? undefined : hostResources.get("");
         this.network = single?.network;
         this.networkName = single?.network.name;
 
-        const passwords: ServerPasswords = {
-            redis: this.redisPassword,
-            sentinel: this.sentinelPassword,
-            redisPrevious: args.redisPasswordPrevious,
-            sentinelPrevious: args.sentinelPasswordPrevious,
-        };
-        const common = { settings, passwords, projectDir: args.projectDir, volumeCheck, hostTls: args.hostTls };
+        const common = { settings, passwords, projectDir: args.projectDir, volumeCheck: firstStep, hostTls: args.hostTls };
         // Each server goes to its host's provider through the component's `providers`, so its volume
         // and container (docker resources) are created on that host's engine; the settings step (a
         // local command) still runs on the deploy machine.
@@ -216,7 +246,9 @@ export class RedisCluster extends pulumi.ComponentResource {
                     exporter,
                     image: exporterImageOn(exporter.server.host, resources.provider),
                     networkName: resources.network.name,
-                    password: exporter.kind === "redis" ? this.redisPassword : this.sentinelPassword,
+                    ...(passwords.users
+                        ? { password: passwords.users.apply((u) => u.passwords[CLIENT_USERS.exporter]), user: CLIENT_USERS.exporter }
+                        : { password: exporter.kind === "redis" ? passwords.redis : passwords.sentinel }),
                 },
                 { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
             );
@@ -229,7 +261,10 @@ export class RedisCluster extends pulumi.ComponentResource {
         const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
         this.tls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
 
-        const info = buildConnectionInfo(settings);
+        const info = buildConnectionInfo(
+            settings,
+            this.users ? { onNodes: CLIENT_USERS.app, onSentinels: CLIENT_USERS.appOnSentinels } : undefined,
+        );
         this.masterName = info.masterName;
         this.sentinelEndpoints = info.sentinelEndpoints;
         this.sentinelEndpointsInNetwork = info.sentinelEndpointsInNetwork;
@@ -299,6 +334,15 @@ export class RedisCluster extends pulumi.ComponentResource {
             { parent: this, deleteBeforeReplace: true, dependsOn: [volumeCheck], ...providerOpts },
         );
         return { network, image };
+    }
+
+    /**
+     * One generated password per ACL user (render/acl-users.ts), kept secret. A name on both kinds
+     * of server (`admin`, `exporter`) is one user with one password.
+     */
+    private userPasswords(appWrites: boolean): pulumi.Output<StackUsers> {
+        const each = Object.fromEntries(ACL_USER_NAMES.map((user) => [user, this.generatedPassword(`user-password-${user}`)]));
+        return pulumi.secret(pulumi.all(each).apply((passwords) => ({ passwords: passwords as AclPasswords, options: { appWrites } })));
     }
 
     private generatedPassword(name: string): pulumi.Output<string> {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renderClusterEnv } from "../render/container-scripts";
 import { renderRedisConf } from "../render/redis-conf";
+import { AclPasswords, CLIENT_USERS } from "../render/acl-users";
 import { ServerArgs, ServerComponent } from "./server-container";
 
 /**
@@ -11,12 +12,25 @@ export class RedisNode extends ServerComponent {
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
         const { settings, endpoint: node, passwords } = args;
         const both = pulumi.secret(pulumi.all([passwords.redis, passwords.sentinel]));
-        const files = {
-            initialConfig: both.apply(([password]) => renderRedisConf({ settings, node, password })),
-            clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
-                renderClusterEnv({ settings, kind: "redis", redisPassword, sentinelPassword }),
-            ),
-        };
+        const users = passwords.users;
+        // On a users stack: the users in redis.conf, and the tools' login for the container's scripts.
+        const files = users
+            ? {
+                  initialConfig: pulumi.secret(users.apply((u) => renderRedisConf({ settings, node, password: "", users: u }))),
+                  clusterEnv: pulumi.secret(users.apply((u) => renderClusterEnv({ settings, kind: "redis", ...toolsLogin(u.passwords) }))),
+              }
+            : {
+                  initialConfig: both.apply(([password]) => renderRedisConf({ settings, node, password })),
+                  clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
+                      renderClusterEnv({ settings, kind: "redis", redisPassword, sentinelPassword }),
+                  ),
+              };
         super("appscreens:redis:RedisNode", name, "redis", args, files, opts);
     }
+}
+
+/** What a users stack's container scripts log in with: the tools' user and password, on nodes and Sentinels. */
+export function toolsLogin(passwords: AclPasswords): { redisPassword: string; sentinelPassword: string; toolsUser: string } {
+    const password = passwords[CLIENT_USERS.tools];
+    return { redisPassword: password, sentinelPassword: password, toolsUser: CLIENT_USERS.tools };
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderClusterEnv } from "../render/container-scripts";
 import { renderSentinelConf } from "../render/sentinel-conf";
 import { ServerArgs, ServerComponent } from "./server-container";
+import { toolsLogin } from "./redis-node";
 
 /**
  * One Sentinel: container, a writable volume for the config it rewrites, its initial config and
@@ -11,14 +12,24 @@ export class Sentinel extends ServerComponent {
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
         const { settings, endpoint: sentinel, passwords } = args;
         const both = pulumi.secret(pulumi.all([passwords.redis, passwords.sentinel]));
-        const files = {
-            initialConfig: both.apply(([redisPassword, sentinelPassword]) =>
-                renderSentinelConf({ settings, sentinel, redisPassword, sentinelPassword }),
-            ),
-            clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
-                renderClusterEnv({ settings, kind: "sentinel", redisPassword, sentinelPassword }),
-            ),
-        };
+        const users = passwords.users;
+        const files = users
+            ? {
+                  initialConfig: pulumi.secret(
+                      users.apply((u) => renderSentinelConf({ settings, sentinel, redisPassword: "", sentinelPassword: "", users: u })),
+                  ),
+                  clusterEnv: pulumi.secret(
+                      users.apply((u) => renderClusterEnv({ settings, kind: "sentinel", ...toolsLogin(u.passwords) })),
+                  ),
+              }
+            : {
+                  initialConfig: both.apply(([redisPassword, sentinelPassword]) =>
+                      renderSentinelConf({ settings, sentinel, redisPassword, sentinelPassword }),
+                  ),
+                  clusterEnv: both.apply(([redisPassword, sentinelPassword]) =>
+                      renderClusterEnv({ settings, kind: "sentinel", redisPassword, sentinelPassword }),
+                  ),
+              };
         super("appscreens:redis:Sentinel", name, "sentinel", args, files, opts);
     }
 }

@@ -26,6 +26,8 @@ export interface ServerContainerArgs {
     readonly initialConfig: pulumi.Output<string>;
     /** The cluster snapshot the start and stop scripts read (holds a password): a secret output. */
     readonly clusterEnv: pulumi.Output<string>;
+    /** The stack was created with `cluster.users.enabled`: the scripts log in as the tools' user. */
+    readonly users?: boolean;
 }
 
 export interface ServerContainer {
@@ -67,6 +69,7 @@ export function declareServerContainer(
     volumeDependsOn: pulumi.Input<pulumi.Resource>[] = [],
 ): ServerContainer {
     const { settings, endpoint, kind } = args;
+    const users = args.users ?? false;
     const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name, endpoint.host);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
@@ -91,12 +94,12 @@ export function declareServerContainer(
             uploads: [
                 { file: CONTAINER_PATHS.initialConf, content: args.initialConfig, permissions: "0400" },
                 { file: CONTAINER_PATHS.clusterEnv, content: args.clusterEnv, permissions: "0400" },
-                { file: CONTAINER_PATHS.startScript, content: renderStartScript(kind), permissions: "0555" },
-                { file: CONTAINER_PATHS.healthcheckScript, content: renderHealthcheckScript(kind), permissions: "0555" },
+                { file: CONTAINER_PATHS.startScript, content: renderStartScript(kind, users), permissions: "0555" },
+                { file: CONTAINER_PATHS.healthcheckScript, content: renderHealthcheckScript(kind, users), permissions: "0555" },
                 ...(kind === "redis"
                     ? [
-                          { file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(), permissions: "0555" },
-                          { file: CONTAINER_PATHS.promotionGuardScript, content: renderPromotionGuardScript(), permissions: "0555" },
+                          { file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(users), permissions: "0555" },
+                          { file: CONTAINER_PATHS.promotionGuardScript, content: renderPromotionGuardScript(users), permissions: "0555" },
                       ]
                     : []),
             ],
@@ -175,9 +178,12 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         super(type, name, {}, opts);
         const { settings, endpoint, image, networkName } = args;
         this.endpoint = endpoint;
-        const server = declareServerContainer({ kind, settings, endpoint, image, networkName, ...files }, this, args.dependsOn ?? [], [
-            args.volumeCheck,
-        ]);
+        const server = declareServerContainer(
+            { kind, settings, endpoint, image, networkName, ...files, users: args.passwords.users !== undefined },
+            this,
+            args.dependsOn ?? [],
+            [args.volumeCheck],
+        );
         this.container = server.container;
         this.volume = server.volume;
         this.containerName = server.container.name;

@@ -8,6 +8,9 @@ import { FIRST_RUN_FLAG, settingsEnvironment } from "../contracts/settings-env";
 import { DOCKER_TLS_ENV, SETTINGS_ENV } from "../contracts/env";
 import { DockerTls, dockerHostRef, dockerTlsEnvironment } from "../contracts/docker-hosts";
 import { dockerEndpointKind } from "../settings/schema";
+import { StackUsers } from "../render/acl-users";
+import { usersCredentials, usersEnvironment } from "../contracts/users-env";
+import { USERS_ENV } from "../contracts/env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -15,6 +18,11 @@ export interface ServerPasswords {
     readonly sentinel: pulumi.Input<string>;
     readonly redisPrevious?: pulumi.Input<string>;
     readonly sentinelPrevious?: pulumi.Input<string>;
+    /**
+     * On a stack with `cluster.users.enabled`: every user's password (a secret). The servers then
+     * run on the users, and the step logs in as the tools' user instead of applying passwords.
+     */
+    readonly users?: pulumi.Output<StackUsers>;
 }
 
 export interface ServerSettingsArgs {
@@ -56,9 +64,14 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
             settings.cluster.deadlines.applySettingsSeconds,
         ),
         [SETTINGS_ENV.container]: args.container.id,
-        [SETTINGS_ENV.redisPassword]: pulumi.secret(passwords.redis),
     };
-    if (kind === "sentinel") environment[SETTINGS_ENV.sentinelPassword] = pulumi.secret(passwords.sentinel);
+    if (passwords.users) {
+        // Only the tools' login crosses, as a secret; the users' passwords are in the initial config.
+        environment[USERS_ENV] = pulumi.secret(
+            passwords.users.apply((u) => usersEnvironment(usersCredentials(u.passwords, false))[USERS_ENV]),
+        );
+    } else environment[SETTINGS_ENV.redisPassword] = pulumi.secret(passwords.redis);
+    if (kind === "sentinel" && !passwords.users) environment[SETTINGS_ENV.sentinelPassword] = pulumi.secret(passwords.sentinel);
     if (kind === "redis" && passwords.redisPrevious)
         environment[SETTINGS_ENV.redisPasswordPrevious] = pulumi.secret(passwords.redisPrevious);
     if (kind === "sentinel" && passwords.sentinelPrevious) {

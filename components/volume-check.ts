@@ -16,6 +16,12 @@ export interface VolumeCheckArgs {
 }
 
 /**
+ * With `usersCheck`, the same check as the users check instead: declared only with
+ * `cluster.users.enabled`, after the volume check, and like it run only when it is first declared,
+ * which is the first deploy with users on. It refuses any existing data volume of the stack, so
+ * turning users on for a deployed stack stops before its network, volumes or containers change
+ * (they all wait for it); see docs/security.md, "A creation-time choice".
+ *
  * The stack's first step: before any data volume, the network or a container exists, it stops a
  * deploy whose servers would start on data volumes an earlier deploy left (destroy keeps them)
  * with passwords this state generated anew (cli/check-volumes.ts, ops/cluster/kept-volumes.ts).
@@ -23,7 +29,12 @@ export interface VolumeCheckArgs {
  * because later deploys find the volumes mounted by the stack's own servers. What it printed
  * stays in the state as the record of how the state began.
  */
-export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: pulumi.Resource): command.local.Command {
+export function declareVolumeCheck(
+    name: string,
+    args: VolumeCheckArgs,
+    parent: pulumi.Resource,
+    usersCheck?: { readonly after: pulumi.Resource },
+): command.local.Command {
     const { hosts } = args.settings.cluster;
     const hostOf = new Map([...args.settings.plan.nodes, ...args.settings.plan.sentinels].map((e) => [e.name, e.host]));
     const request: VolumeCheckRequest = {
@@ -37,6 +48,7 @@ export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: 
         generated: args.generated,
         previous: args.previous,
         deadlineSeconds: args.settings.cluster.deadlines.applySettingsSeconds,
+        ...(usersCheck ? { users: true as const } : {}),
     };
     return new command.local.Command(
         name,
@@ -49,6 +61,6 @@ export function declareVolumeCheck(name: string, args: VolumeCheckArgs, parent: 
                 : volumeCheckEnvironment(request),
             addPreviousOutputInEnv: false,
         },
-        { parent, ignoreChanges: ["create", "dir", "environment"] },
+        { parent, ignoreChanges: ["create", "dir", "environment"], ...(usersCheck ? { dependsOn: [usersCheck.after] } : {}) },
     );
 }

@@ -51,3 +51,10 @@ export const SCRIPT_ENV = {
  * secret environment, or by an operator for the operations CLIs.
  */
 export const DOCKER_TLS_ENV = "APPSCREENS_DOCKER_TLS";
+
+/**
+ * On a stack with `cluster.users.enabled`: the logins a process runs with, as JSON
+ * (contracts/users-env.ts). A secret: set only by a settings step's or the post-deploy command's
+ * secret environment, or by an operator for the operations CLIs.
+ */
+export const USERS_ENV = "APPSCREENS_USERS";

@@ -7,6 +7,7 @@ import { Directive, DirectiveName, DirectiveValues, expectedValues, REDIS_DIRECT
 import { parseCheckedJson } from "./checked-json";
 import { dockerHostRef, dockerHostRefSchema } from "./docker-hosts";
 import { PASSWORD_ENV, PLAN_ENV } from "./env";
+import { UsersCredentials, usersEnvironment } from "./users-env";
 
 /**
  * The environment the stack's post-deploy command sets for the CLI: the plan as JSON (no secrets
@@ -16,8 +17,10 @@ import { PASSWORD_ENV, PLAN_ENV } from "./env";
  */
 export function postDeployEnvironment(
     plan: PostDeployPlan,
-    passwords: { readonly redisPassword: string; readonly sentinelPassword: string },
+    passwords: { readonly redisPassword: string; readonly sentinelPassword: string } | { readonly users: UsersCredentials },
 ): Record<string, string> {
+    // On a users stack the logins (the tools' and the warmer's) cross instead of `default`'s passwords.
+    if ("users" in passwords) return { [PLAN_ENV]: JSON.stringify(plan), ...usersEnvironment(passwords.users) };
     return {
         [PLAN_ENV]: JSON.stringify(plan),
         [PASSWORD_ENV.redis]: passwords.redisPassword,

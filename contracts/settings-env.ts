@@ -11,6 +11,7 @@ import {
 } from "../render/directives";
 import { SETTINGS_ENV } from "./env";
 import { dockerHostRefSchema } from "./docker-hosts";
+import { parseUsersEnvironment, UserLogin } from "./users-env";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
@@ -72,6 +73,12 @@ interface RequestOf<K extends ServerKind, N extends DirectiveName, P extends Ste
     readonly directives: DirectiveValues<N>;
     readonly deadlineSeconds: number;
     readonly passwords: P;
+    /**
+     * On a stack with `cluster.users.enabled`: the tools' login (USERS_ENV). The step then logs in
+     * as that user, whose password is also `passwords`' (the users' passwords are in the initial
+     * config, never applied by the step), and changes only the runtime directives.
+     */
+    readonly users?: UserLogin;
 }
 
 /** A node's step: its runtime directives and the nodes' password (the previous one too while rotating). */
@@ -127,12 +134,17 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
     if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0)
         throw new SettingsEnvError(`${SETTINGS_ENV.deadlineSeconds} must be a number of seconds`);
     const secret = (name: string) => (env[name] ? env[name] : undefined);
-    const passwords = {
-        redis: secret(SETTINGS_ENV.redisPassword),
-        redisPrevious: secret(SETTINGS_ENV.redisPasswordPrevious),
-        sentinel: secret(SETTINGS_ENV.sentinelPassword),
-        sentinelPrevious: secret(SETTINGS_ENV.sentinelPasswordPrevious),
-    };
+    const users = parseUsersEnvironment(env)?.tools;
+    // On a users stack the step logs in as the tools' user on either kind of server.
+    const passwords = users
+        ? { redis: users.password, sentinel: users.password }
+        : {
+              redis: secret(SETTINGS_ENV.redisPassword),
+              redisPrevious: secret(SETTINGS_ENV.redisPasswordPrevious),
+              sentinel: secret(SETTINGS_ENV.sentinelPassword),
+              sentinelPrevious: secret(SETTINGS_ENV.sentinelPasswordPrevious),
+          };
+    const withUsers = users ? { users } : {};
     if (target.kind === "redis") {
         const directives = directivesFrom(DIRECTIVES.redis, env);
         return {
@@ -141,6 +153,7 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
             directives,
             deadlineSeconds,
             passwords: { ...passwords, redis: required(passwords.redis, "redis") },
+            ...withUsers,
         };
     }
     const directives = directivesFrom(DIRECTIVES.sentinel, env);
@@ -151,5 +164,6 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
         directives,
         deadlineSeconds,
         passwords: { ...passwords, redis, sentinel: required(passwords.sentinel, "sentinel") },
+        ...withUsers,
     };
 }

@@ -29,6 +29,12 @@ export const volumeCheckRequestSchema = z.strictObject({
     /** Whether `redisPasswordPrevious` / `sentinelPasswordPrevious` are set. */
     previous: kindFlags,
     deadlineSeconds: z.number().positive(),
+    /**
+     * The users check (components/volume-check.ts), declared only with `cluster.users.enabled`: any
+     * of the declared volumes existing means the stack was deployed, or left volumes, without the
+     * users, and the deploy stops before anything changes.
+     */
+    users: z.literal(true).optional(),
 });
 export type VolumeCheckRequest = z.infer<typeof volumeCheckRequestSchema>;
 

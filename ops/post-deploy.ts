@@ -56,7 +56,7 @@ export async function runPostDeploy(plan: PostDeployPlan, credentials: Credentia
             let keys: string[] | undefined;
             if (plan.warmer.enabled) {
                 phase = "warming the cache";
-                const run = await steps.warm(plan, credentials, { force: false, vantage: "host", progress });
+                const run = await steps.warm(plan, credentials.warmer ?? credentials, { force: false, vantage: "host", progress });
                 warm = summarizeWarm(run);
                 keys = run.keySample;
                 log(formatWarmSummary(warm));

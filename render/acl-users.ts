@@ -1,7 +1,7 @@
-// The least-privilege ACL users (issue 17, part 1): one table of every user's rules on nodes and
-// on Sentinels, and their rendering as inline `user` lines (no aclfile) with SHA-256 password
-// hashes. Not yet applied to deployed stacks: the scripts, warmer, exporter and settings step
-// still use `default` (docs/security.md).
+// The least-privilege ACL users (issue 17): one table of every user's rules on nodes and on
+// Sentinels, and their rendering as inline `user` lines (no aclfile) with SHA-256 password hashes.
+// A stack created with `cluster.users.enabled` runs every server and client on them; without it,
+// every client still uses `default` (docs/security.md).
 import { createHash } from "node:crypto";
 import { CACHE_KEY_KINDS, cacheKeyGlob, WARMER_BARRIER_CHANNEL } from "../settings/cache-keys";
 
@@ -163,6 +163,38 @@ export type AclUserName = NodeUser | SentinelUser;
 /** Every user's password, as given (Pulumi secrets once wired); only their hashes are rendered. */
 export type AclPasswords = Readonly<Record<AclUserName, string>>;
 
+/** Every user name, nodes' then Sentinels' (a name on both, `admin` or `exporter`, is one user with one password). */
+export const ACL_USER_NAMES: readonly AclUserName[] = [
+    ...new Set([...Object.keys(NODE_ROLES), ...Object.keys(SENTINEL_ROLES)]),
+] as AclUserName[];
+
+/**
+ * Who each client of a users stack logs in as, named from the tables (a name missing from a table
+ * does not compile). `tools` runs on both kinds of server: the container scripts, the settings
+ * step, the drill, backup, restore, planned failover and the verifier.
+ */
+export const CLIENT_USERS = {
+    tools: "admin",
+    warmerOnNodes: "warmer",
+    warmerOnSentinels: "discovery",
+    app: "app",
+    appOnSentinels: "discovery",
+    exporter: "exporter",
+} as const satisfies {
+    tools: NodeUser & SentinelUser;
+    warmerOnNodes: NodeUser;
+    warmerOnSentinels: SentinelUser;
+    app: NodeUser;
+    appOnSentinels: SentinelUser;
+    exporter: NodeUser & SentinelUser;
+};
+
+/** A users stack's users, as the renderers take them: every password, and the app's option. */
+export interface StackUsers {
+    readonly passwords: AclPasswords;
+    readonly options: AclOptions;
+}
+
 export interface AclOptions {
     /** The app may write the cache keys too (default read-only). */
     readonly appWrites?: boolean;
@@ -210,8 +242,15 @@ export function renderUserLine(name: string, role: AclRole, password: string): s
     return ["user", name, "on", passwordHash(password), ...roleRules(role)].join(" ");
 }
 
-/** `default` can log in with nothing and do nothing: every client names its user. */
-export const DEFAULT_USER_LINE = "user default off resetpass resetkeys resetchannels -@all";
+/**
+ * `default` is off with no password, so no connection can be it: every client names its user.
+ * Its rules still allow everything because Redis 7.0 checks the transactions it replays from the
+ * AOF against `default` (EXEC's ACL re-check, redis/redis#14541, fixed upstream by #14545 after
+ * 7.0.15): with `-@all` every MULTI/EXEC in the AOF, the warmer's script writes among them, was
+ * silently dropped when a node restarted (measured: 0 of 2 keys back; with `+@all` 2 of 2), and
+ * ACL LOG showed `default command set` on the restarted node.
+ */
+export const DEFAULT_USER_LINE = "user default off resetpass resetkeys ~* resetchannels &* -@all +@all";
 
 /** The `user` lines of one kind of server: `default` off first, then each role in table order. */
 export function renderAclUsers(server: ServerKind, passwords: AclPasswords, options: AclOptions = {}): string[] {

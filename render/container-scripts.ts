@@ -17,11 +17,29 @@ function shellQuoted(value: string): string {
     return `'${value}'`;
 }
 
+/** How every script's redis-cli starts; on a users stack each one is told the tools' user (AUTH_USER). */
+const REDIS_CLI = "redis-cli --no-auth-warning";
+
+/**
+ * A script as it runs on a users stack: every redis-cli logs in as AUTH_USER (from the cluster
+ * snapshot) with the password it already takes from REDISCLI_AUTH, never from a command line.
+ */
+function asToolsUser(script: string): string {
+    const out = script.replaceAll(REDIS_CLI, `${REDIS_CLI} --user "$AUTH_USER"`);
+    if (out === script) throw new Error("a container script without redis-cli cannot be given the tools' user");
+    return out;
+}
+
 export interface ClusterEnvInput {
     readonly settings: StackSettings;
     readonly kind: ServerKind;
     readonly redisPassword: string;
     readonly sentinelPassword: string;
+    /**
+     * On a users stack: the user both passwords belong to (the tools' user, render/acl-users.ts
+     * CLIENT_USERS.tools), which the scripts log in as on nodes and Sentinels alike.
+     */
+    readonly toolsUser?: string;
 }
 
 /**
@@ -30,7 +48,7 @@ export interface ClusterEnvInput {
  * later changes, so that settings and password changes replace nothing); Sentinel indices are
  * stable and scaling adds or removes only at the tail, so the snapshot keeps naming live ones.
  */
-export function renderClusterEnv({ settings, kind, redisPassword, sentinelPassword }: ClusterEnvInput): string {
+export function renderClusterEnv({ settings, kind, redisPassword, sentinelPassword, toolsUser }: ClusterEnvInput): string {
     const { plan, cluster } = settings;
     const s = cluster.sentinel;
     const vars: Record<string, string> = {
@@ -42,7 +60,10 @@ export function renderClusterEnv({ settings, kind, redisPassword, sentinelPasswo
         // How long a node whose volume was lost waits for the Sentinels to move the master role away.
         FAILOVER_WAIT_SECONDS: String(Math.ceil((s.downAfterMilliseconds + s.failoverTimeout) / 1000) + 10),
         SENTINEL_PASSWORD: sentinelPassword,
-        ...(kind === "sentinel" ? { REDIS_PASSWORD: redisPassword } : {}),
+        // With users a node's scripts read their own node's password from here too: masterauth
+        // belongs to the replication user, which may not even run INFO.
+        ...(kind === "sentinel" || toolsUser ? { REDIS_PASSWORD: redisPassword } : {}),
+        ...(toolsUser ? { AUTH_USER: toolsUser } : {}),
     };
     return [
         "# Sourced by the appscreens start and stop scripts: the cluster as it was when this container was made.",
@@ -126,9 +147,9 @@ const ASK_FUNCTIONS = [
  * already see down waits for their failover too, while they have a replica to promote. Redis runs as the
  * redis user in the background so that SIGTERM can hand the master role over first.
  */
-export function renderRedisStartScript(): string {
+export function renderRedisStartScript(users = false): string {
     const p = CONTAINER_PATHS;
-    return [
+    const script = [
         "#!/bin/sh",
         "set -eu",
         ...SOURCE_CLUSTER_ENV,
@@ -215,6 +236,7 @@ export function renderRedisStartScript(): string {
         'while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || exit "$code"; done',
         "",
     ].join("\n");
+    return users ? asToolsUser(script) : script;
 }
 
 /**
@@ -223,14 +245,17 @@ export function renderRedisStartScript(): string {
  * within `timeoutSeconds` with the password its live config holds (`masterauth`, quoted or not:
  * what CONFIG REWRITE leaves is read as well as what the initial config had).
  */
-function localNodePrelude(timeoutSeconds: number): string[] {
+function localNodePrelude(timeoutSeconds: number, users: boolean): string[] {
     return [
         "#!/bin/sh",
         "set -u",
         ...SOURCE_CLUSTER_ENV,
         `self="$${SCRIPT_ENV.self}"`,
         ...ASK_FUNCTIONS,
-        `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${CONTAINER_PATHS.redisLive} | head -n 1)`,
+        // With users, masterauth is the replication user's: the tools' password is in the snapshot.
+        users
+            ? 'node_pass="$REDIS_PASSWORD"'
+            : `node_pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${CONTAINER_PATHS.redisLive} | head -n 1)`,
         `r() { REDISCLI_AUTH="$node_pass" timeout ${timeoutSeconds} redis-cli --no-auth-warning -p ${REDIS_PORT} "$@" 2>/dev/null | tr -d "\\r"; }`,
     ];
 }
@@ -242,9 +267,9 @@ function localNodePrelude(timeoutSeconds: number): string[] {
  * move within about a second instead of after down-after-milliseconds. Bounded throughout; a
  * failure just lets the Sentinels fail over as they would after a crash.
  */
-export function renderHandoverScript(): string {
-    return [
-        ...localNodePrelude(3),
+export function renderHandoverScript(users = false): string {
+    const script = [
+        ...localNodePrelude(3, users),
         "info=$(r INFO replication) || exit 0",
         'echo "$info" | grep -q "^role:master" || exit 0',
         'replicas=$(echo "$info" | sed -n "s/^connected_slaves://p")',
@@ -282,6 +307,7 @@ export function renderHandoverScript(): string {
         'echo "appscreens: no failover within 15 s; stopping anyway (the Sentinels fail over after down-after-milliseconds)"',
         "",
     ].join("\n");
+    return users ? asToolsUser(script) : script;
 }
 
 /**
@@ -291,10 +317,10 @@ export function renderHandoverScript(): string {
  * reports it, then removes the guard file. The healthcheck waits for that file to go, so a rolling
  * replacement moves on only once the Sentinels could promote this replica.
  */
-export function renderPromotionGuardScript(): string {
+export function renderPromotionGuardScript(users = false): string {
     const p = CONTAINER_PATHS;
-    return [
-        ...localNodePrelude(2),
+    const script = [
+        ...localNodePrelude(2, users),
         "child=$1; want=$2",
         // Bounded by the Redis process: the loop ends with it.
         'while kill -0 "$child" 2>/dev/null; do',
@@ -319,6 +345,7 @@ export function renderPromotionGuardScript(): string {
         `rm -f ${p.promotionGuard}`,
         "",
     ].join("\n");
+    return users ? asToolsUser(script) : script;
 }
 
 /**
@@ -326,9 +353,9 @@ export function renderPromotionGuardScript(): string {
  * else the master a node reports, else node 0 (the cluster's very first boot); afterwards it
  * runs from the state it persisted. Stable identity comes from its initial config.
  */
-export function renderSentinelStartScript(): string {
+export function renderSentinelStartScript(users = false): string {
     const p = CONTAINER_PATHS;
-    return [
+    const script = [
         "#!/bin/sh",
         "set -eu",
         ...SOURCE_CLUSTER_ENV,
@@ -363,10 +390,12 @@ export function renderSentinelStartScript(): string {
         `exec gosu ${REDIS_USER} redis-sentinel "$live" "$@"`,
         "",
     ].join("\n");
+    return users ? asToolsUser(script) : script;
 }
 
-export function renderStartScript(kind: ServerKind): string {
-    return kind === "redis" ? renderRedisStartScript() : renderSentinelStartScript();
+/** `users`: the stack was created with `cluster.users.enabled` (the scripts log in as the tools' user). */
+export function renderStartScript(kind: ServerKind, users = false): string {
+    return kind === "redis" ? renderRedisStartScript(users) : renderSentinelStartScript(users);
 }
 
 /**
@@ -375,8 +404,30 @@ export function renderStartScript(kind: ServerKind): string {
  * read inside the container from the line that always holds the current one (masterauth on
  * nodes, sentinel-pass on Sentinels), so it never appears in what `docker inspect` shows.
  */
-export function renderHealthcheckScript(kind: ServerKind): string {
+export function renderHealthcheckScript(kind: ServerKind, users = false): string {
     const p = CONTAINER_PATHS;
+    // With users the password is not in the live config (only hashes are, and masterauth is the
+    // replication user's): the tools' password comes from the cluster snapshot (0400, root).
+    if (users) {
+        const [port, pass] = kind === "sentinel" ? [SENTINEL_PORT, "$SENTINEL_PASSWORD"] : [REDIS_PORT, "$REDIS_PASSWORD"];
+        const lines = [
+            "#!/bin/sh",
+            "set -eu",
+            `. ${p.clusterEnv}`,
+            `r() { REDISCLI_AUTH="${pass}" ${REDIS_CLI} -p ${port} "$@" | tr -d "\\r"; }`,
+            '[ "$(r ping)" = PONG ]',
+            ...(kind === "sentinel"
+                ? []
+                : [
+                      "info=$(r INFO replication)",
+                      'echo "$info" | grep -q "^role:master" && exit 0',
+                      'echo "$info" | grep -q "^master_link_status:up"',
+                      `[ ! -f ${p.promotionGuard} ]`,
+                  ]),
+            "",
+        ];
+        return asToolsUser(lines.join("\n"));
+    }
     if (kind === "sentinel") {
         return [
             "#!/bin/sh",

@@ -33,13 +33,26 @@ export const EXPORTER_CONNECTION_TIMEOUT = "5s";
  * The exporter's command line: addresses and paths only, never a password. `passwordFile` and
  * `listen` differ only where the exporter runs outside its container (the host tests).
  */
-export function exporterArgs(exporter: ExporterEndpoint, passwordFile = EXPORTER_PASSWORD_FILE, listen = `:${exporter.port}`): string[] {
+export function exporterArgs(
+    exporter: ExporterEndpoint,
+    passwordFile = EXPORTER_PASSWORD_FILE,
+    listen = `:${exporter.port}`,
+    options: ExporterLogin = {},
+): string[] {
     return [
         `--redis.addr=${exporter.serverUri}`,
+        // On a users stack: its own user (a name, no secret), and no CONFIG GET, which that user is
+        // refused because it returns masterauth in clear (docs/security.md).
+        ...(options.user ? [`--redis.user=${options.user}`, "--config-command=-"] : []),
         `--redis.password-file=${passwordFile}`,
         `--web.listen-address=${listen}`,
         `--connection-timeout=${EXPORTER_CONNECTION_TIMEOUT}`,
     ];
+}
+
+/** Who an exporter logs in as: absent, `default` (a stack without users). */
+export interface ExporterLogin {
+    readonly user?: string;
 }
 
 /** The password file's content for one exporter (a secret: it holds the server's password). */

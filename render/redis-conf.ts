@@ -1,5 +1,6 @@
 import { Endpoint } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
+import { renderAclUsers, renderNodeLinks, StackUsers } from "./acl-users";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
 import { REDIS_DIRECTIVES, runtimeDirectives } from "./directives";
 
@@ -7,7 +8,10 @@ export interface RedisConfInput {
     readonly settings: StackSettings;
     /** The node, by value (one of `settings.plan.nodes`). */
     readonly node: Endpoint;
+    /** The `default` user's password (requirepass, masterauth); unused with `users`. */
     readonly password: string;
+    /** With `cluster.users.enabled`: the users instead of `default` (render/acl-users.ts). */
+    readonly users?: StackUsers;
 }
 
 /** A runtime directive as a config-file line; an empty value (no save rules) must be quoted. */
@@ -19,14 +23,20 @@ export const confLine = (name: string, value: string): string => `${name} ${valu
  * asks the Sentinels who the master is. Afterwards the live copy in the volume belongs to Redis
  * (CONFIG REWRITE by the apply step and by Sentinel); bootstrap directives come on the command line.
  */
-export function renderRedisConf({ settings, node, password }: RedisConfInput): string {
+export function renderRedisConf({ settings, node, password, users }: RedisConfInput): string {
     if (!settings.plan.nodes.some((n) => n.name === node.name))
         throw new Error(`no node ${node.name} in a cluster of ${settings.plan.nodes.length}`);
+    const auth: ConfSection = users
+        ? {
+              why: "The ACL users (render/acl-users.ts), `default` off, and the replication login every node\nneeds (roles swap on failover): masterauth is the one password in clear.",
+              lines: [...renderAclUsers("node", users.passwords, users.options), ...renderNodeLinks(users.passwords)],
+          }
+        : {
+              why: "Roles swap on failover, so every node needs both the password clients use and the one it\nuses towards a master.",
+              lines: [`requirepass ${quoted(password)}`, `masterauth ${quoted(password)}`],
+          };
     const sections: ConfSection[] = [
-        {
-            why: "Roles swap on failover, so every node needs both the password clients use and the one it\nuses towards a master.",
-            lines: [`requirepass ${quoted(password)}`, `masterauth ${quoted(password)}`],
-        },
+        auth,
         {
             // The path below is the file's name before the layout change (now render/directives.ts).
             // It is kept as it was: redis.conf is a container upload, and any change to its text

@@ -40,8 +40,14 @@ export interface ConnectionInfo {
     readonly ioredisExample: string;
 }
 
-/** What an app needs to connect, derived from the validated settings alone. */
-export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
+/** On a users stack: the users an app logs in as (from render/acl-users.ts, which settings/ may not import). */
+export interface AppUsers {
+    readonly onNodes: string;
+    readonly onSentinels: string;
+}
+
+/** What an app needs to connect, derived from the validated settings alone (and, on a users stack, the app's user names). */
+export function buildConnectionInfo(settings: StackSettings, users?: AppUsers): ConnectionInfo {
     const { plan, cluster } = settings;
     const servers = [...plan.nodes, ...plan.sentinels];
     const reached = (e: (typeof servers)[number]): HostPort => ({ host: e.publishAddress, port: e.hostPort });
@@ -58,8 +64,17 @@ export function buildConnectionInfo(settings: StackSettings): ConnectionInfo {
         "const redis = new Redis({",
         `  sentinels: ${JSON.stringify(sentinelEndpoints)},`,
         `  name: ${JSON.stringify(cluster.sentinel.masterName)},`,
-        `  password: process.env.${PASSWORD_ENV.redis}, // stack output redisPassword`,
-        `  sentinelPassword: process.env.${PASSWORD_ENV.sentinel}, // stack output sentinelPassword`,
+        ...(users
+            ? [
+                  `  username: ${JSON.stringify(users.onNodes)}, // stack output appUser`,
+                  `  password: process.env.${PASSWORD_ENV.redis}, // stack output appPassword`,
+                  `  sentinelUsername: ${JSON.stringify(users.onSentinels)}, // stack output discoveryUser`,
+                  `  sentinelPassword: process.env.${PASSWORD_ENV.sentinel}, // stack output discoveryPassword`,
+              ]
+            : [
+                  `  password: process.env.${PASSWORD_ENV.redis}, // stack output redisPassword`,
+                  `  sentinelPassword: process.env.${PASSWORD_ENV.sentinel}, // stack output sentinelPassword`,
+              ]),
         "  failoverDetector: true, // leave a demoted master within about a second",
         ...(multiHost ? [] : [`  natMap: ${JSON.stringify(natMap)},`]),
         "});",
@@ -82,4 +97,11 @@ export interface StackOutputs extends Omit<ConnectionInfo, "natMap"> {
     readonly networkName?: string;
     readonly redisPassword: string;
     readonly sentinelPassword: string;
+    /** With `cluster.users.enabled` (then the two passwords above are absent): the clients' logins. */
+    readonly appUser?: string;
+    readonly appPassword?: string;
+    readonly discoveryUser?: string;
+    readonly discoveryPassword?: string;
+    readonly adminUser?: string;
+    readonly adminPassword?: string;
 }

@@ -491,6 +491,21 @@ export const tlsSchema = z.strictObject({
 
 export type TlsConfig = z.infer<typeof tlsSchema>;
 
+export const usersSchema = z.strictObject({
+    enabled: bool()
+        .default(false)
+        .describe(
+            "Run every client on a [least-privilege ACL user](security.md) of its own (`default` off, one generated password per user; outputs `appUser`, `appPassword`, `discoveryUser`, `discoveryPassword`). A creation-time choice: turning it on or off for a deployed stack is refused before any container changes ([security](security.md#a-creation-time-choice)).",
+        ),
+    appWrites: bool()
+        .default(false)
+        .describe(
+            "With `enabled`: the `app` user may also write the cache keys (`+@write`, `+@transaction`); by default it only reads them. Applied when the stack is created, like `enabled`.",
+        ),
+});
+
+export type UsersConfig = z.infer<typeof usersSchema>;
+
 /** Hosts a stack may spread over; beyond a handful, Kubernetes with an operator is the better home. */
 export const MAX_HOSTS = 16;
 
@@ -610,6 +625,7 @@ export const clusterSchema = z
         tls: tlsSchema
             .prefault({})
             .describe("[TLS](tls.md) material of the stack: its CA and a certificate per server and client. Chosen at creation."),
+        users: usersSchema.prefault({}).describe("The [ACL users](security.md) the servers and every client run on. Chosen at creation."),
         hosts: z
             .array(hostSchema)
             .min(1, { error: "hosts needs at least one host; remove the key to run on one Docker Engine" })

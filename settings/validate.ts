@@ -360,6 +360,13 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
             (finding.level === "error" ? problems : warnings).push(finding.message);
         }
     }
+    if (parsed.success)
+        problems.push(
+            ...usersProblems(
+                parsed.data,
+                SECRET_KEYS.filter((k) => raw.secrets[k] !== undefined),
+            ),
+        );
     if (problems.length > 0 || !parsed.success || !plan) throw new StackConfigError(raw.stack, problems);
 
     return {
@@ -370,4 +377,25 @@ export function validateStackConfig(raw: RawStackConfig): StackSettings {
         suppliedSecrets: SECRET_KEYS.filter((k) => raw.secrets[k] !== undefined),
         warnings,
     };
+}
+
+/**
+ * `cluster.users` against the rest: with users every password is generated per user, so a
+ * `redisPassword` / `sentinelPassword` key (the `default` user's) would be silently unused; and
+ * `appWrites` means nothing without users.
+ */
+export function usersProblems(cluster: ClusterConfig, suppliedSecrets: readonly string[]): string[] {
+    const problems: string[] = [];
+    if (cluster.users.enabled) {
+        for (const key of suppliedSecrets.filter((k) => /Password(Previous)?$/.test(k))) {
+            problems.push(
+                `${PROJECT}:${key}: unused with cluster.users.enabled (every user's password is generated); remove it with \`pulumi config rm ${PROJECT}:${key}\``,
+            );
+        }
+    } else if (cluster.users.appWrites) {
+        problems.push(
+            `${PROJECT}:cluster.users.appWrites: needs cluster.users.enabled (without users there is no app user); remove it or turn users on for a new stack`,
+        );
+    }
+    return problems;
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createReadStream } from "node:fs";
 import * as path from "node:path";
 import type Redis from "ioredis";
-import { Credentials, directSentinel, withDirectClient } from "../redis/connect";
+import { Credentials, directSentinel, nodeLogin, withDirectClient, sentinelLogin } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { agreedMaster, askSentinel, describeAnswers, nodeAnnouncing } from "../redis/sentinels";
@@ -41,7 +41,7 @@ export const withNode = withDirectClient;
 export async function currentMaster(plan: PostDeployPlan, credentials: Credentials): Promise<NodeEndpoint> {
     const answers = await Promise.all(
         sentinelsOf(plan).map(async (s) => {
-            const c = directSentinel(s, credentials.sentinelPassword);
+            const c = directSentinel(s, sentinelLogin(credentials));
             try {
                 return await askSentinel(c, s.name, plan.masterName);
             } finally {
@@ -156,7 +156,7 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
             .filter((n) => n.name !== master.name)
             .map(async (n) => ({
                 node: n.name,
-                replication: await withNode(n, credentials.redisPassword, async (c) => parseInfo(await c.info("replication"))).catch(
+                replication: await withNode(n, nodeLogin(credentials), async (c) => parseInfo(await c.info("replication"))).catch(
                     () => undefined,
                 ),
             })),
@@ -170,7 +170,7 @@ export async function runBackup(plan: PostDeployPlan, credentials: Credentials, 
         );
     log(`backup: master ${master.name}, snapshot from replica ${replica.name}`);
 
-    const { redisVersion, appendonly, appenddirname } = await withNode(replica, credentials.redisPassword, (c) =>
+    const { redisVersion, appendonly, appenddirname } = await withNode(replica, nodeLogin(credentials), (c) =>
         snapshotOnReplica(c, replica.name, options.timeoutMs),
     );
 

@@ -1,5 +1,5 @@
 import { REDIS_USER } from "../../render/paths";
-import { Credentials, directSentinel } from "../redis/connect";
+import { Credentials, directSentinel, nodeLogin, sentinelLogin } from "../redis/connect";
 import { errorMessage, waitUntil } from "../deadline";
 import { NodeEndpoint, nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { VerificationReport } from "../verify/report";
@@ -95,12 +95,12 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
     const replicas = nodesOf(plan).filter((n) => n.name !== master.name);
     const versions: Record<string, string> = {};
     for (const n of nodesOf(plan)) {
-        versions[n.name] = await withNode(n, credentials.redisPassword, async (c) => parseInfo(await c.info("server")).redis_version);
+        versions[n.name] = await withNode(n, nodeLogin(credentials), async (c) => parseInfo(await c.info("server")).redis_version);
     }
     const problems = checkTarget(manifest, { stack: plan.stack, redisVersions: versions }, { allowOtherStack: options.allowOtherStack });
     if (problems.length) throw new BackupRejected(problems);
     // The AOF layout as the running master has it: the files the restore writes must match it.
-    const { held, aof } = await withNode(master, credentials.redisPassword, async (c) => ({
+    const { held, aof } = await withNode(master, nodeLogin(credentials), async (c) => ({
         held: await c.dbsize(),
         aof: await nodeCommands(c).configGet("append*"),
     }));
@@ -171,7 +171,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
                 return;
             case "wait-master":
                 await bounded(`${step.node} loading ${manifest.dataset.keys} keys as master`, () =>
-                    withNode(endpoint(step.node), credentials.redisPassword, async (c) => {
+                    withNode(endpoint(step.node), nodeLogin(credentials), async (c) => {
                         const role = parseInfo(await c.info("replication")).role;
                         const count = await c.dbsize();
                         return role === "master" && acceptableKeyCount(manifest.dataset, count) ? count : undefined;
@@ -181,7 +181,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
             case "wait-sentinels":
                 await bounded(`every Sentinel seeing ${step.node} as the master, up`, async () => {
                     for (const s of sentinelsOf(plan)) {
-                        const c = directSentinel(s, credentials.sentinelPassword);
+                        const c = directSentinel(s, sentinelLogin(credentials));
                         try {
                             const m = await c.master(plan.masterName);
                             if (m.address !== endpoint(step.node).announced || m.flags.join(",") !== "master") return undefined;
@@ -193,9 +193,9 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
                 });
                 return;
             case "wait-replica": {
-                const expected = await withNode(master, credentials.redisPassword, (c) => c.dbsize());
+                const expected = await withNode(master, nodeLogin(credentials), (c) => c.dbsize());
                 await bounded(`${step.node} syncing ${expected} keys from ${master.name}`, () =>
-                    withNode(endpoint(step.node), credentials.redisPassword, async (c) => {
+                    withNode(endpoint(step.node), nodeLogin(credentials), async (c) => {
                         const r = parseInfo(await c.info("replication"));
                         const synced =
                             r.role === "slave" && r.master_link_status === "up" && `${r.master_host}:${r.master_port}` === master.announced;
@@ -242,7 +242,7 @@ export async function runRestore(plan: PostDeployPlan, credentials: Credentials,
         }
     }
     const keys: Record<string, number> = {};
-    for (const n of nodesOf(plan)) keys[n.name] = await withNode(n, credentials.redisPassword, (c) => c.dbsize());
+    for (const n of nodesOf(plan)) keys[n.name] = await withNode(n, nodeLogin(credentials), (c) => c.dbsize());
     return { applied: true, manifest, master: master.name, steps: described, keys, verification };
 }
 

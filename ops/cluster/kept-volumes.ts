@@ -1,6 +1,6 @@
 import { SERVER_KINDS, ServerKind } from "../../settings/address-plan";
 import type { StackDataVolume } from "../../settings/docker-names";
-import { PREVIOUS_KEY, PreviousKey } from "../../settings/validate";
+import { PREVIOUS_KEY, PreviousKey, PROJECT } from "../../settings/validate";
 import { EMPTY_VOLUME_LOG } from "../../render/container-scripts";
 import type { VolumeCheckRequest } from "../../contracts/volume-check";
 import type { VolumeFacts } from "../docker/data-volumes";
@@ -29,7 +29,7 @@ import type { VolumeFacts } from "../docker/data-volumes";
  * Why the volume check failed (never read back from a message); a missing or malformed request is
  * contracts/volume-check.ts's `bad-environment`.
  */
-export type VolumeCheckFailureKind = "kept-volumes" | "unreachable";
+export type VolumeCheckFailureKind = "kept-volumes" | "unreachable" | "users-on-existing-stack";
 
 export class VolumeCheckError extends Error {
     constructor(
@@ -73,6 +73,23 @@ export function judgeDataVolumes(
         (kind) => kept.some((v) => v.kind === kind) && request.generated[kind] && !request.previous[kind],
     ).map((kind) => PREVIOUS_KEY[kind]);
     return missingKeys.length > 0 ? { verdict: "kept-volumes", kept, missingKeys } : { verdict: "adopt", kept };
+}
+
+/**
+ * The users check's decision: a stack first deployed with `cluster.users.enabled` starts on no
+ * volume of its own. Any that exists, in use or kept, holds servers made without the users (or
+ * with another state's passwords), which the users' scripts and tools could not log in to.
+ */
+export function usersCheckRefusal(stack: string, judgement: VolumeJudgement): VolumeCheckError | undefined {
+    if (judgement.verdict === "new") return undefined;
+    const names = judgement.verdict === "in-use" ? judgement.inUse : judgement.kept.map((v) => v.name);
+    return new VolumeCheckError(
+        "users-on-existing-stack",
+        `${PROJECT}:cluster.users.enabled is true, but stack ${stack} already has data volumes (${names.join(", ")}) made without the ACL users ` +
+            `(or by another state). Users are chosen when a stack is created; moving a deployed stack onto them is not supported yet ` +
+            `(docs/security.md, "A creation-time choice"). Nothing was changed: set cluster.users.enabled back to false, ` +
+            `or, for a stack you mean to start empty, destroy it and remove its volumes (${removeVolumesCommand(stack)}).`,
+    );
 }
 
 /** The command that lists and removes a stack's kept data volumes (cli/volumes.ts). */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { MAX_NODES, MAX_SENTINELS, memberKey, nodeEndpoint, sentinelEndpoint } from "../../settings/address-plan";
-import { Credentials, directClient, directSentinel } from "../redis/connect";
+import { Credentials, directClient, directSentinel, nodeLogin, sentinelLogin } from "../redis/connect";
 import { waitUntil } from "../deadline";
 import { plannedFailover } from "./planned-failover";
 import { agreedMaster, askSentinel, describeAnswers, mostNamedMaster } from "../redis/sentinels";
@@ -42,8 +42,8 @@ export async function forgetSurplusServers(
         clients.push(c);
         return c;
     };
-    const openNode = (endpoint: { host: string; port: number }) => track(directClient(endpoint, credentials.redisPassword));
-    const openSentinel = (endpoint: { host: string; port: number }) => track(directSentinel(endpoint, credentials.sentinelPassword));
+    const openNode = (endpoint: { host: string; port: number }) => track(directClient(endpoint, nodeLogin(credentials)));
+    const openSentinel = (endpoint: { host: string; port: number }) => track(directSentinel(endpoint, sentinelLogin(credentials)));
     const report: MembershipReport = { retiredNodes: [], removedSentinels: [], resetSentinels: [] };
     try {
         const { addressing, masterName } = plan;

@@ -1,4 +1,4 @@
-import { Credentials, directClient, directSentinel } from "../redis/connect";
+import { Credentials, directClient, directSentinel, nodeLogin, sentinelLogin } from "../redis/connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
 import { NodeEndpoint, PostDeployPlan, SentinelEndpoint, sentinelsOf } from "../../contracts/plan";
 import { parseInfo } from "../redis/replies";
@@ -91,7 +91,7 @@ export async function plannedFailover(
 
     const from = await settle();
     const attempts: FailoverAttempt[] = [];
-    const control = directSentinel(trigger, credentials.sentinelPassword);
+    const control = directSentinel(trigger, sentinelLogin(credentials));
     try {
         for (let i = 0; ; i++) {
             // During the hand-over's pause: the accepted failover gave up, or its Sentinel cannot say.
@@ -208,7 +208,7 @@ async function handOver(
     timeoutMs: number,
     log: (line: string) => void,
 ): Promise<FailoverReply> {
-    const password = credentials.redisPassword;
+    const password = nodeLogin(credentials);
     // One connection for the pause: a paused master still answers INFO and CLIENT UNPAUSE.
     const control = directClient(master, password);
     try {

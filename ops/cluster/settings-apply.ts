@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { DIRECTIVES, settingsToChange } from "../../render/directives";
-import { PREVIOUS_KEY } from "../../settings/validate";
+import { PREVIOUS_KEY, PROJECT } from "../../settings/validate";
+import { linkUsers } from "../../render/acl-users";
 import { directClient } from "../redis/connect";
 import { NodeSettingsRequest, SentinelSettingsRequest, SettingsRequest } from "../../contracts/settings-env";
 import { AccessControl, accessCommands } from "../redis/access-commands";
@@ -14,7 +15,14 @@ import { SentinelCommands, sentinelCommands } from "../redis/sentinel-commands";
  * `kept-volumes`: the server refuses every configured password and runs on a volume an earlier
  * deploy left (ops/cluster/kept-volumes.ts), which the CLI tells apart from `rejected-passwords`.
  */
-export type SettingsFailureKind = "unreachable" | "rejected-passwords" | "kept-volumes" | "command-failed" | "deadline";
+export type SettingsFailureKind =
+    | "unreachable"
+    | "rejected-passwords"
+    | "kept-volumes"
+    | "command-failed"
+    | "deadline"
+    /** A users stack's server refuses the tools' login, or runs without the users (ops/cluster/settings-apply.ts usersRefusal). */
+    | "users-mismatch";
 
 export class SettingsApplyError extends Error {
     constructor(
@@ -44,6 +52,7 @@ const AUTH_CODES = new Set(["WRONGPASS", "NOAUTH", "ERR"]);
 async function connectWithAny(
     target: SettingsRequest["target"],
     candidates: readonly (string | undefined)[],
+    user?: string,
 ): Promise<{ client: Redis; previous: boolean }> {
     const passwords = candidates.filter((p): p is string => Boolean(p));
     // No password on connect: an AUTH reply then says exactly which password was refused.
@@ -61,7 +70,7 @@ async function connectWithAny(
     const access = accessCommands(client);
     for (const [i, password] of passwords.entries()) {
         try {
-            await access.auth(password);
+            await access.auth(password, user);
             return { client, previous: i > 0 };
         } catch (err) {
             refused.push(replyCode(err) || "error");
@@ -75,6 +84,7 @@ async function connectWithAny(
         }
     }
     client.disconnect();
+    if (user !== undefined) throw usersRefusal(target.name, `refuses the ${user} login (${refused.join(", ")})`);
     const previousKey = PREVIOUS_KEY[target.kind];
     throw new SettingsApplyError(
         "rejected-passwords",
@@ -83,6 +93,20 @@ async function connectWithAny(
                 ? ""
                 : `. To rotate a password, set the old one as ${previousKey} (secret) together with the new one, deploy, then remove ${previousKey} and deploy again (docs/operations.md, "Rotating passwords")`),
         refused,
+    );
+}
+
+/**
+ * A users stack's step met a server that is not one: it refuses the tools' login, or it has no
+ * `masteruser`. Turning `cluster.users.enabled` on for a stack deployed without it is the later
+ * migration (docs/security.md), so the step names the setting rather than change anything.
+ */
+export function usersRefusal(server: string, what: string): SettingsApplyError {
+    return new SettingsApplyError(
+        "users-mismatch",
+        `${server} ${what}: with ${PROJECT}:cluster.users.enabled every server must have been created with the ACL users, ` +
+            `and this one was not (or its volume is from another state). Turning users on or off for a deployed stack is not supported yet: ` +
+            `set cluster.users.enabled back to what the stack was created with (docs/security.md, "A creation-time choice")`,
     );
 }
 
@@ -101,12 +125,24 @@ async function setAcceptedPasswords(access: AccessControl, passwords: readonly s
 
 export type Applied = Omit<SettingsResult, "server" | "connectedWithPrevious">;
 
+/**
+ * A users stack's node: its passwords are the users' in its config, so only the directives change.
+ * It must replicate as the replication user; a node without `masteruser` was made without users.
+ */
+async function appliedWithUsers(server: string, client: NodeConfig, changed: Applied["changed"]): Promise<Applied> {
+    const { masteruser } = await client.configGet("masteruser");
+    if (masteruser !== linkUsers().masteruser) throw usersRefusal(server, `has masteruser "${masteruser ?? ""}"`);
+    if (changed.length > 0) await client.configRewrite();
+    return { changed, passwordsChanged: false };
+}
+
 /** Brings one node to the request's settings and passwords (exported for the tests' fakes). */
 export async function applyToNode(client: NodeConfig, access: AccessControl, request: NodeSettingsRequest): Promise<Applied> {
     const current: Record<string, string> = {};
     for (const name of Object.keys(request.directives)) Object.assign(current, await client.configGet(name));
     const changed = settingsToChange(DIRECTIVES.redis, request.directives, current);
     for (const c of changed) await client.configSet(c.name, c.to);
+    if (request.users) return appliedWithUsers(request.target.name, client, changed);
 
     const password = request.passwords.redis;
     const accepted = [password, ...(request.passwords.redisPrevious ? [request.passwords.redisPrevious] : [])];
@@ -150,6 +186,8 @@ export async function applyToSentinel(
             masterName,
             changed.map((c): [string, string] => [c.name, c.to]),
         );
+    // A users stack's Sentinel logs in as its users (initial config); only the directives change.
+    if (request.users) return { changed, passwordsChanged: false };
     // The nodes' password cannot be read back; setting it is idempotent and flushes the config.
     await sentinel.set(masterName, [["auth-pass", request.passwords.redis]]);
 
@@ -171,7 +209,7 @@ export async function applySettings(request: SettingsRequest): Promise<SettingsR
     const { target, passwords } = request;
     const candidates =
         request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
-    const { client, previous } = await connectWithAny(target, candidates);
+    const { client, previous } = await connectWithAny(target, candidates, request.users?.user);
     try {
         const access = accessCommands(client);
         const result =

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { sampleKeys } from "../verify/checks";
-import { Credentials, directSentinel, sentinelClient, withDirectClient } from "../redis/connect";
+import { Credentials, directSentinel, nodeLogin, sentinelClient, withDirectClient, sentinelLogin } from "../redis/connect";
 import { errorMessage, waitUntil, WaitTimeout } from "../deadline";
 import { NodeEndpoint, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { FailoverMethod, plannedFailover } from "../cluster/planned-failover";
@@ -91,11 +91,11 @@ export async function runDrill(
     };
     const sentinelServers = sentinelsOf(plan);
     const sentinels = new Map<string, SentinelCommands>(
-        sentinelServers.map((s) => [s.name, track(directSentinel(s, credentials.sentinelPassword))]),
+        sentinelServers.map((s) => [s.name, track(directSentinel(s, sentinelLogin(credentials)))]),
     );
     // A fresh connection per use: Sentinel kills the clients of a master it demotes.
     const onNode = <T>(endpoint: NodeEndpoint, use: (c: Redis) => Promise<T>): Promise<T> =>
-        withDirectClient(endpoint, credentials.redisPassword, use);
+        withDirectClient(endpoint, nodeLogin(credentials), use);
     const askAll = () => Promise.all([...sentinels].map(([name, c]) => askSentinel(c, name, plan.masterName)));
     const unfinished: string[] = [];
     const timings: { -readonly [K in keyof DrillTimings]: DrillTimings[K] } = { longestWriteGapMs: 0, longestWriteGapStartMs: 0 };

@@ -7,7 +7,7 @@ import { CommandSender, Connection, send } from "./send";
 /** Who may connect to a server, and as whom this connection is. */
 export interface AccessControl {
     /** AUTH <password>: a refused password rejects with an error reply (code WRONGPASS, or ERR / NOAUTH on older servers). */
-    auth(password: string): Promise<void>;
+    auth(password: string, user?: string): Promise<void>;
     /** ACL GETUSER <user>: the SHA-256 of every password the user accepts (ACL never shows a password itself). */
     passwordHashes(user: string): Promise<string[]>;
     /** ACL SETUSER <user> <rule> ...: the rules in one command, in the order given. */
@@ -27,8 +27,8 @@ class IoredisAccess implements AccessControl, Connection {
         this.client.disconnect();
     }
 
-    async auth(password: string): Promise<void> {
-        await send(this.client, "AUTH", password);
+    async auth(password: string, user?: string): Promise<void> {
+        await (user === undefined ? send(this.client, "AUTH", password) : send(this.client, "AUTH", user, password));
     }
 
     async passwordHashes(user: string): Promise<string[]> {

@@ -2,7 +2,7 @@
 // was down a moment ago answers now); judged by sentinel-state.ts.
 import { errorMessage } from "../deadline";
 import { NodeEndpoint, nodesOf, PostDeployPlan, SentinelEndpoint, sentinelsOf } from "../../contracts/plan";
-import { Credentials, directSentinel, withDirectClient } from "./connect";
+import { Auth, Credentials, directSentinel, nodeLogin, sentinelLogin, withDirectClient } from "./connect";
 import { parseInfo } from "./replies";
 import { SentinelReader } from "./sentinel-commands";
 import { agreedMaster } from "./sentinels";
@@ -30,7 +30,7 @@ export const readSentinelViews = (
 ): Promise<SentinelView[]> =>
     Promise.all(
         sentinels.map(async (s) => {
-            const client = directSentinel(s, credentials.sentinelPassword);
+            const client = directSentinel(s, sentinelLogin(credentials));
             try {
                 return await readSentinelView(client, s.name, plan.masterName);
             } finally {
@@ -39,7 +39,7 @@ export const readSentinelViews = (
         }),
     );
 
-export async function readMasterReplication(node: NodeEndpoint, password: string): Promise<MasterReplication> {
+export async function readMasterReplication(node: NodeEndpoint, password: Auth): Promise<MasterReplication> {
     try {
         return {
             address: node.announced,
@@ -73,5 +73,5 @@ export async function observeCluster(
     const views = await readSentinelViews(plan, credentials, sentinels);
     const agreed = agreedMaster(views, sentinels.length);
     const node = (scope.nodes ?? nodesOf(plan)).find((n) => n.announced === agreed);
-    return { views, node, master: node ? await readMasterReplication(node, credentials.redisPassword) : undefined };
+    return { views, node, master: node ? await readMasterReplication(node, nodeLogin(credentials)) : undefined };
 }

@@ -7,7 +7,28 @@ import { Connection } from "./send";
 export interface Credentials {
     readonly redisPassword: string;
     readonly sentinelPassword: string;
+    /** On a stack with `cluster.users.enabled`: the user each password belongs to; absent, `default`. */
+    readonly redisUser?: string;
+    readonly sentinelUser?: string;
+    /** On a users stack: the warmer's own logins (`warmer`, `discovery`), which it uses instead of the tools'. */
+    readonly warmer?: Credentials;
 }
+
+/** One login: a user (absent: `default`) and its password. */
+export interface Login {
+    readonly user?: string;
+    readonly password: string;
+}
+
+/** How a direct connection authenticates: a `default` password, a login, or nothing (AUTH comes later). */
+export type Auth = string | Login | undefined;
+
+/** The login these credentials use on nodes. */
+export const nodeLogin = (c: Credentials): Login => ({ user: c.redisUser, password: c.redisPassword });
+/** The login these credentials use on Sentinels. */
+export const sentinelLogin = (c: Credentials): Login => ({ user: c.sentinelUser, password: c.sentinelPassword });
+
+const loginOf = (auth: Auth): Login | undefined => (typeof auth === "string" ? { password: auth } : auth);
 
 /**
  * A Sentinel-mode client that writes only to the current master and leaves a demoted one fast.
@@ -27,7 +48,9 @@ export function sentinelClient(
     const client = new Redis({
         sentinels: sentinelAddresses(plan, vantage),
         name: plan.masterName,
+        ...(credentials.redisUser ? { username: credentials.redisUser } : {}),
         password: credentials.redisPassword,
+        ...(credentials.sentinelUser ? { sentinelUsername: credentials.sentinelUser } : {}),
         sentinelPassword: credentials.sentinelPassword,
         failoverDetector: true,
         natMap: vantage === "host" ? natMapOf(plan) : undefined,
@@ -45,13 +68,17 @@ export function sentinelClient(
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
-export function directClient(endpoint: HostPort, password: string | undefined): Redis {
+export function directClient(endpoint: HostPort, auth: Auth, options: { readyCheck?: boolean } = {}): Redis {
+    const login = loginOf(auth);
+    const password = login?.password;
     const client = new Redis({
+        ...(options.readyCheck === false ? { enableReadyCheck: false } : {}),
         // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
         // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.
         ...(password === undefined ? { enableReadyCheck: false, protocol: 2 as const } : {}),
         host: endpoint.host,
         port: endpoint.port,
+        ...(login?.user ? { username: login.user } : {}),
         password,
         maxRetriesPerRequest: 0,
         commandTimeout: 3000,
@@ -64,13 +91,16 @@ export function directClient(endpoint: HostPort, password: string | undefined): 
 }
 
 /** One Sentinel, directly, through its typed commands (sentinel-commands.ts); connected on the first command. */
-export function directSentinel(endpoint: HostPort, password: string): SentinelCommands & Connection {
-    return sentinelCommands(directClient(endpoint, password));
+export function directSentinel(endpoint: HostPort, auth: Auth): SentinelCommands & Connection {
+    // No ready check: its INFO tells nothing about a Sentinel's readiness, and a users stack's
+    // `discovery` (the warmer's Sentinel user) is refused INFO, which ACL LOG then records (found
+    // by tests/live/users.test.ts). ioredis's own Sentinel connections skip it too.
+    return sentinelCommands(directClient(endpoint, auth, { readyCheck: false }));
 }
 
 /** Runs `use` on a fresh direct connection and closes it: for a node that may restart or be demoted between uses. */
-export async function withDirectClient<T>(endpoint: HostPort, password: string, use: (client: Redis) => Promise<T>): Promise<T> {
-    const client = directClient(endpoint, password);
+export async function withDirectClient<T>(endpoint: HostPort, auth: Auth, use: (client: Redis) => Promise<T>): Promise<T> {
+    const client = directClient(endpoint, auth);
     try {
         return await use(client);
     } finally {

@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import { Credentials, directClient, directSentinel } from "../redis/connect";
+import { Credentials, directClient, directSentinel, nodeLogin, sentinelLogin } from "../redis/connect";
 import { parseInfo } from "../redis/replies";
 import { nodeCommands } from "../redis/node-commands";
 import { Connection } from "../redis/send";
@@ -105,11 +105,11 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
     };
     try {
         const directives = Object.keys(plan.expected.redisConfig);
-        const nodeLinks = nodesOf(plan).map((node) => ({ node, client: track(directClient(node, credentials.redisPassword)) }));
+        const nodeLinks = nodesOf(plan).map((node) => ({ node, client: track(directClient(node, nodeLogin(credentials))) }));
         const nodeClients = new Map(nodeLinks.map(({ node, client }) => [node.name, client]));
         const nodes = await Promise.all(nodeLinks.map(({ node, client }) => observeNode(client, node, directives)));
         const sentinels = await Promise.all(
-            sentinelsOf(plan).map((s) => observeSentinel(track(directSentinel(s, credentials.sentinelPassword)), s.name, plan.masterName)),
+            sentinelsOf(plan).map((s) => observeSentinel(track(directSentinel(s, sentinelLogin(credentials))), s.name, plan.masterName)),
         );
 
         const checks: Check[] = [];

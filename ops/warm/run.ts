@@ -3,7 +3,7 @@
 // Sentinel, and the client is closed however the run ends.
 import { PostDeployPlan, sentinelAddresses, Vantage } from "../../contracts/plan";
 import { PROJECT_DIR } from "../../settings/stack-file";
-import { Credentials, directSentinel, sentinelClient } from "../redis/connect";
+import { Credentials, directSentinel, sentinelClient, sentinelLogin } from "../redis/connect";
 import { readSentinel, ReconcileTarget, sentinelView } from "./reconcile";
 import { createSources, topNOf } from "./sources";
 import { AppSource } from "./sources/types";
@@ -56,7 +56,7 @@ export function sentinelWarmCluster(plan: PostDeployPlan, credentials: Credentia
         sentinelView: async () => {
             const readings = await Promise.all(
                 sentinels.map(async (endpoint) => {
-                    const sentinel = directSentinel(endpoint, credentials.sentinelPassword);
+                    const sentinel = directSentinel(endpoint, sentinelLogin(credentials));
                     try {
                         return await readSentinel(sentinel, `${endpoint.host}:${endpoint.port}`, plan.masterName);
                     } finally {

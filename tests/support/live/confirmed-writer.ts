@@ -35,7 +35,8 @@ export class ConfirmedWriter {
     private readonly confirmedAt: number[] = [];
 
     constructor(
-        outputs: Pick<StackOutputs, "sentinelEndpoints" | "masterName" | "natMap" | "sentinelPassword">,
+        outputs: Pick<StackOutputs, "sentinelEndpoints" | "masterName" | "natMap" | "sentinelPassword"> &
+            Partial<Pick<StackOutputs, "appUser" | "discoveryUser" | "discoveryPassword">>,
         password: string,
         private readonly prefix = `w:${Date.now().toString(36)}`,
         private readonly batch = 20,
@@ -44,8 +45,11 @@ export class ConfirmedWriter {
         this.client = new Redis({
             sentinels: outputs.sentinelEndpoints as HostPort[],
             name: outputs.masterName,
+            // On a users stack: the app's user on the nodes, discovery on the Sentinels (stack outputs).
+            ...(outputs.appUser ? { username: outputs.appUser } : {}),
             password,
-            sentinelPassword: outputs.sentinelPassword,
+            ...(outputs.discoveryUser ? { sentinelUsername: outputs.discoveryUser } : {}),
+            sentinelPassword: outputs.discoveryPassword ?? outputs.sentinelPassword,
             natMap: outputs.natMap,
             failoverDetector: true,
             commandTimeout: 2000,

@@ -72,6 +72,10 @@ export class LiveCluster {
 
     /** The passwords from the stack outputs, as the operations tools take them. */
     get credentials(): Credentials {
+        const { adminUser, adminPassword } = this.outputs;
+        // A users stack: the tools' login on both kinds of server, as the operations CLIs read it.
+        if (adminUser && adminPassword)
+            return { redisUser: adminUser, redisPassword: adminPassword, sentinelUser: adminUser, sentinelPassword: adminPassword };
         return { redisPassword: this.outputs.redisPassword, sentinelPassword: this.outputs.sentinelPassword };
     }
 
@@ -121,9 +125,17 @@ export class LiveCluster {
      * after `commandTimeout` ms, so a test never hangs on a node it has just killed.
      */
     direct(name: string, commandTimeout = 5000): Redis {
-        const password = name.startsWith("sentinel-") ? this.outputs.sentinelPassword : this.outputs.redisPassword;
+        const { redisUser, redisPassword, sentinelUser, sentinelPassword } = this.credentials;
+        const [username, password] = name.startsWith("sentinel-") ? [sentinelUser, sentinelPassword] : [redisUser, redisPassword];
         return this.track(
-            new Redis({ host: "127.0.0.1", port: this.outputs.publishedPorts[name], password, maxRetriesPerRequest: 1, commandTimeout }),
+            new Redis({
+                host: "127.0.0.1",
+                port: this.outputs.publishedPorts[name],
+                ...(username ? { username } : {}),
+                password,
+                maxRetriesPerRequest: 1,
+                commandTimeout,
+            }),
         );
     }
 

@@ -71,6 +71,7 @@ describe("validateStackConfig", () => {
                 alerts: { memoryUsedRatio: 0.9, hitRatioFloor: 0.5, hitRatioMinLookupsPerSecond: 1, authFailuresPerMinute: 1 },
             },
             // TLS off: a stack declares no key or certificate unless it asks.
+            users: { enabled: false, appWrites: false },
             tls: { enabled: false, authClients: "yes", validityHours: 8760, renewalWindowHours: 720, caValidityHours: 87600 },
             // No hosts: one Docker Engine, as before hosts existed.
             placement: { strategy: "round-robin", pins: {}, survive: "host" },

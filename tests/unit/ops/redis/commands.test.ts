@@ -291,4 +291,64 @@ describe("the settings step's commands, in order", () => {
             ["SENTINEL", "FLUSHCONFIG"],
         ]);
     });
+
+    const users = { user: "admin", password: "A".repeat(32) };
+
+    it("on a users stack's node: sets what differs, checks masteruser, never touches a password", async () => {
+        const current: Record<string, string> = { maxmemory: "67108864", masteruser: "replication" };
+        const client = new RecordingClient(([command, sub, name]) =>
+            command === "CONFIG" && sub === "GET" ? [name, current[name]] : "OK",
+        );
+        const request = {
+            kind: "redis" as const,
+            target: { ...target, stack: "dev", kind: "redis" as const },
+            directives: { maxmemory: "32mb" },
+            deadlineSeconds: 60,
+            passwords: { redis: users.password },
+            users,
+        };
+        const result = await applyToNode(nodeCommands(client), accessCommands(client), request);
+        expect(result.passwordsChanged).to.equal(false);
+        expect(client.sent).to.deep.equal([
+            ["CONFIG", "GET", "maxmemory"],
+            ["CONFIG", "SET", "maxmemory", "32mb"],
+            ["CONFIG", "GET", "masteruser"],
+            ["CONFIG", "REWRITE"],
+        ]);
+    });
+
+    it("on a users stack's node made without users: refuses with kind users-mismatch, naming the setting", async () => {
+        const client = new RecordingClient(([command, sub, name]) => (command === "CONFIG" && sub === "GET" ? [name, ""] : "OK"));
+        const request = {
+            kind: "redis" as const,
+            target: { ...target, stack: "dev", kind: "redis" as const },
+            directives: {},
+            deadlineSeconds: 60,
+            passwords: { redis: users.password },
+            users,
+        };
+        const err = await applyToNode(nodeCommands(client), accessCommands(client), request).catch((e: unknown) => e);
+        expect(err).to.have.property("kind", "users-mismatch");
+        expect(String((err as Error).message)).to.match(/cluster.users.enabled.*docs\/security.md/);
+    });
+
+    it("on a users stack's Sentinel: SENTINEL SET for what differs and nothing of auth-pass or passwords", async () => {
+        const client = new RecordingClient(([command, sub]) =>
+            command === "SENTINEL" && sub === "MASTER" ? ["ip", "10.0.0.11", "port", "6379", "quorum", "2"] : "OK",
+        );
+        const request = {
+            kind: "sentinel" as const,
+            target: { ...target, stack: "dev", name: "sentinel-0", kind: "sentinel" as const },
+            directives: { quorum: "3" },
+            deadlineSeconds: 60,
+            passwords: { redis: users.password, sentinel: users.password },
+            users,
+        };
+        const result = await applyToSentinel(sentinelCommands(client), accessCommands(client), request);
+        expect(result.passwordsChanged).to.equal(false);
+        expect(client.sent).to.deep.equal([
+            ["SENTINEL", "MASTER", "mymaster"],
+            ["SENTINEL", "SET", "mymaster", "quorum", "3"],
+        ]);
+    });
 });

@@ -1,0 +1,129 @@
+// The program under mocks for a stack created with cluster.users.enabled: one secret password per
+// user, the servers' files and steps on the users, the exporters as `exporter`, and the outputs.
+import type * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
+import { isWireSecret, ProgramRun, runProgramUnderMocks } from "../../support/program-under-mocks";
+import { SAMPLE_REPORT } from "../../support/post-deploy-report";
+import { ACL_USER_NAMES } from "../../../render/acl-users";
+import { USERS_ENV } from "../../../contracts/env";
+
+const CONTAINER = "docker:index/container:Container";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+/** Each RandomPassword's result: distinct per resource, letters and digits as generated. */
+const generated = (name: string) => `G${createHash("sha256").update(name).digest("hex").slice(0, 31)}`;
+
+interface Declared {
+    readonly run: ProgramRun;
+    readonly resources: pulumi.runtime.MockResourceArgs[];
+}
+
+async function declare(config: StackConfigObject): Promise<Declared> {
+    const resources: pulumi.runtime.MockResourceArgs[] = [];
+    const run = await runProgramUnderMocks("dev", flattenConfig(config, []), {
+        newResource(args) {
+            resources.push(args);
+            const computed: Record<string, unknown> = {};
+            if (args.type === PASSWORD) computed.result = generated(args.name);
+            if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
+            if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = `sha256:${"1".repeat(64)}`;
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        },
+        call: (args) => args.inputs,
+    });
+    return { run, resources };
+}
+
+/** Every string in a value with whether it sits inside a secret. */
+function strings(value: unknown, inSecret = false): { text: string; secret: boolean }[] {
+    if (isWireSecret(value)) return strings(value.value, true);
+    if (typeof value === "string") return [{ text: value, secret: inSecret }];
+    if (Array.isArray(value)) return value.flatMap((v) => strings(v, inSecret));
+    if (typeof value === "object" && value !== null) return Object.values(value).flatMap((v) => strings(v, inSecret));
+    return [];
+}
+
+describe("the program with cluster.users.enabled (under mocks)", () => {
+    let d: Declared;
+    const passwordOf = (user: string) => generated(`user-password-${user}`);
+    before(async () => {
+        d = await declare({ cluster: { users: { enabled: true } } });
+    });
+
+    it("generates one password per user and none for default", () => {
+        const names = d.resources.filter((r) => r.type === PASSWORD).map((r) => r.name);
+        expect(names.sort()).to.deep.equal(ACL_USER_NAMES.map((u) => `user-password-${u}`).sort());
+    });
+
+    it("puts a password in clear nowhere: every input that holds one is a secret", () => {
+        const all = ACL_USER_NAMES.map(passwordOf);
+        for (const r of d.resources) {
+            for (const s of strings(r.inputs)) {
+                const held = all.filter((p) => s.text.includes(p));
+                if (held.length) expect(s.secret, `${r.type} ${r.name} holds a password in clear`).to.equal(true);
+            }
+        }
+    });
+
+    it("renders the users into the servers' initial configs and the admin login into their snapshot", () => {
+        const node = d.resources.find((r) => r.type === CONTAINER && r.name === "redis-0");
+        const uploads = strings(node?.inputs.uploads);
+        const conf = uploads.find((s) => s.text.includes("masteruser"));
+        expect(conf?.secret).to.equal(true);
+        expect(conf?.text).to.include("user default off").and.include("masteruser replication").and.not.include("requirepass");
+        expect(uploads.find((s) => s.text.includes("AUTH_USER='admin'"))?.secret).to.equal(true);
+        expect(uploads.some((s) => s.text.includes('--user "$AUTH_USER"'))).to.equal(true);
+    });
+
+    it("hands the settings steps and the post-deploy command the logins as a secret, and no default password", () => {
+        const commands = d.resources.filter(
+            (r) => r.type === "command:local:Command" && r.name !== "data-volume-check" && r.name !== "users-check",
+        );
+        expect(commands.length).to.be.greaterThan(0);
+        for (const c of commands) {
+            const env = JSON.stringify(c.inputs.environment ?? {});
+            expect(env, c.name).to.include(USERS_ENV).and.not.include("REDIS_PASSWORD");
+        }
+    });
+
+    it("declares the users check, a volume check that refuses any existing volume", () => {
+        const check = d.resources.find((r) => r.name === "users-check");
+        expect(check?.inputs.create).to.include("check-volumes");
+        expect(JSON.parse(String(strings(check?.inputs.environment)[0].text)).users).to.equal(true);
+    });
+
+    it("runs each exporter as exporter with CONFIG GET off", () => {
+        const exporter = d.resources.find((r) => r.type === CONTAINER && r.name === "redis-0-exporter");
+        expect(exporter?.inputs.command).to.include("--redis.user=exporter").and.include("--config-command=-");
+    });
+
+    it("outputs the app's and discovery's logins (passwords secret) and an ioredis example with them", () => {
+        const { outputs, rawOutputs } = d.run;
+        expect(outputs.appUser).to.equal("app");
+        expect(outputs.appPassword).to.equal(passwordOf("app"));
+        expect(outputs.discoveryUser).to.equal("discovery");
+        expect(outputs.discoveryPassword).to.equal(passwordOf("discovery"));
+        expect(outputs.redisPassword).to.equal(undefined);
+        expect(String(outputs.ioredisExample)).to.include('username: "app"').and.include('sentinelUsername: "discovery"');
+        for (const key of ["appPassword", "discoveryPassword", "adminPassword"]) expect(isWireSecret(rawOutputs[key]), key).to.equal(true);
+        for (const key of ["appUser", "discoveryUser"]) expect(isWireSecret(rawOutputs[key]), key).to.equal(false);
+    });
+
+    it("refuses redisPassword with users on before declaring anything", async () => {
+        let error: unknown;
+        try {
+            await runProgramUnderMocks(
+                "dev",
+                flattenConfig({ cluster: { users: { enabled: true } }, redisPassword: "Zq8mN2vR5tY7uI9oP1aS" }, ["redisPassword"]),
+                {
+                    newResource: (args) => ({ id: args.name, state: args.inputs }),
+                    call: (args) => args.inputs,
+                },
+            );
+        } catch (err) {
+            error = err;
+        }
+        expect(String(error)).to.match(/redisPassword: unused with cluster.users.enabled/);
+    });
+});
