@@ -21,6 +21,7 @@ import { validateStackConfig } from "../../settings/validate";
 import { possibleDataVolumes } from "../../settings/docker-names";
 import { readVolumesEverywhere } from "../../ops/docker/data-volumes";
 import { enginesOf } from "../../ops/docker/engines";
+import { DockerTls } from "../../contracts/docker-hosts";
 import { StackConfigObject } from "../../settings/stack-file";
 import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-writer";
 import { testStackConfig } from "../support/live/live-cluster";
@@ -40,6 +41,12 @@ const IMAGE = (testStackConfig().cluster as { image: { name: string } }).image.n
 /** The stack runs on the first three; the fourth engine idles until the case that adds it to the hosts list. */
 const RIG_HOSTS = 4;
 const STACK_HOSTS = 3;
+/**
+ * This host's engine is reached over tcp:// with TLS (its three PEMs in the `hostTls` secret), as
+ * a remote engine would be: the providers, the first-deploy volume check and the tools all go
+ * through its TLS listener; the others through their sockets.
+ */
+const TLS_HOST = 1;
 
 /** Whether a host's engine answers a ping within 1.5 s: how a case sees that its fault took effect. */
 const engineAnswers = (docker: Docker): Promise<boolean> =>
@@ -50,6 +57,16 @@ const engineAnswers = (docker: Docker): Promise<boolean> =>
             .catch(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500)),
     ]);
+
+/** The settings of a stack config as `pulumi up` validates them, the tcp:// host's PEMs in the `hostTls` secret. */
+const settingsOf = (config: StackConfigObject) =>
+    validateStackConfig({
+        stack: "test",
+        keys: ["cluster"],
+        cluster: config.cluster,
+        secrets: {},
+        ...(config.hostTls ? { hostTls: { value: JSON.stringify(config.hostTls), secret: true } } : {}),
+    });
 
 describe("live: the test stack on three Docker hosts", function () {
     this.timeout(600_000);
@@ -69,15 +86,18 @@ describe("live: the test stack on three Docker hosts", function () {
             this.skip();
         }
         requireProgram(this, "dockerd", ["--version"], "Debian's docker.io package");
-        rig = await Rig.up({ prefix: PREFIX, hosts: RIG_HOSTS, subnet: SUBNET }, { image: IMAGE, imageSource: new Docker() });
-        config = onRigHosts(testStackConfig(), rig.plan, STACK_HOSTS);
+        rig = await Rig.up(
+            { prefix: PREFIX, hosts: RIG_HOSTS, subnet: SUBNET, tlsHosts: [TLS_HOST] },
+            { image: IMAGE, imageSource: new Docker() },
+        );
+        config = onRigHosts(testStackConfig(), rig.plan, STACK_HOSTS, rig.clientTls);
         stateDir = mkdtempSync(path.join(tmpdir(), `${PREFIX}-`));
         deployer = new ReplayDeployer("test", PREFIX, stateDir, new EngineRoutes());
         const started = Date.now();
         const result = await deployer.up(config);
         outputs = result.outputs as unknown as StackOutputs;
         credentials = { redisPassword: outputs.redisPassword, sentinelPassword: outputs.sentinelPassword };
-        plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} }));
+        plan = buildPostDeployPlan(settingsOf(config));
         console.log(`      deployed on 3 hosts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
 
@@ -86,6 +106,9 @@ describe("live: the test stack on three Docker hosts", function () {
         await rig?.down();
         if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     });
+
+    /** Every host's engine as the tools reach it: the tcp:// host's PEMs as the APPSCREENS_DOCKER_TLS secret gives them. */
+    const stackEngines = () => enginesOf(plan, (config.hostTls ?? {}) as DockerTls);
 
     /** The rig host index a server runs on, from the `serverEndpoints` output. */
     const hostIndexOf = (server: string): number => {
@@ -357,7 +380,7 @@ describe("live: the test stack on three Docker hosts", function () {
             );
             expect(failure, "an up with a host's engine down passed").to.be.instanceOf(Error);
             expect(failure?.cause).to.be.instanceOf(ProviderConfigureError);
-            expect(failure?.cause).to.include({ kind: "unreachable", host: host.endpoint });
+            expect(failure?.cause).to.include({ kind: "unreachable", host: host.tcp?.endpoint ?? host.endpoint });
         } finally {
             await r.start(down);
         }
@@ -438,7 +461,7 @@ describe("live: the test stack on three Docker hosts", function () {
             ).to.deep.equal([]);
             outputs = result.outputs as unknown as StackOutputs;
             config = moved;
-            plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: moved.cluster, secrets: {} }));
+            plan = buildPostDeployPlan(settingsOf(moved));
             expect(hostIndexOf("redis-2"), "redis-2's host").to.equal(to);
             const onOld = await r
                 .host(from)
@@ -464,9 +487,9 @@ describe("live: the test stack on three Docker hosts", function () {
 
     it("finds each data volume on the engine of its host, and the one the move left on the old host", async () => {
         const r = rig as Rig;
-        const settings = validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} });
+        const settings = settingsOf(config);
         const names = possibleDataVolumes(settings).map((v) => v.name);
-        const found = await readVolumesEverywhere(enginesOf(plan), names);
+        const found = await readVolumesEverywhere(stackEngines(), names);
         const where = (server: string) =>
             found
                 .filter((f) => f.name === possibleDataVolumes(settings).find((v) => v.server === server)?.name)
@@ -503,9 +526,9 @@ describe("live: the test stack on three Docker hosts", function () {
         const from = hostIndexOf(name);
         // A stack host it has no data volume on, so it starts empty and syncs as on a new machine;
         // of those the one with the fewest nodes, so the placement still survives any one host.
-        const settings = validateStackConfig({ stack: "test", keys: ["cluster"], cluster: config.cluster, secrets: {} });
+        const settings = settingsOf(config);
         const volume = possibleDataVolumes(settings).find((v) => v.server === name)?.name as string;
-        const withVolume = (await readVolumesEverywhere(enginesOf(plan), [volume])).map((v) => v.host);
+        const withVolume = (await readVolumesEverywhere(stackEngines(), [volume])).map((v) => v.host);
         const nodesOn = (i: number) => nodesOf(plan).filter((n) => hostIndexOf(n.name) === i).length;
         const to = [0, 1, 2]
             .filter((i) => i !== from && !withVolume.includes(r.plan.hosts[i].name))
@@ -524,7 +547,7 @@ describe("live: the test stack on three Docker hosts", function () {
             const events = await containerEvents(r.host(from).docker, old.id, at, Date.now());
             outputs = result.outputs as unknown as StackOutputs;
             config = moved;
-            plan = buildPostDeployPlan(validateStackConfig({ stack: "test", keys: ["cluster"], cluster: moved.cluster, secrets: {} }));
+            plan = buildPostDeployPlan(settingsOf(moved));
             const containers = result.changes.replaced.filter((k) => k.startsWith("docker:index/container:Container::"));
             expect(
                 containers.filter((k) => k.includes(`::${name}`)),

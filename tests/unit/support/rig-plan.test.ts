@@ -58,6 +58,21 @@ describe("rig plan", () => {
             .with.property("kind", "plan");
     });
 
+    it("places a TLS host at its tcp:// endpoint with its PEMs in hostTls when given the client's, and at its socket otherwise", () => {
+        const tls = planRig({ prefix: "rigtest", hosts: 3, subnet: "10.231.16.0/24", tlsHosts: [1] });
+        const pems = { ca: "CA", cert: "CERT", key: "KEY" };
+        const over = onRigHosts({ cluster: {} }, tls, 3, pems);
+        expect((over.cluster as { hosts: { docker: string }[] }).hosts.map((h) => h.docker)).to.deep.equal([
+            "unix:///run/rigtest-h0/docker.sock",
+            "tcp://10.231.16.11:2376",
+            "unix:///run/rigtest-h2/docker.sock",
+        ]);
+        expect(over.hostTls).to.deep.equal({ "rigtest-h1": pems });
+        const plain = onRigHosts({ cluster: {} }, tls, 3);
+        expect((plain.cluster as { hosts: { docker: string }[] }).hosts[1].docker).to.equal("unix:///run/rigtest-h1/docker.sock");
+        expect(plain).not.to.have.property("hostTls");
+    });
+
     it("signs an engine's certificate for its address with server auth, and the client's with client auth", () => {
         const [, server] = leafSteps("/ca", "/h", "server", { server: "10.231.16.12" });
         const [, client] = leafSteps("/ca", "/c", "client", "client");
