@@ -13,20 +13,11 @@ import { REDIS_PORT, SENTINEL_PORT } from "../../settings/address-plan";
 import { SCRIPT_ENV } from "../../contracts/env";
 import { AclHostCluster, MASTER_NAME } from "../support/acl-host-cluster";
 import { REDIS_SERVER, requirePrograms } from "../support/require-program";
+import { waitFor } from "../support/live/wait";
 
 // Ports (DEVELOPMENT.md): nodes 22700-22701, Sentinels 22720-22722, the AOF case 22710.
 const BASE = 22700;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe().catch(() => undefined);
-        if (value !== undefined) return value;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(200);
-    }
-}
 
 describe("host: the container scripts of a users stack, on servers with only the ACL users", function () {
     this.timeout(120_000);
@@ -75,11 +66,11 @@ describe("host: the container scripts of a users stack, on servers with only the
         requirePrograms(this, [REDIS_SERVER]);
         cluster.start();
         const [master, replica] = cluster.nodePorts;
-        await until("the replica linked", async () =>
+        await waitFor("the replica linked", async () =>
             /master_link_status:up/.test(String(await cluster.client(replica, "admin").info("replication"))) ? true : undefined,
         );
         for (const port of cluster.sentinelPorts) {
-            await until(`Sentinel ${port} to know its peers and the replica`, async () => {
+            await waitFor(`Sentinel ${port} to know its peers and the replica`, async () => {
                 const fields = (await cluster.client(port, "admin").call("SENTINEL", "MASTER", MASTER_NAME)) as string[];
                 const get = (k: string) => Number(fields[fields.indexOf(k) + 1]);
                 return get("num-other-sentinels") === 2 && get("num-slaves") === 1 ? true : undefined;
@@ -118,7 +109,7 @@ describe("host: the container scripts of a users stack, on servers with only the
         const result = run(containerScript("handover", renderHandoverScript(true), master), pair(master));
         expect(result.stdout, result.stderr).to.match(/failover started by Sentinel/);
         expect(result.stdout).to.match(new RegExp(`the Sentinels name 127.0.0.1:${replica} as master`));
-        await until("every Sentinel to name the replica", async () => {
+        await waitFor("every Sentinel to name the replica", async () => {
             const answers = await Promise.all(
                 cluster.sentinelPorts.map(
                     async (p) => (await cluster.client(p, "admin").call("SENTINEL", "get-master-addr-by-name", MASTER_NAME)) as string[],
@@ -158,7 +149,7 @@ describe("host: a node on the ACL users replays the transactions in its AOF", fu
         const start = () => spawnSync("redis-server", [file, "--daemonize", "yes", "--logfile", path.join(dir, "log")]);
         const admin = () => cluster.client(22710, "admin");
         start();
-        await until("the node to answer", async () => ((await admin().ping()) === "PONG" ? true : undefined));
+        await waitFor("the node to answer", async () => ((await admin().ping()) === "PONG" ? true : undefined));
         // A script's writes reach the AOF as MULTI ... EXEC, which is what EXEC's ACL re-check refused.
         await admin().eval("redis.call('set', KEYS[1], 'a'); redis.call('set', KEYS[2], 'b')", 2, "screenshots:x", "metadata:x");
         await admin()
@@ -166,7 +157,7 @@ describe("host: a node on the ACL users replays the transactions in its AOF", fu
             .catch(() => undefined);
         await sleep(500);
         start();
-        await until("the node to answer again", async () => ((await admin().ping()) === "PONG" ? true : undefined));
+        await waitFor("the node to answer again", async () => ((await admin().ping()) === "PONG" ? true : undefined));
         expect(await admin().dbsize()).to.equal(2);
         expect(await admin().call("ACL", "LOG")).to.deep.equal([]);
         await admin()
