@@ -4,7 +4,7 @@
 // the end of this module; each cli/<command>.ts runs its own. Node's own `util.parseArgs` splits
 // the words; this module checks them.
 import { parseArgs } from "node:util";
-import { PASSWORD_ENV, PLAN_ENV } from "../contracts/env";
+import { PASSWORD_ENV, PLAN_ENV, TLS_ENV } from "../contracts/env";
 import { FAILOVER_METHODS } from "../ops/cluster/planned-failover";
 import { DEFAULT_DRILL_OPTIONS } from "../ops/drill/run-drill";
 import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
@@ -256,7 +256,8 @@ export const STACK_OR_PLAN_OPTION = {
 
 /** Where loadCredentials (cli/common.ts) finds the passwords, for --help. */
 export const PASSWORDS_NOTE = `Passwords come from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or from
-\`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
+\`pulumi stack output --show-secrets\` when those are unset. On a stack with TLS, set ${TLS_ENV}
+from the \`tlsToolsEnvironment\` output. They are never printed.`;
 
 export const WARM_CLI = defineCli({
     command: "npm run warm --",
