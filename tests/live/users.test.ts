@@ -5,8 +5,14 @@
 // verifier, Sentinels, replication) was refused anything.
 import { expect } from "chai";
 import Redis from "ioredis";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { CACHE_KEY_KINDS, cacheKeyGlob } from "../../settings/cache-keys";
+import { runBackup } from "../../ops/backup/run-backup";
+import { runRestore } from "../../ops/backup/run-restore";
+import { DEFAULT_DRILL_OPTIONS, runDrill } from "../../ops/drill/run-drill";
 import { verifyUntilSettled } from "../../ops/verify/verifier";
 import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-writer";
 import { useLiveCluster } from "../support/live/use-live-cluster";
@@ -80,6 +86,61 @@ describe("live: a stack created with cluster.users.enabled", function () {
         }
         const verification = await verifyUntilSettled(cluster.plan(), cluster.credentials, {}, 60);
         expect(verification.ok, `verification failed: ${verification.failed.join(", ")}`).to.equal(true);
+    });
+
+    // In process, with the stack's plan and the tools' login (what the CLIs load from USERS_ENV):
+    // the CLIs read Pulumi.test.yaml, which does not have this suite's overrides.
+    it("runs the drill as the tools' user: fails over, keeps every confirmed write, verifies", async () => {
+        const before = await cluster.settled();
+        const report = await runDrill(cluster.plan(), cluster.credentials, { ...DEFAULT_DRILL_OPTIONS, timeoutMs: 60_000, sampleSize: 20 });
+        console.log(`      users: drill ${JSON.stringify({ timings: report.timings, writes: report.writes })}`);
+        expect(report.oldMaster).to.equal(before);
+        expect(report.newMaster).to.be.a("string").and.not.equal(before);
+        expect(report.verification.failed).to.deep.equal([]);
+        expect(report.writes.confirmed).to.be.greaterThan(100);
+        expect(report.writes.confirmedLost).to.equal(0);
+    });
+
+    it("backs up and restores as the tools' user: no password in the backup, every node holds exactly what it held", async () => {
+        const master = await cluster.settled();
+        const admin = cluster.direct(master);
+        const pipeline = admin.pipeline();
+        for (let i = 0; i < 200; i++) pipeline.set(`users-restore:${i}`, `value-${i}`);
+        expect(((await pipeline.exec()) ?? []).filter(([err]) => err)).to.deep.equal([]);
+        expect(await admin.wait(cluster.nodeNames.length - 1, 10_000)).to.equal(cluster.nodeNames.length - 1);
+        const keysBefore = await admin.dbsize();
+        const work = mkdtempSync(path.join(tmpdir(), "appscreens-users-backup-"));
+        try {
+            const dir = path.join(work, "backup");
+            await runBackup(cluster.plan(), cluster.credentials, { outDir: dir, timeoutMs: 60_000 });
+            const { appPassword, discoveryPassword, adminPassword } = cluster.outputs;
+            const secrets = [appPassword, discoveryPassword, adminPassword].filter((p): p is string => !!p);
+            expect(secrets).to.have.length(3);
+            for (const f of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+                if (!statSync(path.join(dir, f)).isFile()) continue;
+                const content = readFileSync(path.join(dir, f));
+                for (const secret of secrets) expect(content.includes(Buffer.from(secret)), `${f} holds a password`).to.equal(false);
+            }
+            await admin.set("users-restore:after-backup", "gone after the restore");
+            const result = await runRestore(cluster.plan(), cluster.credentials, {
+                fromDir: dir,
+                force: true,
+                allowOtherStack: false,
+                keepPrevious: false,
+                dryRun: false,
+                timeoutMs: 60_000,
+            });
+            expect(result.applied).to.equal(true);
+            expect(result.verification?.failed).to.deep.equal([]);
+            for (const node of cluster.nodeNames) {
+                const client = cluster.direct(node);
+                expect(await client.dbsize(), node).to.equal(keysBefore);
+                expect(await client.get("users-restore:after-backup"), node).to.equal(null);
+                expect(await client.get("users-restore:199"), node).to.equal("value-199");
+            }
+        } finally {
+            rmSync(work, { recursive: true, force: true });
+        }
     });
 
     it("refuses the app FLUSHALL, CONFIG, KEYS and SCAN on the master, and a connection without a user", async () => {

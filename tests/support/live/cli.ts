@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { PROJECT_DIR } from "../../../settings/stack-file";
+import { usersEnvironment } from "../../../contracts/users-env";
 import { LiveCluster, TEST_STACK } from "./live-cluster";
 
 export interface CliRun {
@@ -16,11 +17,7 @@ export function runOpsCli(script: string, cluster: LiveCluster, args: string[], 
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["--import", "tsx", `cli/${script}.ts`, "--stack", TEST_STACK, ...args], {
             cwd: PROJECT_DIR,
-            env: {
-                ...process.env,
-                REDIS_PASSWORD: cluster.outputs.redisPassword,
-                REDIS_SENTINEL_PASSWORD: cluster.outputs.sentinelPassword,
-            },
+            env: { ...process.env, ...loginEnvironment(cluster) },
         });
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
         let stdout = "";
@@ -30,10 +27,22 @@ export function runOpsCli(script: string, cluster: LiveCluster, args: string[], 
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
-            for (const secret of [cluster.outputs.redisPassword, cluster.outputs.sentinelPassword]) {
-                if (stdout.includes(secret) || stderr.includes(secret)) return reject(new Error(`${script} printed a password`));
+            const { redisPassword, sentinelPassword, adminPassword } = cluster.outputs;
+            for (const secret of [redisPassword, sentinelPassword, adminPassword]) {
+                if (secret && (stdout.includes(secret) || stderr.includes(secret)))
+                    return reject(new Error(`${script} printed a password`));
             }
             resolve({ code: code ?? -1, stdout, stderr });
         });
     });
+}
+
+/**
+ * The logins an operator hands the tools: on a users stack the tools' own (`admin`) in the
+ * secret USERS_ENV, as docs/cli.md says; otherwise the two `default` passwords.
+ */
+function loginEnvironment(cluster: LiveCluster): Record<string, string | undefined> {
+    const { adminUser, adminPassword, redisPassword, sentinelPassword } = cluster.outputs;
+    if (adminUser && adminPassword) return usersEnvironment({ tools: { user: adminUser, password: adminPassword } });
+    return { REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword };
 }
