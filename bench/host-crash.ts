@@ -267,70 +267,82 @@ export async function hostCrash(argv: string[]): Promise<void> {
             credentials: { redisPassword: String(singleOut.redisPassword), sentinelPassword: String(singleOut.sentinelPassword) },
             containerOf: (node) => dockerName(singleSettings, node),
         };
+        /**
+         * One fault of a run: measured on `cluster` with the side writers, its timeline written and
+         * a line printed. `inject` returns the fault as the report names it.
+         */
+        const runFault = async (
+            run: number,
+            cluster: BenchCluster,
+            inject: (m: NodeEndpoint) => Promise<string>,
+            recover: (m: NodeEndpoint) => Promise<void>,
+        ): Promise<Measured> => {
+            let fault = "";
+            const m = await measure(
+                cluster,
+                async (master) => {
+                    fault = await inject(master);
+                },
+                recover,
+                sideSettings,
+            );
+            const report = { ...m.result, bench: "host-crash", cluster: cluster.label, fault, run: run + 1, at: new Date().toISOString() };
+            console.error(`host-crash: timeline ${await writeFaultReport(values.out, report)}`);
+            console.error(
+                `host-crash: run ${run + 1}/${runs} ${cluster.label}: ${m.result.master} -> ${m.result.newMaster}, outage ${m.result.outageMs} ms, ` +
+                    `lost ${m.result.probes.confirmedLost.length}; sentinel events ${JSON.stringify(m.events)}; side ${JSON.stringify(m.side)}`,
+            );
+            return m;
+        };
         const crashes: Measured[] = [];
         const offs: Measured[] = [];
         const kills: Measured[] = [];
         for (let run = 0; run < runs; run++) {
-            let crashed = "";
-            let off = "";
-            const h = await measure(
-                multi,
-                async (m) => {
-                    dead = hostIndexOf(m.name);
-                    crashed = r.plan.hosts[dead].name;
-                    await r.kill(dead);
-                },
-                // The host boots again: its engine starts and the restart policy brings its containers back.
-                async () => {
-                    await r.start(dead);
-                    dead = -1;
-                },
-                sideSettings,
+            crashes.push(
+                await runFault(
+                    run,
+                    multi,
+                    async (m) => {
+                        dead = hostIndexOf(m.name);
+                        await r.kill(dead);
+                        return `master's host ${r.plan.hosts[dead].name} crashed`;
+                    },
+                    // The host boots again: its engine starts and the restart policy brings its containers back.
+                    async () => {
+                        await r.start(dead);
+                        dead = -1;
+                    },
+                ),
             );
-            crashes.push(h);
-            const o = await measure(
-                multi,
-                async (m) => {
-                    dead = hostIndexOf(m.name);
-                    off = r.plan.hosts[dead].name;
-                    // Link first: the killed processes' FINs and the host's refusals never get out.
-                    await r.cut(dead);
-                    await r.kill(dead);
-                },
-                async () => {
-                    await r.start(dead);
-                    await r.heal(dead);
-                    dead = -1;
-                },
-                sideSettings,
+            offs.push(
+                await runFault(
+                    run,
+                    multi,
+                    async (m) => {
+                        dead = hostIndexOf(m.name);
+                        // Link first: the killed processes' FINs and the host's refusals never get out.
+                        await r.cut(dead);
+                        await r.kill(dead);
+                        return `master's host ${r.plan.hosts[dead].name} powered off`;
+                    },
+                    async () => {
+                        await r.start(dead);
+                        await r.heal(dead);
+                        dead = -1;
+                    },
+                ),
             );
-            offs.push(o);
-            const k = await measure(
-                one,
-                (m) => killContainer(docker, one.containerOf(m.name)),
-                (m) => startContainer(docker, one.containerOf(m.name)),
-                sideSettings,
+            kills.push(
+                await runFault(
+                    run,
+                    one,
+                    async (m) => {
+                        await killContainer(docker, one.containerOf(m.name));
+                        return "master container killed";
+                    },
+                    (m) => startContainer(docker, one.containerOf(m.name)),
+                ),
             );
-            kills.push(k);
-            for (const [m, cluster, fault] of [
-                [h, multi, `master's host ${crashed} crashed`],
-                [o, multi, `master's host ${off} powered off`],
-                [k, one, "master container killed"],
-            ] as const) {
-                const report = {
-                    ...m.result,
-                    bench: "host-crash",
-                    cluster: cluster.label,
-                    fault,
-                    run: run + 1,
-                    at: new Date().toISOString(),
-                };
-                console.error(`host-crash: timeline ${await writeFaultReport(values.out, report)}`);
-                console.error(
-                    `host-crash: run ${run + 1}/${runs} ${cluster.label}: ${m.result.master} -> ${m.result.newMaster}, outage ${m.result.outageMs} ms, ` +
-                        `lost ${m.result.probes.confirmedLost.length}; sentinel events ${JSON.stringify(m.events)}; side ${JSON.stringify(m.side)}`,
-                );
-            }
         }
         const sec = (xs: readonly (number | undefined)[]) => {
             const got = xs.filter((x): x is number => x !== undefined);

@@ -4,7 +4,7 @@
 // and no server logs a refusal.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { CLIENT_USERS } from "../../render/acl-users";
 import { renderHandoverScript, renderHealthcheckScript } from "../../render/container-scripts";
@@ -17,7 +17,15 @@ import { waitFor } from "../support/live/wait";
 
 // Ports (DEVELOPMENT.md): nodes 22700-22701, Sentinels 22720-22722, the AOF case 22710.
 const BASE = 22700;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether process `pid` has exited: gone from /proc, or a zombie nobody has reaped yet (it holds no port or file then). */
+function exited(pid: number): boolean {
+    try {
+        return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? false;
+    } catch {
+        return true;
+    }
+}
 
 describe("host: the container scripts of a users stack, on servers with only the ACL users", function () {
     this.timeout(120_000);
@@ -146,16 +154,20 @@ describe("host: a node on the ACL users replays the transactions in its AOF", fu
             ...renderAclUsers("node", cluster.passwords),
         ];
         writeFileSync(file, `${conf.join("\n")}\n`, { mode: 0o600 });
-        const start = () => spawnSync("redis-server", [file, "--daemonize", "yes", "--logfile", path.join(dir, "log")]);
+        const pidFile = path.join(dir, "redis.pid");
+        const start = () =>
+            spawnSync("redis-server", [file, "--daemonize", "yes", "--logfile", path.join(dir, "log"), "--pidfile", pidFile]);
         const admin = () => cluster.client(22710, "admin");
         start();
         await waitFor("the node to answer", async () => ((await admin().ping()) === "PONG" ? true : undefined));
         // A script's writes reach the AOF as MULTI ... EXEC, which is what EXEC's ACL re-check refused.
         await admin().eval("redis.call('set', KEYS[1], 'a'); redis.call('set', KEYS[2], 'b')", 2, "screenshots:x", "metadata:x");
+        const pid = Number(readFileSync(pidFile, "utf8").trim());
         await admin()
             .call("SHUTDOWN")
             .catch(() => undefined);
-        await sleep(500);
+        // The restart must find the port free and the AOF closed: wait for the process to exit.
+        await waitFor(`redis-server ${pid} to exit after SHUTDOWN`, async () => (exited(pid) ? true : undefined), 10_000, 20);
         start();
         await waitFor("the node to answer again", async () => ((await admin().ping()) === "PONG" ? true : undefined));
         expect(await admin().dbsize()).to.equal(2);

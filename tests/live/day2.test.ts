@@ -33,12 +33,18 @@ describe("live: day-2 deploys with a WAIT-confirmed writer running", function ()
     ): Promise<{ changes: ChangeSummary; report: WriterReport }> {
         current = mergeConfig(current, overrides);
         const writer = new ConfirmedWriter(cluster.outputs, password).start();
-        await new Promise((r) => setTimeout(r, 1000));
+        const flowing = (what: string, since: number) =>
+            waitFor(what, async () => (writer.confirmedSince(since) > 20 ? true : undefined), 30_000);
         let changes: ChangeSummary;
         try {
+            // Writes confirmed before the deploy starts, so that a gap it causes shows in the report.
+            await flowing(`writes confirmed before: ${scenario}`, 0);
             changes = (await cluster.up(current)).changes;
-        } finally {
-            await new Promise((r) => setTimeout(r, 1000));
+            // And after it: a client the deploy locked out or left without a master fails here.
+            await flowing(`writes confirmed after: ${scenario}`, Date.now());
+        } catch (err) {
+            await writer.stop().catch(() => undefined);
+            throw err;
         }
         const report = await writer.stop();
         console.log(`      ${scenario}: ${formatWriterReport(report)}; replaced: ${replacedContainers(changes).join(", ") || "none"}`);

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as path from "node:path";
 import { PROJECT } from "../../settings/validate";
-import { FlatConfig, PROJECT_DIR } from "../../settings/stack-file";
+import { FlatConfig, flattenConfig, PROJECT_DIR, StackConfigObject } from "../../settings/stack-file";
 
 /** What the engine is told about a resource beyond its inputs (MockResourceArgs lacks these). */
 export interface Registration {
@@ -161,4 +161,51 @@ export function unwrapSecrets(value: unknown): unknown {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
     }
     return value;
+}
+
+/** What a mock-run program declared: the run, and every resource's arguments in the order the mocks saw them. */
+export interface Declared {
+    readonly run: ProgramRun;
+    readonly resources: pulumi.runtime.MockResourceArgs[];
+}
+
+/** The image id every mocked RemoteImage resolves to. */
+export const MOCK_IMAGE_ID = `sha256:${"1".repeat(64)}`;
+
+export interface DeclareOptions {
+    /** Config keys set as secrets. */
+    readonly secretKeys?: string[];
+    /** Each RandomPassword's result, by resource name. */
+    readonly password: (name: string) => string;
+    /** The post-deploy command's stdout (a verification report). */
+    readonly stdout: string;
+}
+
+/**
+ * Runs the program for the dev stack with `config` and mocks that resolve what the engine would
+ * compute (generated passwords, the pulled image's id, the commands' stdout), recording what it declares.
+ */
+export async function declareUnderMocks(config: StackConfigObject, options: DeclareOptions): Promise<Declared> {
+    const resources: pulumi.runtime.MockResourceArgs[] = [];
+    const run = await runProgramUnderMocks("dev", flattenConfig(config, options.secretKeys ?? []), {
+        newResource(args) {
+            resources.push(args);
+            const computed: Record<string, unknown> = {};
+            if (args.type === "random:index/randomPassword:RandomPassword") computed.result = options.password(args.name);
+            if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = MOCK_IMAGE_ID;
+            if (args.type === "command:local:Command") computed.stdout = options.stdout;
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        },
+        call: (args) => args.inputs,
+    });
+    return { run, resources };
+}
+
+/** Every string in a value as a mock sees it, however deep, with whether it sits inside a secret. */
+export function stringsWithSecrecy(value: unknown, inSecret = false): { text: string; secret: boolean }[] {
+    if (isWireSecret(value)) return stringsWithSecrecy(value.value, true);
+    if (typeof value === "string") return [{ text: value, secret: inSecret }];
+    if (Array.isArray(value)) return value.flatMap((v) => stringsWithSecrecy(v, inSecret));
+    if (typeof value === "object" && value !== null) return Object.values(value).flatMap((v) => stringsWithSecrecy(v, inSecret));
+    return [];
 }

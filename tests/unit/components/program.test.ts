@@ -1,35 +1,25 @@
-import type * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
-import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
+import {
+    Declared,
+    isWireSecret,
+    declareUnderMocks,
+    MOCK_IMAGE_ID,
+    resourceKey,
+    runProgramUnderMocks,
+    stringsWithSecrecy,
+    unwrapSecrets,
+} from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 
 const GENERATED = "GeneratedPassw0rdGeneratedPassw0";
 const CONTAINER = "docker:index/container:Container";
 const POST_DEPLOY_STDOUT = JSON.stringify(SAMPLE_REPORT);
-const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-interface Declared {
-    readonly run: ProgramRun;
-    readonly resources: pulumi.runtime.MockResourceArgs[];
-}
+const IMAGE_ID = MOCK_IMAGE_ID;
 
 /** Runs the program for a stack config and records what it declares. */
-async function declare(config: StackConfigObject, secretKeys: string[] = [], stdout = POST_DEPLOY_STDOUT): Promise<Declared> {
-    const resources: pulumi.runtime.MockResourceArgs[] = [];
-    const run = await runProgramUnderMocks("dev", flattenConfig(config, secretKeys), {
-        newResource(args) {
-            resources.push(args);
-            const computed: Record<string, unknown> = {};
-            if (args.type === "random:index/randomPassword:RandomPassword") computed.result = GENERATED;
-            if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = IMAGE_ID;
-            if (args.type === "command:local:Command") computed.stdout = stdout;
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
-        },
-        call: (args) => args.inputs,
-    });
-    return { run, resources };
-}
+const declare = (config: StackConfigObject, secretKeys: string[] = [], stdout = POST_DEPLOY_STDOUT): Promise<Declared> =>
+    declareUnderMocks(config, { secretKeys, stdout, password: () => GENERATED });
 
 /** The servers' containers (nodes and Sentinels), without the exporters beside them. */
 const containers = (d: Declared) => d.resources.filter((r) => r.type === CONTAINER && !r.name.endsWith("-exporter"));
@@ -42,14 +32,7 @@ const container = (d: Declared, name: string) => {
 const typeCounts = (d: Declared) =>
     d.resources.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.type]: (acc[r.type] ?? 0) + 1 }), {});
 
-/** Every string in a value, however deep, with whether it sits inside a secret. */
-function strings(value: unknown, inSecret = false): { text: string; secret: boolean }[] {
-    if (isWireSecret(value)) return strings(value.value, true);
-    if (typeof value === "string") return [{ text: value, secret: inSecret }];
-    if (Array.isArray(value)) return value.flatMap((v) => strings(v, inSecret));
-    if (typeof value === "object" && value !== null) return Object.values(value).flatMap((v) => strings(v, inSecret));
-    return [];
-}
+const strings = stringsWithSecrecy;
 
 describe("the Pulumi program under mocks", () => {
     for (const replicas of [1, 2, 5]) {

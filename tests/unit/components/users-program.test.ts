@@ -1,10 +1,9 @@
 // The program under mocks for a stack created with cluster.users.enabled: one secret password per
 // user, the servers' files and steps on the users, the exporters as `exporter`, and the outputs.
-import type * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
-import { isWireSecret, ProgramRun, runProgramUnderMocks } from "../../support/program-under-mocks";
+import { Declared, declareUnderMocks, isWireSecret, runProgramUnderMocks, stringsWithSecrecy } from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 import { ACL_USER_NAMES } from "../../../render/acl-users";
 import { USERS_ENV } from "../../../contracts/env";
@@ -14,35 +13,10 @@ const PASSWORD = "random:index/randomPassword:RandomPassword";
 /** Each RandomPassword's result: distinct per resource, letters and digits as generated. */
 const generated = (name: string) => `G${createHash("sha256").update(name).digest("hex").slice(0, 31)}`;
 
-interface Declared {
-    readonly run: ProgramRun;
-    readonly resources: pulumi.runtime.MockResourceArgs[];
-}
+const declare = (config: StackConfigObject): Promise<Declared> =>
+    declareUnderMocks(config, { password: generated, stdout: JSON.stringify(SAMPLE_REPORT) });
 
-async function declare(config: StackConfigObject): Promise<Declared> {
-    const resources: pulumi.runtime.MockResourceArgs[] = [];
-    const run = await runProgramUnderMocks("dev", flattenConfig(config, []), {
-        newResource(args) {
-            resources.push(args);
-            const computed: Record<string, unknown> = {};
-            if (args.type === PASSWORD) computed.result = generated(args.name);
-            if (args.type === "command:local:Command") computed.stdout = JSON.stringify(SAMPLE_REPORT);
-            if (args.type === "docker:index/remoteImage:RemoteImage") computed.imageId = `sha256:${"1".repeat(64)}`;
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
-        },
-        call: (args) => args.inputs,
-    });
-    return { run, resources };
-}
-
-/** Every string in a value with whether it sits inside a secret. */
-function strings(value: unknown, inSecret = false): { text: string; secret: boolean }[] {
-    if (isWireSecret(value)) return strings(value.value, true);
-    if (typeof value === "string") return [{ text: value, secret: inSecret }];
-    if (Array.isArray(value)) return value.flatMap((v) => strings(v, inSecret));
-    if (typeof value === "object" && value !== null) return Object.values(value).flatMap((v) => strings(v, inSecret));
-    return [];
-}
+const strings = stringsWithSecrecy;
 
 describe("the program with cluster.users.enabled (under mocks)", () => {
     let d: Declared;
