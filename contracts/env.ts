@@ -58,3 +58,10 @@ export const DOCKER_TLS_ENV = "APPSCREENS_DOCKER_TLS";
  * secret environment, or by an operator for the operations CLIs.
  */
 export const USERS_ENV = "APPSCREENS_USERS";
+
+/**
+ * For moving a stack onto the users and rotating one (cli/migrate-users.ts, cli/rotate-user.ts):
+ * every user's password, and while rotating the one being retired, as JSON
+ * (contracts/user-passwords-env.ts). A secret, set only by an operator for those CLIs.
+ */
+export const USER_PASSWORDS_ENV = "APPSCREENS_USER_PASSWORDS";
