@@ -117,7 +117,14 @@ describe("moving a running stack onto the ACL users (host processes)", function 
         for (const port of allPorts()) expect(await connect(port, "admin").call("PING")).to.equal("PONG");
     });
 
-    it("step 2 points replication and the Sentinels at their users; the nodes' half of a rerun changes nothing", async () => {
+    it("step 4 before step 2 is refused (out-of-order); step 2 points replication and the Sentinels at their users; the nodes' half of a rerun changes nothing", async () => {
+        // Default off before replication moved would cut the replicas off: refused, nothing changed.
+        const early = await step(4).then(
+            () => undefined,
+            (err: { kind?: string; server?: string }) => err,
+        );
+        expect(early).to.include({ kind: "out-of-order", server: "redis-0" });
+        expect(await defaultReply(cluster.nodePorts[0])).to.equal("OK");
         await step(2);
         const again = await step(2);
         expect(again.filter((r) => r.changed && r.action.includes("replication-login"))).to.deep.equal([]);
