@@ -12,8 +12,6 @@ import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-w
 import { useLiveCluster } from "../support/live/use-live-cluster";
 import { waitFor } from "../support/live/wait";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // Ports (DEVELOPMENT.md): nodes 16420-16422, Sentinels 17420-17422, no other suite's.
 const OVERRIDES = {
     cluster: {
@@ -54,16 +52,16 @@ describe("live: a stack created with cluster.users.enabled", function () {
     it("keeps every WAIT-confirmed write of an app writer through a master kill", async () => {
         const master = await cluster.settled();
         const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey).start();
-        await waitFor("the writer's first confirmed batch", async () => (writer.confirmedSince(0) > 0 ? true : undefined));
-        await sleep(1000);
-        const at = Date.now();
+        // Enough confirmed batches that the kill lands in a steady stream, not on the first write.
+        await waitFor("20 confirmed batches before the kill", async () => (writer.confirmedSince(0) >= 20 ? true : undefined));
         await cluster.container(master).kill({ signal: "SIGKILL" });
         await cluster.faultShows(master, "stopped");
         const moved = await cluster.masterMovedFrom(master);
-        await sleep(Math.max(0, at + 6000 - Date.now()));
+        // Confirmed after the Sentinels moved the master: only the new master can have confirmed them.
+        const movedAt = Date.now();
         await waitFor(
-            "writes confirmed again after the master kill",
-            async () => (writer.confirmedSince(Date.now() - 2000) > 0 ? true : undefined),
+            "writes confirmed again after the master moved",
+            async () => (writer.confirmedSince(movedAt) > 0 ? true : undefined),
             90_000,
         );
         const report = await writer.stop();
