@@ -236,4 +236,24 @@ describe("moving a running stack onto the ACL users (host processes)", function 
         expect(report.lostConfirmed).to.equal(0);
         expect(await aclLogs()).to.deep.equal(noAclLog());
     });
+
+    it("a frozen Sentinel stops a step with kind deadline, or unreachable once its commands time out; thawed, the rerun changes nothing", async () => {
+        cluster.freeze("sentinel-2", true);
+        try {
+            const quick = { ...run("admin-only"), deadlineSeconds: 1 };
+            const stopped = await executeUsersPlan(quick, migrationStep(4, servers())).then(
+                () => undefined,
+                (err: { kind?: string }) => err,
+            );
+            expect(stopped).to.have.property("kind", "deadline");
+            const slow = await executeUsersPlan(run("admin-only"), migrationStep(4, servers())).then(
+                () => undefined,
+                (err: { kind?: string; server?: string }) => err,
+            );
+            expect(slow).to.include({ kind: "unreachable", server: "sentinel-2" });
+        } finally {
+            cluster.freeze("sentinel-2", false);
+        }
+        expect((await step(4)).filter((r) => r.changed)).to.deep.equal([]);
+    });
 });
