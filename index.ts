@@ -54,6 +54,11 @@ export const tlsCaCert = cluster.tls?.caCertPem;
 /** With cluster.tls.enabled and authClients yes: the app's client certificate and its key (secret). */
 export const tlsAppClientCert = cluster.tls?.clients.app?.certPem;
 export const tlsAppClientKey = cluster.tls?.clients.app?.keyPem;
+/**
+ * With cluster.tls.enabled: the operations CLIs' TLS material, the value of APPSCREENS_TLS
+ * (contracts/tls-env.ts: the CA, the tools' certificate and key, the renewal window; secret).
+ */
+export const tlsToolsEnvironment = cluster.tls?.clientEnvironment(settings.cluster.tls.renewalWindowHours, false);
 export const verification = postDeploy?.result.apply((r) => r.verification);
 export const warmSummary = postDeploy?.result.apply((r) => r.warm);
 /** Only when cluster.drill.afterDeploy ran the drill after a deploy that verified. */

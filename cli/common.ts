@@ -2,10 +2,11 @@ import { execFileSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { z } from "zod";
 import { PROJECT_DIR, settingsFromStackFile } from "../settings/stack-file";
-import { Credentials } from "../ops/redis/connect";
+import { ClientTls, Credentials } from "../ops/redis/connect";
 import { buildPostDeployPlan, parsePostDeployPlan, PostDeployPlan } from "../contracts/plan";
 import { parseCheckedJson } from "../contracts/checked-json";
 import { DOCKER_TLS_ENV, PASSWORD_ENV, PLAN_ENV, USERS_ENV } from "../contracts/env";
+import { connectionMaterial, parseTlsEnvironment, TlsClientEnv } from "../contracts/tls-env";
 import { parseUsersEnvironment, UsersCredentials } from "../contracts/users-env";
 import { parseDockerTls } from "../contracts/docker-hosts";
 import { DockerEngines, enginesOf } from "../ops/docker/engines";
@@ -66,10 +67,30 @@ export function credentialsOfUsers(users: UsersCredentials): Credentials {
 }
 
 /**
+ * The credentials with a TLS stack's material (TLS_ENV): the tools' certificate on every
+ * connection, and the warmer's own on the warmer's (its logins on a users stack, else the same
+ * passwords). Without TLS_ENV they are returned as they are.
+ */
+export function credentialsWithTls(credentials: Credentials, env: TlsClientEnv | undefined): Credentials {
+    if (!env) return credentials;
+    const as = (who: "tools" | "warmer"): ClientTls => ({ ...connectionMaterial(env, who), renewalWindowHours: env.renewalWindowHours });
+    const { warmer, ...tools } = credentials;
+    const withTools: Credentials = { ...tools, tls: as("tools") };
+    // Without a certificate of its own (an operator who set only the tools'), the warmer uses the tools'.
+    if (!warmer && !env.warmer) return withTools;
+    return { ...withTools, warmer: { ...(warmer ?? tools), tls: env.warmer ? as("warmer") : as("tools") } };
+}
+
+/**
  * Logins from the environment (USERS_ENV on a users stack, else the two `default` passwords), else
- * from the deployed stack's outputs through the Pulumi CLI.
+ * from the deployed stack's outputs through the Pulumi CLI; on a TLS stack with the material in
+ * TLS_ENV, which an operator sets from the `tlsToolsEnvironment` output.
  */
 export function loadCredentials(stack: string | undefined): Credentials {
+    return credentialsWithTls(loadLogins(stack), parseTlsEnvironment(process.env));
+}
+
+function loadLogins(stack: string | undefined): Credentials {
     const users = parseUsersEnvironment(process.env);
     if (users) return credentialsOfUsers(users);
     const redisPassword = process.env[PASSWORD_ENV.redis];

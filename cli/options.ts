@@ -4,7 +4,7 @@
 // the end of this module; each cli/<command>.ts runs its own. Node's own `util.parseArgs` splits
 // the words; this module checks them.
 import { parseArgs } from "node:util";
-import { PASSWORD_ENV, PLAN_ENV, USER_PASSWORDS_ENV } from "../contracts/env";
+import { PASSWORD_ENV, PLAN_ENV, TLS_ENV, USER_PASSWORDS_ENV } from "../contracts/env";
 import { FAILOVER_METHODS } from "../ops/cluster/planned-failover";
 import { DEFAULT_DRILL_OPTIONS } from "../ops/drill/run-drill";
 import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
@@ -258,7 +258,8 @@ export const STACK_OR_PLAN_OPTION = {
 
 /** Where loadCredentials (cli/common.ts) finds the passwords, for --help. */
 export const PASSWORDS_NOTE = `Passwords come from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, or from
-\`pulumi stack output --show-secrets\` when those are unset. They are never printed.`;
+\`pulumi stack output --show-secrets\` when those are unset. On a stack with TLS, set ${TLS_ENV}
+from the \`tlsToolsEnvironment\` output. They are never printed.`;
 
 export const WARM_CLI = defineCli({
     command: "npm run warm --",
@@ -444,8 +445,8 @@ or could not be removed (each is named), 2 on a usage error.`,
 /** Where the migration and rotation CLIs find every user's password, for --help. */
 const USER_PASSWORDS_NOTE = `Every user's password comes from ${USER_PASSWORDS_ENV} (JSON: {"passwords": {<user>: <password>, ...},
 "previous": {<user>: <old password>}} while rotating; a secret, checked by contracts/user-passwords-env.ts),
-the old default passwords (steps 1-3) from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}. None is ever
-printed or taken from the command line.`;
+the old default passwords (steps 1-3) from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, and on a TLS
+stack the tools' certificate from ${TLS_ENV}. None is ever printed or taken from the command line.`;
 
 export const MIGRATE_USERS_CLI = defineCli({
     command: "npm run migrate-users --",

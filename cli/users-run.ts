@@ -3,6 +3,7 @@
 import { PASSWORD_ENV } from "../contracts/env";
 import { PostDeployPlan } from "../contracts/plan";
 import { parseUserPasswords } from "../contracts/user-passwords-env";
+import { connectionMaterial, parseTlsEnvironment } from "../contracts/tls-env";
 import { ActionResult, executeUsersPlan } from "../ops/users/execute";
 import { LoginOrder } from "../ops/users/login";
 import { describeAction, UsersAction, UsersServer } from "../ops/users/plan";
@@ -22,6 +23,7 @@ export async function runUsersActions(
     const { passwords, previous } = parseUserPasswords(process.env);
     const redis = process.env[PASSWORD_ENV.redis];
     const sentinel = process.env[PASSWORD_ENV.sentinel];
+    const tlsEnv = parseTlsEnvironment(process.env);
     return executeUsersPlan(
         {
             targets: plan.servers.map((s) => ({ name: s.name, kind: s.kind, endpoint: { host: s.host, port: s.port } })),
@@ -29,6 +31,7 @@ export async function runUsersActions(
             secrets: { passwords, previous, ...(redis && sentinel ? { defaults: { redis, sentinel } } : {}) },
             loginOrder: options.loginOrder,
             deadlineSeconds: options.timeoutSeconds,
+            ...(tlsEnv ? { tls: connectionMaterial(tlsEnv, "tools") } : {}),
             log: (line) => console.error(line),
         },
         actions,

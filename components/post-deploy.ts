@@ -9,6 +9,7 @@ import { usersCredentials } from "../contracts/users-env";
 import { parsePostDeployReport, PostDeployReport } from "../contracts/report";
 import { DockerTls, dockerTlsEnvironment } from "../contracts/docker-hosts";
 import { RedisCluster } from "./redis-cluster";
+import { TLS_ENV } from "../contracts/env";
 
 export interface PostDeployArgs {
     readonly settings: StackSettings;
@@ -50,6 +51,8 @@ export class PostDeploy extends pulumi.ComponentResource {
         const plan = buildPostDeployPlan(args.settings);
         const servers = [...args.cluster.nodes, ...args.cluster.sentinels];
         const containers = servers.map((s) => s.container);
+        const tlsSettings = args.settings.cluster.tls;
+        const clientTls = args.cluster.tls?.clientEnvironment(tlsSettings.renewalWindowHours, true);
         this.command = new command.local.Command(
             "warm-and-verify",
             {
@@ -58,8 +61,8 @@ export class PostDeploy extends pulumi.ComponentResource {
                 // The passwords reach the process only here, as secrets; the plan holds none.
                 // With `hosts`, so do the tcp:// hosts' PEMs (absent otherwise: a single host's command is unchanged).
                 environment: pulumi
-                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword, args.hostTls, args.cluster.users])
-                    .apply(([redisPassword, sentinelPassword, hostTls, users]) => ({
+                    .all([args.cluster.redisPassword, args.cluster.sentinelPassword, args.hostTls, args.cluster.users, clientTls])
+                    .apply(([redisPassword, sentinelPassword, hostTls, users, tls]) => ({
                         ...postDeployEnvironment(
                             plan,
                             // A users stack: the tools' and the warmer's logins, nothing of `default`.
@@ -68,6 +71,8 @@ export class PostDeploy extends pulumi.ComponentResource {
                                 : { redisPassword: redisPassword ?? "", sentinelPassword: sentinelPassword ?? "" },
                         ),
                         ...(hostTls ? dockerTlsEnvironment(hostTls) : {}),
+                        // With TLS: the CA, the tools' and the warmer's certificates, the expiry window.
+                        ...(tls ? { [TLS_ENV]: tls } : {}),
                     })),
                 triggers: [
                     createHash("sha256").update(JSON.stringify(plan)).digest("hex"),

@@ -135,6 +135,12 @@ export class RedisCluster extends pulumi.ComponentResource {
             };
         }
 
+        // Keys and certificates: with TLS off nothing is declared, so a stack without it is unchanged.
+        // Before the servers, whose settings steps connect with the tools' certificate.
+        const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
+        this.tls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
+        if (this.tls) passwords = { ...passwords, tls: this.tls.clientEnvironment(cluster.tls.renewalWindowHours, false) };
+
         const hostResources = new Map<string, HostResources>();
         if (cluster.hosts) {
             for (const config of cluster.hosts) {
@@ -256,10 +262,6 @@ export class RedisCluster extends pulumi.ComponentResource {
         this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(e)}/metrics`]));
         this.prometheusScrapeConfig = renderScrapeConfig(settings);
         this.prometheusRules = renderAlertRules(settings);
-
-        // Keys and certificates only: with TLS off nothing is declared, so a stack without it is unchanged.
-        const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
-        this.tls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
 
         const info = buildConnectionInfo(
             settings,

@@ -10,7 +10,7 @@ import { DockerTls, dockerHostRef, dockerTlsEnvironment } from "../contracts/doc
 import { dockerEndpointKind } from "../settings/schema";
 import { StackUsers } from "../render/acl-users";
 import { usersCredentials, usersEnvironment } from "../contracts/users-env";
-import { USERS_ENV } from "../contracts/env";
+import { TLS_ENV, USERS_ENV } from "../contracts/env";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -23,6 +23,11 @@ export interface ServerPasswords {
      * run on the users, and the step logs in as the tools' user instead of applying passwords.
      */
     readonly users?: pulumi.Output<StackUsers>;
+    /**
+     * On a stack with `cluster.tls.enabled`: the step's TLS_ENV value (a secret, from
+     * StackTls.clientEnvironment): the CA and the tools' certificate it connects with.
+     */
+    readonly tls?: pulumi.Output<string>;
 }
 
 export interface ServerSettingsArgs {
@@ -77,6 +82,8 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     if (kind === "sentinel" && passwords.sentinelPrevious) {
         environment[SETTINGS_ENV.sentinelPasswordPrevious] = pulumi.secret(passwords.sentinelPrevious);
     }
+    // Set only with TLS on, so a stack without it declares the same step as before.
+    if (passwords.tls) environment[TLS_ENV] = pulumi.secret(passwords.tls);
     // A tcp:// host's PEMs, for reading the container's log on its engine when the server fails.
     const pems = host && dockerEndpointKind(host.docker) === "tcp" ? args.hostTls?.apply((t) => t[host.name]) : undefined;
     if (host && pems)

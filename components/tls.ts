@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { LeafPlan, TLS_KEY_ALGORITHM, TlsPlan } from "../settings/tls-plan";
+import { TLS_ENV } from "../contracts/env";
+import { ClientCertificate, tlsEnvironment } from "../contracts/tls-env";
 
 /** One certificate and its key, as a later step uploads them into a container or hands them to a client. */
 export interface TlsMaterial {
@@ -75,5 +77,25 @@ export class StackTls extends pulumi.ComponentResource {
         this.servers = Object.fromEntries(plan.servers.map((p) => [p.name, leaf(p)]));
         this.clients = Object.fromEntries(plan.clients.map((p) => [p.subject.commonName, leaf(p)]));
         this.registerOutputs({ caCertPem: this.caCertPem });
+    }
+
+    /**
+     * The value of TLS_ENV (contracts/tls-env.ts) for the stack's own processes, a secret: the CA,
+     * the tools' certificate and, `withWarmer`, the warmer's (each absent with `authClients:
+     * optional`), and the expiry check's window.
+     */
+    clientEnvironment(renewalWindowHours: number, withWarmer: boolean): pulumi.Output<string> {
+        const pair = (who: string): pulumi.Output<ClientCertificate | undefined> => {
+            const m = this.clients[who];
+            return m ? pulumi.all([m.certPem, m.keyPem]).apply(([cert, key]) => ({ cert, key })) : pulumi.output(undefined);
+        };
+        return pulumi.secret(
+            pulumi
+                .all([this.caCertPem, pair("tools"), withWarmer ? pair("warmer") : pulumi.output(undefined)])
+                .apply(
+                    ([ca, tools, warmer]) =>
+                        tlsEnvironment({ ca, ...(tools ? { tools } : {}), ...(warmer ? { warmer } : {}), renewalWindowHours })[TLS_ENV],
+                ),
+        );
     }
 }

@@ -60,6 +60,21 @@ export const DOCKER_TLS_ENV = "APPSCREENS_DOCKER_TLS";
 export const USERS_ENV = "APPSCREENS_USERS";
 
 /**
+ * On a stack with `cluster.tls.enabled`: what a process needs to reach the servers over TLS, as
+ * JSON (contracts/tls-env.ts): the stack's CA, the client certificate and key of the tools (and of
+ * the warmer, for the post-deploy command) and the renewal window of the expiry check. A secret:
+ * set only by a settings step's or the post-deploy command's secret environment, or by an
+ * operator for the operations CLIs.
+ */
+export const TLS_ENV = "APPSCREENS_TLS";
+
+/**
+ * The app's TLS material as the ioredis example (settings/connection-info.ts) and the README read
+ * it, from the stack outputs tlsCaCert, tlsAppClientCert and tlsAppClientKey.
+ */
+export const APP_TLS_ENV = { ca: "REDIS_TLS_CA", cert: "REDIS_TLS_CERT", key: "REDIS_TLS_KEY" } as const;
+
+/**
  * For moving a stack onto the users and rotating one (cli/migrate-users.ts, cli/rotate-user.ts):
  * every user's password, and while rotating the one being retired, as JSON
  * (contracts/user-passwords-env.ts). A secret, set only by an operator for those CLIs.

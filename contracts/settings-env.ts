@@ -12,6 +12,7 @@ import {
 import { SETTINGS_ENV } from "./env";
 import { dockerHostRefSchema } from "./docker-hosts";
 import { parseUsersEnvironment, UserLogin } from "./users-env";
+import { connectionMaterial, parseTlsEnvironment } from "./tls-env";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
@@ -79,6 +80,8 @@ interface RequestOf<K extends ServerKind, N extends DirectiveName, P extends Ste
      * config, never applied by the step), and changes only the runtime directives.
      */
     readonly users?: UserLogin;
+    /** On a stack with `cluster.tls.enabled` (TLS_ENV): the CA and the tools' certificate the step connects with. */
+    readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
 
 /** A node's step: its runtime directives and the nodes' password (the previous one too while rotating). */
@@ -144,7 +147,8 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
               sentinel: secret(SETTINGS_ENV.sentinelPassword),
               sentinelPrevious: secret(SETTINGS_ENV.sentinelPasswordPrevious),
           };
-    const withUsers = users ? { users } : {};
+    const tlsEnv = parseTlsEnvironment(env);
+    const withUsers = { ...(users ? { users } : {}), ...(tlsEnv ? { tls: connectionMaterial(tlsEnv, "tools") } : {}) };
     if (target.kind === "redis") {
         const directives = directivesFrom(DIRECTIVES.redis, env);
         return {

@@ -1,4 +1,4 @@
-import { PASSWORD_ENV } from "../contracts/env";
+import { APP_TLS_ENV, PASSWORD_ENV } from "../contracts/env";
 import { memberKey } from "./address-plan";
 import { StackSettings } from "./validate";
 
@@ -76,6 +76,7 @@ export function buildConnectionInfo(settings: StackSettings, users?: AppUsers): 
                   `  sentinelPassword: process.env.${PASSWORD_ENV.sentinel}, // stack output sentinelPassword`,
               ]),
         "  failoverDetector: true, // leave a demoted master within about a second",
+        ...tlsExampleLines(cluster.tls),
         ...(multiHost ? [] : [`  natMap: ${JSON.stringify(natMap)},`]),
         "});",
     ].join("\n");
@@ -88,6 +89,26 @@ export function buildConnectionInfo(settings: StackSettings, users?: AppUsers): 
         serverEndpoints: Object.fromEntries(servers.map((e) => [e.name, { ...reached(e), ...(e.host ? { hostName: e.host } : {}) }])),
         ioredisExample: example,
     };
+}
+
+/**
+ * With `tls.enabled`: ioredis's three TLS options (ops/redis/tls-options.ts says why all three),
+ * the client certificate only with `authClients: yes`. No `servername`: the leaves name IP SANs.
+ */
+function tlsExampleLines(tls: StackSettings["cluster"]["tls"]): string[] {
+    if (!tls.enabled) return [];
+    const env = (v: string) => `process.env.${v}`;
+    const options =
+        tls.authClients === "yes"
+            ? `{ ca: ${env(APP_TLS_ENV.ca)}, cert: ${env(APP_TLS_ENV.cert)}, key: ${env(APP_TLS_ENV.key)} }`
+            : `{ ca: ${env(APP_TLS_ENV.ca)} }`;
+    const outputs = tls.authClients === "yes" ? "tlsCaCert, tlsAppClientCert, tlsAppClientKey" : "tlsCaCert";
+    return [
+        `  // TLS: the same options for the Sentinels and for the master they name (stack outputs ${outputs}).`,
+        `  tls: ${options},`,
+        `  sentinelTLS: ${options},`,
+        "  enableTLSForSentinelMode: true,",
+    ];
 }
 
 /** The stack outputs as the app, the warmer and the verifier read them. */

@@ -53,10 +53,11 @@ async function connectWithAny(
     target: SettingsRequest["target"],
     candidates: readonly (string | undefined)[],
     user?: string,
+    tls?: SettingsRequest["tls"],
 ): Promise<{ client: Redis; previous: boolean }> {
     const passwords = candidates.filter((p): p is string => Boolean(p));
     // No password on connect: an AUTH reply then says exactly which password was refused.
-    const client = directClient({ host: target.host, port: target.port }, undefined);
+    const client = directClient({ host: target.host, port: target.port }, undefined, { tls });
     try {
         await client.connect();
     } catch (err) {
@@ -209,7 +210,7 @@ export async function applySettings(request: SettingsRequest): Promise<SettingsR
     const { target, passwords } = request;
     const candidates =
         request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
-    const { client, previous } = await connectWithAny(target, candidates, request.users?.user);
+    const { client, previous } = await connectWithAny(target, candidates, request.users?.user, request.tls);
     try {
         const access = accessCommands(client);
         const result =

@@ -3,6 +3,13 @@ import { HostPort } from "../../settings/connection-info";
 import { natMapOf, PostDeployPlan, sentinelAddresses, Vantage } from "../../contracts/plan";
 import { SentinelCommands, sentinelCommands } from "./sentinel-commands";
 import { Connection } from "./send";
+import { ClientTlsMaterial, directTlsOptions, sentinelTlsOptions } from "./tls-options";
+
+/** A TLS stack's material as a process holds it: what to connect with, and the expiry check's window. */
+export interface ClientTls extends ClientTlsMaterial {
+    /** `tls.renewalWindowHours`: the verifier fails a certificate with this long or less left. */
+    readonly renewalWindowHours: number;
+}
 
 export interface Credentials {
     readonly redisPassword: string;
@@ -10,23 +17,31 @@ export interface Credentials {
     /** On a stack with `cluster.users.enabled`: the user each password belongs to; absent, `default`. */
     readonly redisUser?: string;
     readonly sentinelUser?: string;
-    /** On a users stack: the warmer's own logins (`warmer`, `discovery`), which it uses instead of the tools'. */
+    /** The warmer's own logins (`warmer`, `discovery` on a users stack) or certificate (TLS), used instead of the tools'. */
     readonly warmer?: Credentials;
+    /** On a TLS stack: every connection these credentials open speaks TLS with this material. */
+    readonly tls?: ClientTls;
 }
 
 /** One login: a user (absent: `default`) and its password. */
 export interface Login {
     readonly user?: string;
     readonly password: string;
+    /** On a TLS stack: the CA and client certificate the connection presents. */
+    readonly tls?: ClientTlsMaterial;
 }
 
 /** How a direct connection authenticates: a `default` password, a login, or nothing (AUTH comes later). */
 export type Auth = string | Login | undefined;
 
 /** The login these credentials use on nodes. */
-export const nodeLogin = (c: Credentials): Login => ({ user: c.redisUser, password: c.redisPassword });
+export const nodeLogin = (c: Credentials): Login => ({ user: c.redisUser, password: c.redisPassword, ...(c.tls ? { tls: c.tls } : {}) });
 /** The login these credentials use on Sentinels. */
-export const sentinelLogin = (c: Credentials): Login => ({ user: c.sentinelUser, password: c.sentinelPassword });
+export const sentinelLogin = (c: Credentials): Login => ({
+    user: c.sentinelUser,
+    password: c.sentinelPassword,
+    ...(c.tls ? { tls: c.tls } : {}),
+});
 
 const loginOf = (auth: Auth): Login | undefined => (typeof auth === "string" ? { password: auth } : auth);
 
@@ -46,6 +61,8 @@ export function sentinelClient(
     options: { commandTimeoutMs?: number; connectTimeoutMs?: number; retryDelayMs?: number; disconnectTimeoutMs?: number } = {},
 ): Redis {
     const client = new Redis({
+        // TLS to the Sentinels and to the master they name alike (ops/redis/tls-options.ts).
+        ...(credentials.tls ? sentinelTlsOptions(credentials.tls) : {}),
         sentinels: sentinelAddresses(plan, vantage),
         name: plan.masterName,
         ...(credentials.redisUser ? { username: credentials.redisUser } : {}),
@@ -68,10 +85,16 @@ export function sentinelClient(
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */
-export function directClient(endpoint: HostPort, auth: Auth, options: { readyCheck?: boolean } = {}): Redis {
+export function directClient(
+    endpoint: HostPort,
+    auth: Auth,
+    options: { readyCheck?: boolean; /** TLS for a connection with no login yet (AUTH comes later). */ tls?: ClientTlsMaterial } = {},
+): Redis {
     const login = loginOf(auth);
     const password = login?.password;
+    const tls = login?.tls ?? options.tls;
     const client = new Redis({
+        ...(tls ? directTlsOptions(tls) : {}),
         ...(options.readyCheck === false ? { enableReadyCheck: false } : {}),
         // Without a password, RESP3's HELLO and the ready check (INFO) would be refused before the
         // caller's own AUTH; RESP2 connects and lets AUTH say which password was refused.

@@ -10,6 +10,7 @@ import { RedisCommandError } from "../redis/errors";
 import { NodeConfig, nodeCommands } from "../redis/node-commands";
 import { SentinelControl, sentinelCommands } from "../redis/sentinel-commands";
 import { DeadlineError, withDeadline } from "../deadline";
+import { ClientTlsMaterial } from "../redis/tls-options";
 import { UsersStepError } from "./errors";
 import { LoginOrder, LoginSecrets, loginsFor, loginTo } from "./login";
 import { describeAction, UsersAction } from "./plan";
@@ -27,6 +28,8 @@ export interface UsersRun {
     readonly secrets: LoginSecrets;
     readonly loginOrder: LoginOrder;
     readonly deadlineSeconds: number;
+    /** A TLS stack's client material (the tools' certificate); absent on a plaintext stack. */
+    readonly tls?: ClientTlsMaterial;
     readonly log?: (line: string) => void;
 }
 
@@ -160,7 +163,7 @@ export async function executeUsersPlan(run: UsersRun, actions: readonly UsersAct
             const serverName = actions[i].server;
             const target = run.targets.find((t) => t.name === serverName);
             if (!target) throw new UsersStepError("unreachable", "is not a server of this stack's plan", serverName);
-            const client = await loginTo(target.name, target.endpoint, loginsFor(target.kind, run.loginOrder, run.secrets));
+            const client = await loginTo(target.name, target.endpoint, loginsFor(target.kind, run.loginOrder, run.secrets), run.tls);
             try {
                 const session: ServerSession = {
                     target,

@@ -6,6 +6,7 @@ import type Redis from "ioredis";
 import { HostPort } from "../../settings/connection-info";
 import { AclUserName, CLIENT_USERS } from "../../render/acl-users";
 import { directClient, Login } from "../redis/connect";
+import { ClientTlsMaterial } from "../redis/tls-options";
 import { accessCommands } from "../redis/access-commands";
 import { replyCode } from "../redis/errors";
 import { UsersStepError } from "./errors";
@@ -36,8 +37,9 @@ export function loginsFor(kind: "redis" | "sentinel", order: LoginOrder, secrets
 const AUTH_REFUSALS = new Set(["WRONGPASS", "NOAUTH", "ERR"]);
 
 /** A connection authenticated with the first of `logins` the server accepts (RESP2, as the ACL replies are read). */
-export async function loginTo(server: string, endpoint: HostPort, logins: readonly Login[]): Promise<Redis> {
-    const client = directClient(endpoint, undefined);
+export async function loginTo(server: string, endpoint: HostPort, logins: readonly Login[], tls?: ClientTlsMaterial): Promise<Redis> {
+    // On a TLS stack the handshake carries the tools' certificate before any AUTH.
+    const client = directClient(endpoint, undefined, tls ? { tls } : {});
     try {
         await client.connect();
     } catch (err) {

@@ -1,7 +1,8 @@
 // The certificate-expiry check (issue 17, TLS part 1): a server whose certificate is within
 // `tls.renewalWindowHours` of its end fails verification, because the deploy that should have
 // renewed it did not (or the server still serves the old one). The pure check takes what a
-// handshake showed; `readPeerCertificate` is the handshake. Not yet run by the verifier.
+// handshake showed; `readPeerCertificate` is the handshake; `certificateExpiryChecks` runs both on
+// every server, as the verifier does on a TLS stack.
 import { connect, PeerCertificate } from "node:tls";
 import { Check, check } from "./report";
 
@@ -116,4 +117,36 @@ export function readPeerCertificate(target: PeerCertificateTarget, timeoutMs = 5
             ),
         );
     });
+}
+
+/** Where a server listens, by name (the plan's servers). */
+export interface TlsServer {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+}
+
+/**
+ * The expiry check on every server: a handshake each (in parallel), then certificateExpiryCheck.
+ * A server whose handshake fails fails its check, the error's kind first: a certificate nobody
+ * can read is no better than an expired one.
+ */
+export async function certificateExpiryChecks(
+    servers: readonly TlsServer[],
+    tls: { readonly ca: string; readonly cert?: string; readonly key?: string; readonly renewalWindowHours: number },
+    now: () => Date = () => new Date(),
+    timeoutMs = 5000,
+): Promise<Check[]> {
+    const { ca, cert, key, renewalWindowHours } = tls;
+    return Promise.all(
+        servers.map(async (s): Promise<Check> => {
+            try {
+                const seen = await readPeerCertificate({ server: s.name, host: s.host, port: s.port, ca, cert, key }, timeoutMs);
+                return certificateExpiryCheck(seen, renewalWindowHours, now());
+            } catch (err) {
+                const why = err instanceof PeerCertificateError ? `${err.kind}: ${err.message}` : String(err);
+                return check(`tls.${s.name}.expiry`, `more than tls.renewalWindowHours (${renewalWindowHours} h) left`, why, false);
+            }
+        }),
+    );
 }

@@ -18,6 +18,7 @@ import {
 import { nodesOf, PostDeployPlan, sentinelsOf } from "../../contracts/plan";
 import { buildReport, Check, check, VerificationReport } from "./report";
 import { healthSummary } from "./health";
+import { certificateExpiryChecks } from "./tls-expiry";
 import { acceptableTtlRange } from "../warm/ttl";
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -128,6 +129,10 @@ export async function verify(plan: PostDeployPlan, credentials: Credentials, opt
                 plan.expected.sentinelConfig,
             ),
         );
+
+        // On a TLS stack: every server's certificate has more than the renewal window left (its
+        // handshake also proves the server serves TLS with a leaf of the stack's CA).
+        if (credentials.tls) checks.push(...(await certificateExpiryChecks([...nodesOf(plan), ...sentinelsOf(plan)], credentials.tls)));
 
         if (plan.warmer.enabled) {
             const master = replication.master ? nodeClients.get(replication.master.name) : undefined;

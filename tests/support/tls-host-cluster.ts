@@ -123,6 +123,11 @@ export interface TlsHostClusterOptions {
     readonly failoverTimeoutMs?: number;
     /** false: the same cluster in plain text (`port <port>`, no certificates), for benchmarks that compare. Default true. */
     readonly tls?: boolean;
+    /**
+     * The two `default` passwords, as a stack without users runs (`requirepass`/`masterauth` on nodes,
+     * `requirepass`/`auth-pass` on Sentinels), for the stack's own tools, which always log in. Default none.
+     */
+    readonly passwords?: { readonly redis: string; readonly sentinel: string };
 }
 
 interface Server {
@@ -156,6 +161,7 @@ export class TlsHostCluster {
         this.ca = await TestCa.create(path.join(this.dir, "ca"), "appscreens-redis-tls-test CA");
         this.clientTls = await this.ca.client(path.join(this.dir, "clients"), "tools");
         const [masterPort] = this.nodePorts;
+        const { passwords } = this.options;
         const add = async (name: string, port: number, sentinel: boolean, extra: string[]) => {
             const dir = path.join(this.dir, name);
             const leaf = await this.ca.leaf(path.join(dir, "tls"), "server", "server");
@@ -172,7 +178,11 @@ export class TlsHostCluster {
             this.servers.set(port, { name, port, sentinel, dir, files, confLines, serial: leaf.serial });
         };
         for (const [i, port] of this.nodePorts.entries()) {
-            await add(`redis-${i}`, port, false, ["save ''", ...(i > 0 ? [`replicaof 127.0.0.1 ${masterPort}`] : [])]);
+            await add(`redis-${i}`, port, false, [
+                "save ''",
+                ...(i > 0 ? [`replicaof 127.0.0.1 ${masterPort}`] : []),
+                ...(passwords ? [`requirepass "${passwords.redis}"`, `masterauth "${passwords.redis}"`] : []),
+            ]);
         }
         for (const [i, port] of this.sentinelPorts.entries()) {
             await add(`sentinel-${i}`, port, true, [
@@ -180,6 +190,7 @@ export class TlsHostCluster {
                 `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
                 `sentinel down-after-milliseconds ${MASTER_NAME} ${this.options.downAfterMs ?? 1000}`,
                 `sentinel failover-timeout ${MASTER_NAME} ${this.options.failoverTimeoutMs ?? 3000}`,
+                ...(passwords ? [`requirepass "${passwords.sentinel}"`, `sentinel auth-pass ${MASTER_NAME} "${passwords.redis}"`] : []),
             ]);
         }
         for (const port of [...this.nodePorts, ...this.sentinelPorts]) this.spawn(port, true);

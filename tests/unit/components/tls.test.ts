@@ -10,6 +10,8 @@ import * as tls from "node:tls";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
 import { isWireSecret, ProgramRun, runProgramUnderMocks } from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
+import { TLS_ENV } from "../../../contracts/env";
+import { parseTlsEnvironment } from "../../../contracts/tls-env";
 import { certRequestState, locallySignedCertState, privateKeyState, TLS_TYPES, tlsResourceState } from "../../support/replay/tls-model";
 
 interface Declared {
@@ -158,6 +160,41 @@ describe("the stack's TLS material (real certificates under mocks)", function ()
         expect(cert.checkPrivateKey(createPrivateKey(String(outputs.tlsAppClientKey)))).to.equal(true);
     });
 
+    it("hands every settings step the CA and the tools' certificate as a secret, and the post-deploy command the warmer's too", () => {
+        const pemOf = (name: string, field: string) => String(d.states.get(name)?.[field]);
+        const tools = { cert: pemOf("client-tools-tls-cert", "certPem"), key: pemOf("client-tools-tls-key", "privateKeyPem") };
+        const steps = d.resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-settings"));
+        expect(steps.map((r) => r.name).sort()).to.deep.equal(SERVERS.map((s) => `${s}-settings`).sort());
+        for (const step of steps) {
+            // The value is a secret (the mocks lift a nested secret to the whole map; either way it is inside one).
+            const value = strings(step.inputs.environment).find((v) => v.text.includes("renewalWindowHours"));
+            expect(value?.secret, step.name).to.equal(true);
+            const material = parseTlsEnvironment({ [TLS_ENV]: value?.text });
+            expect(material).to.deep.equal({ ca: pemOf("tls-ca", "certPem"), tools, renewalWindowHours: 720 });
+        }
+        const postDeploy = d.resources.find((r) => r.name === "warm-and-verify");
+        const value = strings(postDeploy?.inputs.environment).find((v) => v.text.includes("renewalWindowHours"));
+        expect(value?.secret, "the post-deploy environment").to.equal(true);
+        const material = parseTlsEnvironment({ [TLS_ENV]: value?.text });
+        expect(material?.tools).to.deep.equal(tools);
+        expect(material?.warmer).to.deep.equal({
+            cert: pemOf("client-warmer-tls-cert", "certPem"),
+            key: pemOf("client-warmer-tls-key", "privateKeyPem"),
+        });
+        // The volume check reads Docker, not Redis: it gets nothing of TLS.
+        expect(JSON.stringify(d.resources.find((r) => r.name === "data-volume-check")?.inputs)).to.not.include(TLS_ENV);
+    });
+
+    it("exports the tools' TLS environment as a secret, and an ioredis example with the three TLS options", () => {
+        const { rawOutputs, outputs } = d.run;
+        expect(isWireSecret(rawOutputs.tlsToolsEnvironment)).to.equal(true);
+        expect(parseTlsEnvironment({ [TLS_ENV]: String(outputs.tlsToolsEnvironment) })?.warmer).to.equal(undefined);
+        expect(String(outputs.ioredisExample))
+            .to.include("tls: { ca: process.env.REDIS_TLS_CA, cert: process.env.REDIS_TLS_CERT, key: process.env.REDIS_TLS_KEY }")
+            .and.include("sentinelTLS: {")
+            .and.include("enableTLSForSentinelMode: true");
+    });
+
     it("never holds a private key in plain text in a resource's inputs or a stack output", () => {
         const keyPems = [...d.states.entries()]
             .filter(([name]) => name.endsWith("-key"))
@@ -302,5 +339,8 @@ describe("the stack without TLS", () => {
         expect(d.resources.filter((r) => r.type.startsWith("tls:"))).to.deep.equal([]);
         expect(d.run.outputs.tlsCaCert).to.equal(undefined);
         expect(d.run.outputs.tlsAppClientKey).to.equal(undefined);
+        expect(d.run.outputs.tlsToolsEnvironment).to.equal(undefined);
+        expect(JSON.stringify(d.resources.map((r) => r.inputs))).to.not.include(TLS_ENV);
+        expect(String(d.run.outputs.ioredisExample)).to.not.include("tls");
     });
 });

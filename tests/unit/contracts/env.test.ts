@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { PASSWORD_ENV, PLAN_ENV, SCRIPT_ENV, SETTINGS_ENV, VOLUME_CHECK_ENV } from "../../../contracts/env";
+import { APP_TLS_ENV, PASSWORD_ENV, PLAN_ENV, SCRIPT_ENV, SETTINGS_ENV, TLS_ENV, VOLUME_CHECK_ENV } from "../../../contracts/env";
 import { PROJECT_DIR } from "../../../settings/stack-file";
 
 /** Every .ts file under `dir`, recursively. */
@@ -18,6 +18,8 @@ describe("the environment's names (contracts/env.ts)", () => {
         ...Object.values(SETTINGS_ENV),
         ...Object.values(SCRIPT_ENV),
         VOLUME_CHECK_ENV,
+        TLS_ENV,
+        ...Object.values(APP_TLS_ENV),
     ];
 
     it("are shell identifiers (dash drops variables whose names are not)", () => {

@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import { generateKeyPairSync } from "node:crypto";
 import { ClientTlsError, directTlsOptions, sentinelTlsOptions, tlsConnectionOptions } from "../../../../ops/redis/tls-options";
+import { directClient, nodeLogin, sentinelClient, sentinelLogin } from "../../../../ops/redis/connect";
+import { buildPostDeployPlan, nodesOf, sentinelsOf } from "../../../../contracts/plan";
+import { settingsFor } from "../../../support/settings";
 
 // Only the PEM headers are read here; real certificates meet these options in tests/host/tls.test.ts.
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
@@ -46,6 +49,45 @@ describe("ops/redis/tls-options", () => {
             expect(caught, JSON.stringify(Object.keys(material))).to.be.instanceOf(ClientTlsError);
             expect((caught as ClientTlsError).kind).to.equal("client-tls-material");
             expect((caught as Error).message).to.not.include(KEY.split("\n")[1]);
+        }
+    });
+});
+
+describe("ops/redis/connect with TLS material in the credentials", () => {
+    const plan = buildPostDeployPlan(settingsFor());
+    const material = { ca: CA, cert: CERT, key: KEY, renewalWindowHours: 720 };
+    const plain = { redisPassword: "p".repeat(20), sentinelPassword: "s".repeat(20) };
+
+    it("opens direct connections to nodes and Sentinels over TLS with the credentials' certificate, in plain text without", () => {
+        const node = nodesOf(plan)[0];
+        const withTls = directClient(node, nodeLogin({ ...plain, tls: material }));
+        const sentinel = directClient(sentinelsOf(plan)[0], sentinelLogin({ ...plain, tls: material }));
+        const without = directClient(node, nodeLogin(plain));
+        // A step that authenticates later (no login yet) gives its material as an option.
+        const noLogin = directClient(node, undefined, { tls: material });
+        try {
+            expect(withTls.options.tls).to.deep.equal({ ca: CA, cert: CERT, key: KEY, rejectUnauthorized: true });
+            expect(sentinel.options.tls).to.deep.equal(withTls.options.tls);
+            expect(noLogin.options.tls).to.deep.equal(withTls.options.tls);
+            expect(without.options.tls).to.equal(undefined);
+        } finally {
+            for (const c of [withTls, sentinel, without, noLogin]) c.disconnect();
+        }
+    });
+
+    it("gives a Sentinel-mode client all three TLS options, and none without material", () => {
+        const withTls = sentinelClient(plan, { ...plain, tls: material });
+        const without = sentinelClient(plan, plain);
+        try {
+            expect(withTls.options.tls).to.deep.equal({ ca: CA, cert: CERT, key: KEY, rejectUnauthorized: true });
+            expect(withTls.options.sentinelTLS).to.deep.equal(withTls.options.tls);
+            expect(withTls.options.enableTLSForSentinelMode).to.equal(true);
+            expect(without.options.tls).to.equal(undefined);
+            expect(without.options.sentinelTLS).to.equal(undefined);
+            expect(without.options.enableTLSForSentinelMode).to.not.equal(true);
+        } finally {
+            withTls.disconnect();
+            without.disconnect();
         }
     });
 });

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { TLS_ENV } from "./env";
+
+/**
+ * What a process of a TLS stack (`cluster.tls.enabled`) needs to talk to the servers, as it crosses
+ * into a settings step, the post-deploy command or an operator's CLI: a secret environment variable
+ * (TLS_ENV) holding JSON, checked against this schema on both sides. Absent on a stack without TLS,
+ * whose processes connect in plain text as before.
+ *
+ * Its own variable rather than a field of USERS_ENV: TLS and users are chosen independently.
+ */
+// A certificate or a bundle of them (CA rotation goes through one): only PEM blocks, so a value
+// cut short or a key pasted in the wrong place is refused here rather than in a handshake.
+const PEM_CERTS = /^(\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----)+\s*$/;
+const PEM_KEY = /^\s*-----BEGIN (EC |RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END (EC |RSA )?PRIVATE KEY-----\s*$/;
+// zod's messages for a failed regex name the pattern, never the value; the parser below reports
+// paths only anyway.
+const certificates = z.string().regex(PEM_CERTS, { error: "must be PEM certificates" });
+const clientCertificate = z.strictObject({
+    cert: certificates,
+    key: z.string().regex(PEM_KEY, { error: "must be a PEM private key" }),
+});
+export type ClientCertificate = z.infer<typeof clientCertificate>;
+
+export const tlsClientSchema = z.strictObject({
+    /** The stack's CA certificate: the only issuer the process trusts. */
+    ca: certificates,
+    /** The tools' certificate (`CN=tools`); absent with `tls.authClients: optional`, where none is made. */
+    tools: clientCertificate.optional(),
+    /** The warmer's own (`CN=warmer`): only the post-deploy command and `warm` need it. */
+    warmer: clientCertificate.optional(),
+    /** `tls.renewalWindowHours`: the verifier fails a server whose certificate has this long or less left. */
+    renewalWindowHours: z.number().positive(),
+});
+export type TlsClientEnv = z.infer<typeof tlsClientSchema>;
+
+export class TlsEnvError extends Error {
+    readonly kind = "bad-environment" as const;
+}
+
+/** The environment variable, as the program sets it (inside a secret). */
+export const tlsEnvironment = (material: TlsClientEnv): Record<string, string> => ({
+    [TLS_ENV]: JSON.stringify(tlsClientSchema.parse(material)),
+});
+
+/** Reads the material back, checked; undefined when the variable is unset (a stack without TLS). Never echoes a value. */
+export function parseTlsEnvironment(env: NodeJS.ProcessEnv): TlsClientEnv | undefined {
+    const raw = env[TLS_ENV];
+    if (raw === undefined || raw === "") return undefined;
+    let json: unknown;
+    try {
+        json = JSON.parse(raw);
+    } catch {
+        // Not the parser's message: it quotes the text around the error, which may be a key.
+        throw new TlsEnvError(`${TLS_ENV} is not JSON`);
+    }
+    const parsed = tlsClientSchema.safeParse(json);
+    if (!parsed.success)
+        throw new TlsEnvError(`${TLS_ENV} is malformed at ${parsed.error.issues.map((i) => i.path.join(".") || "(top)").join(", ")}`);
+    return parsed.data;
+}
+
+/** One process's connection material: the CA and, when the stack made one, `who`'s certificate. */
+export function connectionMaterial(
+    env: TlsClientEnv,
+    who: "tools" | "warmer",
+): { readonly ca: string; readonly cert?: string; readonly key?: string } {
+    const own = env[who];
+    return own ? { ca: env.ca, cert: own.cert, key: own.key } : { ca: env.ca };
+}
