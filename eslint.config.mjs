@@ -22,8 +22,10 @@ const layers = [
     { target: "./index.ts", from: ["./ops", "./cli", "./bench", "./tests", "./scripts"] },
     {
         target: ["./ops/redis", "./ops/docker", "./ops/deadline.ts"],
-        from: ["./ops/warm", "./ops/verify", "./ops/cluster", "./ops/drill", "./ops/backup", "./ops/post-deploy.ts"],
+        from: ["./ops/warm", "./ops/verify", "./ops/cluster", "./ops/drill", "./ops/backup", "./ops/users", "./ops/post-deploy.ts"],
     },
+    // The users migration and rotation stand beside the other operations; none of them needs it.
+    { target: ["./ops/warm", "./ops/verify", "./ops/cluster", "./ops/drill", "./ops/backup", "./ops/post-deploy.ts"], from: "./ops/users" },
     { target: "./ops/warm", from: ["./ops/verify", "./ops/cluster", "./ops/drill", "./ops/backup", "./ops/post-deploy.ts"] },
     { target: "./ops/verify", from: ["./ops/cluster", "./ops/drill", "./ops/backup", "./ops/post-deploy.ts"] },
     { target: "./ops/cluster", from: ["./ops/drill", "./ops/backup", "./ops/post-deploy.ts"] },

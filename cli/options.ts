@@ -4,10 +4,12 @@
 // the end of this module; each cli/<command>.ts runs its own. Node's own `util.parseArgs` splits
 // the words; this module checks them.
 import { parseArgs } from "node:util";
-import { PASSWORD_ENV, PLAN_ENV, TLS_ENV } from "../contracts/env";
+import { PASSWORD_ENV, PLAN_ENV, TLS_ENV, USER_PASSWORDS_ENV } from "../contracts/env";
 import { FAILOVER_METHODS } from "../ops/cluster/planned-failover";
 import { DEFAULT_DRILL_OPTIONS } from "../ops/drill/run-drill";
 import { DEFAULT_REPORT_DIR } from "../ops/drill/timeline-svg";
+import { ACL_USER_NAMES } from "../render/acl-users";
+import { ROTATION_PHASES } from "../ops/users/plan";
 
 /** A command line that cannot be run as given: the CLI exits 2 and shows its help. */
 export class UsageError extends Error {
@@ -440,6 +442,49 @@ Exit status: 0 when done (with --remove: every data volume of the stack removed)
 or could not be removed (each is named), 2 on a usage error.`,
 });
 
+/** Where the migration and rotation CLIs find every user's password, for --help. */
+const USER_PASSWORDS_NOTE = `Every user's password comes from ${USER_PASSWORDS_ENV} (JSON: {"passwords": {<user>: <password>, ...},
+"previous": {<user>: <old password>}} while rotating; a secret, checked by contracts/user-passwords-env.ts),
+the old default passwords (steps 1-3) from ${PASSWORD_ENV.redis} and ${PASSWORD_ENV.sentinel}, and on a TLS
+stack the tools' certificate from ${TLS_ENV}. None is ever printed or taken from the command line.`;
+
+export const MIGRATE_USERS_CLI = defineCli({
+    command: "npm run migrate-users --",
+    summary: `Moves a running stack without users onto the ACL users, one step per run, no container replaced
+(docs/security.md, "Moving an existing stack onto users"): 1 creates every user on every server and
+persists it (CONFIG REWRITE, SENTINEL FLUSHCONFIG); 2 points replication (masteruser) and the Sentinels
+(auth-user, sentinel-user) at their users; 3 is the clients' move (nothing is sent; the warmer and the
+app get their users); 4 turns default off everywhere. Each action first reads whether it already
+happened, so a step run again changes nothing. On a Docker stack, run no step past 1 yet: the
+containers' scripts still log in as default (the design in docs/security.md).`,
+    options: {
+        stack: STACK_OPTION,
+        step: { type: "choice", value: "<n>", choices: ["1", "2", "3", "4"], default: "1", help: "The step to run." },
+        "app-writes": { type: "flag", help: "Create the app user read-write (cluster.users.appWrites), not read-only." },
+        "dry-run": { type: "flag", help: "Print the step's actions (servers, users, no password); send nothing." },
+        timeout: { type: "seconds", value: "<s>", default: 120, help: "Bound of the whole step." },
+    },
+    notes: `${USER_PASSWORDS_NOTE}
+Exit status: 0 done, 1 stopped (the message names the server and the kind of failure), 2 usage error.`,
+});
+
+export const ROTATE_USER_CLI = defineCli({
+    command: "npm run rotate-user --",
+    summary: `Rotates one ACL user's password with no moment when a client is refused: add accepts the new
+password next to the old on every server holding the user (and for replication, sentinel and
+sentinel-peer moves the servers' own links to it); then move the user's clients; retire drops the
+old one everywhere. Either phase run again changes nothing.`,
+    options: {
+        stack: STACK_OPTION,
+        user: { type: "choice", value: "<name>", choices: ACL_USER_NAMES, default: "app", help: "The user to rotate." },
+        phase: { type: "choice", value: "<phase>", choices: ROTATION_PHASES, default: "add", help: "add, then (clients moved) retire." },
+        "dry-run": { type: "flag", help: "Print the phase's actions (servers, users, no password); send nothing." },
+        timeout: { type: "seconds", value: "<s>", default: 120, help: "Bound of the whole phase." },
+    },
+    notes: `${USER_PASSWORDS_NOTE} "passwords" holds the new one, "previous" the one being retired.
+Exit status: 0 done, 1 stopped (the message names the server and the kind of failure), 2 usage error.`,
+});
+
 export const POST_DEPLOY_CLI = defineCli({
     command: "node --import tsx cli/post-deploy.ts",
     summary:
@@ -456,5 +501,7 @@ export const CLI_SPECS: readonly CliSpec<OptionSpecs>[] = [
     BACKUP_CLI,
     RESTORE_CLI,
     VOLUMES_CLI,
+    MIGRATE_USERS_CLI,
+    ROTATE_USER_CLI,
     POST_DEPLOY_CLI,
 ];

@@ -73,3 +73,10 @@ export const TLS_ENV = "APPSCREENS_TLS";
  * it, from the stack outputs tlsCaCert, tlsAppClientCert and tlsAppClientKey.
  */
 export const APP_TLS_ENV = { ca: "REDIS_TLS_CA", cert: "REDIS_TLS_CERT", key: "REDIS_TLS_KEY" } as const;
+
+/**
+ * For moving a stack onto the users and rotating one (cli/migrate-users.ts, cli/rotate-user.ts):
+ * every user's password, and while rotating the one being retired, as JSON
+ * (contracts/user-passwords-env.ts). A secret, set only by an operator for those CLIs.
+ */
+export const USER_PASSWORDS_ENV = "APPSCREENS_USER_PASSWORDS";

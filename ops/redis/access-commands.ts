@@ -1,7 +1,7 @@
 // Authentication and ACL commands, typed: the same on a Redis node and on a Sentinel. A narrow
 // interface (a unit test's fake implements just that) and its implementation over an ioredis
 // client. Replies are read by replies.ts; failures are RedisCommandErrors with a kind.
-import { parseAclPasswordHashes } from "./replies";
+import { parseAclPasswordHashes, parseAclUser } from "./replies";
 import { CommandSender, Connection, send } from "./send";
 
 /** Who may connect to a server, and as whom this connection is. */
@@ -16,7 +16,21 @@ export interface AccessControl {
     deleteUser(user: string): Promise<void>;
 }
 
-class IoredisAccess implements AccessControl, Connection {
+/** A user as ACL GETUSER shows it: enough to tell whether a change already happened. */
+export interface AclUserState {
+    /** `on` or `off`, `nopass`, ... */
+    readonly flags: readonly string[];
+    /** The SHA-256 of every password it accepts. */
+    readonly passwordHashes: readonly string[];
+}
+
+/** Reading a user back (a separate interface, so fakes of AccessControl need not grow). */
+export interface AclInspect {
+    /** ACL GETUSER <user>: its flags and password hashes, undefined when there is no such user. */
+    aclUser(user: string): Promise<AclUserState | undefined>;
+}
+
+class IoredisAccess implements AccessControl, AclInspect, Connection {
     constructor(private readonly client: CommandSender & Connection) {}
 
     connect(): Promise<void> {
@@ -35,6 +49,10 @@ class IoredisAccess implements AccessControl, Connection {
         return parseAclPasswordHashes(await send(this.client, "ACL", "GETUSER", user));
     }
 
+    async aclUser(user: string): Promise<AclUserState | undefined> {
+        return parseAclUser(await send(this.client, "ACL", "GETUSER", user));
+    }
+
     async setUser(user: string, rules: readonly string[]): Promise<void> {
         await send(this.client, "ACL", "SETUSER", user, ...rules);
     }
@@ -45,4 +63,4 @@ class IoredisAccess implements AccessControl, Connection {
 }
 
 /** The typed access commands over a client (ioredis), which they connect and disconnect too. */
-export const accessCommands = (client: CommandSender & Connection): AccessControl & Connection => new IoredisAccess(client);
+export const accessCommands = (client: CommandSender & Connection): AccessControl & AclInspect & Connection => new IoredisAccess(client);

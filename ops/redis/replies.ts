@@ -125,6 +125,18 @@ export function parseAclPasswordHashes(reply: unknown): string[] {
     return Array.isArray(hashes) ? hashes.map(String) : [];
 }
 
+/** ACL GETUSER's reply -> the user's flags and password hashes; a nil reply (no such user) -> undefined. */
+export function parseAclUser(reply: unknown): { flags: string[]; passwordHashes: string[] } | undefined {
+    if (reply === null) return undefined;
+    if (!Array.isArray(reply)) throw unexpectedReply("ACL GETUSER", "a list of fields or nil", reply);
+    const field = (name: string): unknown => {
+        const index = reply.findIndex((v) => String(v) === name);
+        return index >= 0 ? reply[index + 1] : undefined;
+    };
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+    return { flags: list(field("flags")), passwordHashes: list(field("passwords")) };
+}
+
 /** A simple-string or verbatim reply (INFO, CLIENT INFO, CKQUORUM's `OK ...`) -> its text. */
 export const parseText = (reply: unknown): string => String(reply);
 
