@@ -76,6 +76,29 @@ describe("live: a stack re-created on the data volumes a destroy kept", function
         expect((await volumes()).report.volumes.map((v) => v.name)).to.deep.equal(VOLUMES);
     });
 
+    // cluster.users is a creation-time choice: on a stack with data the servers' scripts and
+    // configs would change under it (docs/security.md); the users-check stops the up first.
+    it("refuses turning cluster.users on for the running stack, before anything changes", async () => {
+        const containers = async () =>
+            (await cluster.docker.listContainers({ all: true, filters: JSON.stringify({ name: [`appscreens-redis-${TEST_STACK}-`] }) }))
+                .map((c) => `${c.Names[0]} ${c.Id} ${c.State}`)
+                .sort();
+        const before = await containers();
+        const error = await cluster.up({ cluster: { users: { enabled: true } } }).then(
+            () => undefined,
+            (err: Error) => err,
+        );
+        expect(error, "the up must fail").to.be.instanceOf(Error);
+        const text = String(error);
+        expect(stepFailureKinds(text)).to.deep.equal(["users-on-existing-stack"]);
+        expect(text).to.include("cluster.users");
+        for (const secret of [cluster.credentials.redisPassword, cluster.credentials.sentinelPassword])
+            expect(text.includes(secret)).to.equal(false);
+        // The same containers, still running: none was replaced, stopped or reconfigured.
+        expect(await containers()).to.deep.equal(before);
+        expect(await cluster.viaSentinel().ping()).to.equal("PONG");
+    });
+
     it("stops a re-deploy with generated passwords before creating anything, naming the kept volumes", async () => {
         earlier = cluster.credentials;
         const client = cluster.viaSentinel();
