@@ -12,7 +12,7 @@ import { Exporter } from "./exporter";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
-import { stackLabels } from "./server-container";
+import { ServerTls, stackLabels } from "./server-container";
 import { StackTls } from "./tls";
 import { ACL_USER_NAMES, AclPasswords, CLIENT_USERS, StackUsers } from "../render/acl-users";
 import { declareVolumeCheck } from "./volume-check";
@@ -84,7 +84,7 @@ export class RedisCluster extends pulumi.ComponentResource {
     /** The stack's Prometheus scrape config and alerting rules (no secret in either); undefined with metrics off. */
     public readonly prometheusScrapeConfig?: string;
     public readonly prometheusRules?: string;
-    /** The stack's CA, server and client certificates with `tls.enabled`; declared only, not yet used by any container. */
+    /** The stack's CA, server and client certificates with `tls.enabled`: uploaded into the servers and exporters. */
     public readonly tls?: StackTls;
 
     constructor(name: string, args: RedisClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -157,6 +157,19 @@ export class RedisCluster extends pulumi.ComponentResource {
         this.network = single?.network;
         this.networkName = single?.network.name;
 
+        // With TLS off nothing is declared here, so a stack without it is unchanged. With it, each
+        // server gets its leaf and key and the CA as uploads, each exporter the CA and its client
+        // certificate (components/server-container.ts, components/exporter.ts).
+        const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
+        const stackTls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
+        this.tls = stackTls;
+        const serverTls = (endpoint: { name: string }): { tls?: ServerTls } => {
+            if (!stackTls) return {};
+            const leaf = stackTls.servers[endpoint.name];
+            if (!leaf) throw new Error(`no TLS leaf planned for ${endpoint.name}`);
+            return { tls: { ...leaf, caCertPem: stackTls.caCertPem } };
+        };
+
         const common = { settings, passwords, projectDir: args.projectDir, volumeCheck: firstStep, hostTls: args.hostTls };
         // Each server goes to its host's provider through the component's `providers`, so its volume
         // and container (docker resources) are created on that host's engine; the settings step (a
@@ -182,6 +195,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                     {
                         ...common,
                         ...onHost(endpoint).args,
+                        ...serverTls(endpoint),
                         endpoint,
                         dependsOn: previous ? [previous.container] : [],
                         // Settings steps run one at a time too: a burst would compete for CPU with the servers.
@@ -202,6 +216,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                     {
                         ...common,
                         ...onHost(endpoint).args,
+                        ...serverTls(endpoint),
                         endpoint,
                         dependsOn: [previous],
                         settingsDependsOn: [
@@ -249,6 +264,8 @@ export class RedisCluster extends pulumi.ComponentResource {
                     ...(passwords.users
                         ? { password: passwords.users.apply((u) => u.passwords[CLIENT_USERS.exporter]), user: CLIENT_USERS.exporter }
                         : { password: exporter.kind === "redis" ? passwords.redis : passwords.sentinel }),
+                    // The CA, and the exporter's own client certificate when servers require one.
+                    ...(stackTls ? { tls: { caCertPem: stackTls.caCertPem, client: stackTls.clients.exporter } } : {}),
                 },
                 { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
             );
@@ -256,10 +273,6 @@ export class RedisCluster extends pulumi.ComponentResource {
         this.metricsEndpoints = Object.fromEntries(exporters.map((e) => [e.server.name, `http://${scrapeAddress(e)}/metrics`]));
         this.prometheusScrapeConfig = renderScrapeConfig(settings);
         this.prometheusRules = renderAlertRules(settings);
-
-        // Keys and certificates only: with TLS off nothing is declared, so a stack without it is unchanged.
-        const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
-        this.tls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
 
         const info = buildConnectionInfo(
             settings,
