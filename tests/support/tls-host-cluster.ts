@@ -123,6 +123,12 @@ export interface TlsHostClusterOptions {
     readonly failoverTimeoutMs?: number;
     /** false: the same cluster in plain text (`port <port>`, no certificates), for benchmarks that compare. Default true. */
     readonly tls?: boolean;
+    /**
+     * One `default` password on every server, as a stack without users has (requirepass and
+     * masterauth on nodes; requirepass, sentinel-pass and auth-pass on Sentinels), for the
+     * container scripts, which read it from those lines. Clients below log in with it. Default none.
+     */
+    readonly password?: string;
 }
 
 interface Server {
@@ -171,8 +177,13 @@ export class TlsHostCluster {
             ];
             this.servers.set(port, { name, port, sentinel, dir, files, confLines, serial: leaf.serial });
         };
+        const password = this.options.password;
         for (const [i, port] of this.nodePorts.entries()) {
-            await add(`redis-${i}`, port, false, ["save ''", ...(i > 0 ? [`replicaof 127.0.0.1 ${masterPort}`] : [])]);
+            await add(`redis-${i}`, port, false, [
+                "save ''",
+                ...(password ? [`requirepass "${password}"`, `masterauth "${password}"`] : []),
+                ...(i > 0 ? [`replicaof 127.0.0.1 ${masterPort}`] : []),
+            ]);
         }
         for (const [i, port] of this.sentinelPorts.entries()) {
             await add(`sentinel-${i}`, port, true, [
@@ -180,6 +191,13 @@ export class TlsHostCluster {
                 `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
                 `sentinel down-after-milliseconds ${MASTER_NAME} ${this.options.downAfterMs ?? 1000}`,
                 `sentinel failover-timeout ${MASTER_NAME} ${this.options.failoverTimeoutMs ?? 3000}`,
+                ...(password
+                    ? [
+                          `requirepass "${password}"`,
+                          `sentinel sentinel-pass "${password}"`,
+                          `sentinel auth-pass ${MASTER_NAME} "${password}"`,
+                      ]
+                    : []),
             ]);
         }
         for (const port of [...this.nodePorts, ...this.sentinelPorts]) this.spawn(port, true);
@@ -253,6 +271,7 @@ export class TlsHostCluster {
                 host: "127.0.0.1",
                 port,
                 ...(tls === false || !this.tlsOn ? {} : directTlsOptions(tls)),
+                ...(this.options.password ? { password: this.options.password } : {}),
                 maxRetriesPerRequest: 0,
                 connectTimeout: 5000,
                 commandTimeout: 5000,
@@ -271,6 +290,7 @@ export class TlsHostCluster {
                 sentinels: this.sentinelPorts.map((port) => ({ host: "127.0.0.1", port })),
                 name: MASTER_NAME,
                 ...(this.tlsOn ? sentinelTlsOptions(tls) : {}),
+                ...(this.options.password ? { password: this.options.password, sentinelPassword: this.options.password } : {}),
                 failoverDetector: true,
                 maxRetriesPerRequest: 1,
                 connectTimeout: 5000,
