@@ -7,11 +7,14 @@ import {
     EXPORTER_ENTRYPOINT,
     EXPORTER_FILE_MODE,
     EXPORTER_PASSWORD_FILE,
+    EXPORTER_TLS_FILES,
     EXPORTER_USER,
     exporterArgs,
+    ExporterLogin,
     renderExporterPasswordFile,
 } from "../render/exporter";
 import { stackLabels } from "./server-container";
+import { TlsMaterial } from "./tls";
 
 export interface ExporterArgs {
     readonly settings: StackSettings;
@@ -22,6 +25,8 @@ export interface ExporterArgs {
     readonly password: pulumi.Input<string>;
     /** On a users stack: the user that password belongs to (render/acl-users.ts CLIENT_USERS.exporter). */
     readonly user?: string;
+    /** With `cluster.tls.enabled`: the stack's CA, and the exporter's client certificate with `authClients: yes`. */
+    readonly tls?: { readonly caCertPem: pulumi.Output<string>; readonly client?: TlsMaterial };
 }
 
 /**
@@ -30,7 +35,8 @@ export interface ExporterArgs {
  * goes with its server when the stack scales, and any change of its inputs replaces it (delete
  * first: fixed name and host port). The password reaches it only as an uploaded file (secret in
  * state, mode 0440), which it reads once at start: a password rotation changes that file and so
- * replaces the exporter, which then reads the new one (docs/metrics.md#day-2-changes).
+ * replaces the exporter, which then reads the new one (docs/metrics.md#day-2-changes). With TLS
+ * its CA and client certificate are uploaded the same way, and a renewed certificate replaces it.
  */
 export class Exporter extends pulumi.ComponentResource {
     public readonly container: docker.Container;
@@ -38,7 +44,42 @@ export class Exporter extends pulumi.ComponentResource {
     constructor(name: string, args: ExporterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("appscreens:redis:Exporter", name, {}, opts);
         const { settings, exporter } = args;
-        const passwordFile = pulumi.secret(pulumi.output(args.password).apply((p) => renderExporterPasswordFile(exporter, p)));
+        const { tls } = args;
+        const passwordFile = pulumi.secret(
+            pulumi.output(args.password).apply((p) => renderExporterPasswordFile(exporter, p, tls !== undefined)),
+        );
+        const login: ExporterLogin = {
+            ...(args.user ? { user: args.user } : {}),
+            ...(tls
+                ? {
+                      tls: {
+                          caCert: EXPORTER_TLS_FILES.caCert,
+                          ...(tls.client ? { clientCert: EXPORTER_TLS_FILES.clientCert, clientKey: EXPORTER_TLS_FILES.clientKey } : {}),
+                      },
+                  }
+                : {}),
+        };
+        // The key only inside a secret, uploaded like the password file (root-owned, read through
+        // the exporter's group); the certificates go with it. Its paths alone reach the command line.
+        const tlsUploads = tls
+            ? [
+                  { file: EXPORTER_TLS_FILES.caCert, content: pulumi.secret(tls.caCertPem), permissions: EXPORTER_FILE_MODE },
+                  ...(tls.client
+                      ? [
+                            {
+                                file: EXPORTER_TLS_FILES.clientCert,
+                                content: pulumi.secret(tls.client.certPem),
+                                permissions: EXPORTER_FILE_MODE,
+                            },
+                            {
+                                file: EXPORTER_TLS_FILES.clientKey,
+                                content: pulumi.secret(tls.client.keyPem),
+                                permissions: EXPORTER_FILE_MODE,
+                            },
+                        ]
+                      : []),
+              ]
+            : [];
         this.container = new docker.Container(
             exporter.name,
             {
@@ -47,8 +88,8 @@ export class Exporter extends pulumi.ComponentResource {
                 image: args.image,
                 user: EXPORTER_USER,
                 entrypoints: [EXPORTER_ENTRYPOINT],
-                command: args.user ? exporterArgs(exporter, undefined, undefined, { user: args.user }) : exporterArgs(exporter),
-                uploads: [{ file: EXPORTER_PASSWORD_FILE, content: passwordFile, permissions: EXPORTER_FILE_MODE }],
+                command: exporterArgs(exporter, undefined, undefined, login),
+                uploads: [{ file: EXPORTER_PASSWORD_FILE, content: passwordFile, permissions: EXPORTER_FILE_MODE }, ...tlsUploads],
                 // An address from the network's dynamic half: nothing reaches an exporter by address.
                 networksAdvanced: [{ name: args.networkName, aliases: [exporter.name] }],
                 // Beside its server: on the interface its server publishes on (its host's address with hosts).

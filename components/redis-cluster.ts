@@ -12,7 +12,7 @@ import { Exporter } from "./exporter";
 import { RedisNode } from "./redis-node";
 import { Sentinel } from "./sentinel";
 import { ServerPasswords } from "./server-settings";
-import { stackLabels } from "./server-container";
+import { ServerTls, stackLabels } from "./server-container";
 import { StackTls } from "./tls";
 import { ACL_USER_NAMES, AclPasswords, CLIENT_USERS, StackUsers } from "../render/acl-users";
 import { declareVolumeCheck } from "./volume-check";
@@ -84,7 +84,7 @@ export class RedisCluster extends pulumi.ComponentResource {
     /** The stack's Prometheus scrape config and alerting rules (no secret in either); undefined with metrics off. */
     public readonly prometheusScrapeConfig?: string;
     public readonly prometheusRules?: string;
-    /** The stack's CA, server and client certificates with `tls.enabled`; declared only, not yet used by any container. */
+    /** The stack's CA, server and client certificates with `tls.enabled`: uploaded into the servers and exporters. */
     public readonly tls?: StackTls;
 
     constructor(name: string, args: RedisClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -136,10 +136,13 @@ export class RedisCluster extends pulumi.ComponentResource {
         }
 
         // Keys and certificates: with TLS off nothing is declared, so a stack without it is unchanged.
-        // Before the servers, whose settings steps connect with the tools' certificate.
+        // With it, each server gets its leaf and key and the CA as uploads, each exporter the CA and
+        // its client certificate (components/server-container.ts, components/exporter.ts). Declared
+        // before the servers, whose settings steps connect with the tools' certificate.
         const tlsPlan = planTls({ namePrefix: settings.namePrefix, tls: cluster.tls, plan });
-        this.tls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
-        if (this.tls) passwords = { ...passwords, tls: this.tls.clientEnvironment(cluster.tls.renewalWindowHours, false) };
+        const stackTls = tlsPlan ? new StackTls("tls", { plan: tlsPlan }, { parent: this }) : undefined;
+        this.tls = stackTls;
+        if (stackTls) passwords = { ...passwords, tls: stackTls.clientEnvironment(cluster.tls.renewalWindowHours, false) };
 
         const hostResources = new Map<string, HostResources>();
         if (cluster.hosts) {
@@ -162,6 +165,13 @@ export class RedisCluster extends pulumi.ComponentResource {
         const single = cluster.hosts ? undefined : hostResources.get("");
         this.network = single?.network;
         this.networkName = single?.network.name;
+
+        const serverTls = (endpoint: { name: string }): { tls?: ServerTls } => {
+            if (!stackTls) return {};
+            const leaf = stackTls.servers[endpoint.name];
+            if (!leaf) throw new Error(`no TLS leaf planned for ${endpoint.name}`);
+            return { tls: { ...leaf, caCertPem: stackTls.caCertPem } };
+        };
 
         const common = { settings, passwords, projectDir: args.projectDir, volumeCheck: firstStep, hostTls: args.hostTls };
         // Each server goes to its host's provider through the component's `providers`, so its volume
@@ -188,6 +198,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                     {
                         ...common,
                         ...onHost(endpoint).args,
+                        ...serverTls(endpoint),
                         endpoint,
                         dependsOn: previous ? [previous.container] : [],
                         // Settings steps run one at a time too: a burst would compete for CPU with the servers.
@@ -208,6 +219,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                     {
                         ...common,
                         ...onHost(endpoint).args,
+                        ...serverTls(endpoint),
                         endpoint,
                         dependsOn: [previous],
                         settingsDependsOn: [
@@ -255,6 +267,8 @@ export class RedisCluster extends pulumi.ComponentResource {
                     ...(passwords.users
                         ? { password: passwords.users.apply((u) => u.passwords[CLIENT_USERS.exporter]), user: CLIENT_USERS.exporter }
                         : { password: exporter.kind === "redis" ? passwords.redis : passwords.sentinel }),
+                    // The CA, and the exporter's own client certificate when servers require one.
+                    ...(stackTls ? { tls: { caCertPem: stackTls.caCertPem, client: stackTls.clients.exporter } } : {}),
                 },
                 { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
             );

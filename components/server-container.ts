@@ -15,6 +15,7 @@ import {
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { CONTAINER_PATHS } from "../render/paths";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
+import { TlsMaterial } from "./tls";
 
 export interface ServerContainerArgs {
     readonly kind: ServerKind;
@@ -28,6 +29,13 @@ export interface ServerContainerArgs {
     readonly clusterEnv: pulumi.Output<string>;
     /** The stack was created with `cluster.users.enabled`: the scripts log in as the tools' user. */
     readonly users?: boolean;
+    /** With `cluster.tls.enabled`: this server's leaf and key, and the stack's CA (components/tls.ts). */
+    readonly tls?: ServerTls;
+}
+
+/** What a server is given of the stack's TLS material. */
+export interface ServerTls extends TlsMaterial {
+    readonly caCertPem: pulumi.Output<string>;
 }
 
 export interface ServerContainer {
@@ -59,6 +67,53 @@ export function stackLabels(settings: StackSettings, role: string, node?: string
 export const FIRST_START_UPLOADS = ["uploads[0].content", "uploads[1].content"];
 
 /**
+ * The uploads of a server's container: the first-start files, its scripts and, with TLS, its CA,
+ * leaf and key. The TLS ones come last, so the indices above stay what they were.
+ */
+function serverUploads(args: ServerContainerArgs): docker.types.input.ContainerUpload[] {
+    const { kind, settings } = args;
+    const users = args.users ?? false;
+    const tls = settings.cluster.tls.enabled;
+    if (tls !== (args.tls !== undefined))
+        throw new Error(`${args.endpoint.name}: TLS material must be given exactly when cluster.tls.enabled`);
+    const p = CONTAINER_PATHS;
+    return [
+        { file: p.initialConf, content: args.initialConfig, permissions: "0400" },
+        { file: p.clusterEnv, content: args.clusterEnv, permissions: "0400" },
+        { file: p.startScript, content: renderStartScript(kind, users, tls), permissions: "0555" },
+        { file: p.healthcheckScript, content: renderHealthcheckScript(kind, users, tls), permissions: "0555" },
+        ...(kind === "redis"
+            ? [
+                  { file: p.handoverScript, content: renderHandoverScript(users, tls), permissions: "0555" },
+                  { file: p.promotionGuardScript, content: renderPromotionGuardScript(users, tls), permissions: "0555" },
+              ]
+            : []),
+        // Secret, all three: the key must be, and the certificates go with it (root-only, 0400; the
+        // start script installs copies for the redis user into /data/tls).
+        ...(args.tls
+            ? [
+                  { file: p.tlsCaUpload, content: pulumi.secret(args.tls.caCertPem), permissions: "0400" },
+                  { file: p.tlsCertUpload, content: pulumi.secret(args.tls.certPem), permissions: "0400" },
+                  { file: p.tlsKeyUpload, content: pulumi.secret(args.tls.keyPem), permissions: "0400" },
+              ]
+            : []),
+    ];
+}
+
+/**
+ * The TLS uploads' places among `uploads`, whose later changes the container ignores too. A renewed
+ * leaf (the provider replaces a certificate within its renewal window) would otherwise replace every
+ * server at once; the running server keeps its files in /data/tls, which the start script fills
+ * from these uploads only while empty, and a renewal writes the new leaf there and reloads it
+ * instead (docs/tls.md). A container replaced for another reason keeps the uploads it had (ignored
+ * changes keep their old values) and the volume keeps /data/tls.
+ */
+export function tlsUploadChanges(uploads: readonly docker.types.input.ContainerUpload[]): string[] {
+    const tlsFiles: string[] = [CONTAINER_PATHS.tlsCaUpload, CONTAINER_PATHS.tlsCertUpload, CONTAINER_PATHS.tlsKeyUpload];
+    return uploads.flatMap((u, i) => (tlsFiles.includes(u.file as string) ? [`uploads[${i}].content`] : []));
+}
+
+/**
  * A Redis-family server (node or Sentinel): its data volume and its container, children of
  * `parent`. Shared by both components because they differ only in what they render.
  */
@@ -69,7 +124,6 @@ export function declareServerContainer(
     volumeDependsOn: pulumi.Input<pulumi.Resource>[] = [],
 ): ServerContainer {
     const { settings, endpoint, kind } = args;
-    const users = args.users ?? false;
     const name = dockerName(settings, endpoint.name);
     const labels = stackLabels(settings, kind, endpoint.name, endpoint.host);
     // Data outlives the container: a replaced container mounts the same volume, and an `up` never
@@ -80,6 +134,7 @@ export function declareServerContainer(
         { name: dataVolumeName(settings, endpoint.name), labels },
         { parent, retainOnDelete: true, dependsOn: volumeDependsOn },
     );
+    const uploads = serverUploads(args);
     const container = new docker.Container(
         endpoint.name,
         {
@@ -91,18 +146,7 @@ export function declareServerContainer(
             entrypoints: ["/bin/sh", CONTAINER_PATHS.startScript],
             command: bootstrapArgs(DIRECTIVES[kind], settings, endpoint),
             envs: renderScriptEnv(settings, endpoint),
-            uploads: [
-                { file: CONTAINER_PATHS.initialConf, content: args.initialConfig, permissions: "0400" },
-                { file: CONTAINER_PATHS.clusterEnv, content: args.clusterEnv, permissions: "0400" },
-                { file: CONTAINER_PATHS.startScript, content: renderStartScript(kind, users), permissions: "0555" },
-                { file: CONTAINER_PATHS.healthcheckScript, content: renderHealthcheckScript(kind, users), permissions: "0555" },
-                ...(kind === "redis"
-                    ? [
-                          { file: CONTAINER_PATHS.handoverScript, content: renderHandoverScript(users), permissions: "0555" },
-                          { file: CONTAINER_PATHS.promotionGuardScript, content: renderPromotionGuardScript(users), permissions: "0555" },
-                      ]
-                    : []),
-            ],
+            uploads,
             volumes: [{ volumeName: volume.name, containerPath: CONTAINER_PATHS.dataDir }],
             networksAdvanced: [{ name: args.networkName, ipv4Address: endpoint.address, aliases: [endpoint.name] }],
             ports: [{ internal: endpoint.port, external: endpoint.hostPort, ip: endpoint.publishAddress, protocol: "tcp" }],
@@ -131,7 +175,7 @@ export function declareServerContainer(
             dependsOn,
             // Fixed container names and host ports cannot exist twice, so replace by delete-then-create.
             deleteBeforeReplace: true,
-            ignoreChanges: FIRST_START_UPLOADS,
+            ignoreChanges: [...FIRST_START_UPLOADS, ...tlsUploadChanges(uploads)],
             // The provider updates a changed healthcheck in its state only; a new container applies it.
             replaceOnChanges: ["healthcheck"],
         },
@@ -152,6 +196,8 @@ export interface ServerArgs {
     readonly hostTls?: pulumi.Output<DockerTls>;
     /** The stack's volume check: the data volume waits for it. */
     readonly volumeCheck: command.local.Command;
+    /** With `cluster.tls.enabled`: this server's leaf and key and the stack's CA. */
+    readonly tls?: ServerTls;
     /** The container waits for these (the previous server: replacements go one at a time). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** The settings step waits for these (Sentinels for every node's: passwords change nodes first). */
@@ -179,7 +225,7 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
         const { settings, endpoint, image, networkName } = args;
         this.endpoint = endpoint;
         const server = declareServerContainer(
-            { kind, settings, endpoint, image, networkName, ...files, users: args.passwords.users !== undefined },
+            { kind, settings, endpoint, image, networkName, ...files, users: args.passwords.users !== undefined, tls: args.tls },
             this,
             args.dependsOn ?? [],
             [args.volumeCheck],

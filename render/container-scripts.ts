@@ -3,6 +3,7 @@ import { StackSettings } from "../settings/validate";
 import { SCRIPT_ENV } from "../contracts/env";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
 import { MASTER_PLACEHOLDER } from "./sentinel-conf";
+import { redisCliTlsArgs, TLS_CONTAINER_FILES } from "./tls-conf";
 
 /**
  * What a start script logs when it finds its data volume empty and installs the initial config:
@@ -28,6 +29,55 @@ function asToolsUser(script: string): string {
     const out = script.replaceAll(REDIS_CLI, `${REDIS_CLI} --user "$AUTH_USER"`);
     if (out === script) throw new Error("a container script without redis-cli cannot be given the tools' user");
     return out;
+}
+
+/**
+ * A script as it runs on a TLS stack: every redis-cli speaks TLS with the server's own files under
+ * /data/tls (its leaf is a client certificate too). Paths only: no key material on a command line.
+ */
+function overTls(script: string): string {
+    const out = script.replaceAll(REDIS_CLI, `${REDIS_CLI} ${redisCliTlsArgs().join(" ")}`);
+    const calls = out.split("redis-cli").length - 1;
+    const tlsCalls = out.split(`${REDIS_CLI} ${redisCliTlsArgs().join(" ")}`).length - 1;
+    // A redis-cli written any other way would talk plain text to a TLS-only server and fail.
+    if (calls === 0 || calls !== tlsCalls) throw new Error("every redis-cli of a container script must start as REDIS_CLI to speak TLS");
+    return out;
+}
+
+/** How a script is rendered for a stack: the users' login (asToolsUser), then TLS (overTls). */
+function forStack(script: string, users: boolean, tls: boolean): string {
+    const withUser = users ? asToolsUser(script) : script;
+    return tls ? overTls(withUser) : withUser;
+}
+
+/**
+ * Installs the server's TLS files from its uploads into /data/tls, only when the volume does not
+ * hold all three yet (a new volume, or one from before). Not on every start: Docker cannot change
+ * a running container's uploads, so the container keeps the ones it was created with (their later
+ * changes are ignored, components/server-container.ts TLS_UPLOADS) while a renewal writes the new
+ * leaf into /data/tls and reloads it; copying the uploads again on a restart would put the old
+ * leaf back. The three go together, so a leaf never meets another leaf's key. Owned by the redis
+ * user, read-only (a renewal replaces them by rename, in a directory only that user can enter).
+ */
+function tlsInstall(): string[] {
+    const p = CONTAINER_PATHS;
+    const f = TLS_CONTAINER_FILES;
+    const pairs: [string, string][] = [
+        [p.tlsCaUpload, f.caCert],
+        [p.tlsCertUpload, f.cert],
+        [p.tlsKeyUpload, f.key],
+    ];
+    return [
+        `if ${pairs.map(([, to]) => `[ ! -s ${to} ]`).join(" || ")}; then`,
+        `  mkdir -p ${p.tlsDir}`,
+        ...pairs.map(([from, to]) => `  cp ${from} ${to}.new`),
+        ...pairs.map(([, to]) => `  mv ${to}.new ${to}`),
+        '  echo "appscreens: installed the TLS files from this container\'s uploads"',
+        "fi",
+        `chown -R ${REDIS_USER}:${REDIS_USER} ${p.tlsDir}`,
+        `chmod 700 ${p.tlsDir}`,
+        `chmod 400 ${pairs.map(([, to]) => to).join(" ")}`,
+    ];
 }
 
 export interface ClusterEnvInput {
@@ -147,7 +197,7 @@ const ASK_FUNCTIONS = [
  * already see down waits for their failover too, while they have a replica to promote. Redis runs as the
  * redis user in the background so that SIGTERM can hand the master role over first.
  */
-export function renderRedisStartScript(users = false): string {
+export function renderRedisStartScript(users = false, tls = false): string {
     const p = CONTAINER_PATHS;
     const script = [
         "#!/bin/sh",
@@ -156,6 +206,8 @@ export function renderRedisStartScript(users = false): string {
         `live=${p.redisLive}`,
         `self="$${SCRIPT_ENV.self}"`,
         ...ASK_FUNCTIONS,
+        // Before anything asks a server: with TLS every redis-cli reads these files.
+        ...(tls ? tlsInstall() : []),
         "fresh=no",
         'if [ ! -f "$live" ]; then',
         `  cp ${p.initialConf} "$live.new"`,
@@ -236,7 +288,7 @@ export function renderRedisStartScript(users = false): string {
         'while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || exit "$code"; done',
         "",
     ].join("\n");
-    return users ? asToolsUser(script) : script;
+    return forStack(script, users, tls);
 }
 
 /**
@@ -267,7 +319,7 @@ function localNodePrelude(timeoutSeconds: number, users: boolean): string[] {
  * move within about a second instead of after down-after-milliseconds. Bounded throughout; a
  * failure just lets the Sentinels fail over as they would after a crash.
  */
-export function renderHandoverScript(users = false): string {
+export function renderHandoverScript(users = false, tls = false): string {
     const script = [
         ...localNodePrelude(3, users),
         "info=$(r INFO replication) || exit 0",
@@ -307,7 +359,7 @@ export function renderHandoverScript(users = false): string {
         'echo "appscreens: no failover within 15 s; stopping anyway (the Sentinels fail over after down-after-milliseconds)"',
         "",
     ].join("\n");
-    return users ? asToolsUser(script) : script;
+    return forStack(script, users, tls);
 }
 
 /**
@@ -317,7 +369,7 @@ export function renderHandoverScript(users = false): string {
  * reports it, then removes the guard file. The healthcheck waits for that file to go, so a rolling
  * replacement moves on only once the Sentinels could promote this replica.
  */
-export function renderPromotionGuardScript(users = false): string {
+export function renderPromotionGuardScript(users = false, tls = false): string {
     const p = CONTAINER_PATHS;
     const script = [
         ...localNodePrelude(2, users),
@@ -345,7 +397,7 @@ export function renderPromotionGuardScript(users = false): string {
         `rm -f ${p.promotionGuard}`,
         "",
     ].join("\n");
-    return users ? asToolsUser(script) : script;
+    return forStack(script, users, tls);
 }
 
 /**
@@ -353,7 +405,7 @@ export function renderPromotionGuardScript(users = false): string {
  * else the master a node reports, else node 0 (the cluster's very first boot); afterwards it
  * runs from the state it persisted. Stable identity comes from its initial config.
  */
-export function renderSentinelStartScript(users = false): string {
+export function renderSentinelStartScript(users = false, tls = false): string {
     const p = CONTAINER_PATHS;
     const script = [
         "#!/bin/sh",
@@ -362,6 +414,7 @@ export function renderSentinelStartScript(users = false): string {
         `live=${p.sentinelLive}`,
         `self="$${SCRIPT_ENV.self}"`,
         ...ASK_FUNCTIONS,
+        ...(tls ? tlsInstall() : []),
         'if [ ! -f "$live" ]; then',
         '  peers=$(echo $SENTINELS | tr " " "\\n" | grep -vxF "$self" | tr "\\n" " ")',
         '  master=$(sentinels_master "$peers")',
@@ -390,12 +443,15 @@ export function renderSentinelStartScript(users = false): string {
         `exec gosu ${REDIS_USER} redis-sentinel "$live" "$@"`,
         "",
     ].join("\n");
-    return users ? asToolsUser(script) : script;
+    return forStack(script, users, tls);
 }
 
-/** `users`: the stack was created with `cluster.users.enabled` (the scripts log in as the tools' user). */
-export function renderStartScript(kind: ServerKind, users = false): string {
-    return kind === "redis" ? renderRedisStartScript(users) : renderSentinelStartScript(users);
+/**
+ * `users`: the stack was created with `cluster.users.enabled` (the scripts log in as the tools' user);
+ * `tls`: with `cluster.tls.enabled` (the scripts install the TLS files and speak TLS).
+ */
+export function renderStartScript(kind: ServerKind, users = false, tls = false): string {
+    return kind === "redis" ? renderRedisStartScript(users, tls) : renderSentinelStartScript(users, tls);
 }
 
 /**
@@ -404,7 +460,7 @@ export function renderStartScript(kind: ServerKind, users = false): string {
  * read inside the container from the line that always holds the current one (masterauth on
  * nodes, sentinel-pass on Sentinels), so it never appears in what `docker inspect` shows.
  */
-export function renderHealthcheckScript(kind: ServerKind, users = false): string {
+export function renderHealthcheckScript(kind: ServerKind, users = false, tls = false): string {
     const p = CONTAINER_PATHS;
     // With users the password is not in the live config (only hashes are, and masterauth is the
     // replication user's): the tools' password comes from the cluster snapshot (0400, root).
@@ -426,10 +482,10 @@ export function renderHealthcheckScript(kind: ServerKind, users = false): string
                   ]),
             "",
         ];
-        return asToolsUser(lines.join("\n"));
+        return forStack(lines.join("\n"), true, tls);
     }
     if (kind === "sentinel") {
-        return [
+        const sentinel = [
             "#!/bin/sh",
             "set -eu",
             `pass=$(sed -n 's/^sentinel sentinel-pass "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.sentinelLive} | head -n 1)`,
@@ -437,8 +493,9 @@ export function renderHealthcheckScript(kind: ServerKind, users = false): string
             '[ "$reply" = PONG ]',
             "",
         ].join("\n");
+        return forStack(sentinel, false, tls);
     }
-    return [
+    const node = [
         "#!/bin/sh",
         "set -eu",
         `pass=$(sed -n 's/^masterauth "\\{0,1\\}\\([^"]*\\)"\\{0,1\\}$/\\1/p' ${p.redisLive} | head -n 1)`,
@@ -451,4 +508,5 @@ export function renderHealthcheckScript(kind: ServerKind, users = false): string
         `[ ! -f ${p.promotionGuard} ]`,
         "",
     ].join("\n");
+    return forStack(node, false, tls);
 }

@@ -150,11 +150,18 @@ export function settingsToChange<N extends DirectiveName>(
     });
 }
 
-/** The bootstrap directives as server command-line arguments (`--port 6379 --sentinel announce-ip x`). */
+/**
+ * The bootstrap directives as server command-line arguments (`--port 6379 --sentinel announce-ip x`).
+ * With `cluster.tls.enabled` there is no `--port`: the listener (`port 0`, `tls-port`) is in the
+ * initial config with the other TLS directives (render/tls-conf.ts), and a command-line option
+ * overrides a config line, so `--port 6379` would open the plaintext listener again.
+ */
 export function bootstrapArgs<N extends DirectiveName>(
     table: readonly Directive<N>[],
     settings: StackSettings,
     server: Endpoint,
 ): string[] {
-    return table.filter((d) => d.phase === "bootstrap").flatMap((d) => [...`--${d.name}`.split(" "), d.value(settings, server)]);
+    return table
+        .filter((d) => d.phase === "bootstrap" && !(d.name === "port" && settings.cluster.tls.enabled))
+        .flatMap((d) => [...`--${d.name}`.split(" "), d.value(settings, server)]);
 }

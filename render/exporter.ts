@@ -29,9 +29,36 @@ export const EXPORTER_FILE_MODE = "0440";
  */
 export const EXPORTER_CONNECTION_TIMEOUT = "5s";
 
+/** With TLS: the files an exporter connects with. */
+export interface ExporterTlsFiles {
+    /** The stack's CA: the exporter verifies its server's leaf with it. */
+    readonly caCert: string;
+    /** Its client certificate and key: only with `tls.authClients: yes` (with `optional` none is made). */
+    readonly clientCert?: string;
+    readonly clientKey?: string;
+}
+
 /**
- * The exporter's command line: addresses and paths only, never a password. `passwordFile` and
- * `listen` differ only where the exporter runs outside its container (the host tests).
+ * Where the TLS files are uploaded in an exporter's container: /etc, as the password file (the
+ * one directory the official image has), root-owned with EXPORTER_FILE_MODE, read through its group.
+ */
+export const EXPORTER_TLS_FILES = {
+    caCert: "/etc/appscreens-exporter-ca.pem",
+    clientCert: "/etc/appscreens-exporter-client.pem",
+    clientKey: "/etc/appscreens-exporter-client-key.pem",
+} as const satisfies Required<ExporterTlsFiles>;
+
+/**
+ * The server's URI as the exporter is told it and as its password file is keyed: `rediss://` over
+ * TLS (redis_exporter 1.45 turns TLS on for that scheme, exporter/redis.go connectToRedis).
+ */
+export const exporterServerUri = (exporter: ExporterEndpoint, tls: boolean): string =>
+    tls ? exporter.serverUri.replace(/^redis:\/\//, "rediss://") : exporter.serverUri;
+
+/**
+ * The exporter's command line: addresses and paths only, never a password or a key. `passwordFile`
+ * and `listen` differ only where the exporter runs outside its container (the host tests), and so
+ * do the TLS files' paths.
  */
 export function exporterArgs(
     exporter: ExporterEndpoint,
@@ -40,22 +67,33 @@ export function exporterArgs(
     options: ExporterLogin = {},
 ): string[] {
     return [
-        `--redis.addr=${exporter.serverUri}`,
+        `--redis.addr=${exporterServerUri(exporter, options.tls !== undefined)}`,
         // On a users stack: its own user (a name, no secret), and no CONFIG GET, which that user is
         // refused because it returns masterauth in clear (docs/security.md).
         ...(options.user ? [`--redis.user=${options.user}`, "--config-command=-"] : []),
         `--redis.password-file=${passwordFile}`,
+        // Flags of redis_exporter 1.45 (Debian's prometheus-redis-exporter --help): the CA it checks
+        // the server's leaf against, and its client certificate when the servers require one.
+        ...(options.tls
+            ? [
+                  `--tls-ca-cert-file=${options.tls.caCert}`,
+                  ...(options.tls.clientCert && options.tls.clientKey
+                      ? [`--tls-client-cert-file=${options.tls.clientCert}`, `--tls-client-key-file=${options.tls.clientKey}`]
+                      : []),
+              ]
+            : []),
         `--web.listen-address=${listen}`,
         `--connection-timeout=${EXPORTER_CONNECTION_TIMEOUT}`,
     ];
 }
 
-/** Who an exporter logs in as: absent, `default` (a stack without users). */
+/** Who an exporter logs in as (absent: `default`, a stack without users), and over TLS with which files. */
 export interface ExporterLogin {
     readonly user?: string;
+    readonly tls?: ExporterTlsFiles;
 }
 
-/** The password file's content for one exporter (a secret: it holds the server's password). */
-export function renderExporterPasswordFile(exporter: ExporterEndpoint, password: string): string {
-    return `${JSON.stringify({ [exporter.serverUri]: password }, null, 2)}\n`;
+/** The password file's content for one exporter (a secret: it holds the server's password); keyed as `--redis.addr` is. */
+export function renderExporterPasswordFile(exporter: ExporterEndpoint, password: string, tls = false): string {
+    return `${JSON.stringify({ [exporterServerUri(exporter, tls)]: password }, null, 2)}\n`;
 }

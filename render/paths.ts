@@ -17,6 +17,22 @@ export const CONTAINER_PATHS = {
     promotionGuard: "/data/appscreens-promotion-guard",
     redisLive: "/data/redis.conf",
     sentinelLive: "/data/sentinel.conf",
+    /**
+     * With TLS: the server's CA, leaf and key as uploaded (secret, 0400), read by the start script
+     * only while the TLS directory below does not hold them yet (render/container-scripts.ts).
+     */
+    tlsCaUpload: "/usr/local/etc/appscreens-tls-ca.pem",
+    tlsCertUpload: "/usr/local/etc/appscreens-tls-server.pem",
+    tlsKeyUpload: "/usr/local/etc/appscreens-tls-server-key.pem",
+    /**
+     * With TLS: what the server and its scripts read (render/tls-conf.ts TLS_CONTAINER_FILES). On the
+     * data volume, not at the upload paths: Docker cannot change a running container's uploads, and a
+     * renewal writes a new leaf here and asks the node to reload it.
+     */
+    tlsDir: "/data/tls",
+    tlsCaCert: "/data/tls/ca.pem",
+    tlsCert: "/data/tls/server.pem",
+    tlsKey: "/data/tls/server-key.pem",
 } as const;
 
 /** The `redis` user of the official image (and of the test image built to match it). */

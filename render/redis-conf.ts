@@ -1,8 +1,9 @@
-import { Endpoint } from "../settings/address-plan";
+import { Endpoint, REDIS_PORT } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { renderAclUsers, renderNodeLinks, StackUsers } from "./acl-users";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
 import { REDIS_DIRECTIVES, runtimeDirectives } from "./directives";
+import { tlsSection } from "./tls-conf";
 
 export interface RedisConfInput {
     readonly settings: StackSettings;
@@ -44,6 +45,7 @@ export function renderRedisConf({ settings, node, password, users }: RedisConfIn
             why: "Runtime settings as deployed when this node was created; every deploy applies the current\nones with CONFIG SET and CONFIG REWRITE (see render/directives.ts).",
             lines: runtimeDirectives(REDIS_DIRECTIVES).map((d) => confLine(d.name, d.value(settings, node))),
         },
+        ...tlsSection(settings, "node", REDIS_PORT),
     ];
     return renderConfFile(`initial redis.conf for ${node.name} of stack ${settings.stack}`, sections);
 }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { Endpoint } from "../settings/address-plan";
+import { Endpoint, SENTINEL_PORT } from "../settings/address-plan";
 import { StackSettings } from "../settings/validate";
 import { renderAclUsers, renderSentinelLinks, StackUsers } from "./acl-users";
 import { ConfSection, quoted, renderConfFile } from "./conf-file";
 import { runtimeDirectives, SENTINEL_DIRECTIVES } from "./directives";
+import { tlsSection } from "./tls-conf";
 
 export interface SentinelConfInput {
     readonly settings: StackSettings;
@@ -66,6 +67,7 @@ export function renderSentinelConf({ settings, sentinel: me, redisPassword, sent
                 "sentinel deny-scripts-reconfig yes",
             ],
         },
+        ...tlsSection(settings, "sentinel", SENTINEL_PORT),
     ];
     return renderConfFile(`initial sentinel.conf for ${me.name} of stack ${settings.stack}`, sections);
 }

@@ -1,7 +1,8 @@
 // The TLS directives of a node and of a Sentinel (issue 17, TLS part 1): TLS-only on the server's
 // own port, its leaf and the stack's CA at fixed paths, client certificates required or optional,
-// and TLS on every link a server opens itself. Not yet part of the rendered redis.conf /
-// sentinel.conf: proven on host processes first (tests/host/tls.test.ts, docs/tls.md).
+// and TLS on every link a server opens itself. Part of every initial redis.conf / sentinel.conf of a
+// stack with `cluster.tls.enabled` (render/redis-conf.ts, render/sentinel-conf.ts); proven on host
+// processes (tests/host/tls.test.ts, docs/tls.md).
 //
 // What Redis 7.0 takes (redis 7.0.15 redis.conf "TLS/SSL", src/config.c, src/sentinel.c):
 // - `port 0` turns the plaintext listener off; `tls-port` is the TLS listener.
@@ -17,6 +18,9 @@
 //   7.0.1: setting the same path reloads it); a Sentinel has no CONFIG command and its
 //   `SENTINEL CONFIG SET` takes none of the tls-* settings, so a Sentinel renews by restarting.
 import { TlsConfig } from "../settings/schema";
+import { StackSettings } from "../settings/validate";
+import { ConfSection } from "./conf-file";
+import { CONTAINER_PATHS } from "./paths";
 
 /** Where a server's TLS files are read from. */
 export interface TlsFiles {
@@ -32,12 +36,12 @@ export interface TlsFiles {
  * The files inside a container. They live on the data volume, beside the live config (render/paths.ts
  * redisLive, sentinelLive), not at an upload path: Docker cannot change a running container's
  * uploads, and renewal writes a new leaf over these files and asks the node to reload them. The
- * follow-up's start script installs them from the secret uploads, readable by the `redis` user only.
+ * start script installs them from the secret uploads, readable by the `redis` user only.
  */
 export const TLS_CONTAINER_FILES: TlsFiles = {
-    caCert: "/data/tls/ca.pem",
-    cert: "/data/tls/server.pem",
-    key: "/data/tls/server-key.pem",
+    caCert: CONTAINER_PATHS.tlsCaCert,
+    cert: CONTAINER_PATHS.tlsCert,
+    key: CONTAINER_PATHS.tlsKey,
 };
 
 export type TlsServerKind = "node" | "sentinel";
@@ -68,3 +72,34 @@ export function renderTlsDirectives(
 
 /** The files a renewal rewrites on a node, as `CONFIG SET` arguments: both in one call, so the pair reloads together. */
 export const tlsReloadArgs = (files: TlsFiles = TLS_CONTAINER_FILES): string[] => ["tls-cert-file", files.cert, "tls-key-file", files.key];
+
+/**
+ * redis-cli's TLS options for the container scripts: the server's own files. Its leaf carries client
+ * auth (settings/tls-plan.ts SERVER_USES), so it is the scripts' client certificate too, and with
+ * `tls-auth-clients yes` nothing else would be let in.
+ */
+export const redisCliTlsArgs = (files: TlsFiles = TLS_CONTAINER_FILES): string[] => [
+    "--tls",
+    "--cacert",
+    files.caCert,
+    "--cert",
+    files.cert,
+    "--key",
+    files.key,
+];
+
+/**
+ * The initial config's TLS section: with `cluster.tls.enabled` the directives above, the listener
+ * included; without it nothing, so a stack without TLS renders the bytes it always did. TLS is
+ * chosen when a stack is created, and the initial config is read on a volume's first start only.
+ */
+export function tlsSection(settings: StackSettings, kind: TlsServerKind, port: number): ConfSection[] {
+    const { tls } = settings.cluster;
+    if (!tls.enabled) return [];
+    return [
+        {
+            why: "TLS, fixed for the server's life. The listener is here and not on the command line\n(render/directives.ts bootstrapArgs); the files are installed by the start script.",
+            lines: renderTlsDirectives(kind, port, tls.authClients),
+        },
+    ];
+}

@@ -468,7 +468,7 @@ export const tlsSchema = z.strictObject({
     enabled: bool()
         .default(false)
         .describe(
-            "Make the stack's TLS material: a CA (ECDSA P-256) and a certificate per node and Sentinel. A creation-time choice for the whole cluster ([TLS](tls.md)); the servers do not listen on TLS yet.",
+            "Serve TLS only: a CA (ECDSA P-256) and a certificate per node and Sentinel, which listen TLS-only on their ports (`port 0`, `tls-port`) with `tls-replication yes`; the container scripts and the exporters speak TLS too. A creation-time choice for the whole cluster ([TLS](tls.md)).",
         ),
     authClients: z
         .enum(TLS_AUTH_CLIENTS, { error: `must be one of ${TLS_AUTH_CLIENTS.join(", ")}` })
@@ -624,7 +624,7 @@ export const clusterSchema = z
             .describe("[Metrics](metrics.md): an exporter per server, a Prometheus scrape config and alerting rules."),
         tls: tlsSchema
             .prefault({})
-            .describe("[TLS](tls.md) material of the stack: its CA and a certificate per server and client. Chosen at creation."),
+            .describe("[TLS](tls.md) on every server: its CA and a certificate per server and client. Chosen at creation."),
         users: usersSchema.prefault({}).describe("The [ACL users](security.md) the servers and every client run on. Chosen at creation."),
         hosts: z
             .array(hostSchema)

@@ -2,7 +2,7 @@
 // with the rendered TLS directives (render/tls-conf.ts) and its own leaf from a CA made for the run
 // with openssl: ECDSA P-256, server and client auth, IP SAN 127.0.0.1, as settings/tls-plan.ts plans
 // a server's leaf. Keys live only in files (mode 0600) of a temporary directory, never on a command
-// line or in a log. No passwords: the ACL users are proven by acl-host-cluster.ts, TLS on its own here.
+// line or in a log. The ACL users are proven by acl-host-cluster.ts; here at most the two `default` passwords.
 import { ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -125,7 +125,9 @@ export interface TlsHostClusterOptions {
     readonly tls?: boolean;
     /**
      * The two `default` passwords, as a stack without users runs (`requirepass`/`masterauth` on nodes,
-     * `requirepass`/`auth-pass` on Sentinels), for the stack's own tools, which always log in. Default none.
+     * `requirepass`/`sentinel-pass`/`auth-pass` on Sentinels): for the stack's own tools, which always
+     * log in, and the container scripts, which read them from those lines. Clients below log in with
+     * them. Default none.
      */
     readonly passwords?: { readonly redis: string; readonly sentinel: string };
 }
@@ -190,7 +192,13 @@ export class TlsHostCluster {
                 `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
                 `sentinel down-after-milliseconds ${MASTER_NAME} ${this.options.downAfterMs ?? 1000}`,
                 `sentinel failover-timeout ${MASTER_NAME} ${this.options.failoverTimeoutMs ?? 3000}`,
-                ...(passwords ? [`requirepass "${passwords.sentinel}"`, `sentinel auth-pass ${MASTER_NAME} "${passwords.redis}"`] : []),
+                ...(passwords
+                    ? [
+                          `requirepass "${passwords.sentinel}"`,
+                          `sentinel sentinel-pass "${passwords.sentinel}"`,
+                          `sentinel auth-pass ${MASTER_NAME} "${passwords.redis}"`,
+                      ]
+                    : []),
             ]);
         }
         for (const port of [...this.nodePorts, ...this.sentinelPorts]) this.spawn(port, true);
@@ -259,11 +267,13 @@ export class TlsHostCluster {
      * defaults to the CA and the tools' certificate; `false` connects in plain text.
      */
     client(port: number, tls: ClientTlsMaterial | false = this.clientTls, extra: RedisOptions = {}): Redis {
+        const { passwords } = this.options;
         return this.track(
             new Redis({
                 host: "127.0.0.1",
                 port,
                 ...(tls === false || !this.tlsOn ? {} : directTlsOptions(tls)),
+                ...(passwords ? { password: this.servers.get(port)?.sentinel ? passwords.sentinel : passwords.redis } : {}),
                 maxRetriesPerRequest: 0,
                 connectTimeout: 5000,
                 commandTimeout: 5000,
@@ -277,11 +287,13 @@ export class TlsHostCluster {
 
     /** An application-style client: Sentinel mode with failoverDetector, TLS to Sentinels and nodes alike. */
     sentinelClient(tls: ClientTlsMaterial = this.clientTls, extra: RedisOptions = {}): Redis {
+        const { passwords } = this.options;
         return this.track(
             new Redis({
                 sentinels: this.sentinelPorts.map((port) => ({ host: "127.0.0.1", port })),
                 name: MASTER_NAME,
                 ...(this.tlsOn ? sentinelTlsOptions(tls) : {}),
+                ...(passwords ? { password: passwords.redis, sentinelPassword: passwords.sentinel } : {}),
                 failoverDetector: true,
                 maxRetriesPerRequest: 1,
                 connectTimeout: 5000,

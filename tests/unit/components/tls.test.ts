@@ -8,7 +8,10 @@ import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto"
 import { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
-import { isWireSecret, ProgramRun, runProgramUnderMocks } from "../../support/program-under-mocks";
+import { isWireSecret, ProgramRun, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
+import { FIRST_START_UPLOADS } from "../../../components/server-container";
+import { EXPORTER_FILE_MODE, EXPORTER_TLS_FILES } from "../../../render/exporter";
+import { CONTAINER_PATHS } from "../../../render/paths";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 import { TLS_ENV } from "../../../contracts/env";
 import { parseTlsEnvironment } from "../../../contracts/tls-env";
@@ -342,5 +345,99 @@ describe("the stack without TLS", () => {
         expect(d.run.outputs.tlsToolsEnvironment).to.equal(undefined);
         expect(JSON.stringify(d.resources.map((r) => r.inputs))).to.not.include(TLS_ENV);
         expect(String(d.run.outputs.ioredisExample)).to.not.include("tls");
+    });
+});
+
+describe("the servers' and exporters' TLS files under mocks (uploads, secrets, ignored changes)", function () {
+    this.timeout(60_000);
+    let d: Declared;
+    before(async () => {
+        d = await declare({ cluster: { tls: { enabled: true } } });
+    });
+    const CONTAINER = "docker:index/container:Container";
+    const containers = () => d.resources.filter((r) => r.type === CONTAINER);
+    const pemOf = (name: string, field: string) => String(d.states.get(name)?.[field]);
+    interface Upload {
+        readonly file: string;
+        readonly content: unknown;
+        readonly permissions: string;
+    }
+    const uploadsOf = (r: pulumi.runtime.MockResourceArgs) => unwrapSecrets(r.inputs.uploads) as Upload[];
+    /** An upload holding exactly `want`, with `mode`; and every string of the container's uploads that holds it is inside a secret. */
+    function expectSecretUpload(r: pulumi.runtime.MockResourceArgs, file: string, want: string, mode: string) {
+        const upload = uploadsOf(r).find((u) => u.file === file);
+        expect(upload?.content, `${r.name} ${file}`).to.equal(want);
+        expect(upload?.permissions, `${r.name} ${file}`).to.equal(mode);
+        const holding = strings(r.inputs.uploads).filter((x) => x.text === want);
+        expect(holding, `${r.name} ${file}`).to.have.length(1);
+        expect(holding[0].secret, `${r.name} ${file} is inside a secret`).to.equal(true);
+    }
+
+    for (const server of SERVERS) {
+        it(`uploads ${server}'s leaf, key and the CA as 0400 secrets, and ignores their later changes`, () => {
+            const container = containers().find((r) => r.name === server);
+            if (!container) throw new Error(`no container ${server}`);
+            const uploads = uploadsOf(container);
+            expectSecretUpload(container, CONTAINER_PATHS.tlsCaUpload, pemOf("tls-ca", "certPem"), "0400");
+            expectSecretUpload(container, CONTAINER_PATHS.tlsCertUpload, pemOf(`${server}-tls-cert`, "certPem"), "0400");
+            expectSecretUpload(container, CONTAINER_PATHS.tlsKeyUpload, pemOf(`${server}-tls-key`, "privateKeyPem"), "0400");
+            const ignored = d.run.registrations.get(resourceKey(CONTAINER, server))?.ignoreChanges ?? [];
+            const tlsIndices = uploads.flatMap((u, i) =>
+                [CONTAINER_PATHS.tlsCaUpload, CONTAINER_PATHS.tlsCertUpload, CONTAINER_PATHS.tlsKeyUpload].includes(u.file as never)
+                    ? [i]
+                    : [],
+            );
+            expect(tlsIndices, server).to.have.length(3);
+            expect(ignored, server).to.include.members([...FIRST_START_UPLOADS, ...tlsIndices.map((i) => `uploads[${i}].content`)]);
+            // Nothing else is ignored: a changed script still reaches a new container.
+            expect(ignored, server).to.have.length(FIRST_START_UPLOADS.length + 3);
+        });
+    }
+
+    it("gives each exporter the CA and its client certificate and key, secret and readable by its group only", () => {
+        const exporters = containers().filter((r) => r.name.endsWith("-exporter"));
+        expect(exporters).to.have.length(SERVERS.length);
+        for (const e of exporters) {
+            expectSecretUpload(e, EXPORTER_TLS_FILES.caCert, pemOf("tls-ca", "certPem"), EXPORTER_FILE_MODE);
+            expectSecretUpload(e, EXPORTER_TLS_FILES.clientCert, pemOf("client-exporter-tls-cert", "certPem"), EXPORTER_FILE_MODE);
+            expectSecretUpload(e, EXPORTER_TLS_FILES.clientKey, pemOf("client-exporter-tls-key", "privateKeyPem"), EXPORTER_FILE_MODE);
+            const command = e.inputs.command as string[];
+            expect(command[0], e.name).to.match(/^--redis\.addr=rediss:\/\//);
+            expect(command, e.name).to.include(`--tls-client-key-file=${EXPORTER_TLS_FILES.clientKey}`);
+        }
+    });
+
+    it("puts no PEM, certificate or key, in any container's environment, command, entrypoint, labels or health check", () => {
+        const pems = [...d.states.entries()].flatMap(([name, s]) =>
+            name.endsWith("-tls-key")
+                ? [String(s.privateKeyPem)]
+                : name.endsWith("-tls-cert") || name === "tls-ca"
+                  ? [String(s.certPem)]
+                  : [],
+        );
+        expect(pems).to.have.length(1 + 2 * (SERVERS.length + 4));
+        const bodies = pems.map((pem) => pem.split("\n")[1]);
+        let looked = 0;
+        for (const c of containers()) {
+            for (const field of ["envs", "command", "entrypoints", "labels", "healthcheck"]) {
+                for (const s of strings(c.inputs[field])) {
+                    looked++;
+                    expect(s.text, `${c.name} ${field}`).to.not.include("-----BEGIN");
+                    for (const body of bodies) expect(s.text.includes(body), `${c.name} ${field} holds a PEM`).to.equal(false);
+                }
+            }
+        }
+        expect(looked).to.be.greaterThan(100);
+    });
+
+    it("starts the servers TLS-only: no --port on their command lines, port 0 and tls-port in their initial configs", () => {
+        for (const server of SERVERS) {
+            const container = containers().find((r) => r.name === server);
+            expect(container?.inputs.command as string[], server).to.not.include("--port");
+            const initial = uploadsOf(container as pulumi.runtime.MockResourceArgs).find((u) => u.file === CONTAINER_PATHS.initialConf);
+            const conf = String(initial?.content);
+            expect(conf, server).to.match(/^port 0$/m);
+            expect(conf, server).to.match(new RegExp(`^tls-port ${server.startsWith("redis") ? 6379 : 26379}$`, "m"));
+        }
     });
 });
