@@ -1,5 +1,6 @@
 import Redis from "ioredis";
 import { HostPort, StackOutputs } from "../../../settings/connection-info";
+import { ClientTlsMaterial, sentinelTlsOptions } from "../../../ops/redis/tls-options";
 
 /** What a writer saw while it ran, and what survived. */
 export interface WriterReport {
@@ -41,8 +42,11 @@ export class ConfirmedWriter {
         private readonly prefix = `w:${Date.now().toString(36)}`,
         private readonly batch = 20,
         private readonly pauseMs = 5,
+        /** On a TLS stack: the app's CA and client certificate (outputs tlsCaCert, tlsAppClientCert/Key). */
+        tls?: ClientTlsMaterial,
     ) {
         this.client = new Redis({
+            ...(tls ? sentinelTlsOptions(tls) : {}),
             sentinels: outputs.sentinelEndpoints as HostPort[],
             name: outputs.masterName,
             // On a users stack: the app's user on the nodes, discovery on the Sentinels (stack outputs).

@@ -3,7 +3,10 @@ import Redis from "ioredis";
 import { HostPort, StackOutputs } from "../../../settings/connection-info";
 import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../settings/stack-file";
 import { dockerName } from "../../../settings/docker-names";
-import { Credentials } from "../../../ops/redis/connect";
+import { ClientTls, Credentials } from "../../../ops/redis/connect";
+import { directTlsOptions, sentinelTlsOptions } from "../../../ops/redis/tls-options";
+import { TLS_ENV } from "../../../contracts/env";
+import { connectionMaterial, parseTlsEnvironment } from "../../../contracts/tls-env";
 import { sentinelCommands } from "../../../ops/redis/sentinel-commands";
 import { buildPostDeployPlan, nodesOf, PostDeployPlan, sentinelsOf } from "../../../contracts/plan";
 import { plannedFailover } from "../../../ops/cluster/planned-failover";
@@ -73,10 +76,21 @@ export class LiveCluster {
     /** The passwords from the stack outputs, as the operations tools take them. */
     get credentials(): Credentials {
         const { adminUser, adminPassword } = this.outputs;
+        const tls = this.toolsTls ? { tls: this.toolsTls } : {};
         // A users stack: the tools' login on both kinds of server, as the operations CLIs read it.
         if (adminUser && adminPassword)
-            return { redisUser: adminUser, redisPassword: adminPassword, sentinelUser: adminUser, sentinelPassword: adminPassword };
-        return { redisPassword: this.outputs.redisPassword, sentinelPassword: this.outputs.sentinelPassword };
+            return { redisUser: adminUser, redisPassword: adminPassword, sentinelUser: adminUser, sentinelPassword: adminPassword, ...tls };
+        return { redisPassword: this.outputs.redisPassword, sentinelPassword: this.outputs.sentinelPassword, ...tls };
+    }
+
+    /**
+     * On a TLS stack, the tools' CA and certificate from the `tlsToolsEnvironment` output, read
+     * through the contract an operator's TLS_ENV goes through (contracts/tls-env.ts).
+     */
+    get toolsTls(): ClientTls | undefined {
+        const text = (this.outputs as { tlsToolsEnvironment?: string }).tlsToolsEnvironment;
+        const env = text ? parseTlsEnvironment({ [TLS_ENV]: text }) : undefined;
+        return env && { ...connectionMaterial(env, "tools"), renewalWindowHours: env.renewalWindowHours };
     }
 
     async destroy(): Promise<void> {
@@ -133,6 +147,7 @@ export class LiveCluster {
                 port: this.outputs.publishedPorts[name],
                 ...(username ? { username } : {}),
                 password,
+                ...(this.toolsTls ? directTlsOptions(this.toolsTls) : {}),
                 maxRetriesPerRequest: 1,
                 commandTimeout,
             }),
@@ -147,6 +162,7 @@ export class LiveCluster {
                 name: this.outputs.masterName,
                 password: this.outputs.redisPassword,
                 sentinelPassword: this.outputs.sentinelPassword,
+                ...(this.toolsTls ? sentinelTlsOptions(this.toolsTls) : {}),
                 natMap: this.outputs.natMap,
                 failoverDetector: true,
             }),
