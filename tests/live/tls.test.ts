@@ -1,11 +1,17 @@
-// A test stack created with cluster.tls.enabled (issue 17, the servers' side): deployed once through
-// the replay deployer, every server's published port must refuse plain text and serve the leaf the
-// stack made for that server (chained to the stack's CA output, the one /data/tls holds), and the
-// exporters must reach their servers over TLS.
+// A test stack created with cluster.tls.enabled and cluster.users.enabled (issue 17): deployed once
+// through the replay deployer, every server's published port must refuse plain text and serve the
+// leaf the stack made for that server (chained to the stack's CA output, the one /data/tls holds),
+// the exporters must reach their servers over TLS, an app writer on its own user and certificate
+// must keep every WAIT-confirmed write through a master kill, the drill must pass over TLS, and
+// nothing of the stack's own may have been refused anything (ACL LOG empty everywhere).
 import { expect } from "chai";
 import { X509Certificate } from "node:crypto";
 import { connect } from "node:net";
 import { readPeerCertificate } from "../../ops/verify/tls-expiry";
+import { DEFAULT_DRILL_OPTIONS, runDrill } from "../../ops/drill/run-drill";
+import { CACHE_KEY_KINDS, cacheKeyGlob } from "../../settings/cache-keys";
+import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-writer";
+import { waitFor } from "../support/live/wait";
 import { TLS_CONTAINER_FILES } from "../../render/tls-conf";
 import { useLiveCluster } from "../support/live/use-live-cluster";
 
@@ -13,6 +19,7 @@ import { useLiveCluster } from "../support/live/use-live-cluster";
 const OVERRIDES = {
     cluster: {
         tls: { enabled: true },
+        users: { enabled: true, appWrites: true },
         publish: { redisBasePort: 16430, sentinelBasePort: 17430 },
         metrics: { enabled: true, exporterBasePort: 18161 },
     },
@@ -42,11 +49,26 @@ describe("live: a stack created with cluster.tls.enabled", function () {
     const cluster = useLiveCluster(this, { overrides: OVERRIDES, logsOnFailure: true });
     const servers = () => [...cluster.nodeNames, ...cluster.sentinelNames];
     /** The outputs of a TLS stack with metrics that the other suites' outputs type leaves out. */
-    const extra = () => cluster.outputs as unknown as { tlsCaCert?: string; metricsEndpoints?: Record<string, string> };
+    const extra = () =>
+        cluster.outputs as unknown as {
+            tlsCaCert?: string;
+            tlsAppClientCert?: string;
+            tlsAppClientKey?: string;
+            metricsEndpoints?: Record<string, string>;
+        };
+    /** The app's keys: the writer's must match its key patterns. */
+    const appKey = cacheKeyGlob(CACHE_KEY_KINDS[0]).replace("*", `tls-live:${Date.now().toString(36)}`);
 
     it("deploys: the CA is an output and the post-deploy verifier passed", () => {
         expect(new X509Certificate(String(extra().tlsCaCert)).ca).to.equal(true);
         expect(cluster.verification?.ok, `verification failed: ${cluster.verification?.failed.join(", ")}`).to.equal(true);
+        // The deploy's verifier read every server's certificate over TLS and found it outside the renewal window.
+        const expiry = (cluster.verification?.checks ?? []).filter((c) => /^tls\..+\.expiry$/.test(c.name));
+        expect(expiry.map((c) => c.name).sort()).to.deep.equal(
+            servers()
+                .map((n) => `tls.${n}.expiry`)
+                .sort(),
+        );
     });
 
     it("refuses plain text on every server's published port", async () => {
@@ -77,5 +99,56 @@ describe("live: a stack created with cluster.tls.enabled", function () {
             expect(metrics, name).to.match(/^redis_up 1$/m);
         }
         expect(Object.keys(extra().metricsEndpoints ?? {})).to.have.length(servers().length);
+    });
+
+    it("keeps every WAIT-confirmed write of an app writer (its user, its certificate) through a master kill", async () => {
+        const master = await cluster.settled();
+        const { tlsCaCert, tlsAppClientCert, tlsAppClientKey } = extra();
+        const appTls = { ca: String(tlsCaCert), cert: String(tlsAppClientCert), key: String(tlsAppClientKey) };
+        const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls).start();
+        await waitFor("20 confirmed batches before the kill", async () => (writer.confirmedSince(0) >= 20 ? true : undefined));
+        await cluster.container(master).kill({ signal: "SIGKILL" });
+        await cluster.faultShows(master, "stopped");
+        const moved = await cluster.masterMovedFrom(master);
+        const movedAt = Date.now();
+        await waitFor(
+            "writes confirmed again after the master moved",
+            async () => (writer.confirmedSince(movedAt) > 0 ? true : undefined),
+            90_000,
+        );
+        const report = await writer.stop();
+        console.log(`      tls: master killed: ${formatWriterReport(report)}`);
+        expect(report.confirmed).to.be.greaterThan(0);
+        expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        await cluster.container(master).start();
+        expect(await cluster.settled(90_000)).to.equal(moved);
+        // The app's plain SETs have no TTL; the verifier would take them for badly warmed keys.
+        const admin = cluster.direct(moved);
+        for (let cursor = "0", first = true; first || cursor !== "0"; first = false) {
+            const [next, keys] = await admin.scan(cursor, "MATCH", `${appKey}:*`, "COUNT", 1000);
+            if (keys.length) await admin.unlink(...keys);
+            cursor = next;
+        }
+    });
+
+    it("runs the drill over TLS as the tools' user: fails over, keeps every confirmed write, verifies", async () => {
+        const before = await cluster.settled();
+        const report = await runDrill(cluster.plan(), cluster.credentials, { ...DEFAULT_DRILL_OPTIONS, timeoutMs: 60_000, sampleSize: 20 });
+        console.log(`      tls: drill ${JSON.stringify({ timings: report.timings, writes: report.writes })}`);
+        expect(report.oldMaster).to.equal(before);
+        expect(report.newMaster).to.be.a("string").and.not.equal(before);
+        expect(report.verification.failed).to.deep.equal([]);
+        expect(report.writes.confirmed).to.be.greaterThan(100);
+        expect(report.writes.confirmedLost).to.equal(0);
+    });
+
+    it("leaves ACL LOG empty on every server: nothing of the stack's own was refused", async () => {
+        for (const name of servers()) {
+            const entries = (await cluster.direct(name).call("ACL", "LOG")) as unknown[][];
+            expect(
+                entries.map((e) => JSON.stringify(e)),
+                `ACL LOG of ${name}`,
+            ).to.deep.equal([]);
+        }
     });
 });
