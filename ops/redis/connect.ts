@@ -117,7 +117,7 @@ export function directClient(
 export function directSentinel(endpoint: HostPort, auth: Auth): SentinelCommands & Connection {
     // No ready check: its INFO tells nothing about a Sentinel's readiness, and a users stack's
     // `discovery` (the warmer's Sentinel user) is refused INFO, which ACL LOG then records (found
-    // by tests/live/users.test.ts). ioredis's own Sentinel connections skip it too.
+    // by the live users suite, now tests/live/tls.test.ts). ioredis's own Sentinel connections skip it too.
     return sentinelCommands(directClient(endpoint, auth, { readyCheck: false }));
 }
 

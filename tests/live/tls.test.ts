@@ -2,11 +2,22 @@
 // through the replay deployer, every server's published port must refuse plain text and serve the
 // leaf the stack made for that server (chained to the stack's CA output, the one /data/tls holds),
 // the exporters must reach their servers over TLS, an app writer on its own user and certificate
-// must keep every WAIT-confirmed write through a master kill, the drill must pass over TLS, and
-// nothing of the stack's own may have been refused anything (ACL LOG empty everywhere).
+// must keep every WAIT-confirmed write through a master kill, the drill and a backup/restore must
+// pass over TLS as the tools' user, the app must be refused what it may not run and a connection
+// without a user refused, and nothing of the stack's own may have been refused anything (ACL LOG
+// empty everywhere but for the app's deliberate refusals). One deploy covers users and TLS: each
+// is a creation-time choice, and the other suites cover the stack without either.
 import { expect } from "chai";
 import { X509Certificate } from "node:crypto";
+import Redis from "ioredis";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import { runBackup } from "../../ops/backup/run-backup";
+import { runRestore } from "../../ops/backup/run-restore";
+import { directTlsOptions, tlsConnectionOptions } from "../../ops/redis/tls-options";
 import { readPeerCertificate } from "../../ops/verify/tls-expiry";
 import { DEFAULT_DRILL_OPTIONS, runDrill } from "../../ops/drill/run-drill";
 import { CACHE_KEY_KINDS, cacheKeyGlob } from "../../settings/cache-keys";
@@ -44,7 +55,7 @@ function plaintextPing(port: number): Promise<string> {
     });
 }
 
-describe("live: a stack created with cluster.tls.enabled", function () {
+describe("live: a stack created with cluster.users.enabled and cluster.tls.enabled", function () {
     this.timeout(600_000);
     const cluster = useLiveCluster(this, { overrides: OVERRIDES, logsOnFailure: true });
     const servers = () => [...cluster.nodeNames, ...cluster.sentinelNames];
@@ -56,10 +67,33 @@ describe("live: a stack created with cluster.tls.enabled", function () {
             tlsAppClientKey?: string;
             metricsEndpoints?: Record<string, string>;
         };
+    const appTls = () => {
+        const { tlsCaCert, tlsAppClientCert, tlsAppClientKey } = extra();
+        return { ca: String(tlsCaCert), cert: String(tlsAppClientCert), key: String(tlsAppClientKey) };
+    };
+    /** A direct connection as the app, with its user and certificate. */
+    const appClient = (name: string): Redis => {
+        const client = new Redis({
+            host: "127.0.0.1",
+            port: cluster.outputs.publishedPorts[name],
+            username: cluster.outputs.appUser,
+            password: cluster.outputs.appPassword,
+            ...directTlsOptions(appTls()),
+            maxRetriesPerRequest: 0,
+            commandTimeout: 3000,
+            lazyConnect: true,
+        });
+        client.on("error", () => undefined);
+        return client;
+    };
     /** The app's keys: the writer's must match its key patterns. */
     const appKey = cacheKeyGlob(CACHE_KEY_KINDS[0]).replace("*", `tls-live:${Date.now().toString(36)}`);
 
-    it("deploys: the CA is an output and the post-deploy verifier passed", () => {
+    it("deploys: the CA, the app's and discovery's users are outputs, and the post-deploy verifier passed", () => {
+        expect(cluster.outputs.appUser).to.equal("app");
+        expect(cluster.outputs.discoveryUser).to.equal("discovery");
+        expect(cluster.outputs.ioredisExample).to.include('username: "app"');
+        expect(cluster.outputs.ioredisExample).to.include("enableTLSForSentinelMode: true");
         expect(new X509Certificate(String(extra().tlsCaCert)).ca).to.equal(true);
         expect(cluster.verification?.ok, `verification failed: ${cluster.verification?.failed.join(", ")}`).to.equal(true);
         // The deploy's verifier read every server's certificate over TLS and found it outside the renewal window.
@@ -103,9 +137,7 @@ describe("live: a stack created with cluster.tls.enabled", function () {
 
     it("keeps every WAIT-confirmed write of an app writer (its user, its certificate) through a master kill", async () => {
         const master = await cluster.settled();
-        const { tlsCaCert, tlsAppClientCert, tlsAppClientKey } = extra();
-        const appTls = { ca: String(tlsCaCert), cert: String(tlsAppClientCert), key: String(tlsAppClientKey) };
-        const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls).start();
+        const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls()).start();
         await waitFor("20 confirmed batches before the kill", async () => (writer.confirmedSince(0) >= 20 ? true : undefined));
         await cluster.container(master).kill({ signal: "SIGKILL" });
         await cluster.faultShows(master, "stopped");
@@ -142,13 +174,95 @@ describe("live: a stack created with cluster.tls.enabled", function () {
         expect(report.writes.confirmedLost).to.equal(0);
     });
 
-    it("leaves ACL LOG empty on every server: nothing of the stack's own was refused", async () => {
-        for (const name of servers()) {
+    it("backs up and restores as the tools' user: no password in the backup, every node holds exactly what it held", async () => {
+        const master = await cluster.settled();
+        const admin = cluster.direct(master);
+        const pipeline = admin.pipeline();
+        for (let i = 0; i < 200; i++) pipeline.set(`tls-restore:${i}`, `value-${i}`);
+        expect(((await pipeline.exec()) ?? []).filter(([err]) => err)).to.deep.equal([]);
+        expect(await admin.wait(cluster.nodeNames.length - 1, 10_000)).to.equal(cluster.nodeNames.length - 1);
+        const keysBefore = await admin.dbsize();
+        const work = mkdtempSync(path.join(tmpdir(), "appscreens-tls-backup-"));
+        try {
+            const dir = path.join(work, "backup");
+            await runBackup(cluster.plan(), cluster.credentials, { outDir: dir, timeoutMs: 60_000 });
+            const { appPassword, discoveryPassword, adminPassword } = cluster.outputs;
+            const secrets = [appPassword, discoveryPassword, adminPassword].filter((p): p is string => !!p);
+            expect(secrets).to.have.length(3);
+            for (const f of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+                if (!statSync(path.join(dir, f)).isFile()) continue;
+                const content = readFileSync(path.join(dir, f));
+                for (const secret of secrets) expect(content.includes(Buffer.from(secret)), `${f} holds a password`).to.equal(false);
+            }
+            await admin.set("tls-restore:after-backup", "gone after the restore");
+            const result = await runRestore(cluster.plan(), cluster.credentials, {
+                fromDir: dir,
+                force: true,
+                allowOtherStack: false,
+                keepPrevious: false,
+                dryRun: false,
+                timeoutMs: 60_000,
+            });
+            expect(result.applied).to.equal(true);
+            expect(result.verification?.failed).to.deep.equal([]);
+            for (const node of cluster.nodeNames) {
+                const client = cluster.direct(node);
+                expect(await client.dbsize(), node).to.equal(keysBefore);
+                expect(await client.get("tls-restore:after-backup"), node).to.equal(null);
+                expect(await client.get("tls-restore:199"), node).to.equal("value-199");
+            }
+        } finally {
+            rmSync(work, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses the app FLUSHALL, CONFIG, KEYS and SCAN on the master, and a connection without a user", async () => {
+        const master = await cluster.settled();
+        const app = appClient(master);
+        await app.connect();
+        try {
+            expect(await app.set(`${appKey}:probe`, "1", "EX", 60)).to.equal("OK");
+            for (const command of [["FLUSHALL"], ["CONFIG", "GET", "maxmemory"], ["KEYS", "*"], ["SCAN", "0"]]) {
+                const reply = await app.call(command[0], ...command.slice(1)).catch((err: Error) => err);
+                expect(reply, command.join(" ")).to.be.instanceOf(Error);
+                expect(String(reply), command.join(" ")).to.match(/NOPERM/);
+            }
+        } finally {
+            app.disconnect();
+        }
+        // A raw connection that sends PING before any AUTH: what a client configured without a user gets.
+        for (const name of [master, cluster.sentinelNames[0]]) {
+            const reply = await new Promise<string>((resolve, reject) => {
+                // Over TLS with the app's certificate, as a client configured without a user would connect.
+                const socket = tlsConnect(
+                    { host: "127.0.0.1", port: cluster.outputs.publishedPorts[name], ...tlsConnectionOptions(appTls()) },
+                    () => socket.write("PING\r\n"),
+                );
+                socket.setTimeout(5000, () => reject(new Error(`${name}: no reply to PING`)));
+                socket.once("data", (data) => {
+                    resolve(data.toString());
+                    socket.destroy();
+                });
+                socket.once("error", reject);
+            });
+            expect(reply, name).to.match(/^-NOAUTH/);
+        }
+    });
+
+    it("leaves ACL LOG empty on every server but for the refusals this suite asked for", async () => {
+        const master = await cluster.settled();
+        for (const name of [...cluster.nodeNames, ...cluster.sentinelNames]) {
             const entries = (await cluster.direct(name).call("ACL", "LOG")) as unknown[][];
-            expect(
-                entries.map((e) => JSON.stringify(e)),
-                `ACL LOG of ${name}`,
-            ).to.deep.equal([]);
+            // Each entry is a flat key/value list; keep the fields that say who was refused what.
+            const described = entries.map((e) => {
+                const fields = Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [String(e[2 * i]), e[2 * i + 1]]));
+                return `${String(fields.username)} ${String(fields.reason)} ${String(fields.object)}`;
+            });
+            // The app's refusals above, on the master only; the anonymous PINGs are not logged (NOAUTH). Anything else,
+            // e.g. `default command set` from a node replaying its AOF, is a refusal of the stack's own.
+            const expected = name === master ? described.filter((d) => d.startsWith("app ")) : [];
+            expect(described, `ACL LOG of ${name}`).to.deep.equal(expected);
+            if (name === master) expect(expected.length, "the app's refusals are logged").to.be.greaterThan(0);
         }
     });
 });
