@@ -12,6 +12,11 @@ import { DOCKER_TLS_ENV, SETTINGS_ENV } from "../contracts/env";
 import { formatStepFailure } from "../contracts/step-failure";
 import { lastLogLines } from "../ops/docker/container-logs";
 import { errorMessage, withDeadline } from "../ops/deadline";
+import { dockerLeafInstaller } from "../ops/docker/tls-files";
+import { TlsRenewalError } from "../ops/cluster/tls-renewal";
+
+/** How long a Sentinel restarted for its renewed certificate may take to stop (it holds no data to write). */
+const SENTINEL_STOP_SECONDS = 10;
 
 /**
  * The engine the server's container is on: its host's with `hosts` (a tcp:// one with the PEMs in
@@ -37,19 +42,23 @@ async function main(): Promise<void> {
         containerId: docker ? process.env[SETTINGS_ENV.container] : undefined,
         docker,
     };
+    // A TLS stack's step may install a renewed leaf: through the container's engine.
+    const installer =
+        request.leaf && docker && context.containerId ? dockerLeafInstaller(docker, context.containerId, SENTINEL_STOP_SECONDS) : undefined;
     const result = await withDeadline(request.deadlineSeconds, `applying settings to ${request.target.name}`, () =>
-        applySettings(request).catch(async (err: unknown) => {
+        applySettings(request, { installer }).catch(async (err: unknown) => {
             throw await explainRefusal(err, request, context);
         }),
     );
     const what = result.changed.map((c) => `${c.name} ${c.from ?? "(unset)"} -> ${c.to}`);
     if (result.passwordsChanged) what.push("passwords");
+    if (result.tls?.renewed) what.push(`certificate ${result.tls.fromSerial} -> ${result.tls.toSerial}`);
     console.error(`${result.server}: ${what.length ? `changed ${what.join(", ")}` : "already as configured"}`);
     console.log(JSON.stringify(result));
 }
 
 main().catch(async (err: unknown) => {
-    const kind = err instanceof SettingsApplyError ? err.kind : undefined;
+    const kind = err instanceof SettingsApplyError || err instanceof TlsRenewalError ? err.kind : undefined;
     console.error(formatStepFailure("settings step", kind, err instanceof Error ? err.message : String(err)));
     // A server that does not answer usually failed to start: show why.
     if (err instanceof SettingsApplyError && err.kind === "unreachable") {

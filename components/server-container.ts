@@ -243,6 +243,7 @@ export abstract class ServerComponent extends pulumi.ComponentResource {
                 passwords: args.passwords,
                 projectDir: args.projectDir,
                 hostTls: args.hostTls,
+                ...(args.tls ? { leaf: args.tls } : {}),
                 dependsOn: args.settingsDependsOn ?? [],
             },
             this,

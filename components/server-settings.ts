@@ -10,7 +10,9 @@ import { DockerTls, dockerHostRef, dockerTlsEnvironment } from "../contracts/doc
 import { dockerEndpointKind } from "../settings/schema";
 import { StackUsers } from "../render/acl-users";
 import { usersCredentials, usersEnvironment } from "../contracts/users-env";
-import { TLS_ENV, USERS_ENV } from "../contracts/env";
+import { TLS_ENV, TLS_SERVER_ENV, USERS_ENV } from "../contracts/env";
+import { tlsServerEnvironment } from "../contracts/tls-env";
+import type { TlsMaterial } from "./tls";
 
 /** The passwords a server's settings step applies; the `previous` ones only while rotating. */
 export interface ServerPasswords {
@@ -41,6 +43,8 @@ export interface ServerSettingsArgs {
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     /** The `hostTls` secret, with `hosts`. */
     readonly hostTls?: pulumi.Output<DockerTls>;
+    /** With `cluster.tls.enabled`: the leaf and key the server must serve; a renewed one is installed by the step. */
+    readonly leaf?: TlsMaterial;
 }
 
 /**
@@ -84,6 +88,14 @@ export function declareServerSettings(name: string, args: ServerSettingsArgs, pa
     }
     // Set only with TLS on, so a stack without it declares the same step as before.
     if (passwords.tls) environment[TLS_ENV] = pulumi.secret(passwords.tls);
+    // The server's own leaf: a renewed one changes this variable only, which re-runs the step (an
+    // update), and the step installs it into the running server (ops/cluster/tls-renewal.ts).
+    if (args.leaf) {
+        const { certPem, keyPem } = args.leaf;
+        environment[TLS_SERVER_ENV] = pulumi.secret(
+            pulumi.all([certPem, keyPem]).apply(([cert, key]) => tlsServerEnvironment({ cert, key })[TLS_SERVER_ENV]),
+        );
+    }
     // A tcp:// host's PEMs, for reading the container's log on its engine when the server fails.
     const pems = host && dockerEndpointKind(host.docker) === "tcp" ? args.hostTls?.apply((t) => t[host.name]) : undefined;
     if (host && pems)

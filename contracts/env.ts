@@ -69,6 +69,14 @@ export const USERS_ENV = "APPSCREENS_USERS";
 export const TLS_ENV = "APPSCREENS_TLS";
 
 /**
+ * On a stack with `cluster.tls.enabled`, in a server's settings step only: the certificate and key
+ * that server must serve, as JSON (contracts/tls-env.ts tlsServerSchema). The step installs them
+ * into the running server when it serves another (a renewal: ops/cluster/tls-renewal.ts). A secret,
+ * in the step's secret environment only.
+ */
+export const TLS_SERVER_ENV = "APPSCREENS_TLS_SERVER";
+
+/**
  * The app's TLS material as the ioredis example (settings/connection-info.ts) and the README read
  * it, from the stack outputs tlsCaCert, tlsAppClientCert and tlsAppClientKey.
  */

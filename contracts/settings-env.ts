@@ -12,7 +12,7 @@ import {
 import { SETTINGS_ENV } from "./env";
 import { dockerHostRefSchema } from "./docker-hosts";
 import { parseUsersEnvironment, UserLogin } from "./users-env";
-import { connectionMaterial, parseTlsEnvironment } from "./tls-env";
+import { connectionMaterial, parseTlsEnvironment, parseTlsServerEnvironment, ServerLeaf } from "./tls-env";
 
 /**
  * The environment of a server's settings step (a `local.Command` per server): which server, the
@@ -82,6 +82,8 @@ interface RequestOf<K extends ServerKind, N extends DirectiveName, P extends Ste
     readonly users?: UserLogin;
     /** On a stack with `cluster.tls.enabled` (TLS_ENV): the CA and the tools' certificate the step connects with. */
     readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
+    /** On a TLS stack (TLS_SERVER_ENV): the leaf and key the server must serve; the step renews a server serving another. */
+    readonly leaf?: ServerLeaf;
 }
 
 /** A node's step: its runtime directives and the nodes' password (the previous one too while rotating). */
@@ -148,7 +150,12 @@ export function parseSettingsEnvironment(env: NodeJS.ProcessEnv): SettingsReques
               sentinelPrevious: secret(SETTINGS_ENV.sentinelPasswordPrevious),
           };
     const tlsEnv = parseTlsEnvironment(env);
-    const withUsers = { ...(users ? { users } : {}), ...(tlsEnv ? { tls: connectionMaterial(tlsEnv, "tools") } : {}) };
+    const leaf = parseTlsServerEnvironment(env);
+    const withUsers = {
+        ...(users ? { users } : {}),
+        ...(tlsEnv ? { tls: connectionMaterial(tlsEnv, "tools") } : {}),
+        ...(leaf ? { leaf } : {}),
+    };
     if (target.kind === "redis") {
         const directives = directivesFrom(DIRECTIVES.redis, env);
         return {

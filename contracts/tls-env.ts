@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TLS_ENV } from "./env";
+import { TLS_ENV, TLS_SERVER_ENV } from "./env";
 
 /**
  * What a process of a TLS stack (`cluster.tls.enabled`) needs to talk to the servers, as it crosses
@@ -67,4 +67,34 @@ export function connectionMaterial(
 ): { readonly ca: string; readonly cert?: string; readonly key?: string } {
     const own = env[who];
     return own ? { ca: env.ca, cert: own.cert, key: own.key } : { ca: env.ca };
+}
+
+/**
+ * What a server's settings step is given on a TLS stack (TLS_SERVER_ENV): the leaf and key that
+ * server must serve. The same shape as a client's pair: a server's leaf is a certificate and its key.
+ */
+export const tlsServerSchema = clientCertificate;
+export type ServerLeaf = ClientCertificate;
+
+/** The step's variable, as the program sets it (inside a secret). */
+export const tlsServerEnvironment = (leaf: ServerLeaf): Record<string, string> => ({
+    [TLS_SERVER_ENV]: JSON.stringify(tlsServerSchema.parse(leaf)),
+});
+
+/** Reads a step's leaf back, checked; undefined when unset (a stack without TLS). Never echoes a value. */
+export function parseTlsServerEnvironment(env: NodeJS.ProcessEnv): ServerLeaf | undefined {
+    const raw = env[TLS_SERVER_ENV];
+    if (raw === undefined || raw === "") return undefined;
+    let json: unknown;
+    try {
+        json = JSON.parse(raw);
+    } catch {
+        throw new TlsEnvError(`${TLS_SERVER_ENV} is not JSON`);
+    }
+    const parsed = tlsServerSchema.safeParse(json);
+    if (!parsed.success)
+        throw new TlsEnvError(
+            `${TLS_SERVER_ENV} is malformed at ${parsed.error.issues.map((i) => i.path.join(".") || "(top)").join(", ")}`,
+        );
+    return parsed.data;
 }

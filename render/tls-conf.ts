@@ -20,7 +20,7 @@
 import { TlsConfig } from "../settings/schema";
 import { StackSettings } from "../settings/validate";
 import { ConfSection } from "./conf-file";
-import { CONTAINER_PATHS } from "./paths";
+import { CONTAINER_PATHS, REDIS_USER } from "./paths";
 
 /** Where a server's TLS files are read from. */
 export interface TlsFiles {
@@ -101,5 +101,26 @@ export function tlsSection(settings: StackSettings, kind: TlsServerKind, port: n
             why: "TLS, fixed for the server's life. The listener is here and not on the command line\n(render/directives.ts bootstrapArgs); the files are installed by the start script.",
             lines: renderTlsDirectives(kind, port, tls.authClients),
         },
+    ];
+}
+
+/** Where a renewal stages a new file: beside the one it replaces, so the rename is atomic. */
+export const stagedTlsFile = (file: string): string => `${file}.new`;
+
+/**
+ * What a renewal runs in the container, as root, once the new leaf and key are staged
+ * (ops/docker/tls-files.ts): hands them to the `redis` user, read-only as the start script leaves
+ * them, and renames each over the old one, the key first. Paths only: no key material on a
+ * command line.
+ */
+export function tlsRenewalCommand(files: TlsFiles = TLS_CONTAINER_FILES): string[] {
+    const pair = [files.key, files.cert];
+    const staged = pair.map(stagedTlsFile).join(" ");
+    return [
+        "/bin/sh",
+        "-c",
+        [`chown ${REDIS_USER}:${REDIS_USER} ${staged}`, `chmod 400 ${staged}`, ...pair.map((f) => `mv -f ${stagedTlsFile(f)} ${f}`)].join(
+            " && ",
+        ),
     ];
 }

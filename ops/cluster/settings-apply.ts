@@ -9,6 +9,9 @@ import { AccessControl, accessCommands } from "../redis/access-commands";
 import { replyCode } from "../redis/errors";
 import { NodeConfig, nodeCommands } from "../redis/node-commands";
 import { SentinelCommands, sentinelCommands } from "../redis/sentinel-commands";
+import { readPeerCertificate } from "../verify/tls-expiry";
+import type { LeafInstaller } from "../docker/tls-files";
+import { RenewalResult, RenewalTarget, renewServerLeaf, TlsRenewalError } from "./tls-renewal";
 
 /**
  * Why a settings step failed, for the CLI's message and the tests (never matched on text).
@@ -44,6 +47,8 @@ export interface SettingsResult {
     readonly passwordsChanged: boolean;
     /** Whether the previous password was still the one the server accepted on connect. */
     readonly connectedWithPrevious: boolean;
+    /** On a TLS stack: the certificate the server served before and after, and whether it was renewed. */
+    readonly tls?: RenewalResult;
 }
 
 const AUTH_CODES = new Set(["WRONGPASS", "NOAUTH", "ERR"]);
@@ -205,8 +210,43 @@ export async function applyToSentinel(
     return { changed, passwordsChanged };
 }
 
-/** Applies the runtime settings and passwords to one running server, changing only what differs. */
-export async function applySettings(request: SettingsRequest): Promise<SettingsResult> {
+/**
+ * What a renewal asks of the step's server: its certificate by handshake, a node's reload over the
+ * step's connection, and a Sentinel's quorum over a connection of its own (a restart drops the step's).
+ */
+function renewalTarget(request: SettingsRequest, client: Redis, candidates: readonly (string | undefined)[]): RenewalTarget {
+    const { target, tls } = request;
+    if (!tls) throw new Error("a renewal needs the step's TLS material");
+    return {
+        name: target.name,
+        kind: request.kind,
+        served: () => readPeerCertificate({ server: target.name, host: target.host, port: target.port, ...tls }),
+        reload: async () => {
+            const node = nodeCommands(client);
+            await node.reloadTls();
+            await node.configRewrite();
+        },
+        quorum: async () => {
+            const fresh = await connectWithAny(target, candidates, request.users?.user, tls);
+            try {
+                await sentinelCommands(fresh.client).ckquorum(target.masterName);
+            } finally {
+                fresh.client.disconnect();
+            }
+        },
+    };
+}
+
+/** What a step needs beyond its request: the server's container, to install a renewed leaf (undefined: not reachable). */
+export interface StepContainer {
+    readonly installer?: LeafInstaller;
+}
+
+/**
+ * Applies the runtime settings and passwords to one running server, changing only what differs;
+ * on a TLS stack, then brings it to the leaf the step was given (ops/cluster/tls-renewal.ts).
+ */
+export async function applySettings(request: SettingsRequest, container: StepContainer = {}): Promise<SettingsResult> {
     const { target, passwords } = request;
     const candidates =
         request.kind === "redis" ? [passwords.redis, passwords.redisPrevious] : [passwords.sentinel, passwords.sentinelPrevious];
@@ -217,9 +257,17 @@ export async function applySettings(request: SettingsRequest): Promise<SettingsR
             request.kind === "redis"
                 ? await applyToNode(nodeCommands(client), access, request)
                 : await applyToSentinel(sentinelCommands(client), access, request);
-        return { server: target.name, connectedWithPrevious: previous, ...result };
+        const tls = request.leaf
+            ? await renewServerLeaf(
+                  renewalTarget(request, client, candidates),
+                  request.leaf,
+                  container.installer,
+                  request.deadlineSeconds * 1000,
+              )
+            : undefined;
+        return { server: target.name, connectedWithPrevious: previous, ...result, ...(tls ? { tls } : {}) };
     } catch (err) {
-        if (err instanceof SettingsApplyError) throw err;
+        if (err instanceof SettingsApplyError || err instanceof TlsRenewalError) throw err;
         throw new SettingsApplyError("command-failed", `${target.name}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
         client.disconnect();

@@ -3,6 +3,7 @@
 // an ioredis client. Replies are read by replies.ts; failures are RedisCommandErrors with a kind.
 import { parseFieldList } from "./replies";
 import { CommandSender, Connection, send } from "./send";
+import { tlsReloadArgs } from "../../render/tls-conf";
 
 /** CONFIG: a node's runtime settings. */
 export interface NodeConfig {
@@ -32,7 +33,16 @@ export interface NodeReplication {
     rewriteAof(): Promise<void>;
 }
 
-export type NodeAdmin = NodeConfig & NodeClients & NodeReplication;
+/** TLS on a TLS stack's node. */
+export interface NodeTls {
+    /**
+     * CONFIG SET tls-cert-file <f> tls-key-file <k> with the paths it already has: a node re-reads
+     * both files (VOLATILE_CONFIG since 7.0.1), in one call so the pair loads together.
+     */
+    reloadTls(): Promise<void>;
+}
+
+export type NodeAdmin = NodeConfig & NodeClients & NodeReplication & NodeTls;
 
 class IoredisNode implements NodeAdmin, Connection {
     constructor(private readonly client: CommandSender & Connection) {}
@@ -55,6 +65,10 @@ class IoredisNode implements NodeAdmin, Connection {
 
     async configRewrite(): Promise<void> {
         await send(this.client, "CONFIG", "REWRITE");
+    }
+
+    async reloadTls(): Promise<void> {
+        await send(this.client, "CONFIG", "SET", ...tlsReloadArgs());
     }
 
     async killClients(type: "normal" | "pubsub"): Promise<void> {

@@ -15,6 +15,8 @@ export interface PeerCertificateObservation {
     /** The certificate's notAfter, as the handshake gave it (`validTo`). */
     readonly validTo: Date;
     readonly serialNumber: string;
+    /** SHA-256 of the DER certificate, as Node's `fingerprint256` (`AB:CD:...`): what a renewal compares. */
+    readonly fingerprint256: string;
 }
 
 /**
@@ -98,7 +100,12 @@ export function readPeerCertificate(target: PeerCertificateTarget, timeoutMs = 5
                         new PeerCertificateError("no-certificate", target.server, `${target.host}:${target.port} presented no certificate`),
                     );
                 } else {
-                    resolve({ server: target.server, validTo: new Date(peer.valid_to), serialNumber: peer.serialNumber });
+                    resolve({
+                        server: target.server,
+                        validTo: new Date(peer.valid_to),
+                        serialNumber: peer.serialNumber,
+                        fingerprint256: peer.fingerprint256,
+                    });
                 }
             });
         });

@@ -13,8 +13,8 @@ import { FIRST_START_UPLOADS } from "../../../components/server-container";
 import { EXPORTER_FILE_MODE, EXPORTER_TLS_FILES } from "../../../render/exporter";
 import { CONTAINER_PATHS } from "../../../render/paths";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
-import { TLS_ENV } from "../../../contracts/env";
-import { parseTlsEnvironment } from "../../../contracts/tls-env";
+import { TLS_ENV, TLS_SERVER_ENV } from "../../../contracts/env";
+import { parseTlsEnvironment, parseTlsServerEnvironment } from "../../../contracts/tls-env";
 import { certRequestState, locallySignedCertState, privateKeyState, TLS_TYPES, tlsResourceState } from "../../support/replay/tls-model";
 
 interface Declared {
@@ -186,6 +186,21 @@ describe("the stack's TLS material (real certificates under mocks)", function ()
         });
         // The volume check reads Docker, not Redis: it gets nothing of TLS.
         expect(JSON.stringify(d.resources.find((r) => r.name === "data-volume-check")?.inputs)).to.not.include(TLS_ENV);
+    });
+
+    it("hands every server's settings step that server's own leaf and key, as a secret, which it installs on a renewal", () => {
+        const pemOf = (name: string, field: string) => String(d.states.get(name)?.[field]);
+        for (const server of SERVERS) {
+            const step = d.resources.find((r) => r.type === "command:local:Command" && r.name === `${server}-settings`);
+            const value = strings(step?.inputs.environment).find(
+                (v) => v.text.includes("BEGIN CERTIFICATE") && !v.text.includes("renewalWindowHours"),
+            );
+            expect(value?.secret, server).to.equal(true);
+            expect(parseTlsServerEnvironment({ [TLS_SERVER_ENV]: value?.text }), server).to.deep.equal({
+                cert: pemOf(`${server}-tls-cert`, "certPem"),
+                key: pemOf(`${server}-tls-key`, "privateKeyPem"),
+            });
+        }
     });
 
     it("exports the tools' TLS environment as a secret, and an ioredis example with the three TLS options", () => {

@@ -1,6 +1,14 @@
 import { expect } from "chai";
-import { connectionMaterial, parseTlsEnvironment, tlsEnvironment, TlsEnvError, TlsClientEnv } from "../../../contracts/tls-env";
-import { TLS_ENV } from "../../../contracts/env";
+import {
+    connectionMaterial,
+    parseTlsEnvironment,
+    parseTlsServerEnvironment,
+    tlsEnvironment,
+    TlsEnvError,
+    TlsClientEnv,
+    tlsServerEnvironment,
+} from "../../../contracts/tls-env";
+import { TLS_ENV, TLS_SERVER_ENV } from "../../../contracts/env";
 import { parseSettingsEnvironment, settingsEnvironment } from "../../../contracts/settings-env";
 import { runtimeValues, REDIS_DIRECTIVES } from "../../../render/directives";
 import { SETTINGS_ENV } from "../../../contracts/env";
@@ -102,5 +110,45 @@ describe("the CLIs' credentials with TLS (cli/common.ts credentialsWithTls)", ()
         expect(c.warmer).to.deep.equal({ ...plain, tls: { ca: CA, ...WARMER, renewalWindowHours: 720 } });
         // Only the tools' certificate (an operator's environment): the warmer has no credentials of its own.
         expect(credentialsWithTls(plain, { ca: CA, tools: TOOLS, renewalWindowHours: 720 }).warmer).to.equal(undefined);
+    });
+});
+
+describe("a server's leaf for its settings step (TLS_SERVER_ENV)", () => {
+    it("crosses as JSON and reads back the same, and is absent without TLS", () => {
+        const env = tlsServerEnvironment(TOOLS);
+        expect(Object.keys(env)).to.deep.equal([TLS_SERVER_ENV]);
+        expect(parseTlsServerEnvironment(env)).to.deep.equal(TOOLS);
+        expect(parseTlsServerEnvironment({})).to.equal(undefined);
+    });
+
+    it("refuses a value that is not a certificate and a key, with its kind, naming the field and never the value", () => {
+        for (const raw of ["{not json", JSON.stringify({ cert: TOOLS.key, key: TOOLS.key }), JSON.stringify({ cert: TOOLS.cert })]) {
+            let err: unknown;
+            try {
+                parseTlsServerEnvironment({ [TLS_SERVER_ENV]: raw });
+            } catch (e) {
+                err = e;
+            }
+            expect(err, raw).to.be.instanceOf(TlsEnvError);
+            expect((err as TlsEnvError).kind).to.equal("bad-environment");
+            expect((err as Error).message)
+                .to.include(TLS_SERVER_ENV)
+                .and.not.include("U0VDUkVU");
+        }
+    });
+
+    it("reaches a settings step's request as its leaf", () => {
+        const settings = settingsFor({});
+        const env = {
+            ...settingsEnvironment(
+                { kind: "redis", name: "redis-0", stack: "t", host: "127.0.0.1", port: 6379, masterName: "m" },
+                runtimeValues(REDIS_DIRECTIVES, settings, settings.plan.nodes[0]),
+                60,
+            ),
+            [SETTINGS_ENV.redisPassword]: "p".repeat(20),
+            ...tlsEnvironment(FULL),
+            ...tlsServerEnvironment(TOOLS),
+        };
+        expect(parseSettingsEnvironment(env).leaf).to.deep.equal(TOOLS);
     });
 });

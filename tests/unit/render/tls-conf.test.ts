@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { renderTlsDirectives, TLS_CONTAINER_FILES, tlsReloadArgs } from "../../../render/tls-conf";
+import { renderTlsDirectives, stagedTlsFile, TLS_CONTAINER_FILES, tlsReloadArgs, tlsRenewalCommand } from "../../../render/tls-conf";
 import { CONTAINER_PATHS } from "../../../render/paths";
 import { PROJECT_DIR } from "../../../settings/stack-file";
 
@@ -68,5 +68,19 @@ describe("render/tls-conf", () => {
 
     it("refuses a port Redis would not listen on", () => {
         for (const port of [0, -1, 65536, 1.5]) expect(() => renderTlsDirectives("node", port, "yes"), String(port)).to.throw(RangeError);
+    });
+
+    it("renames a renewal's staged key, then its certificate, over the files the server reads, as the redis user's, with paths only", () => {
+        const [shell, flag, script] = tlsRenewalCommand();
+        expect([shell, flag]).to.deep.equal(["/bin/sh", "-c"]);
+        const f = TLS_CONTAINER_FILES;
+        expect(script.split(" && ")).to.deep.equal([
+            `chown redis:redis ${stagedTlsFile(f.key)} ${stagedTlsFile(f.cert)}`,
+            `chmod 400 ${stagedTlsFile(f.key)} ${stagedTlsFile(f.cert)}`,
+            `mv -f ${f.key}.new ${f.key}`,
+            `mv -f ${f.cert}.new ${f.cert}`,
+        ]);
+        // Staged beside the file it replaces: a rename within one directory is atomic.
+        expect(path.dirname(stagedTlsFile(f.cert))).to.equal(path.dirname(f.cert));
     });
 });

@@ -3,7 +3,12 @@ import { certificateExpiryCheck } from "../../../../ops/verify/tls-expiry";
 
 const HOUR = 3_600_000;
 const NOW = new Date("2026-12-03T12:00:00.000Z");
-const cert = (hoursLeft: number) => ({ server: "redis-1", validTo: new Date(NOW.getTime() + hoursLeft * HOUR), serialNumber: "5A1E" });
+const cert = (hoursLeft: number) => ({
+    server: "redis-1",
+    validTo: new Date(NOW.getTime() + hoursLeft * HOUR),
+    serialNumber: "5A1E",
+    fingerprint256: "AB:CD",
+});
 
 describe("ops/verify/tls-expiry", () => {
     it("passes while more than the renewal window is left", () => {
