@@ -3,6 +3,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as path from "node:path";
 import { PROJECT } from "../../settings/validate";
 import { FlatConfig, flattenConfig, PROJECT_DIR, StackConfigObject } from "../../settings/stack-file";
+import { resourceKey } from "./deployer";
 
 /** What the engine is told about a resource beyond its inputs (MockResourceArgs lacks these). */
 export interface Registration {
@@ -28,7 +29,8 @@ export interface Registration {
     readonly provider: string;
 }
 
-export const resourceKey = (type: string, name: string): string => `${type}::${name}`;
+// Defined with the change summaries that use it; kept importable from here for the mocks' callers.
+export { resourceKey };
 
 /** `urn:pulumi:stack::project::parent$type::name` -> `type::name`. */
 export function keyOfUrn(urn: string): string {

@@ -4,15 +4,27 @@ import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { StackConfigObject } from "../../settings/stack-file";
-import { ChangeSummary, Deployer, DestroyOptions, emptyChangeSummary, UpResult } from "./deployer";
+import { ChangeSummary, checkReplaceTargets, Deployer, DestroyOptions, emptyChangeSummary, UpOptions, UpResult } from "./deployer";
 import { keyOfUrn } from "./program-under-mocks";
 import { buildConfigJson, prepareWorkDir, removeWorkDir } from "./pulumi-workspace";
 
 /** The part of a resource in an exported deployment (apitype.ResourceV3) this deployer reads. */
 interface StateResource {
+    readonly urn: string;
     readonly type: string;
     readonly retainOnDelete?: boolean;
     readonly outputs?: Record<string, unknown>;
+}
+
+/**
+ * The URNs `pulumi up --replace` takes for resource keys, looked up among the URNs of the
+ * stack's state (a key says nothing of the parents a URN spells out). A key the state does not
+ * hold is refused (ReplaceTargetError) as the engine would refuse its URN.
+ */
+export function urnsForKeys(stateUrns: readonly string[], keys: readonly string[]): string[] {
+    const byKey = new Map(stateUrns.map((urn) => [keyOfUrn(urn), urn]));
+    checkReplaceTargets(keys, (key) => byKey.has(key));
+    return keys.map((key) => byKey.get(key) as string);
 }
 
 /** Engine step ops (pkg/resource/deploy/step.go) -> the change summary's lists. */
@@ -82,18 +94,31 @@ export class PulumiDeployer implements Deployer {
         return stack;
     }
 
-    async up(config: StackConfigObject): Promise<UpResult> {
+    /** The URNs for `options.replace`, from the stack's state; none without a replace. */
+    private async replaceUrns(stack: Stack, options: UpOptions): Promise<string[]> {
+        if (!options.replace?.length) return [];
+        const deployment = await stack.exportStack();
+        const resources = (deployment.deployment as { resources?: StateResource[] } | undefined)?.resources ?? [];
+        return urnsForKeys(
+            resources.map((r) => r.urn),
+            options.replace,
+        );
+    }
+
+    async up(config: StackConfigObject, options: UpOptions = {}): Promise<UpResult> {
         const stack = await this.configure(config);
+        const replace = await this.replaceUrns(stack, options);
         const { onEvent, summary } = summaryCollector();
-        const result = await stack.up({ onOutput: () => undefined, onEvent });
+        const result = await stack.up({ onOutput: () => undefined, onEvent, ...(replace.length ? { replace } : {}) });
         const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
         return { outputs, changes: summary };
     }
 
-    async preview(config: StackConfigObject): Promise<ChangeSummary> {
+    async preview(config: StackConfigObject, options: UpOptions = {}): Promise<ChangeSummary> {
         const stack = await this.configure(config);
+        const replace = await this.replaceUrns(stack, options);
         const { onEvent, summary } = summaryCollector();
-        await stack.preview({ onOutput: () => undefined, onEvent });
+        await stack.preview({ onOutput: () => undefined, onEvent, ...(replace.length ? { replace } : {}) });
         return summary;
     }
 

@@ -222,8 +222,11 @@ function runCommand(inputs: Inputs, script: string | undefined, previous?: Outpu
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/** Creates the real object behind a declared resource and returns what the provider would output. */
-export async function createResource(docker: Docker, type: string, inputs: Inputs, runId: string): Promise<Outputs> {
+/**
+ * Creates the real object behind a declared resource and returns what the provider would output;
+ * `now` is the providers' clock (a certificate's not-before).
+ */
+export async function createResource(docker: Docker, type: string, inputs: Inputs, runId: string, now = new Date()): Promise<Outputs> {
     switch (type) {
         case "random:index/randomPassword:RandomPassword": {
             const { randomInt } = await import("node:crypto");
@@ -267,7 +270,7 @@ export async function createResource(docker: Docker, type: string, inputs: Input
             return runCommand(inputs, inputs.create as string | undefined);
         default: {
             // Keys and certificates: made as the tls provider makes them (tls-model.ts); nothing on Docker.
-            const tls = await tlsResourceState(type, inputs);
+            const tls = await tlsResourceState(type, inputs, now);
             if (tls) return tls;
             throw new Error(`the replay deployer does not know how to create ${type}`);
         }

@@ -242,6 +242,41 @@ export const PROPERTY_TABLE: Readonly<Record<string, TypeTable>> = {
     },
 };
 
+/** The provider's plan fails on a state end time it cannot parse ("Failed to parse data from string"). */
+export class RenewalPlanError extends Error {
+    readonly kind = "unparsable-validity-end-time" as const;
+    constructor(
+        readonly type: string,
+        readonly validityEndTime: string,
+    ) {
+        super(`${type}: validity_end_time ${validityEndTime} is not an RFC 3339 time`);
+        this.name = "RenewalPlanError";
+    }
+}
+
+/**
+ * The tls provider's renewal (common_cert.go modifyPlanIfCertificateReadyForRenewal, the
+ * ModifyPlan of both certificate resources): a certificate in the state whose
+ * `validity_end_time` minus the plan's `early_renewal_hours` has been reached at plan time
+ * plans `ready_for_renewal` unknown and RequiresReplace on it, so the engine replaces it with no
+ * input changed. The end time comes from the state (UseStateForUnknown); the hours from the new
+ * inputs (default 0); nothing is decided without a state end time (a create).
+ */
+export function certificateReadyForRenewal(
+    type: string,
+    stateOutputs: Record<string, unknown> | undefined,
+    planInputs: Record<string, unknown>,
+    now: Date,
+): boolean {
+    if (type !== TLS_SELF_SIGNED_CERT && type !== TLS_LOCALLY_SIGNED_CERT) return false;
+    const end = stateOutputs?.validityEndTime;
+    if (typeof end !== "string") return false;
+    const endMs = Date.parse(end);
+    if (Number.isNaN(endMs)) throw new RenewalPlanError(type, end);
+    const hours = typeof planInputs.earlyRenewalHours === "number" ? planInputs.earlyRenewalHours : 0;
+    return endMs - hours * 3600_000 - now.getTime() <= 0;
+}
+
 export class UnknownPropertyError extends Error {
     readonly kind = "unknown-property" as const;
     constructor(

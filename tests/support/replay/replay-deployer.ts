@@ -4,10 +4,10 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
 import { STACK_SECRET_KEYS } from "../../../settings/validate";
-import { ChangeSummary, Deployer, emptyChangeSummary, UpResult } from "../deployer";
+import { ChangeSummary, checkReplaceTargets, Deployer, emptyChangeSummary, UpOptions, UpResult } from "../deployer";
 import { Registration, resourceKey, runProgramUnderMocks, unwrapSecrets } from "../program-under-mocks";
 import { ContainerInitError, createResource, deleteResource, updateResource } from "./docker-apply";
-import { ChangePlan, planChange } from "./diff";
+import { ChangePlan, planChange, replacementDeletesFirst } from "./diff";
 import { DOCKER_PROVIDER, EngineRoutes, ProviderEndpoint } from "./engines";
 import { deleteBeforeReplace } from "./property-table";
 import { loadState, ReplayState, ResourceState, saveState } from "./state";
@@ -28,6 +28,24 @@ export class ProtectedResourceError extends Error {
     ) {
         super(operation === "replace" ? protectedReplaceMessage(key) : protectedDeleteMessage(key));
         this.name = "ProtectedResourceError";
+    }
+}
+
+export interface ReplayOptions {
+    /**
+     * The providers' clock: when a plan runs (the tls provider's renewal window) and a new
+     * certificate's not-before. Real time unless a unit test moves it; a live test should not
+     * (certificates dated in the future would be refused): it renews with `up`'s `replace`.
+     */
+    readonly now?: () => Date;
+}
+
+/** `up --replace` of a docker provider: what the engine would do to the resources on it is not modelled. */
+export class UnmodelledReplaceError extends Error {
+    readonly kind = "unmodelled-replace" as const;
+    constructor(readonly keys: readonly string[]) {
+        super(`the replay deployer does not model replacing a docker provider (${keys.join(", ")})`);
+        this.name = "UnmodelledReplaceError";
     }
 }
 
@@ -79,6 +97,15 @@ const previewOutputs = (name: string, inputs: Record<string, unknown>): Record<s
  * resource was made with is kept in the state, so updates, deletes and `destroy` reach the same
  * engine. A provider's own changes are recorded as updates; what a changed `host` would do to the
  * resources on it (the engine's providerChanged and the provider's DiffConfig) is not modelled.
+ *
+ * `up --replace` (`UpOptions.replace`): every key must be in the state, or the run fails before
+ * the program starts (ReplaceTargetError), as the engine's checkTargets does; a docker provider
+ * cannot be named (not modelled). A named resource the program declares is replaced with the
+ * program's inputs whatever changed (diff.ts planChange), delete-first only when the program's
+ * `deleteBeforeReplace` says so (replacementDeletesFirst), refused when protected; what takes
+ * its new outputs then follows by the ordinary diff. A named resource the program no longer
+ * declares is simply deleted, as by the engine. The tls provider's renewal is planned with
+ * `ReplayOptions.now`.
  */
 export class ReplayDeployer implements Deployer {
     readonly kind = "replay" as const;
@@ -91,18 +118,20 @@ export class ReplayDeployer implements Deployer {
         private readonly runId: string,
         stateDir = path.join(tmpdir(), `appscreens-replay-${runId}`),
         private readonly engines = new EngineRoutes(),
+        private readonly options: ReplayOptions = {},
     ) {
         this.stateFile = path.join(stateDir, `${stack}.json`);
     }
 
-    async up(config: StackConfigObject): Promise<UpResult> {
+    async up(config: StackConfigObject, options: UpOptions = {}): Promise<UpResult> {
         this.engines.newRun();
         const state = this.loadState();
+        const replace = this.replaceTargets(state, options);
         this.removedAsDependents.clear();
         const changes = emptyChangeSummary();
         try {
             const { outputs, declared } = await this.runProgram(config, (registration, inputs) =>
-                this.apply(state, registration, inputs, changes),
+                this.apply(state, registration, inputs, changes, replace),
             );
             const undeclared = this.reverseOrder(state).filter((k) => !declared.has(k));
             // The engine refuses the whole set of deletes up front if one is protected.
@@ -122,9 +151,10 @@ export class ReplayDeployer implements Deployer {
      * Docker or running commands (`pulumi preview`). Resources that would be created or replaced
      * get placeholder outputs, as the engine gives unknowns.
      */
-    async preview(config: StackConfigObject): Promise<ChangeSummary> {
+    async preview(config: StackConfigObject, options: UpOptions = {}): Promise<ChangeSummary> {
         this.engines.newRun();
         const state = this.loadState();
+        const replace = this.replaceTargets(state, options);
         const changes = emptyChangeSummary();
         this.removedAsDependents.clear();
         const { declared } = await this.runProgram(
@@ -133,7 +163,7 @@ export class ReplayDeployer implements Deployer {
                 if (registration.type === DOCKER_PROVIDER) return this.applyProvider(state, registration, inputs, changes, false);
                 const key = resourceKey(registration.type, registration.name);
                 const previous = state.resources[key];
-                const plan = planChange(registration.type, previous?.inputs, inputs, registration, Boolean(previous?.initErrors?.length));
+                const plan = this.plan(key, registration, previous, inputs, replace);
                 this.checkProtect(key, plan, previous, registration);
                 this.record(changes, key, plan);
                 if (!previous || plan.action === "replace") return previewOutputs(registration.name, plan.inputs);
@@ -161,6 +191,36 @@ export class ReplayDeployer implements Deployer {
             saveState(this.stateFile, state);
         }
         rmSync(path.dirname(this.stateFile), { recursive: true, force: true });
+    }
+
+    /** `options.replace` as a set, each key checked against the state before anything runs. */
+    private replaceTargets(state: ReplayState, options: UpOptions): ReadonlySet<string> {
+        const replace = options.replace ?? [];
+        checkReplaceTargets(replace, (key) => key in state.resources);
+        const providers = replace.filter((key) => state.resources[key].type === DOCKER_PROVIDER);
+        if (providers.length > 0) {
+            throw new UnmodelledReplaceError(providers);
+        }
+        return new Set(replace);
+    }
+
+    /** The engine's and provider's decision for one resource, at the providers' clock. */
+    private plan(
+        key: string,
+        registration: Registration,
+        previous: ResourceState | undefined,
+        inputs: Record<string, unknown>,
+        replace: ReadonlySet<string>,
+    ): ChangePlan {
+        return planChange(registration.type, previous?.inputs, inputs, registration, Boolean(previous?.initErrors?.length), {
+            oldOutputs: previous?.outputs,
+            now: this.now(),
+            replaceTarget: replace.has(key),
+        });
+    }
+
+    private now(): Date {
+        return this.options.now ? this.options.now() : new Date();
     }
 
     /** The state, with the engines of the providers it recorded known again (a destroy runs no program). */
@@ -279,11 +339,12 @@ export class ReplayDeployer implements Deployer {
         registration: Registration,
         newInputs: Record<string, unknown>,
         changes: ChangeSummary,
+        replace: ReadonlySet<string>,
     ): Promise<Record<string, unknown>> {
         if (registration.type === DOCKER_PROVIDER) return this.applyProvider(state, registration, newInputs, changes, true);
         const key = resourceKey(registration.type, registration.name);
         const previous = state.resources[key];
-        const plan = planChange(registration.type, previous?.inputs, newInputs, registration, Boolean(previous?.initErrors?.length));
+        const plan = this.plan(key, registration, previous, newInputs, replace);
         this.checkProtect(key, plan, previous, registration);
         const { inputs } = plan;
         // Creates and updates go to the provider the program names now; deletes to the one the object was made with.
@@ -304,7 +365,7 @@ export class ReplayDeployer implements Deployer {
         // engine records a partial create; the next `up` decides what happens to it.
         const create = async (): Promise<Record<string, unknown>> => {
             try {
-                return await createResource(docker, registration.type, inputs, this.runId);
+                return await createResource(docker, registration.type, inputs, this.runId, this.now());
             } catch (err) {
                 if (err instanceof ContainerInitError) {
                     state.resources[key] = { ...record(err.outputs), initErrors: [err.message] };
@@ -321,7 +382,7 @@ export class ReplayDeployer implements Deployer {
             outputs = previous.outputs;
         } else if (plan.action === "update") {
             outputs = await updateResource(docker, registration.type, previous, inputs, plan.effects);
-        } else if (deleteBeforeReplace(registration.type, registration)) {
+        } else if (replacementDeletesFirst(registration.type, registration, plan)) {
             // Like Pulumi, what takes this resource's outputs as inputs goes first (and comes back
             // when the program declares it again); what merely dependsOn it stays.
             await this.remove(state, key, (s) => s.propertyDependencies);

@@ -13,10 +13,15 @@
 //   Identifier (Go's x509.CreateCertificate); the signature hash follows the curve.
 // - a locally signed certificate takes the request's subject and SANs, none of its other
 //   extensions, and does not check the request's signature.
+// - renewal: a plan at or after validity_end_time minus early_renewal_hours replaces the
+//   certificate (property-table.ts certificateReadyForRenewal, applied by diff.ts planChange); a new
+//   certificate's ready_for_renewal is what its plan modifier sets (true when validity_period_hours
+//   is 0 or early_renewal_hours is at least validity_period_hours), and not-before is the same
+//   clock's now (the provider's overridableTimeFunc serves both).
 // Not modelled: private_key_openssh (left empty), RSA and ED25519 certificates, P224 certificates
-// (Web Crypto has no P-224), URIs, max_path_length, set_authority_key_id, and the renewal a plan
-// inside early_renewal_hours triggers (ready_for_renewal is always false). Which input changes
-// replace and which update: property-table.ts.
+// (Web Crypto has no P-224), URIs, max_path_length, set_authority_key_id, and the refresh that
+// sets ready_for_renewal in the state (the replay never refreshes). Which input changes replace
+// and which update: property-table.ts.
 //
 // Library: @peculiar/x509 over Node's Web Crypto builds the requests and certificates in process
 // (async, no temporary files for the CA key, as the openssl CLI would need); Node's crypto makes
@@ -263,10 +268,13 @@ async function createCertificate(
     inputs: Record<string, unknown>,
     template: CertTemplate,
     issuer: { name: x509.Name; key: webcrypto.CryptoKey; algorithm: webcrypto.EcdsaParams; subjectKeyId?: string },
+    now: Date,
 ): Promise<Record<string, unknown>> {
     const serial = randomBytes(16);
-    const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const notAfter = new Date(notBefore.getTime() + Number(inputs.validityPeriodHours) * 3600_000);
+    const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const validityHours = Number(inputs.validityPeriodHours);
+    const notAfter = new Date(notBefore.getTime() + validityHours * 3600_000);
+    const earlyRenewalHours = typeof inputs.earlyRenewalHours === "number" ? inputs.earlyRenewalHours : 0;
     const uses = strings(inputs.allowedUses);
     const keyUsage = uses.reduce((acc, u) => acc | (KEY_USAGES[u] ?? 0), 0);
     const extendedUsage = uses.flatMap((u) => (EXTENDED_KEY_USAGES[u] ? [EXTENDED_KEY_USAGES[u]] : []));
@@ -302,12 +310,13 @@ async function createCertificate(
         cert_pem: `${cert.toString("pem")}\n`,
         validity_start_time: goTime(notBefore),
         validity_end_time: goTime(notAfter),
-        ready_for_renewal: false,
+        // attribute_plan_modifier_bool ReadyForRenewal: born due when its window covers its whole life.
+        ready_for_renewal: validityHours === 0 || earlyRenewalHours >= validityHours,
     };
 }
 
 /** tls.SelfSignedCert. */
-export async function selfSignedCertState(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function selfSignedCertState(inputs: Record<string, unknown>, now = new Date()): Promise<Record<string, unknown>> {
     const { key, algorithm, node } = await signingKey(String(inputs.privateKeyPem));
     const pub = createPublicKey(node);
     const name = subjectName(inputs.subject as Subject | undefined);
@@ -318,12 +327,12 @@ export async function selfSignedCertState(inputs: Record<string, unknown>): Prom
         publicKey: await publicCryptoKey(pub, algorithm),
         publicPoint: ecPoint(pub),
     };
-    const cert = await createCertificate(inputs, template, { name, key, algorithm });
+    const cert = await createCertificate(inputs, template, { name, key, algorithm }, now);
     return toSdk({ ...inputs, ...cert, key_algorithm: "ECDSA" });
 }
 
 /** tls.LocallySignedCert: the request's subject and SANs, signed by the CA's key. */
-export async function locallySignedCertState(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function locallySignedCertState(inputs: Record<string, unknown>, now = new Date()): Promise<Record<string, unknown>> {
     const request = new x509.Pkcs10CertificateRequest(String(inputs.certRequestPem));
     const ca = new x509.X509Certificate(String(inputs.caCertPem));
     const { key, algorithm } = await signingKey(String(inputs.caPrivateKeyPem));
@@ -342,7 +351,7 @@ export async function locallySignedCertState(inputs: Record<string, unknown>): P
         publicPoint: ecPoint(requestKey),
     };
     const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-    const cert = await createCertificate(inputs, template, { name: ca.subjectName, key, algorithm, subjectKeyId: caKeyId });
+    const cert = await createCertificate(inputs, template, { name: ca.subjectName, key, algorithm, subjectKeyId: caKeyId }, now);
     return toSdk({ ...inputs, ...cert, ca_key_algorithm: "ECDSA" });
 }
 
@@ -350,7 +359,11 @@ export async function locallySignedCertState(inputs: Record<string, unknown>): P
  * The provider's state for a @pulumi/tls resource, as a mock's `newResource` returns it (SDK
  * names, the inputs with the computed attributes); undefined for any other type.
  */
-export async function tlsResourceState(type: string, wireInputs: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+export async function tlsResourceState(
+    type: string,
+    wireInputs: Record<string, unknown>,
+    now = new Date(),
+): Promise<Record<string, unknown> | undefined> {
     const inputs = unwrapSecrets(wireInputs) as Record<string, unknown>;
     switch (type) {
         case TLS_TYPES.privateKey:
@@ -358,9 +371,9 @@ export async function tlsResourceState(type: string, wireInputs: Record<string, 
         case TLS_TYPES.certRequest:
             return certRequestState(inputs);
         case TLS_TYPES.selfSignedCert:
-            return selfSignedCertState(inputs);
+            return selfSignedCertState(inputs, now);
         case TLS_TYPES.locallySignedCert:
-            return locallySignedCertState(inputs);
+            return locallySignedCertState(inputs, now);
         default:
             return undefined;
     }

@@ -25,6 +25,25 @@ describe("the model of the tls provider", () => {
         }
     });
 
+    it("dates a certificate by the clock it is given, and marks one born inside its renewal window ready", async () => {
+        const key = privateKeyState({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+        const at = new Date("2027-03-01T10:20:30.400Z");
+        const inputs = {
+            privateKeyPem: key.privateKeyPem,
+            subject: { commonName: "c" },
+            allowedUses: ["server_auth"],
+            validityPeriodHours: 48,
+        };
+        const cert = await selfSignedCertState({ ...inputs, earlyRenewalHours: 47 }, at);
+        const parsed = new X509Certificate(String(cert.certPem));
+        expect(new Date(parsed.validFrom).toISOString()).to.equal("2027-03-01T10:20:30.000Z");
+        expect(cert.validityStartTime).to.equal("2027-03-01T10:20:30Z");
+        expect(cert.validityEndTime).to.equal("2027-03-03T10:20:30Z");
+        expect(cert.readyForRenewal).to.equal(false);
+        // attribute_plan_modifier_bool ReadyForRenewal: a window as long as the validity is due at once.
+        expect((await selfSignedCertState({ ...inputs, earlyRenewalHours: 48 }, at)).readyForRenewal).to.equal(true);
+    });
+
     it("ids a certificate by its serial in decimal, and refuses what it does not model with its kind", async () => {
         const key = privateKeyState({ algorithm: "ECDSA", ecdsaCurve: "P256" });
         const cert = await selfSignedCertState({
