@@ -25,6 +25,8 @@ import { ConfirmedWriter, formatWriterReport } from "../support/live/confirmed-w
 import { waitFor } from "../support/live/wait";
 import { TLS_CONTAINER_FILES } from "../../render/tls-conf";
 import { useLiveCluster } from "../support/live/use-live-cluster";
+import { resourceKey } from "../support/deployer";
+import { TLS_LOCALLY_SIGNED_CERT } from "../support/replay/property-table";
 
 // Ports (DEVELOPMENT.md): nodes 16430-16432, Sentinels 17430-17432, exporters 18161-18183.
 const OVERRIDES = {
@@ -88,6 +90,15 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
     };
     /** The app's keys: the writer's must match its key patterns. */
     const appKey = cacheKeyGlob(CACHE_KEY_KINDS[0]).replace("*", `tls-live:${Date.now().toString(36)}`);
+    /** The app's plain SETs have no TTL; the next deploy's verifier would take them for badly warmed keys. */
+    const dropAppKeys = async (master: string) => {
+        const admin = cluster.direct(master);
+        for (let cursor = "0", first = true; first || cursor !== "0"; first = false) {
+            const [next, keys] = await admin.scan(cursor, "MATCH", `${appKey}:*`, "COUNT", 1000);
+            if (keys.length) await admin.unlink(...keys);
+            cursor = next;
+        }
+    };
 
     it("deploys: the CA, the app's and discovery's users are outputs, and the post-deploy verifier passed", () => {
         expect(cluster.outputs.appUser).to.equal("app");
@@ -154,13 +165,7 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
         await cluster.container(master).start();
         expect(await cluster.settled(90_000)).to.equal(moved);
-        // The app's plain SETs have no TTL; the verifier would take them for badly warmed keys.
-        const admin = cluster.direct(moved);
-        for (let cursor = "0", first = true; first || cursor !== "0"; first = false) {
-            const [next, keys] = await admin.scan(cursor, "MATCH", `${appKey}:*`, "COUNT", 1000);
-            if (keys.length) await admin.unlink(...keys);
-            cursor = next;
-        }
+        await dropAppKeys(moved);
     });
 
     it("runs the drill over TLS as the tools' user: fails over, keeps every confirmed write, verifies", async () => {
@@ -247,6 +252,49 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
             });
             expect(reply, name).to.match(/^-NOAUTH/);
         }
+    });
+
+    it("renews every server's leaf on a deploy (`up --replace` of the certificates) without replacing a container, under the app's writer", async () => {
+        const ca = String(extra().tlsCaCert);
+        const served = async (name: string) =>
+            readPeerCertificate({ server: name, host: "127.0.0.1", port: cluster.outputs.publishedPorts[name], ca });
+        const before = new Map<string, { serial: string; id: string; startedAt: string }>();
+        for (const name of servers())
+            before.set(name, {
+                serial: (await served(name)).serialNumber,
+                id: (await cluster.container(name).inspect()).Id,
+                startedAt: await cluster.startedAt(name),
+            });
+        await cluster.settled();
+        const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls()).start();
+        await waitFor("20 confirmed batches before the renewal", async () => (writer.confirmedSince(0) >= 20 ? true : undefined));
+        const leaves = servers().map((name) => resourceKey(TLS_LOCALLY_SIGNED_CERT, `${name}-tls-cert`));
+        const started = Date.now();
+        const { changes } = await cluster.up(OVERRIDES, { replace: leaves });
+        const seconds = (Date.now() - started) / 1000;
+        const report = await writer.stop();
+        console.log(`      tls: renewal of ${leaves.length} leaves in ${seconds.toFixed(1)} s: ${formatWriterReport(report)}`);
+        expect(changes.replaced.filter((k) => leaves.includes(k)).sort()).to.deep.equal([...leaves].sort());
+        expect(
+            changes.replaced.filter((k) => k.startsWith("docker:")),
+            "no container or volume replaced",
+        ).to.deep.equal([]);
+        expect(cluster.verification?.ok, `verification failed: ${cluster.verification?.failed.join(", ")}`).to.equal(true);
+        for (const name of servers()) {
+            const was = before.get(name);
+            const now = await served(name);
+            const installed = new X509Certificate(await cluster.exec(name, ["cat", TLS_CONTAINER_FILES.cert]));
+            expect(now.serialNumber, `${name} serves a new serial`).to.not.equal(was?.serial);
+            expect(installed.serialNumber, `${name}'s /data/tls holds what it serves`).to.equal(now.serialNumber);
+            expect(installed.checkIssued(new X509Certificate(ca)), name).to.equal(true);
+            expect((await cluster.container(name).inspect()).Id, `${name}'s container is the same`).to.equal(was?.id);
+            // A node reloads in place; a Sentinel cannot, and restarts in its own container.
+            const restarted = (await cluster.startedAt(name)) !== was?.startedAt;
+            expect(restarted, `${name} restarted`).to.equal(cluster.sentinelNames.includes(name));
+        }
+        expect(report.confirmed).to.be.greaterThan(0);
+        expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
+        await dropAppKeys(await cluster.settled());
     });
 
     it("leaves ACL LOG empty on every server but for the refusals this suite asked for", async () => {

@@ -14,7 +14,7 @@ import { waitForMasterMoved, waitForSettledCluster } from "../../../ops/cluster/
 import { VerificationReport } from "../../../ops/verify/report";
 import { validateStackConfig } from "../../../settings/validate";
 import { createDeployer } from "../create-deployer";
-import { Deployer, UpResult } from "../deployer";
+import { Deployer, UpOptions, UpResult } from "../deployer";
 import { sweepStale } from "../replay/docker-apply";
 import { serverLogs } from "../server-logs";
 import { requireProgram } from "../require-program";
@@ -65,8 +65,9 @@ export class LiveCluster {
         return cluster;
     }
 
-    async up(overrides: StackConfigObject = {}): Promise<UpResult> {
-        const result = await this.deployer.up(testStackConfig(overrides));
+    /** `options.replace`: resources to replace whatever changed (`pulumi up --replace`). */
+    async up(overrides: StackConfigObject = {}, options: UpOptions = {}): Promise<UpResult> {
+        const result = await this.deployer.up(testStackConfig(overrides), options);
         this.overrides = overrides;
         this.outputs = result.outputs as unknown as StackOutputs;
         this.verification = result.outputs.verification as VerificationReport | undefined;
