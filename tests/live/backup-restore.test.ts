@@ -145,8 +145,13 @@ describe("live: backup and restore", function () {
         expect(await cluster.viaSentinel().get("restore:canary")).to.equal("still here");
     });
 
-    it("restores every key and TTL into a freshly deployed stack whose master is not redis-0, on every node", async () => {
-        await cluster.redeploy();
+    // Also the path for turning TLS and the users on for an existing stack (docs/tls.md, "Turning TLS on
+    // for an existing stack"): both are creation-time choices, so the stack is re-created with them and
+    // its backup restored into it, by the CLIs over TLS as the tools' user.
+    it("restores every key and TTL into the stack re-created with TLS and users, whose master is not redis-0, on every node", async () => {
+        await cluster.redeploy({ cluster: { tls: { enabled: true }, users: { enabled: true } } });
+        expect(cluster.outputs.adminUser, "re-created with users").to.equal("admin");
+        expect(cluster.toolsTls, "re-created with TLS").to.not.equal(undefined);
         await cluster.settled();
         // Restore must follow the Sentinels, not the declared topology.
         const failover = await runOpsCli("failover", cluster, []);

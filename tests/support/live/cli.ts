@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { PROJECT_DIR } from "../../../settings/stack-file";
 import { usersEnvironment } from "../../../contracts/users-env";
+import { TLS_ENV } from "../../../contracts/env";
 import { LiveCluster, TEST_STACK } from "./live-cluster";
 
 export interface CliRun {
@@ -11,7 +12,8 @@ export interface CliRun {
 
 /**
  * Runs an operations CLI (`cli/<script>.ts --stack test ...`) as an operator would,
- * with the passwords in the environment, and fails the test if it prints either of them.
+ * with the passwords (and on a TLS stack the tools' TLS material) in the environment, and fails
+ * the test if it prints a password or a private key.
  */
 export function runOpsCli(script: string, cluster: LiveCluster, args: string[], timeoutMs = 240_000): Promise<CliRun> {
     return new Promise((resolve, reject) => {
@@ -32,6 +34,7 @@ export function runOpsCli(script: string, cluster: LiveCluster, args: string[], 
                 if (secret && (stdout.includes(secret) || stderr.includes(secret)))
                     return reject(new Error(`${script} printed a password`));
             }
+            if (/PRIVATE KEY/.test(stdout + stderr)) return reject(new Error(`${script} printed a private key`));
             resolve({ code: code ?? -1, stdout, stderr });
         });
     });
@@ -39,10 +42,13 @@ export function runOpsCli(script: string, cluster: LiveCluster, args: string[], 
 
 /**
  * The logins an operator hands the tools: on a users stack the tools' own (`admin`) in the
- * secret USERS_ENV, as docs/cli.md says; otherwise the two `default` passwords.
+ * secret USERS_ENV, as docs/cli.md says; otherwise the two `default` passwords. On a TLS stack,
+ * APPSCREENS_TLS from the `tlsToolsEnvironment` output, as docs/tls.md says.
  */
 function loginEnvironment(cluster: LiveCluster): Record<string, string | undefined> {
     const { adminUser, adminPassword, redisPassword, sentinelPassword } = cluster.outputs;
-    if (adminUser && adminPassword) return usersEnvironment({ tools: { user: adminUser, password: adminPassword } });
-    return { REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword };
+    const tools = (cluster.outputs as { tlsToolsEnvironment?: string }).tlsToolsEnvironment;
+    const tls = tools ? { [TLS_ENV]: tools } : {};
+    if (adminUser && adminPassword) return { ...usersEnvironment({ tools: { user: adminUser, password: adminPassword } }), ...tls };
+    return { REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword, ...tls };
 }

@@ -156,16 +156,22 @@ export class LiveCluster {
     }
 
     /** A Sentinel-mode client as an app on the host would make it from the stack outputs. */
-    viaSentinel(): Redis {
+    viaSentinel(commandTimeout = 30_000): Redis {
+        // The tools' logins (admin on a users stack, where the `default` passwords are no outputs),
+        // and a bound on every command: a client refused at AUTH would otherwise retry for ever.
+        const { redisUser, redisPassword, sentinelUser, sentinelPassword } = this.credentials;
         return this.track(
             new Redis({
                 sentinels: this.outputs.sentinelEndpoints as HostPort[],
                 name: this.outputs.masterName,
-                password: this.outputs.redisPassword,
-                sentinelPassword: this.outputs.sentinelPassword,
+                ...(redisUser ? { username: redisUser } : {}),
+                password: redisPassword,
+                ...(sentinelUser ? { sentinelUsername: sentinelUser } : {}),
+                sentinelPassword,
                 ...(this.toolsTls ? sentinelTlsOptions(this.toolsTls) : {}),
                 natMap: this.outputs.natMap,
                 failoverDetector: true,
+                commandTimeout,
             }),
         );
     }
