@@ -2,7 +2,9 @@
 // through the replay deployer, every server's published port must refuse plain text and serve the
 // leaf the stack made for that server (chained to the stack's CA output, the one /data/tls holds),
 // the exporters must reach their servers over TLS, an app writer on its own user and certificate
-// must keep every WAIT-confirmed write through a master kill, the drill and a backup/restore must
+// must keep every WAIT-confirmed write through a master kill and through the fault suite's faults
+// whose path TLS and users change (master stopped, cut off, every container restarted; the same
+// code as tests/live/faults.test.ts), the drill and a backup/restore must
 // pass over TLS as the tools' user, the app must be refused what it may not run and a connection
 // without a user refused, and nothing of the stack's own may have been refused anything (ACL LOG
 // empty everywhere but for the app's deliberate refusals). One deploy covers users and TLS: each
@@ -27,6 +29,7 @@ import { TLS_CONTAINER_FILES } from "../../render/tls-conf";
 import { useLiveCluster } from "../support/live/use-live-cluster";
 import { resourceKey } from "../support/deployer";
 import { TLS_LOCALLY_SIGNED_CERT } from "../support/replay/property-table";
+import { everyContainerRestarted, everyContainerRunning, FaultRun, masterCutOff, masterStopped } from "../support/live/faults";
 
 // Ports (DEVELOPMENT.md): nodes 16430-16432, Sentinels 17430-17432, exporters 18161-18183.
 const OVERRIDES = {
@@ -60,6 +63,8 @@ function plaintextPing(port: number): Promise<string> {
 describe("live: a stack created with cluster.users.enabled and cluster.tls.enabled", function () {
     this.timeout(600_000);
     const cluster = useLiveCluster(this, { overrides: OVERRIDES, logsOnFailure: true });
+    /** Every container running again, whatever a failed fault case left behind. */
+    afterEach(() => everyContainerRunning(cluster));
     const servers = () => [...cluster.nodeNames, ...cluster.sentinelNames];
     /** The outputs of a TLS stack with metrics that the other suites' outputs type leaves out. */
     const extra = () =>
@@ -87,6 +92,15 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         });
         client.on("error", () => undefined);
         return client;
+    };
+    /** Server `name`'s ACL LOG, each entry as `<user> <reason> <object>`: who was refused what. */
+    const aclLog = async (name: string): Promise<string[]> => {
+        const entries = (await cluster.direct(name).call("ACL", "LOG")) as unknown[][];
+        // Each entry is a flat key/value list.
+        return entries.map((e) => {
+            const fields = Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [String(e[2 * i]), e[2 * i + 1]]));
+            return `${String(fields.username)} ${String(fields.reason)} ${String(fields.object)}`;
+        });
     };
     /** The app's keys: the writer's must match its key patterns. */
     const appKey = cacheKeyGlob(CACHE_KEY_KINDS[0]).replace("*", `tls-live:${Date.now().toString(36)}`);
@@ -177,6 +191,36 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         expect(report.verification.failed).to.deep.equal([]);
         expect(report.writes.confirmed).to.be.greaterThan(100);
         expect(report.writes.confirmedLost).to.equal(0);
+    });
+
+    // The faults whose path differs with users and TLS, run by the fault suite's own code: the
+    // hand-over script over TLS as the tools' user, replication re-linking over TLS, start scripts
+    // that find /data/tls already filled. Each with an app writer on its user and certificate.
+    const faults: FaultRun = {
+        cluster,
+        writer: () =>
+            new ConfirmedWriter(
+                cluster.outputs,
+                cluster.outputs.appPassword ?? "",
+                `${appKey}:${Date.now().toString(36)}`,
+                20,
+                5,
+                appTls(),
+            ),
+        label: "tls",
+    };
+
+    it("keeps every confirmed write through the master container stopped (SIGTERM: the hand-over over TLS as the tools' user)", () =>
+        masterStopped(faults));
+
+    it("keeps every confirmed write through the master cut off from the network: it stops taking writes, re-linked over TLS it is a replica", () =>
+        masterCutOff(faults));
+
+    it("keeps every confirmed write through every container restarted at once: TLS files kept in /data/tls, the verifier passes", async () => {
+        // A restart empties every server's ACL LOG: what the cases so far were refused is read first
+        // (nothing: the app's refusals come later), what the restart itself is refused at the end.
+        for (const name of servers()) expect(await aclLog(name), `ACL LOG of ${name} before the restart`).to.deep.equal([]);
+        await everyContainerRestarted(faults);
     });
 
     it("backs up and restores as the tools' user: no password in the backup, every node holds exactly what it held", async () => {
@@ -299,13 +343,8 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
 
     it("leaves ACL LOG empty on every server but for the refusals this suite asked for", async () => {
         const master = await cluster.settled();
-        for (const name of [...cluster.nodeNames, ...cluster.sentinelNames]) {
-            const entries = (await cluster.direct(name).call("ACL", "LOG")) as unknown[][];
-            // Each entry is a flat key/value list; keep the fields that say who was refused what.
-            const described = entries.map((e) => {
-                const fields = Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [String(e[2 * i]), e[2 * i + 1]]));
-                return `${String(fields.username)} ${String(fields.reason)} ${String(fields.object)}`;
-            });
+        for (const name of servers()) {
+            const described = await aclLog(name);
             // The app's refusals above, on the master only; the anonymous PINGs are not logged (NOAUTH). Anything else,
             // e.g. `default command set` from a node replaying its AOF, is a refusal of the stack's own.
             const expected = name === master ? described.filter((d) => d.startsWith("app ")) : [];

@@ -39,7 +39,8 @@ export class ConfirmedWriter {
         outputs: Pick<StackOutputs, "sentinelEndpoints" | "masterName" | "natMap" | "sentinelPassword"> &
             Partial<Pick<StackOutputs, "appUser" | "discoveryUser" | "discoveryPassword">>,
         password: string,
-        private readonly prefix = `w:${Date.now().toString(36)}`,
+        /** Every key it writes is `<prefix>:<n>`. */
+        readonly prefix = `w:${Date.now().toString(36)}`,
         private readonly batch = 20,
         private readonly pauseMs = 5,
         /** On a TLS stack: the app's CA and client certificate (outputs tlsCaCert, tlsAppClientCert/Key). */

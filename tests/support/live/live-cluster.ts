@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import Redis from "ioredis";
+import Redis, { RedisOptions } from "ioredis";
 import { HostPort, StackOutputs } from "../../../settings/connection-info";
 import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } from "../../../settings/stack-file";
 import { dockerName } from "../../../settings/docker-names";
@@ -20,6 +20,7 @@ import { serverLogs } from "../server-logs";
 import { requireProgram } from "../require-program";
 import { waitFor } from "./wait";
 import { execIn } from "./container-exec";
+import { redisCliTlsArgs } from "../../../render/tls-conf";
 
 export const TEST_STACK = "test";
 export const testRunId = (): string => `${Date.now().toString(36)}-${process.pid}`;
@@ -140,19 +141,38 @@ export class LiveCluster {
      * after `commandTimeout` ms, so a test never hangs on a node it has just killed.
      */
     direct(name: string, commandTimeout = 5000): Redis {
+        return this.track(new Redis({ ...this.directOptions(name), maxRetriesPerRequest: 1, commandTimeout }));
+    }
+
+    /** Where and how the tools reach one node or Sentinel through its published port: its address, their login, their TLS. */
+    directOptions(name: string): RedisOptions {
         const { redisUser, redisPassword, sentinelUser, sentinelPassword } = this.credentials;
         const [username, password] = name.startsWith("sentinel-") ? [sentinelUser, sentinelPassword] : [redisUser, redisPassword];
-        return this.track(
-            new Redis({
-                host: "127.0.0.1",
-                port: this.outputs.publishedPorts[name],
-                ...(username ? { username } : {}),
-                password,
-                ...(this.toolsTls ? directTlsOptions(this.toolsTls) : {}),
-                maxRetriesPerRequest: 1,
-                commandTimeout,
-            }),
-        );
+        return {
+            host: "127.0.0.1",
+            port: this.outputs.publishedPorts[name],
+            ...(username ? { username } : {}),
+            password,
+            ...(this.toolsTls ? directTlsOptions(this.toolsTls) : {}),
+        };
+    }
+
+    /**
+     * redis-cli inside a node's container as the container scripts run it (render/container-scripts.ts):
+     * as the tools' user on a users stack, over TLS with the node's own files on a TLS stack. The
+     * password goes in `env` (REDISCLI_AUTH), never on the command line.
+     */
+    redisCliInContainer(): { argv: string[]; env: Record<string, string> } {
+        const { redisUser, redisPassword } = this.credentials;
+        return {
+            argv: [
+                "redis-cli",
+                "--no-auth-warning",
+                ...(redisUser ? ["--user", redisUser] : []),
+                ...(this.toolsTls ? redisCliTlsArgs() : []),
+            ],
+            env: { REDISCLI_AUTH: redisPassword },
+        };
     }
 
     /** A Sentinel-mode client as an app on the host would make it from the stack outputs. */
