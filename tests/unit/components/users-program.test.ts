@@ -3,7 +3,14 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
-import { Declared, declareUnderMocks, isWireSecret, runProgramUnderMocks, stringsWithSecrecy } from "../../support/program-under-mocks";
+import {
+    Declared,
+    declareUnderMocks,
+    isWireSecret,
+    runProgramUnderMocks,
+    stringsWithSecrecy,
+    unwrapSecrets,
+} from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 import { ACL_USER_NAMES } from "../../../render/acl-users";
 import { USER_PASSWORDS_ENV, USERS_ENV } from "../../../contracts/env";
@@ -151,6 +158,25 @@ describe("the program moving a deployed stack onto the users (under mocks)", () 
         const containers = (d: Declared) => byKey(d, (r) => r.type !== CONTAINER);
         expect(containers(migrated)).to.deep.equal(containers(users));
         expect(isWireSecret(migrated.run.rawOutputs.migrationUserPasswords)).to.equal(true);
+    });
+
+    it("migrated servers differ from the stack before the move only where their changes are ignored: no replacement", () => {
+        const servers = plain.resources.filter((r) => r.type === CONTAINER && !r.name.endsWith("-exporter"));
+        expect(servers).to.have.length(6);
+        for (const before of servers) {
+            const after = migrated.resources.find((r) => r.type === CONTAINER && r.name === before.name);
+            const ignored = migrated.run.registrations.get(`${CONTAINER}::${before.name}`)?.ignoreChanges ?? [];
+            // Secrecy aside: the engine diffs values.
+            const withoutIgnored = (wire: Record<string, unknown>) => {
+                const inputs = unwrapSecrets(wire) as Record<string, unknown>;
+                const uploads = (inputs.uploads as Record<string, unknown>[]).map((u, i) =>
+                    ignored.includes(`uploads[${i}].content`) ? { ...u, content: "(ignored)" } : u,
+                );
+                return { ...inputs, uploads };
+            };
+            expect(withoutIgnored(after?.inputs ?? {}), before.name).to.deep.equal(withoutIgnored(before.inputs));
+            expect(unwrapSecrets(after?.inputs.uploads), before.name).to.not.deep.equal(unwrapSecrets(before.inputs.uploads));
+        }
     });
 
     it("migrated servers ignore changes of their script uploads too; a users stack's do not", () => {
