@@ -10,6 +10,9 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import Redis from "ioredis";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { extract } from "tar-stream";
 import { mergeConfig, StackConfigObject } from "../../settings/stack-file";
 import { validateStackConfig } from "../../settings/validate";
 import { CACHE_KEY_KINDS, cacheKeyGlob } from "../../settings/cache-keys";
@@ -42,15 +45,22 @@ const fields = (flat: unknown[]): Record<string, string> =>
 
 describe("live: moving a deployed stack onto the ACL users under writes, no container replaced", function () {
     this.timeout(900_000);
+    let writerA: ConfirmedWriter | undefined;
+    let writerB: ConfirmedWriter | undefined;
+    const opened: Redis[] = [];
+    // Before the fixture's teardown (hooks run in the order registered): a writer left running
+    // after a failure would otherwise retry against a destroyed stack and keep mocha alive.
+    after(async () => {
+        await writerA?.stop().catch(() => undefined);
+        await writerB?.stop().catch(() => undefined);
+        opened.forEach((c) => c.disconnect());
+    });
     const cluster = useLiveCluster(this, { overrides: BASE, logsOnFailure: true });
     const servers = () => [...cluster.nodeNames, ...cluster.sentinelNames];
     let defaults: { redis: string; sentinel: string };
     let passwords: Record<AclUserName, string>;
     let secrets: LoginSecrets;
-    let writerA: ConfirmedWriter | undefined;
-    let writerB: ConfirmedWriter | undefined;
     let idsAtStart: Record<string, string>;
-    const opened: Redis[] = [];
     /** The app's keys: the writer on `app` may write only the cache keys' patterns. */
     const appKey = cacheKeyGlob(CACHE_KEY_KINDS[0]).replace("*", `mig-live:${Date.now().toString(36)}`);
 
@@ -85,6 +95,30 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
             },
             90_000,
         );
+    /** The files of a container's `dir` (not below it), through the Engine's archive API. */
+    const filesIn = async (name: string, dir: string): Promise<{ name: string; mode: number; uid: number; content: string }[]> => {
+        const archive = await cluster.container(name).getArchive({ path: dir });
+        const files: { name: string; mode: number; uid: number; content: string }[] = [];
+        const untar = extract();
+        untar.on("entry", (header, stream, next) => {
+            const chunks: Buffer[] = [];
+            stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+            stream.on("end", () => {
+                const parts = header.name.split("/").filter(Boolean);
+                if (header.type === "file" && parts.length === 2)
+                    files.push({
+                        name: parts[1],
+                        mode: (header.mode ?? 0) & 0o7777,
+                        uid: header.uid ?? -1,
+                        content: Buffer.concat(chunks).toString("utf8"),
+                    });
+                next();
+            });
+            stream.resume();
+        });
+        await pipeline(archive, untar as unknown as NodeJS.WritableStream);
+        return files;
+    };
     /** A connection with no login yet: AUTH is sent by hand. */
     const bare = (name: string): Redis => {
         const c = new Redis({
@@ -94,6 +128,8 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
             commandTimeout: 5000,
             retryStrategy: () => null,
             enableReadyCheck: false,
+            // RESP2: over RESP3 ioredis opens with HELLO, which a server with `default` off answers NOAUTH before any AUTH.
+            protocol: 2,
             lazyConnect: true,
         });
         c.on("error", () => undefined);
@@ -112,6 +148,7 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
         c.options.password = passwords.admin;
         return c;
     };
+    /** Each server's ACL LOG: who was refused what, when (seconds ago) and from where. */
     const aclLogs = async (): Promise<Record<string, string[]>> =>
         Object.fromEntries(
             await Promise.all(
@@ -119,12 +156,11 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
                     const entries = (await asAdmin(n).call("ACL", "LOG")) as unknown[][];
                     return [
                         n,
-                        entries.map((e) =>
-                            Object.entries(fields(e))
-                                .map(([k, v]) => `${k}=${v}`)
-                                .filter((x) => /^(username|reason|object)=/.test(x))
-                                .join(" "),
-                        ),
+                        entries.map((e) => {
+                            const f = fields(e);
+                            const addr = /addr=(\S+)/.exec(f["client-info"] ?? "")?.[1] ?? "?";
+                            return `${f.username} ${f.reason} ${f.object} x${f.count} ${f["age-seconds"]}s ago from ${addr}`;
+                        }),
                     ] as const;
                 }),
             ),
@@ -141,12 +177,6 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
     };
     const flowing = (writer: ConfirmedWriter, what: string, since = Date.now()) =>
         waitFor(what, async () => (writer.confirmedSince(since) > 20 ? true : undefined), 60_000);
-
-    after(async () => {
-        await writerA?.stop().catch(() => undefined);
-        await writerB?.stop().catch(() => undefined);
-        opened.forEach((c) => c.disconnect());
-    });
 
     it("deploys without users: default passwords out, no users' passwords", async () => {
         expect(cluster.outputs.redisPassword).to.be.a("string");
@@ -196,13 +226,20 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
         expect(done).to.deep.equal(cluster.plan().servers.map((s) => s.name));
         for (const secret of Object.values(passwords)) expect(lines.join("\n")).to.not.include(secret);
         for (const n of servers()) {
-            const mode = (
-                await cluster.exec(n, ["stat", "-c", "%a %U", CONTAINER_PATHS.clusterEnv, CONTAINER_PATHS.healthcheckScript])
-            ).trim();
-            expect(mode, n).to.equal("400 root\n555 root");
-            expect(await cluster.exec(n, ["cat", CONTAINER_PATHS.healthcheckScript]), n).to.include('--user "$AUTH_USER"');
-            expect(await cluster.exec(n, ["ls", "-a", "/usr/local/etc"]), n).to.not.include(".appscreens-step1b-");
+            // As the Engine's archive API shows them (the test image has no stat): mode, owner, content.
+            const files = await filesIn(n, path.dirname(CONTAINER_PATHS.clusterEnv));
+            const entry = (file: string) => files.find((f) => f.name === path.basename(file));
+            expect(entry(CONTAINER_PATHS.clusterEnv), n).to.include({ mode: 0o400, uid: 0 });
+            expect(entry(CONTAINER_PATHS.clusterEnv)?.content, n).to.include("AUTH_USER='admin'");
+            expect(entry(CONTAINER_PATHS.healthcheckScript), n).to.include({ mode: 0o555, uid: 0 });
+            expect(entry(CONTAINER_PATHS.healthcheckScript)?.content, n).to.include('--user "$AUTH_USER"');
+            expect(entry(CONTAINER_PATHS.startScript)?.content, n).to.include('--user "$AUTH_USER"');
+            expect(
+                files.filter((f) => f.name.startsWith(".appscreens-step1b-")).map((f) => f.name),
+                n,
+            ).to.deep.equal([]);
         }
+        expect(await aclLogs()).to.deep.equal(noAclLog());
         expect(await containerStates()).to.deep.equal(idsAtStart);
         // Docker's health checks now run the users scripts; a few rounds must pass.
         await new Promise((r) => setTimeout(r, 6000));
@@ -218,6 +255,7 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
         }
         await new Promise((r) => setTimeout(r, 6000));
         await allHealthy();
+        expect(await aclLogs()).to.deep.equal(noAclLog());
         await flowing(writerA!, "writer A confirming after step 2");
     });
 
@@ -231,6 +269,7 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
         expect(cluster.outputs.redisPassword).to.equal(undefined);
         expect(cluster.outputs.appPassword).to.equal(passwords.app);
         expect(cluster.verification?.ok, `verification failed: ${cluster.verification?.failed.join(", ")}`).to.equal(true);
+        expect(await aclLogs()).to.deep.equal(noAclLog());
         await flowing(writerA!, "writer A confirming after the flip");
     });
 
@@ -289,11 +328,11 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
     });
 
     it("ends with default refused everywhere, ACL LOG empty, no confirmed write lost, and a deploy that verifies", async () => {
+        const report = await writerB!.stop();
+        writerB = undefined;
         expect(await aclLogs()).to.deep.equal(noAclLog());
         for (const n of servers()) expect(await defaultReply(n), n).to.equal("WRONGPASS");
         await resetAclLogs();
-        const report = await writerB!.stop();
-        writerB = undefined;
         console.log(`      writer on app (step 4, restart, rotation): ${formatWriterReport(report)}`);
         expect(report.confirmed).to.be.greaterThan(0);
         expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
