@@ -37,6 +37,7 @@ const PREPARE = mergeConfig(BASE, { cluster: { users: { migration: "prepare" } }
 const FLIP = mergeConfig(BASE, { cluster: { users: { enabled: true, appWrites: true, migrated: true } } });
 
 const CONTAINER = "docker:index/container:Container::";
+const POST_DEPLOY = "command:local:Command::warm-and-verify";
 const STEP_ORDER: Record<MigrationStep, LoginOrder> = { 1: "default-first", 2: "admin-first", 3: "admin-first", 4: "admin-only" };
 
 const replacedContainers = (changes: ChangeSummary): string[] => changes.replaced.filter((k) => k.startsWith(CONTAINER));
@@ -343,9 +344,16 @@ describe("live: moving a deployed stack onto the ACL users under writes, no cont
             if (keys.length) await admin.call("UNLINK", ...keys);
             cursor = next;
         }
-        const { changes } = await cluster.up(FLIP);
+        // A setting changed, so that the deploy runs every settings step (as admin, masteruser
+        // replication) and the post-deploy verifier again, now with `default` off.
+        const { changes } = await cluster.up(mergeConfig(FLIP, { cluster: { redis: { maxmemory: "72mb" } } }));
         expect(replacedContainers(changes)).to.deep.equal([]);
+        expect([...changes.updated, ...changes.replaced, ...changes.created], "the post-deploy step ran").to.include(POST_DEPLOY);
         expect(cluster.verification?.ok, `verification failed: ${cluster.verification?.failed.join(", ")}`).to.equal(true);
+        for (const n of cluster.nodeNames)
+            expect(fields((await asAdmin(n).call("CONFIG", "GET", "maxmemory")) as unknown[]).maxmemory, n).to.equal(
+                String(72 * 1024 ** 2),
+            );
         expect(await aclLogs()).to.deep.equal(noAclLog());
     });
 });
