@@ -45,6 +45,11 @@ export const discoveryPassword = cluster.clientLogins?.discovery.password;
 /** With cluster.users.enabled: the stack's tools' login on every server (the operations CLIs read it; secret). */
 export const adminUser = cluster.clientLogins?.admin.user;
 export const adminPassword = cluster.clientLogins?.admin.password;
+/**
+ * With cluster.users.migration: prepare (and once migrated): APPSCREENS_USER_PASSWORDS for the
+ * migration and rotation CLIs (contracts/user-passwords-env.ts; secret).
+ */
+export const migrationUserPasswords = cluster.migrationUserPasswords;
 export const ioredisExample = cluster.ioredisExample;
 export const metricsEndpoints = settings.cluster.metrics.enabled ? cluster.metricsEndpoints : undefined;
 export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;

@@ -454,12 +454,13 @@ export const MIGRATE_USERS_CLI = defineCli({
 (docs/security.md, "Moving an existing stack onto users"): 1 creates every user on every server and
 persists it (CONFIG REWRITE, SENTINEL FLUSHCONFIG); 2 points replication (masteruser) and the Sentinels
 (auth-user, sentinel-user) at their users; 3 is the clients' move (nothing is sent; the warmer and the
-app get their users); 4 turns default off everywhere. Each action first reads whether it already
-happened, so a step run again changes nothing. On a Docker stack, run no step past 1 yet: the
-containers' scripts still log in as default (the design in docs/security.md).`,
+app get their users); 4 turns default off everywhere. On a Docker stack, 1b (after 1, before 2)
+writes the users variants of the containers' scripts and the admin login into every running server
+container; nothing restarts. Each action first reads whether it already happened, so a step run
+again changes nothing.`,
     options: {
         stack: STACK_OPTION,
-        step: { type: "choice", value: "<n>", choices: ["1", "2", "3", "4"], default: "1", help: "The step to run." },
+        step: { type: "choice", value: "<n>", choices: ["1", "1b", "2", "3", "4"], default: "1", help: "The step to run." },
         "app-writes": { type: "flag", help: "Create the app user read-write (cluster.users.appWrites), not read-only." },
         "dry-run": { type: "flag", help: "Print the step's actions (servers, users, no password); send nothing." },
         timeout: { type: "seconds", value: "<s>", default: 120, help: "Bound of the whole step." },

@@ -16,6 +16,11 @@ import { ServerTls, stackLabels } from "./server-container";
 import { StackTls } from "./tls";
 import { ACL_USER_NAMES, AclPasswords, CLIENT_USERS, StackUsers } from "../render/acl-users";
 import { declareVolumeCheck } from "./volume-check";
+import { userPasswordsJson } from "../contracts/user-passwords-env";
+
+/** The users' passwords as the migration CLIs read them, secret. */
+const migrationJson = (users: pulumi.Output<StackUsers>): pulumi.Output<string> =>
+    pulumi.secret(users.apply((u) => userPasswordsJson({ passwords: u.passwords })));
 
 export interface RedisClusterArgs {
     readonly settings: StackSettings;
@@ -62,6 +67,12 @@ export class RedisCluster extends pulumi.ComponentResource {
     public readonly sentinelPassword?: pulumi.Output<string>;
     /** With `cluster.users.enabled`: every user's password (secret) and the app's option. */
     public readonly users?: pulumi.Output<StackUsers>;
+    /**
+     * The migration steps' APPSCREENS_USER_PASSWORDS (contracts/user-passwords-env.ts; secret), with
+     * `cluster.users.migration: prepare` (the stack does not use them yet) or `migrated` (step 4 and
+     * rotations still read them).
+     */
+    public readonly migrationUserPasswords?: pulumi.Output<string>;
     /** With `cluster.users.enabled`: what clients log in as (names in clear, passwords secret). */
     public readonly clientLogins?: {
         readonly app: { readonly user: string; readonly password: pulumi.Output<string> };
@@ -105,7 +116,12 @@ export class RedisCluster extends pulumi.ComponentResource {
 
         // With users: the users check after it, and everything that waited for the volume check
         // waits for the users check instead (components/volume-check.ts).
-        const firstStep = cluster.users.enabled ? declareVolumeCheck("users-check", checkArgs, this, { after: volumeCheck }) : volumeCheck;
+        // A stack moved onto the users (`migrated`) has volumes by design: its guard is the settings
+        // steps' own (admin accepted, masteruser replication), which steps 1 and 2 made true.
+        const firstStep =
+            cluster.users.enabled && !cluster.users.migrated
+                ? declareVolumeCheck("users-check", checkArgs, this, { after: volumeCheck })
+                : volumeCheck;
 
         // A users stack: one generated password per user, and no `default` password at all
         // (validation refused the password keys with users on).
@@ -115,6 +131,7 @@ export class RedisCluster extends pulumi.ComponentResource {
             const passwordOf = (user: keyof AclPasswords) => pulumi.secret(users.apply((u) => u.passwords[user]));
             const login = (user: keyof AclPasswords) => ({ user, password: passwordOf(user) });
             this.users = users;
+            if (cluster.users.migrated) this.migrationUserPasswords = migrationJson(users);
             this.clientLogins = {
                 app: login(CLIENT_USERS.app),
                 discovery: login(CLIENT_USERS.appOnSentinels),
@@ -123,6 +140,9 @@ export class RedisCluster extends pulumi.ComponentResource {
             const tools = passwordOf(CLIENT_USERS.tools);
             passwords = { redis: tools, sentinel: tools, users };
         } else {
+            // Before the move onto the users: their passwords, under the names a users stack gives
+            // them, so that the flip deploy keeps them; nothing else of the stack changes.
+            if (cluster.users.migration === "prepare") this.migrationUserPasswords = migrationJson(this.userPasswords(false));
             const redisPassword = pulumi.secret(args.redisPassword ?? this.generatedPassword("redis-password"));
             const sentinelPassword = pulumi.secret(args.sentinelPassword ?? this.generatedPassword("sentinel-password"));
             this.redisPassword = redisPassword;

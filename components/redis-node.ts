@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renderClusterEnv } from "../render/container-scripts";
+import { renderClusterEnv, toolsLogin } from "../render/container-scripts";
 import { renderRedisConf } from "../render/redis-conf";
-import { AclPasswords, CLIENT_USERS } from "../render/acl-users";
 import { ServerArgs, ServerComponent } from "./server-container";
 
 /**
@@ -27,10 +26,4 @@ export class RedisNode extends ServerComponent {
               };
         super("appscreens:redis:RedisNode", name, "redis", args, files, opts);
     }
-}
-
-/** What a users stack's container scripts log in with: the tools' user and password, on nodes and Sentinels. */
-export function toolsLogin(passwords: AclPasswords): { redisPassword: string; sentinelPassword: string; toolsUser: string } {
-    const password = passwords[CLIENT_USERS.tools];
-    return { redisPassword: password, sentinelPassword: password, toolsUser: CLIENT_USERS.tools };
 }

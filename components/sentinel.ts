@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renderClusterEnv } from "../render/container-scripts";
+import { renderClusterEnv, toolsLogin } from "../render/container-scripts";
 import { renderSentinelConf } from "../render/sentinel-conf";
 import { ServerArgs, ServerComponent } from "./server-container";
-import { toolsLogin } from "./redis-node";
 
 /**
  * One Sentinel: container, a writable volume for the config it rewrites, its initial config and

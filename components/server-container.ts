@@ -5,13 +5,7 @@ import type { DockerTls } from "../contracts/docker-hosts";
 import { Endpoint, ServerKind } from "../settings/address-plan";
 import { dataVolumeName, dockerName } from "../settings/docker-names";
 import { StackSettings } from "../settings/validate";
-import {
-    renderHandoverScript,
-    renderHealthcheckScript,
-    renderPromotionGuardScript,
-    renderScriptEnv,
-    renderStartScript,
-} from "../render/container-scripts";
+import { renderScriptEnv, serverScripts } from "../render/container-scripts";
 import { bootstrapArgs, DIRECTIVES } from "../render/directives";
 import { CONTAINER_PATHS } from "../render/paths";
 import { declareServerSettings, ServerPasswords } from "./server-settings";
@@ -80,14 +74,7 @@ function serverUploads(args: ServerContainerArgs): docker.types.input.ContainerU
     return [
         { file: p.initialConf, content: args.initialConfig, permissions: "0400" },
         { file: p.clusterEnv, content: args.clusterEnv, permissions: "0400" },
-        { file: p.startScript, content: renderStartScript(kind, users, tls), permissions: "0555" },
-        { file: p.healthcheckScript, content: renderHealthcheckScript(kind, users, tls), permissions: "0555" },
-        ...(kind === "redis"
-            ? [
-                  { file: p.handoverScript, content: renderHandoverScript(users, tls), permissions: "0555" },
-                  { file: p.promotionGuardScript, content: renderPromotionGuardScript(users, tls), permissions: "0555" },
-              ]
-            : []),
+        ...serverScripts(kind, users, tls).map((script) => ({ file: script.file, content: script.content, permissions: "0555" })),
         // Secret, all three: the key must be, and the certificates go with it (root-only, 0400; the
         // start script installs copies for the redis user into /data/tls).
         ...(args.tls
@@ -111,6 +98,22 @@ function serverUploads(args: ServerContainerArgs): docker.types.input.ContainerU
 export function tlsUploadChanges(uploads: readonly docker.types.input.ContainerUpload[]): string[] {
     const tlsFiles: string[] = [CONTAINER_PATHS.tlsCaUpload, CONTAINER_PATHS.tlsCertUpload, CONTAINER_PATHS.tlsKeyUpload];
     return uploads.flatMap((u, i) => (tlsFiles.includes(u.file as string) ? [`uploads[${i}].content`] : []));
+}
+
+/**
+ * The script uploads' places among `uploads`, whose later changes a stack moved onto the users
+ * (`cluster.users.migrated`) ignores: migration step 1b wrote the users scripts into the running
+ * containers, so the flip to users must not replace them to upload the same (docs/security.md,
+ * "Moving an existing stack onto users"). The cluster snapshot is a first-start upload already.
+ */
+export function migratedUploadChanges(uploads: readonly docker.types.input.ContainerUpload[]): string[] {
+    const scripts: string[] = [
+        CONTAINER_PATHS.startScript,
+        CONTAINER_PATHS.healthcheckScript,
+        CONTAINER_PATHS.handoverScript,
+        CONTAINER_PATHS.promotionGuardScript,
+    ];
+    return uploads.flatMap((u, i) => (scripts.includes(u.file as string) ? [`uploads[${i}].content`] : []));
 }
 
 /**
@@ -175,7 +178,11 @@ export function declareServerContainer(
             dependsOn,
             // Fixed container names and host ports cannot exist twice, so replace by delete-then-create.
             deleteBeforeReplace: true,
-            ignoreChanges: [...FIRST_START_UPLOADS, ...tlsUploadChanges(uploads)],
+            ignoreChanges: [
+                ...FIRST_START_UPLOADS,
+                ...tlsUploadChanges(uploads),
+                ...(settings.cluster.users.migrated ? migratedUploadChanges(uploads) : []),
+            ],
             // The provider updates a changed healthcheck in its state only; a new container applies it.
             replaceOnChanges: ["healthcheck"],
         },

@@ -27,9 +27,12 @@ export class UserPasswordsEnvError extends Error {
     readonly kind = "bad-environment" as const;
 }
 
+/** The variable's value, checked: what the `migrationUserPasswords` output holds. */
+export const userPasswordsJson = (value: UserPasswords): string => JSON.stringify(userPasswordsSchema.parse(value));
+
 /** The variable as an operator (or a test) sets it. */
 export const userPasswordsEnvironment = (value: UserPasswords): Record<string, string> => ({
-    [USER_PASSWORDS_ENV]: JSON.stringify(userPasswordsSchema.parse(value)),
+    [USER_PASSWORDS_ENV]: userPasswordsJson(value),
 });
 
 /** Reads the passwords back, checked; names where it is malformed, never a value. */

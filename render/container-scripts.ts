@@ -2,6 +2,7 @@ import { Endpoint, memberKey, REDIS_PORT, SENTINEL_PORT, ServerKind } from "../s
 import { StackSettings } from "../settings/validate";
 import { SCRIPT_ENV } from "../contracts/env";
 import { CONTAINER_PATHS, REDIS_USER } from "./paths";
+import { AclPasswords, CLIENT_USERS } from "./acl-users";
 import { MASTER_PLACEHOLDER } from "./sentinel-conf";
 import { redisCliTlsArgs, TLS_CONTAINER_FILES } from "./tls-conf";
 
@@ -120,6 +121,16 @@ export function renderClusterEnv({ settings, kind, redisPassword, sentinelPasswo
         ...Object.entries(vars).map(([k, v]) => `${k}=${shellQuoted(v)}`),
         "",
     ].join("\n");
+}
+
+/** What a users stack's container scripts log in with: the tools' user and password, on nodes and Sentinels. */
+export function toolsLogin(passwords: Pick<AclPasswords, typeof CLIENT_USERS.tools>): {
+    redisPassword: string;
+    sentinelPassword: string;
+    toolsUser: string;
+} {
+    const password = passwords[CLIENT_USERS.tools];
+    return { redisPassword: password, sentinelPassword: password, toolsUser: CLIENT_USERS.tools };
 }
 
 /**
@@ -509,4 +520,31 @@ export function renderHealthcheckScript(kind: ServerKind, users = false, tls = f
         "",
     ].join("\n");
     return forStack(node, false, tls);
+}
+
+/** One file a server container runs from: where it goes, what it holds and its mode. */
+export interface ContainerFile {
+    readonly file: string;
+    readonly content: string;
+    readonly mode: number;
+}
+
+/**
+ * A server's scripts, as its container's uploads and as migration step 1b writes them into a
+ * running container (ops/users/container-scripts.ts): one list, so both put the same files at
+ * the same paths. Nodes have four, Sentinels two (nothing to hand over or guard).
+ */
+export function serverScripts(kind: ServerKind, users: boolean, tls: boolean): ContainerFile[] {
+    const p = CONTAINER_PATHS;
+    const mode = 0o555;
+    return [
+        { file: p.startScript, content: renderStartScript(kind, users, tls), mode },
+        { file: p.healthcheckScript, content: renderHealthcheckScript(kind, users, tls), mode },
+        ...(kind === "redis"
+            ? [
+                  { file: p.handoverScript, content: renderHandoverScript(users, tls), mode },
+                  { file: p.promotionGuardScript, content: renderPromotionGuardScript(users, tls), mode },
+              ]
+            : []),
+    ];
 }

@@ -502,6 +502,18 @@ export const usersSchema = z.strictObject({
         .describe(
             "With `enabled`: the `app` user may also write the cache keys (`+@write`, `+@transaction`); by default it only reads them. Applied when the stack is created, like `enabled`.",
         ),
+    // Both optional without a default: a stack that sets neither parses (and so declares) exactly as before they existed.
+    migration: z
+        .enum(["prepare"], { error: 'must be "prepare" (or absent)' })
+        .optional()
+        .describe(
+            "On a stack without users, before [moving it onto them](security.md#moving-an-existing-stack-onto-users): `prepare` declares the users' generated passwords and the secret output `migrationUserPasswords` (the `APPSCREENS_USER_PASSWORDS` JSON the migration steps read); nothing else changes.",
+        ),
+    migrated: bool()
+        .optional()
+        .describe(
+            "With `enabled`: the stack was deployed without users and moved onto them by the [migration steps](security.md#moving-an-existing-stack-onto-users) (step 1b wrote the users scripts into the running containers), so the servers keep their containers and the users check is not declared.",
+        ),
 });
 
 export type UsersConfig = z.infer<typeof usersSchema>;

@@ -397,5 +397,24 @@ export function usersProblems(cluster: ClusterConfig, suppliedSecrets: readonly 
             `${PROJECT}:cluster.users.appWrites: needs cluster.users.enabled (without users there is no app user); remove it or turn users on for a new stack`,
         );
     }
+    problems.push(...migratedProblems(cluster), ...migrationProblems(cluster));
     return problems;
+}
+
+const MIGRATION_DOC = 'docs/security.md, "Moving an existing stack onto users"';
+
+/** `migrated` says how a users stack came to be: it means nothing on a stack without users. */
+export function migratedProblems(cluster: ClusterConfig): string[] {
+    if (!cluster.users.migrated || cluster.users.enabled) return [];
+    return [
+        `${PROJECT}:cluster.users.migrated: needs cluster.users.enabled (it marks a stack moved onto the users); remove it, or set both once the migration's steps 1, 1b and 2 have run (${MIGRATION_DOC})`,
+    ];
+}
+
+/** `migration: prepare` generates the users' passwords for a stack that does not have them yet. */
+export function migrationProblems(cluster: ClusterConfig): string[] {
+    if (cluster.users.migration === undefined || !cluster.users.enabled) return [];
+    return [
+        `${PROJECT}:cluster.users.migration: only before the move (a stack without cluster.users.enabled); remove it and set cluster.users.migrated: true instead (${MIGRATION_DOC})`,
+    ];
 }

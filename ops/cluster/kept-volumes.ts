@@ -86,8 +86,8 @@ export function usersCheckRefusal(stack: string, judgement: VolumeJudgement): Vo
     return new VolumeCheckError(
         "users-on-existing-stack",
         `${PROJECT}:cluster.users.enabled is true, but stack ${stack} already has data volumes (${names.join(", ")}) made without the ACL users ` +
-            `(or by another state). Users are chosen when a stack is created; moving a deployed stack onto them is not supported yet ` +
-            `(docs/security.md, "A creation-time choice"). Nothing was changed: set cluster.users.enabled back to false, ` +
+            `(or by another state). Users are chosen when a stack is created; a deployed stack moves onto them only through the migration steps ` +
+            `and cluster.users.migrated (docs/security.md, "Moving an existing stack onto users"). Nothing was changed: set cluster.users.enabled back to false, ` +
             `or, for a stack you mean to start empty, destroy it and remove its volumes (${removeVolumesCommand(stack)}).`,
     );
 }

@@ -111,7 +111,8 @@ export function usersRefusal(server: string, what: string): SettingsApplyError {
     return new SettingsApplyError(
         "users-mismatch",
         `${server} ${what}: with ${PROJECT}:cluster.users.enabled every server must have been created with the ACL users, ` +
-            `and this one was not (or its volume is from another state). Turning users on or off for a deployed stack is not supported yet: ` +
+            `and this one was not (or its volume is from another state). A deployed stack moves onto the users only through the migration ` +
+            `steps 1, 1b and 2 before this deploy (docs/security.md, "Moving an existing stack onto users"); otherwise ` +
             `set cluster.users.enabled back to what the stack was created with (docs/security.md, "A creation-time choice")`,
     );
 }

@@ -31,6 +31,8 @@ export interface SentinelControl {
     set(masterName: string, settings: readonly (readonly [option: string, value: string])[]): Promise<void>;
     /** SENTINEL CONFIG SET <parameter> <value> (a Sentinel's own settings, such as `sentinel-pass`). */
     configSet(parameter: string, value: string): Promise<void>;
+    /** SENTINEL CONFIG GET <parameter>: "" when unset. */
+    configGet(parameter: string): Promise<string>;
     /** SENTINEL FLUSHCONFIG: writes its state to its config file. */
     flushConfig(): Promise<void>;
 }
@@ -90,6 +92,14 @@ class IoredisSentinel implements SentinelCommands, Connection {
 
     async configSet(parameter: string, value: string): Promise<void> {
         await this.sentinel("CONFIG", "SET", parameter, value);
+    }
+
+    async configGet(parameter: string): Promise<string> {
+        const reply = await this.sentinel("CONFIG", "GET", parameter);
+        // A flat [name, value] list over RESP2, a map over RESP3.
+        if (Array.isArray(reply)) return String(reply[1] ?? "");
+        if (reply && typeof reply === "object") return String((reply as Record<string, unknown>)[parameter] ?? "");
+        return "";
     }
 
     async flushConfig(): Promise<void> {

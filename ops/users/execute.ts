@@ -93,9 +93,17 @@ async function perform(run: UsersRun, s: ServerSession, action: UsersAction): Pr
             ]);
             return true;
         case "sentinel-peer-login":
-            // The user first: while sentinel-pass is unset a Sentinel presents its requirepass as
-            // `default`, so there is no moment with the user and a password that do not match.
-            await s.sentinel.configSet("sentinel-user", action.user);
+            // No moment may pair a user with a password the peers refuse (each refusal is an ACL
+            // LOG entry). A Docker stack's Sentinels present sentinel-pass, the `default` password,
+            // with no user: the user set first would go with that password, the password set first
+            // would go to `default`. So when the user is not this one yet, sentinel-pass goes off
+            // first (a Sentinel without it presents its requirepass as `default`, which its peers
+            // accept until step 4), then the user, then its password. A rotation (the user already
+            // set) changes only the password.
+            if ((await s.sentinel.configGet("sentinel-user")) !== action.user) {
+                await s.sentinel.configSet("sentinel-pass", "");
+                await s.sentinel.configSet("sentinel-user", action.user);
+            }
             await s.sentinel.configSet("sentinel-pass", passwordOf(run, action.user, server));
             return true;
         case "default-off": {

@@ -3,10 +3,18 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { flattenConfig, StackConfigObject } from "../../../settings/stack-file";
-import { Declared, declareUnderMocks, isWireSecret, runProgramUnderMocks, stringsWithSecrecy } from "../../support/program-under-mocks";
+import {
+    Declared,
+    declareUnderMocks,
+    isWireSecret,
+    runProgramUnderMocks,
+    stringsWithSecrecy,
+    unwrapSecrets,
+} from "../../support/program-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 import { ACL_USER_NAMES } from "../../../render/acl-users";
-import { USERS_ENV } from "../../../contracts/env";
+import { USER_PASSWORDS_ENV, USERS_ENV } from "../../../contracts/env";
+import { parseUserPasswords } from "../../../contracts/user-passwords-env";
 
 const CONTAINER = "docker:index/container:Container";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -99,5 +107,95 @@ describe("the program with cluster.users.enabled (under mocks)", () => {
             error = err;
         }
         expect(String(error)).to.match(/redisPassword: unused with cluster.users.enabled/);
+    });
+});
+
+describe("the program moving a deployed stack onto the users (under mocks)", () => {
+    const passwordOf = (user: string) => generated(`user-password-${user}`);
+    /** Everything declared but the resources named in `except`, by type and name. */
+    const byKey = (d: Declared, except: (r: Declared["resources"][number]) => boolean = () => false) =>
+        Object.fromEntries(d.resources.filter((r) => !except(r)).map((r) => [`${r.type}::${r.name}`, r.inputs]));
+    let plain: Declared;
+    let prepared: Declared;
+    let users: Declared;
+    let migrated: Declared;
+    before(async () => {
+        plain = await declare({});
+        prepared = await declare({ cluster: { users: { migration: "prepare" } } });
+        users = await declare({ cluster: { users: { enabled: true, appWrites: true } } });
+        migrated = await declare({ cluster: { users: { enabled: true, appWrites: true, migrated: true } } });
+    });
+
+    it("prepare declares the users' passwords under a users stack's names, and nothing else differs", () => {
+        const isUserPassword = (r: Declared["resources"][number]) => r.type === PASSWORD && r.name.startsWith("user-password-");
+        expect(
+            prepared.resources
+                .filter(isUserPassword)
+                .map((r) => r.name)
+                .sort(),
+        ).to.deep.equal(
+            users.resources
+                .filter(isUserPassword)
+                .map((r) => r.name)
+                .sort(),
+        );
+        expect(byKey(prepared, isUserPassword)).to.deep.equal(byKey(plain));
+        expect(plain.run.outputs.migrationUserPasswords).to.equal(undefined);
+    });
+
+    it("prepare outputs APPSCREENS_USER_PASSWORDS as a secret, with every user's generated password", () => {
+        const raw = prepared.run.rawOutputs.migrationUserPasswords;
+        expect(isWireSecret(raw)).to.equal(true);
+        const parsed = parseUserPasswords({ [USER_PASSWORDS_ENV]: String(prepared.run.outputs.migrationUserPasswords) });
+        expect(parsed.passwords).to.deep.equal(Object.fromEntries(ACL_USER_NAMES.map((u) => [u, passwordOf(u)])));
+        expect(prepared.run.outputs.redisPassword).to.be.a("string");
+        expect(prepared.run.outputs.appUser).to.equal(undefined);
+    });
+
+    it("migrated declares no users check, and the same containers as a users stack", () => {
+        expect(migrated.resources.some((r) => r.name === "users-check")).to.equal(false);
+        expect(users.resources.some((r) => r.name === "users-check")).to.equal(true);
+        const containers = (d: Declared) => byKey(d, (r) => r.type !== CONTAINER);
+        expect(containers(migrated)).to.deep.equal(containers(users));
+        expect(isWireSecret(migrated.run.rawOutputs.migrationUserPasswords)).to.equal(true);
+    });
+
+    it("migrated servers differ from the stack before the move only where their changes are ignored: no replacement", () => {
+        const servers = plain.resources.filter((r) => r.type === CONTAINER && !r.name.endsWith("-exporter"));
+        expect(servers).to.have.length(6);
+        for (const before of servers) {
+            const after = migrated.resources.find((r) => r.type === CONTAINER && r.name === before.name);
+            const ignored = migrated.run.registrations.get(`${CONTAINER}::${before.name}`)?.ignoreChanges ?? [];
+            // Secrecy aside: the engine diffs values.
+            const withoutIgnored = (wire: Record<string, unknown>) => {
+                const inputs = unwrapSecrets(wire) as Record<string, unknown>;
+                const uploads = (inputs.uploads as Record<string, unknown>[]).map((u, i) =>
+                    ignored.includes(`uploads[${i}].content`) ? { ...u, content: "(ignored)" } : u,
+                );
+                return { ...inputs, uploads };
+            };
+            expect(withoutIgnored(after?.inputs ?? {}), before.name).to.deep.equal(withoutIgnored(before.inputs));
+            expect(unwrapSecrets(after?.inputs.uploads), before.name).to.not.deep.equal(unwrapSecrets(before.inputs.uploads));
+        }
+    });
+
+    it("migrated servers ignore changes of their script uploads too; a users stack's do not", () => {
+        const ignored = (d: Declared, name: string) => d.run.registrations.get(`${CONTAINER}::${name}`)?.ignoreChanges ?? [];
+        expect(ignored(migrated, "redis-0")).to.deep.equal([
+            "uploads[0].content",
+            "uploads[1].content",
+            "uploads[2].content",
+            "uploads[3].content",
+            "uploads[4].content",
+            "uploads[5].content",
+        ]);
+        expect(ignored(migrated, "sentinel-0")).to.deep.equal([
+            "uploads[0].content",
+            "uploads[1].content",
+            "uploads[2].content",
+            "uploads[3].content",
+        ]);
+        expect(ignored(users, "redis-0")).to.deep.equal(["uploads[0].content", "uploads[1].content"]);
+        expect(ignored(migrated, "redis-0-exporter")).to.not.include("uploads[2].content");
     });
 });

@@ -382,6 +382,35 @@ describe("validateStackConfig", () => {
         });
     });
 
+    describe("moving a stack onto the users (cluster.users.migration, cluster.users.migrated)", () => {
+        const users = (u: Record<string, unknown>) => raw({ users: u });
+        it("accepts migration: prepare on a stack without users, and migrated with enabled", () => {
+            expect(validateStackConfig(users({ migration: "prepare" })).cluster.users.migration).to.equal("prepare");
+            expect(validateStackConfig(users({ enabled: true, migrated: true })).cluster.users.migrated).to.equal(true);
+        });
+
+        it("leaves both absent from a stack that sets neither", () => {
+            expect(Object.keys(validateStackConfig(raw({})).cluster.users).sort()).to.deep.equal(["appWrites", "enabled"]);
+        });
+
+        it("refuses migrated without enabled, naming the setting and the steps that come first", () => {
+            expect(problemsOf(users({ migrated: true }))).to.deep.equal([
+                'appscreens-redis:cluster.users.migrated: needs cluster.users.enabled (it marks a stack moved onto the users); remove it, or set both once the migration\'s steps 1, 1b and 2 have run (docs/security.md, "Moving an existing stack onto users")',
+            ]);
+            expect(validateStackConfig(users({ migrated: false })).cluster.users.enabled).to.equal(false);
+        });
+
+        it("refuses migration: prepare on a users stack, pointing at migrated", () => {
+            expect(problemsOf(users({ enabled: true, migration: "prepare" })).join("\n")).to.match(
+                /cluster\.users\.migration: only before the move .*set cluster\.users\.migrated: true instead/,
+            );
+        });
+
+        it("refuses any other migration value", () => {
+            expect(problemsOf(users({ migration: "yes" })).join("\n")).to.match(/cluster\.users\.migration.*must be "prepare"/);
+        });
+    });
+
     it("rejects a post-deploy deadline that leaves no time beyond the verifier's settle period", () => {
         const problems = problemsOf(raw({ verifier: { settleSeconds: 60 }, deadlines: { postDeploySeconds: 60 } }));
         expect(problems.join("\n")).to.match(

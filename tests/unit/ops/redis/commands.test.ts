@@ -79,6 +79,19 @@ describe("Sentinel replies as records", () => {
 });
 
 describe("typed commands: what goes to the server", () => {
+    it("reads a Sentinel's own setting over RESP2 and RESP3, empty when unset", async () => {
+        for (const [reply, want] of [
+            [["sentinel-user", "sentinel-peer"], "sentinel-peer"],
+            [{ "sentinel-user": "sentinel-peer" }, "sentinel-peer"],
+            [["sentinel-user", ""], ""],
+            [[], ""],
+        ] as const) {
+            const client = new RecordingClient(() => reply);
+            expect(await sentinelCommands(client).configGet("sentinel-user"), JSON.stringify(reply)).to.equal(want);
+            expect(client.sent).to.deep.equal([["SENTINEL", "CONFIG", "GET", "sentinel-user"]]);
+        }
+    });
+
     it("sends the Sentinel commands as the tools always did, and parses their replies", async () => {
         const client = new RecordingClient(([, sub]) => {
             if (sub === "GET-MASTER-ADDR-BY-NAME") return ["10.0.0.11", "6379"];
