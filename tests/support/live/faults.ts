@@ -83,7 +83,12 @@ export async function finish(
             return flowing && writer.confirmedSince(now - 300) > 0 ? true : undefined;
         },
         90_000,
-    );
+    ).catch(async (err: unknown) => {
+        // A writer left running keeps mocha's process alive after the run (the CI run at 2b8cf8d
+        // hung after its report): stop it, then fail.
+        await writer.stop().catch(() => undefined);
+        throw err;
+    });
     const outageMs = writer.outageAfter(faultAt) ?? Infinity;
     const report = await writer.stop();
     console.log(`      ${run.label}: ${fault}: confirmed writes stopped for ${outageMs} ms; ${formatWriterReport(report)}`);
