@@ -43,22 +43,28 @@ export const tlsEnvironment = (material: TlsClientEnv): Record<string, string> =
     [TLS_ENV]: JSON.stringify(tlsClientSchema.parse(material)),
 });
 
-/** Reads the material back, checked; undefined when the variable is unset (a stack without TLS). Never echoes a value. */
-export function parseTlsEnvironment(env: NodeJS.ProcessEnv): TlsClientEnv | undefined {
-    const raw = env[TLS_ENV];
+/**
+ * Reads one of this file's secret JSON variables back against `schema`; undefined when unset.
+ * Never echoes a value: not the JSON parser's message (it quotes the text around the error, which
+ * may be a key), only the paths of the fields that failed.
+ */
+function parseSecretJson<S extends z.ZodType>(env: NodeJS.ProcessEnv, name: string, schema: S): z.output<S> | undefined {
+    const raw = env[name];
     if (raw === undefined || raw === "") return undefined;
     let json: unknown;
     try {
         json = JSON.parse(raw);
     } catch {
-        // Not the parser's message: it quotes the text around the error, which may be a key.
-        throw new TlsEnvError(`${TLS_ENV} is not JSON`);
+        throw new TlsEnvError(`${name} is not JSON`);
     }
-    const parsed = tlsClientSchema.safeParse(json);
+    const parsed = schema.safeParse(json);
     if (!parsed.success)
-        throw new TlsEnvError(`${TLS_ENV} is malformed at ${parsed.error.issues.map((i) => i.path.join(".") || "(top)").join(", ")}`);
+        throw new TlsEnvError(`${name} is malformed at ${parsed.error.issues.map((i) => i.path.join(".") || "(top)").join(", ")}`);
     return parsed.data;
 }
+
+/** Reads the material back, checked; undefined when the variable is unset (a stack without TLS). */
+export const parseTlsEnvironment = (env: NodeJS.ProcessEnv): TlsClientEnv | undefined => parseSecretJson(env, TLS_ENV, tlsClientSchema);
 
 /** One process's connection material: the CA and, when the stack made one, `who`'s certificate. */
 export function connectionMaterial(
@@ -81,20 +87,6 @@ export const tlsServerEnvironment = (leaf: ServerLeaf): Record<string, string> =
     [TLS_SERVER_ENV]: JSON.stringify(tlsServerSchema.parse(leaf)),
 });
 
-/** Reads a step's leaf back, checked; undefined when unset (a stack without TLS). Never echoes a value. */
-export function parseTlsServerEnvironment(env: NodeJS.ProcessEnv): ServerLeaf | undefined {
-    const raw = env[TLS_SERVER_ENV];
-    if (raw === undefined || raw === "") return undefined;
-    let json: unknown;
-    try {
-        json = JSON.parse(raw);
-    } catch {
-        throw new TlsEnvError(`${TLS_SERVER_ENV} is not JSON`);
-    }
-    const parsed = tlsServerSchema.safeParse(json);
-    if (!parsed.success)
-        throw new TlsEnvError(
-            `${TLS_SERVER_ENV} is malformed at ${parsed.error.issues.map((i) => i.path.join(".") || "(top)").join(", ")}`,
-        );
-    return parsed.data;
-}
+/** Reads a step's leaf back, checked; undefined when unset (a stack without TLS). */
+export const parseTlsServerEnvironment = (env: NodeJS.ProcessEnv): ServerLeaf | undefined =>
+    parseSecretJson(env, TLS_SERVER_ENV, tlsServerSchema);
