@@ -4,6 +4,7 @@ import { natMapOf, PostDeployPlan, sentinelAddresses, Vantage } from "../../cont
 import { SentinelCommands, sentinelCommands } from "./sentinel-commands";
 import { Connection } from "./send";
 import { ClientTlsMaterial, directTlsOptions, sentinelTlsOptions } from "./tls-options";
+import { retireDetectorOnClose } from "./failover-detector";
 
 /** A TLS stack's material as a process holds it: what to connect with, and the expiry check's window. */
 export interface ClientTls extends ClientTlsMaterial {
@@ -81,7 +82,7 @@ export function sentinelClient(
     });
     // Errors surface on the commands that fail; the connection's own retries are not news.
     client.on("error", () => undefined);
-    return client;
+    return retireDetectorOnClose(client);
 }
 
 /** One node or Sentinel, directly; commands give up rather than hang on a stopped container. */

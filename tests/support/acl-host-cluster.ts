@@ -18,6 +18,7 @@ import {
     SENTINEL_ROLES,
 } from "../../render/acl-users";
 import { stopProcess } from "./host-cluster";
+import { retireDetectorOnClose } from "../../ops/redis/failover-detector";
 
 export const MASTER_NAME = "mymaster";
 
@@ -125,7 +126,7 @@ export class AclHostCluster {
         });
         c.on("error", () => undefined);
         this.clients.push(c);
-        return c;
+        return retireDetectorOnClose(c);
     }
 
     async stop(): Promise<void> {

@@ -12,6 +12,7 @@ import Redis, { RedisOptions } from "ioredis";
 import { renderTlsDirectives, TlsFiles } from "../../render/tls-conf";
 import { TlsConfig } from "../../settings/schema";
 import { ClientTlsMaterial, directTlsOptions, sentinelTlsOptions } from "../../ops/redis/tls-options";
+import { retireDetectorOnClose } from "../../ops/redis/failover-detector";
 import { stopProcess } from "./host-cluster";
 import { caSteps } from "./rig/tls";
 import { run } from "./rig/run";
@@ -289,17 +290,19 @@ export class TlsHostCluster {
     sentinelClient(tls: ClientTlsMaterial = this.clientTls, extra: RedisOptions = {}): Redis {
         const { passwords } = this.options;
         return this.track(
-            new Redis({
-                sentinels: this.sentinelPorts.map((port) => ({ host: "127.0.0.1", port })),
-                name: MASTER_NAME,
-                ...(this.tlsOn ? sentinelTlsOptions(tls) : {}),
-                ...(passwords ? { password: passwords.redis, sentinelPassword: passwords.sentinel } : {}),
-                failoverDetector: true,
-                maxRetriesPerRequest: 1,
-                connectTimeout: 5000,
-                commandTimeout: 2000,
-                ...extra,
-            }),
+            retireDetectorOnClose(
+                new Redis({
+                    sentinels: this.sentinelPorts.map((port) => ({ host: "127.0.0.1", port })),
+                    name: MASTER_NAME,
+                    ...(this.tlsOn ? sentinelTlsOptions(tls) : {}),
+                    ...(passwords ? { password: passwords.redis, sentinelPassword: passwords.sentinel } : {}),
+                    failoverDetector: true,
+                    maxRetriesPerRequest: 1,
+                    connectTimeout: 5000,
+                    commandTimeout: 2000,
+                    ...extra,
+                }),
+            ),
         );
     }
 

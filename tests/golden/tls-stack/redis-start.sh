@@ -24,6 +24,11 @@ sentinels_master() {
 master_seen_down() {
   ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE '(^| )flags [^ ]*(s_down|o_down|failover_in_progress)'
 }
+sentinels_majority() {
+  total=0; for s in $1; do total=$((total + 1)); done
+  up=$(ask_all "$SENTINEL_PASSWORD" $1 -- PING | grep -c PONG || true)
+  [ $((up * 2)) -gt "$total" ]
+}
 promotable_replicas() {
   for s in $1; do
     out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --tls --cacert /data/tls/ca.pem --cert /data/tls/server.pem --key /data/tls/server-key.pem --raw -h "${s%:*}" -p "${s##*:}" SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue
@@ -62,13 +67,17 @@ if [ "$master" = "$self" ] && [ "$fresh" = yes ]; then
   if [ "$master" = "$self" ]; then echo "appscreens: refusing to start an empty master over live replicas; exiting to retry" >&2; exit 1; fi
 fi
 if [ "$master" = "$self" ] && [ "$fresh" = no ] && master_seen_down "$SENTINELS"; then
-  waited=0
-  while [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ] && [ "$master" = "$self" ] && [ "$(promotable_replicas "$SENTINELS")" -gt 0 ]; do
-    [ "$waited" -gt 0 ] || echo "appscreens: the Sentinels see this master down and can promote a replica; waiting up to ${FAILOVER_WAIT_SECONDS}s for their failover"
-    sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS")
-  done
-  master=$(sentinels_master "$SENTINELS")
-  if [ "$master" = "$self" ] && [ "$waited" -gt 0 ]; then echo "appscreens: no failover came; starting as master with its data"; fi
+  if ! sentinels_majority "$SENTINELS"; then
+    echo "appscreens: the Sentinels see this master down, but fewer than a majority of them answer, so no failover can come; starting as master with its data"
+  else
+    waited=0
+    while [ "$waited" -lt "$FAILOVER_WAIT_SECONDS" ] && [ "$master" = "$self" ] && [ "$(promotable_replicas "$SENTINELS")" -gt 0 ]; do
+      [ "$waited" -gt 0 ] || echo "appscreens: the Sentinels see this master down and can promote a replica; waiting up to ${FAILOVER_WAIT_SECONDS}s for their failover"
+      sleep 1; waited=$((waited + 1)); master=$(sentinels_master "$SENTINELS")
+    done
+    master=$(sentinels_master "$SENTINELS")
+    if [ "$master" = "$self" ] && [ "$waited" -gt 0 ]; then echo "appscreens: no failover came; starting as master with its data"; fi
+  fi
 fi
 if [ -n "$master" ]; then
   source="the Sentinels"

@@ -23,6 +23,11 @@ sentinels_master() {
 master_seen_down() {
   ask_all "$SENTINEL_PASSWORD" $1 -- SENTINEL MASTER "$MASTER_NAME" | grep -qE '(^| )flags [^ ]*(s_down|o_down|failover_in_progress)'
 }
+sentinels_majority() {
+  total=0; for s in $1; do total=$((total + 1)); done
+  up=$(ask_all "$SENTINEL_PASSWORD" $1 -- PING | grep -c PONG || true)
+  [ $((up * 2)) -gt "$total" ]
+}
 promotable_replicas() {
   for s in $1; do
     out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 2 redis-cli --no-auth-warning --tls --cacert /data/tls/ca.pem --cert /data/tls/server.pem --key /data/tls/server-key.pem --user "$AUTH_USER" --raw -h "${s%:*}" -p "${s##*:}" SENTINEL REPLICAS "$MASTER_NAME" 2>/dev/null) || continue

@@ -1,6 +1,7 @@
 import Redis from "ioredis";
 import { HostPort, StackOutputs } from "../../../settings/connection-info";
 import { ClientTlsMaterial, sentinelTlsOptions } from "../../../ops/redis/tls-options";
+import { retireDetectorOnClose } from "../../../ops/redis/failover-detector";
 
 /** What a writer saw while it ran, and what survived. */
 export interface WriterReport {
@@ -46,20 +47,23 @@ export class ConfirmedWriter {
         /** On a TLS stack: the app's CA and client certificate (outputs tlsCaCert, tlsAppClientCert/Key). */
         tls?: ClientTlsMaterial,
     ) {
-        this.client = new Redis({
-            ...(tls ? sentinelTlsOptions(tls) : {}),
-            sentinels: outputs.sentinelEndpoints as HostPort[],
-            name: outputs.masterName,
-            // On a users stack: the app's user on the nodes, discovery on the Sentinels (stack outputs).
-            ...(outputs.appUser ? { username: outputs.appUser } : {}),
-            password,
-            ...(outputs.discoveryUser ? { sentinelUsername: outputs.discoveryUser } : {}),
-            sentinelPassword: outputs.discoveryPassword ?? outputs.sentinelPassword,
-            natMap: outputs.natMap,
-            failoverDetector: true,
-            commandTimeout: 2000,
-            maxRetriesPerRequest: 1,
-        });
+        // As an app should make it: with ioredis 6.0.0's failover detector retired on close (ops/redis/failover-detector.ts).
+        this.client = retireDetectorOnClose(
+            new Redis({
+                ...(tls ? sentinelTlsOptions(tls) : {}),
+                sentinels: outputs.sentinelEndpoints as HostPort[],
+                name: outputs.masterName,
+                // On a users stack: the app's user on the nodes, discovery on the Sentinels (stack outputs).
+                ...(outputs.appUser ? { username: outputs.appUser } : {}),
+                password,
+                ...(outputs.discoveryUser ? { sentinelUsername: outputs.discoveryUser } : {}),
+                sentinelPassword: outputs.discoveryPassword ?? outputs.sentinelPassword,
+                natMap: outputs.natMap,
+                failoverDetector: true,
+                commandTimeout: 2000,
+                maxRetriesPerRequest: 1,
+            }),
+        );
         this.client.on("error", () => undefined);
     }
 

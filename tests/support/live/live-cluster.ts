@@ -5,6 +5,7 @@ import { mergeConfig, readStackFile, settingsFromStackFile, StackConfigObject } 
 import { dockerName } from "../../../settings/docker-names";
 import { ClientTls, Credentials } from "../../../ops/redis/connect";
 import { directTlsOptions, sentinelTlsOptions } from "../../../ops/redis/tls-options";
+import { retireDetectorOnClose } from "../../../ops/redis/failover-detector";
 import { TLS_ENV } from "../../../contracts/env";
 import { connectionMaterial, parseTlsEnvironment } from "../../../contracts/tls-env";
 import { sentinelCommands } from "../../../ops/redis/sentinel-commands";
@@ -181,18 +182,20 @@ export class LiveCluster {
         // and a bound on every command: a client refused at AUTH would otherwise retry for ever.
         const { redisUser, redisPassword, sentinelUser, sentinelPassword } = this.credentials;
         return this.track(
-            new Redis({
-                sentinels: this.outputs.sentinelEndpoints as HostPort[],
-                name: this.outputs.masterName,
-                ...(redisUser ? { username: redisUser } : {}),
-                password: redisPassword,
-                ...(sentinelUser ? { sentinelUsername: sentinelUser } : {}),
-                sentinelPassword,
-                ...(this.toolsTls ? sentinelTlsOptions(this.toolsTls) : {}),
-                natMap: this.outputs.natMap,
-                failoverDetector: true,
-                commandTimeout,
-            }),
+            retireDetectorOnClose(
+                new Redis({
+                    sentinels: this.outputs.sentinelEndpoints as HostPort[],
+                    name: this.outputs.masterName,
+                    ...(redisUser ? { username: redisUser } : {}),
+                    password: redisPassword,
+                    ...(sentinelUser ? { sentinelUsername: sentinelUser } : {}),
+                    sentinelPassword,
+                    ...(this.toolsTls ? sentinelTlsOptions(this.toolsTls) : {}),
+                    natMap: this.outputs.natMap,
+                    failoverDetector: true,
+                    commandTimeout,
+                }),
+            ),
         );
     }
 

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import {
     renderClusterEnv,
     renderHandoverScript,
@@ -66,6 +68,45 @@ describe("container scripts", () => {
             /while \[ "\$waited" -lt "\$FAILOVER_WAIT_SECONDS" \] && \[ "\$master" = "\$self" \] && \[ "\$\(promotable_replicas "\$SENTINELS"\)" -gt 0 \]/,
         );
         expect(start).to.match(/flags \[\^ \]\*\(s_down\|o_down\|failover_in_progress\)/);
+    });
+
+    it("have a restarted master wait for a failover only while a majority of the declared Sentinels answer", function () {
+        if (!existsSync("/bin/dash")) this.skip();
+        const start = scripts["redis start"];
+        const majority = start.indexOf('if ! sentinels_majority "$SENTINELS"; then');
+        expect(majority, "asked once the Sentinels see the master down").to.be.greaterThan(
+            start.indexOf('master_seen_down "$SENTINELS"; then'),
+        );
+        expect(majority, "and before any wait").to.be.lessThan(start.indexOf("waiting up to ${FAILOVER_WAIT_SECONDS}s for their failover"));
+        // The rendered functions, run with a redis-cli that answers PONG only on the ports listed in UP.
+        const functions = start.slice(start.indexOf("ask_all() {"), start.indexOf("promotable_replicas() {"));
+        const bin = mkdtempSync(path.join(tmpdir(), "appscreens-majority-"));
+        writeFileSync(
+            path.join(bin, "redis-cli"),
+            '#!/bin/sh\nport=\nwhile [ $# -gt 0 ]; do [ "$1" = -p ] && port=$2; shift; done\ncase " $UP " in *" $port "*) echo PONG;; *) exit 1;; esac\n',
+            { mode: 0o755 },
+        );
+        const answers = (up: number[], sentinels: number) =>
+            execFileSync("/bin/dash", ["-c", `set -eu\n${functions}\nif sentinels_majority "$S"; then echo yes; else echo no; fi`], {
+                env: {
+                    PATH: `${bin}:/usr/bin:/bin`,
+                    UP: up.join(" "),
+                    S: Array.from({ length: sentinels }, (_, i) => `10.0.0.${i + 1}:${26379 + i}`).join(" "),
+                    SENTINEL_PASSWORD: "x",
+                },
+            })
+                .toString()
+                .trim();
+        try {
+            expect(answers([26379, 26380, 26381], 3)).to.equal("yes");
+            expect(answers([26379, 26380], 3), "two of three").to.equal("yes");
+            expect(answers([26379], 3), "one of three: the two-Sentinels-stopped fault").to.equal("no");
+            expect(answers([], 3)).to.equal("no");
+            expect(answers([26379, 26380], 4), "two of four is no majority").to.equal("no");
+            expect(answers([26379, 26380, 26381], 5)).to.equal("yes");
+        } finally {
+            rmSync(bin, { recursive: true, force: true });
+        }
     });
 
     it("hand the master role over only after every replica has every write", () => {
