@@ -79,6 +79,10 @@ export function buildConnectionInfo(settings: StackSettings, users?: AppUsers): 
         ...tlsExampleLines(cluster.tls),
         ...(multiHost ? [] : [`  natMap: ${JSON.stringify(natMap)},`]),
         "});",
+        // The race ops/redis/failover-detector.ts retires in the stack's own clients (README, "Connecting from an app").
+        "// ioredis 6.0.0: retire the failover detector when the connection closes, or a failover announced",
+        "// while the client reconnects can end the client for good (every command: Connection is closed).",
+        'redis.on("close", () => redis["connector"]?.failoverDetector?.cleanup());',
     ].join("\n");
     return {
         masterName: cluster.sentinel.masterName,

@@ -14,10 +14,9 @@ interface SentinelConnectorInternals {
  * detector ends the connector mid-resolve, the reconnect fails with "Connection is closed." and
  * the client stays in status `end` for good: every later command fails. A CI run's writer never
  * wrote again after a failover that way; tests/host/failover-detector.test.ts reproduces it.
- * ioredis 6.1.0 fixes it the same way (cleaning the detector up when the stream closes), but it
- * also sends `CLIENT MAINT_NOTIFICATIONS` on every RESP3 connect, Sentinel connections included,
- * which the least-privilege users are refused (an ACL LOG entry per connect), so this project
- * stays on 6.0.0 with this backport. A later connection subscribes a detector of its own.
+ * ioredis 6.1.0 (2026-11-23) fixes it the same way, cleaning the detector up when the stream
+ * closes; the project pins 6.0.0 until its fault suites have run on 6.1.0 (the host test's bare
+ * client then stops being ended, and this can go). A later connection subscribes a detector of its own.
  */
 export function retireDetectorOnClose<T extends Redis>(client: T): T {
     client.on("close", () => (client as unknown as SentinelConnectorInternals).connector?.failoverDetector?.cleanup());

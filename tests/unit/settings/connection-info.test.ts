@@ -41,6 +41,9 @@ describe("buildConnectionInfo", () => {
     it("gives an ioredis example that reads passwords from the environment", () => {
         expect(info.ioredisExample).to.include('name: "mymaster"');
         expect(info.ioredisExample).to.include("failoverDetector: true");
+        expect(info.ioredisExample, "with ioredis 6.0.0's detector retired on close").to.include(
+            'redis.on("close", () => redis["connector"]?.failoverDetector?.cleanup());',
+        );
         expect(info.ioredisExample).to.include("password: process.env.REDIS_PASSWORD");
         expect(info.ioredisExample).to.include('"172.28.0.11:6379":{"host":"127.0.0.2","port":7001}');
     });
