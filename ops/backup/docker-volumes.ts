@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { PassThrough, Transform } from "node:stream";
 import type Docker from "dockerode";
 import type { DockerEngines } from "../docker/engines";
+import { findServerContainers, missingContainers, ServerContainerError, ServerContainerRef } from "../docker/server-containers";
 import { extract, pack } from "tar-stream";
 import { FileDigest } from "./manifest";
 
@@ -33,50 +34,41 @@ export class DockerStepError extends Error {
 }
 
 /**
- * The stack's Redis containers, found by the labels every server carries (not by name), each on
- * its own host's engine. An engine that does not answer fails naming its host.
+ * The stack's Redis containers with their data volumes (ops/docker/server-containers.ts finds
+ * them by label, each on its own host's engine). A node whose container has no /data volume is
+ * missing as surely as one with no container: there is nothing to back up or restore into.
  */
 export async function findNodeContainers(
     engines: DockerEngines,
     stack: string,
     nodes: readonly string[],
 ): Promise<Map<string, NodeContainer>> {
+    let refs: Map<string, ServerContainerRef>;
+    try {
+        refs = await findServerContainers(
+            engines,
+            stack,
+            nodes.map((name) => ({ name, kind: "redis" as const })),
+        );
+    } catch (err) {
+        if (err instanceof ServerContainerError) throw new DockerStepError("missing-container", err.message);
+        throw err;
+    }
     const found = new Map<string, NodeContainer>();
-    for (const { host, docker } of engines.all()) {
-        const here = nodes.filter((n) => engines.hostOf(n) === host);
-        if (!here.length) continue;
-        await engines.reachable(host);
-        const listed = await docker.listContainers({
-            all: true,
-            filters: JSON.stringify({
-                label: ["appscreens.project=appscreens-redis", `appscreens.stack=${stack}`, "appscreens.role=redis"],
-            }),
-        });
-        for (const c of listed) {
-            const node = c.Labels["appscreens.node"];
-            const volume = c.Mounts.find((m) => m.Destination === "/data")?.Name;
-            // Only the nodes placed here: a container of the same name left on another host is not this node.
-            if (!node || !volume || !here.includes(node)) continue;
+    for (const [node, c] of refs)
+        if (c.dataVolume)
             found.set(node, {
                 node,
-                id: c.Id,
-                name: c.Names[0]?.replace(/^\//, "") ?? c.Id,
-                image: c.Image,
-                volume,
-                running: c.State === "running",
-                labels: c.Labels,
-                engine: docker,
+                id: c.id,
+                name: c.name,
+                image: c.image,
+                volume: c.dataVolume,
+                running: c.running,
+                labels: c.labels,
+                engine: c.engine,
             });
-        }
-    }
     const missing = nodes.filter((n) => !found.has(n));
-    if (missing.length) {
-        const where = (n: string) => (engines.hostOf(n) ? ` (on ${engines.hostOf(n)})` : "");
-        throw new DockerStepError(
-            "missing-container",
-            `no container for ${missing.map((n) => `${n}${where(n)}`).join(", ")} of stack ${stack} on ${engines.spread ? "its host's" : "this"} Docker Engine (labels appscreens.stack=${stack}, appscreens.node=<node>); is the stack deployed there?`,
-        );
-    }
+    if (missing.length) throw new DockerStepError("missing-container", missingContainers(engines, stack, missing).message);
     return found;
 }
 
