@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { flattenConfig, mergeConfig, readStackFile, StackConfigObject } from "../../../settings/stack-file";
-import { changesNothing } from "../../support/deployer";
-import { resourceKey, runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
+import { changesNothing, resourceKey } from "../../support/deployer";
 import { ProtectedResourceError, ReplayDeployer } from "../../support/replay/replay-deployer";
 import { ReplayState, saveState } from "../../support/replay/state";
+import { replayStateUnderMocks } from "../../support/replay/state-under-mocks";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 
 const STACK = "test";
@@ -18,40 +18,14 @@ const POST_DEPLOY_STDOUT = JSON.stringify(SAMPLE_REPORT);
  * The state the replay deployer would hold after an `up` of `config`: every resource with the
  * inputs the program declared and outputs like the ones `up` records (no Docker involved).
  */
-async function stateAfterUp(config: StackConfigObject): Promise<ReplayState> {
-    const state: ReplayState = { resources: {} };
-    const declared = new Map<string, { inputs: Record<string, unknown>; outputs: Record<string, unknown> }>();
-    const run = await runProgramUnderMocks(STACK, flattenConfig(config), {
-        newResource(args) {
-            const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-            const outputs = {
-                ...inputs,
-                id: `${args.name}-id`,
-                result: "GeneratedPassw0rdGeneratedPassw0",
-                imageId: "sha256:1",
-                stdout: POST_DEPLOY_STDOUT,
-            };
-            if (args.custom) declared.set(resourceKey(args.type, args.name), { inputs, outputs });
-            return { id: `${args.name}-id`, state: outputs };
-        },
-        call: (args) => args.inputs,
-    });
-    for (const [key, r] of run.registrations) {
-        const d = declared.get(key);
-        if (!r.custom || !d) continue;
-        state.resources[key] = {
-            type: r.type,
-            name: r.name,
-            inputs: d.inputs,
-            outputs: d.outputs,
-            dependencies: r.dependencies,
-            propertyDependencies: r.propertyDependencies,
-            deleteBeforeReplace: r.deleteBeforeReplace,
-            retainOnDelete: r.retainOnDelete,
-            protect: r.protect,
-        };
-    }
-    return state;
+function stateAfterUp(config: StackConfigObject): Promise<ReplayState> {
+    return replayStateUnderMocks(STACK, flattenConfig(config), (_type, name, inputs) => ({
+        ...inputs,
+        id: `${name}-id`,
+        result: "GeneratedPassw0rdGeneratedPassw0",
+        imageId: "sha256:1",
+        stdout: POST_DEPLOY_STDOUT,
+    }));
 }
 
 describe("replay preview (no Docker)", () => {

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { flattenConfig, mergeConfig, readStackFile } from "../../../settings/stack-file";
 import { changesNothing, ReplaceTargetError, resourceKey } from "../../support/deployer";
-import { runProgramUnderMocks, unwrapSecrets } from "../../support/program-under-mocks";
 import { urnsForKeys } from "../../support/pulumi-deployer";
 import { planChange, READY_FOR_RENEWAL_KEY, REPLACE_TARGET_KEY, replacementDeletesFirst } from "../../support/replay/diff";
 import {
@@ -17,6 +16,7 @@ import {
 } from "../../support/replay/property-table";
 import { ReplayDeployer } from "../../support/replay/replay-deployer";
 import { ReplayState, saveState } from "../../support/replay/state";
+import { replayStateUnderMocks } from "../../support/replay/state-under-mocks";
 import { tlsResourceState } from "../../support/replay/tls-model";
 import { SAMPLE_REPORT } from "../../support/post-deploy-report";
 
@@ -167,41 +167,19 @@ describe("replay preview of a TLS stack with replace targets and a clock (no Doc
     let dir: string;
 
     /** The state after an up at `deployedAt` (certificates end `validityPeriodHours` later), without Docker. */
-    async function stateAfterUp(): Promise<ReplayState> {
-        const state: ReplayState = { resources: {} };
-        const outputsOf = new Map<string, { inputs: Record<string, unknown>; outputs: Record<string, unknown> }>();
-        const run = await runProgramUnderMocks(STACK, flattenConfig(config()), {
-            async newResource(args) {
-                const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-                // Keys and certificates as the replay makes them, signed at deployedAt.
-                const outputs = (await tlsResourceState(args.type, inputs, deployedAt)) ?? {
+    function stateAfterUp(): Promise<ReplayState> {
+        return replayStateUnderMocks(STACK, flattenConfig(config()), async (type, name, inputs) => {
+            // Keys and certificates as the replay makes them, signed at deployedAt.
+            return (
+                (await tlsResourceState(type, inputs, deployedAt)) ?? {
                     ...inputs,
-                    id: `${args.name}-id`,
+                    id: `${name}-id`,
                     result: "GeneratedPassw0rdGeneratedPassw0",
                     imageId: "sha256:1",
                     stdout: JSON.stringify(SAMPLE_REPORT),
-                };
-                if (args.custom) outputsOf.set(resourceKey(args.type, args.name), { inputs, outputs });
-                return { id: `${args.name}-id`, state: outputs };
-            },
-            call: (args) => args.inputs,
+                }
+            );
         });
-        for (const [key, r] of run.registrations) {
-            const d = outputsOf.get(key);
-            if (!r.custom || !d) continue;
-            state.resources[key] = {
-                type: r.type,
-                name: r.name,
-                inputs: d.inputs,
-                outputs: d.outputs,
-                dependencies: r.dependencies,
-                propertyDependencies: r.propertyDependencies,
-                deleteBeforeReplace: r.deleteBeforeReplace,
-                retainOnDelete: r.retainOnDelete,
-                protect: r.protect,
-            };
-        }
-        return state;
     }
 
     const deployer = (at: Date) => new ReplayDeployer(STACK, "unit", dir, undefined, { now: () => at });
