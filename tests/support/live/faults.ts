@@ -72,7 +72,10 @@ export async function startWriter(run: FaultRun): Promise<ConfirmedWriter> {
  */
 export async function removeCacheKeysOf(cluster: LiveCluster, prefix: string): Promise<void> {
     if (!CACHE_KEY_KINDS.some((kind) => prefix.startsWith(cacheKeyGlob(kind).slice(0, -1)))) return;
-    await unlinkMatching(cluster.direct(cluster.nodeAt(await cluster.agreedMaster())), `${prefix}:*`);
+    // The master the running Sentinels name: a case may have some stopped (one or two Sentinels).
+    const running: string[] = [];
+    for (const name of cluster.sentinelNames) if ((await cluster.container(name).inspect()).State.Running) running.push(name);
+    await unlinkMatching(cluster.direct(cluster.nodeAt(await cluster.agreedMaster(30_000, running))), `${prefix}:*`);
 }
 
 export async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
