@@ -3,12 +3,14 @@
 // leaf the stack made for that server (chained to the stack's CA output, the one /data/tls holds),
 // the exporters must reach their servers over TLS, an app writer on its own user and certificate
 // must keep every WAIT-confirmed write through a master kill and through the fault suite's faults
-// whose path TLS and users change (master stopped, cut off, every container restarted; the same
-// code as tests/live/faults.test.ts), the drill and a backup/restore must
-// pass over TLS as the tools' user, the app must be refused what it may not run and a connection
-// without a user refused, and nothing of the stack's own may have been refused anything (ACL LOG
-// empty everywhere but for the app's deliberate refusals). One deploy covers users and TLS: each
-// is a creation-time choice, and the other suites cover the stack without either.
+// (master stopped, paused, its process killed, cut off; a kill with one Sentinel stopped; two
+// Sentinels stopped, no failover; a replica killed; every container restarted; the warmer under a
+// failover: the same code as tests/live/faults.test.ts, tests/support/live/faults.ts), the drill
+// and a backup/restore must pass over TLS as the tools' user, the app must be refused what it may
+// not run and a connection without a user refused, and nothing of the stack's own may have been
+// refused anything (ACL LOG empty on every server before a case stops it, and at the end
+// everywhere but for the app's deliberate refusals). One deploy covers users and TLS: each is a
+// creation-time choice, and the other suites cover the stack without either.
 import { expect } from "chai";
 import { X509Certificate } from "node:crypto";
 import Redis from "ioredis";
@@ -29,7 +31,20 @@ import { TLS_CONTAINER_FILES } from "../../render/tls-conf";
 import { useLiveCluster } from "../support/live/use-live-cluster";
 import { resourceKey } from "../support/deployer";
 import { TLS_LOCALLY_SIGNED_CERT } from "../support/replay/property-table";
-import { everyContainerRestarted, everyContainerRunning, FaultRun, masterCutOff, masterStopped } from "../support/live/faults";
+import {
+    everyContainerRestarted,
+    everyContainerRunning,
+    FaultRun,
+    masterCutOff,
+    masterPaused,
+    masterProcessKilled,
+    masterStopped,
+    oneSentinelStopped,
+    removeCacheKeysOf,
+    replicaKilled,
+    twoSentinelsStopped,
+    warmerDuringFailover,
+} from "../support/live/faults";
 
 // Ports (DEVELOPMENT.md): nodes 16430-16432, Sentinels 17430-17432, exporters 18161-18183.
 const OVERRIDES = {
@@ -104,14 +119,12 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
     };
     /** The app's keys: the writer's must match its key patterns. */
     const appKey = cacheKeyGlob(CACHE_KEY_KINDS[0]).replace("*", `tls-live:${Date.now().toString(36)}`);
-    /** The app's plain SETs have no TTL; the next deploy's verifier would take them for badly warmed keys. */
-    const dropAppKeys = async (master: string) => {
-        const admin = cluster.direct(master);
-        for (let cursor = "0", first = true; first || cursor !== "0"; first = false) {
-            const [next, keys] = await admin.scan(cursor, "MATCH", `${appKey}:*`, "COUNT", 1000);
-            if (keys.length) await admin.unlink(...keys);
-            cursor = next;
-        }
+    /**
+     * Nothing refused on `names` so far: read before a case stops, kills or restarts them, since
+     * their ACL LOG goes with their process (the last case reads what is left at the end).
+     */
+    const expectNoRefusals = async (names: readonly string[]) => {
+        for (const name of names) expect(await aclLog(name), `ACL LOG of ${name} before it stops`).to.deep.equal([]);
     };
 
     it("deploys: the CA, the app's and discovery's users are outputs, and the post-deploy verifier passed", () => {
@@ -162,6 +175,7 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
 
     it("keeps every WAIT-confirmed write of an app writer (its user, its certificate) through a master kill", async () => {
         const master = await cluster.settled();
+        await expectNoRefusals([master]);
         const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls()).start();
         await waitFor("20 confirmed batches before the kill", async () => (writer.confirmedSince(0) >= 20 ? true : undefined));
         await cluster.container(master).kill({ signal: "SIGKILL" });
@@ -179,7 +193,8 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
         await cluster.container(master).start();
         expect(await cluster.settled(90_000)).to.equal(moved);
-        await dropAppKeys(moved);
+        // The app's plain SETs have no TTL; the next deploy's verifier would take them for badly warmed keys.
+        await removeCacheKeysOf(cluster, appKey);
     });
 
     it("runs the drill over TLS as the tools' user: fails over, keeps every confirmed write, verifies", async () => {
@@ -193,9 +208,11 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         expect(report.writes.confirmedLost).to.equal(0);
     });
 
-    // The faults whose path differs with users and TLS, run by the fault suite's own code: the
-    // hand-over script over TLS as the tools' user, replication re-linking over TLS, start scripts
-    // that find /data/tls already filled. Each with an app writer on its user and certificate.
+    // The fault suite's faults, run by its own code (tests/support/live/faults.ts): the hand-over
+    // script over TLS as the tools' user, replication re-linking over TLS, start scripts that find
+    // /data/tls already filled or ask the Sentinels over TLS, the verifier and the warmer over TLS.
+    // Each with an app writer on its user and certificate; each case starts from the settled
+    // cluster the one before left (its expectHealthy), so none settles twice.
     const faults: FaultRun = {
         cluster,
         writer: () =>
@@ -208,20 +225,35 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
                 appTls(),
             ),
         label: "tls",
+        beforeStopping: expectNoRefusals,
     };
 
     it("keeps every confirmed write through the master container stopped (SIGTERM: the hand-over over TLS as the tools' user)", () =>
         masterStopped(faults));
 
+    it("keeps every confirmed write through the master paused: a replica is promoted, unpaused the old master rejoins as a replica", () =>
+        masterPaused(faults));
+
+    it("keeps every confirmed write through the master's redis-server process killed: the restart policy brings it back, no failover", () =>
+        masterProcessKilled(faults));
+
     it("keeps every confirmed write through the master cut off from the network: it stops taking writes, re-linked over TLS it is a replica", () =>
         masterCutOff(faults));
 
-    it("keeps every confirmed write through every container restarted at once: TLS files kept in /data/tls, the verifier passes", async () => {
-        // A restart empties every server's ACL LOG: what the cases so far were refused is read first
-        // (nothing: the app's refusals come later), what the restart itself is refused at the end.
-        for (const name of servers()) expect(await aclLog(name), `ACL LOG of ${name} before the restart`).to.deep.equal([]);
-        await everyContainerRestarted(faults);
-    });
+    it("keeps every confirmed write through a master kill with one Sentinel stopped: the two running Sentinels fail over", () =>
+        oneSentinelStopped(faults));
+
+    it("with two Sentinels stopped: no failover, the verifier over TLS fails its quorum check; restarted, quorum is back", () =>
+        twoSentinelsStopped(faults));
+
+    it("keeps every confirmed write through a replica killed and restarted: it resyncs over TLS", () => replicaKilled(faults));
+
+    it("keeps every confirmed write through every container restarted at once: TLS files kept in /data/tls, the verifier passes", () =>
+        // A restart empties every server's ACL LOG: faults.beforeStopping reads them all first.
+        everyContainerRestarted(faults));
+
+    it("completes the warmer over TLS during a failover: every key it reported written is on the new master", () =>
+        warmerDuringFailover(faults));
 
     it("backs up and restores as the tools' user: no password in the backup, every node holds exactly what it held", async () => {
         const master = await cluster.settled();
@@ -310,6 +342,8 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
                 startedAt: await cluster.startedAt(name),
             });
         await cluster.settled();
+        // The Sentinels restart on the renewal, and their ACL LOG with them (the warmer's and the backup's cases ran since the last read).
+        await expectNoRefusals(cluster.sentinelNames);
         const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls()).start();
         await waitFor("20 confirmed batches before the renewal", async () => (writer.confirmedSince(0) >= 20 ? true : undefined));
         const leaves = servers().map((name) => resourceKey(TLS_LOCALLY_SIGNED_CERT, `${name}-tls-cert`));
@@ -338,7 +372,8 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         }
         expect(report.confirmed).to.be.greaterThan(0);
         expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
-        await dropAppKeys(await cluster.settled());
+        await cluster.settled();
+        await removeCacheKeysOf(cluster, appKey);
     });
 
     it("leaves ACL LOG empty on every server but for the refusals this suite asked for", async () => {

@@ -3,7 +3,13 @@
 // so a stack with users and TLS is held to exactly what the plain stack is held to (issue 17).
 import { expect } from "chai";
 import Redis from "ioredis";
-import { verifyUntilSettled } from "../../../ops/verify/verifier";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { writeJsonlSnapshots } from "../../../bench/snapshot";
+import { VerificationReport } from "../../../ops/verify/report";
+import { verify, verifyUntilSettled } from "../../../ops/verify/verifier";
+import { runWarm } from "../../../ops/warm/run";
 import { CACHE_KEY_KINDS, cacheKeyGlob } from "../../../settings/cache-keys";
 import { ConfirmedWriter, formatWriterReport, WriterReport } from "./confirmed-writer";
 import { infoFields, LiveCluster } from "./live-cluster";
@@ -27,6 +33,11 @@ export interface FaultRun {
     readonly writer: () => ConfirmedWriter;
     /** How the suite's lines begin (`fault`, `tls`): docs/faults.md's table is read from them. */
     readonly label: string;
+    /**
+     * Called with the servers a case is about to stop, kill or restart, before its writer starts:
+     * what their process holds in memory (its ACL LOG) goes with it, so the users+TLS suite reads it here.
+     */
+    readonly beforeStopping?: (servers: readonly string[]) => Promise<void>;
 }
 
 /** Every container running again, whatever a failed case left behind. */
@@ -39,26 +50,52 @@ export async function everyContainerRunning(cluster: LiveCluster): Promise<void>
     }
 }
 
+/** Confirmed batches a writer must have before a fault: the time before the fault that its outage is measured from. */
+const BATCHES_BEFORE_FAULT = 20;
+
+/** A writer started, with BATCHES_BEFORE_FAULT batches confirmed (or stopped, and the case failed, within waitFor's deadline). */
 export async function startWriter(run: FaultRun): Promise<ConfirmedWriter> {
     const writer = run.writer().start();
-    await waitFor("the writer's first confirmed batch", async () => (writer.confirmedSince(0) > 0 ? true : undefined));
-    await sleep(1000);
+    await waitFor(`the writer's first ${BATCHES_BEFORE_FAULT} confirmed batches`, async () =>
+        writer.confirmedSince(0) >= BATCHES_BEFORE_FAULT ? true : undefined,
+    ).catch(async (err: unknown) => {
+        await writer.stop().catch(() => undefined);
+        throw err;
+    });
     return writer;
 }
 
 /**
- * An app's writer must write keys of the cache's patterns; they have no TTL, and the verifier would
- * take them for badly warmed keys. Removed by the tools' user once the writer has read them back.
+ * Removes the keys `<prefix>:*` from the master, as the tools' user, when they are of the cache's
+ * patterns: an app's writer must write such keys, they have no TTL, and the verifier would take
+ * them for badly warmed keys.
  */
-async function removeCacheKeysOf(cluster: LiveCluster, writer: ConfirmedWriter): Promise<void> {
-    if (!CACHE_KEY_KINDS.some((kind) => writer.prefix.startsWith(cacheKeyGlob(kind).slice(0, -1)))) return;
-    const master = cluster.direct(cluster.nodeAt(await cluster.agreedMaster()));
+export async function removeCacheKeysOf(cluster: LiveCluster, prefix: string): Promise<void> {
+    if (!CACHE_KEY_KINDS.some((kind) => prefix.startsWith(cacheKeyGlob(kind).slice(0, -1)))) return;
+    // The master the running Sentinels name: a case may have some stopped (one or two Sentinels).
+    const running: string[] = [];
+    for (const name of cluster.sentinelNames) if ((await cluster.container(name).inspect()).State.Running) running.push(name);
+    await unlinkMatching(cluster.direct(cluster.nodeAt(await cluster.agreedMaster(30_000, running))), `${prefix}:*`);
+}
+
+export async function unlinkMatching(client: Redis, pattern: string): Promise<void> {
     let cursor = "0";
     do {
-        const [next, keys] = await master.scan(cursor, "MATCH", `${writer.prefix}:*`, "COUNT", 1000);
-        if (keys.length) await master.unlink(...keys);
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        if (keys.length) await client.unlink(...keys);
         cursor = next;
     } while (cursor !== "0");
+}
+
+async function countMatching(client: Redis, pattern: string): Promise<number> {
+    let n = 0;
+    let cursor = "0";
+    do {
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        n += keys.length;
+        cursor = next;
+    } while (cursor !== "0");
+    return n;
 }
 
 /**
@@ -94,7 +131,7 @@ export async function finish(
     console.log(`      ${run.label}: ${fault}: confirmed writes stopped for ${outageMs} ms; ${formatWriterReport(report)}`);
     expect(report.confirmed, "the writer confirmed writes").to.be.greaterThan(0);
     expect(report.lostConfirmed, "confirmed writes lost").to.equal(0);
-    await removeCacheKeysOf(run.cluster, writer);
+    await removeCacheKeysOf(run.cluster, writer.prefix);
     return { ...report, outageMs };
 }
 
@@ -162,6 +199,7 @@ export async function restartOldMasterRefusingWrites(cluster: LiveCluster, oldMa
 export async function masterStopped(run: FaultRun): Promise<void> {
     const { cluster } = run;
     const master = await cluster.settled();
+    await run.beforeStopping?.([master]);
     const writer = await startWriter(run);
     const at = Date.now();
     await cluster.container(master).stop({ t: 30 });
@@ -241,12 +279,183 @@ export async function masterCutOff(run: FaultRun): Promise<void> {
 export async function everyContainerRestarted(run: FaultRun): Promise<void> {
     const { cluster } = run;
     await cluster.settled();
+    const names = [...cluster.nodeNames, ...cluster.sentinelNames];
+    await run.beforeStopping?.(names);
     const writer = await startWriter(run);
     const at = Date.now();
-    const names = [...cluster.nodeNames, ...cluster.sentinelNames];
     const startedBefore = await Promise.all(names.map((n) => cluster.startedAt(n)));
     await Promise.all(names.map((n) => cluster.container(n).restart({ t: 30 })));
     await Promise.all(names.map((n, i) => cluster.faultShows(n, "restarted", startedBefore[i])));
     await finish(run, "every container restarted at once", writer, at);
     await expectHealthy(cluster);
+}
+
+/** The master paused (a hung process): a replica is promoted; unpaused, the old master rejoins as a replica. */
+export async function masterPaused(run: FaultRun): Promise<void> {
+    const { cluster } = run;
+    const master = await cluster.settled();
+    const writer = await startWriter(run);
+    const at = Date.now();
+    await cluster.container(master).pause();
+    let moved: string;
+    try {
+        await cluster.faultShows(master, "paused");
+        moved = await cluster.masterMovedFrom(master);
+        await finish(run, "master paused", writer, at);
+    } finally {
+        await cluster.container(master).unpause();
+    }
+    expect(await expectHealthy(cluster)).to.equal(moved);
+    expect(infoFields(await cluster.direct(master).info("replication")).role).to.equal("slave");
+}
+
+/** The master's redis-server process killed from the host: the restart policy brings it back, no write confirmed is lost. */
+export async function masterProcessKilled(run: FaultRun): Promise<void> {
+    const { cluster } = run;
+    const master = await cluster.settled();
+    const container = cluster.container(master);
+    const { StartedAt } = (await container.inspect()).State;
+    const { Processes } = (await container.top()) as { Processes: string[][] };
+    // Docker's `top` columns: UID PID PPID ...; PID is the host's.
+    const server = Processes.find((row) => row.some((col) => /redis-server/.test(col)));
+    expect(server, "redis-server in the master's container").to.not.equal(undefined);
+    await run.beforeStopping?.([master]);
+    const writer = await startWriter(run);
+    const at = Date.now();
+    process.kill(Number(server?.[1]), "SIGKILL");
+    // The fault first: Docker restarted the container (a new StartedAt), so the process did die.
+    await cluster.faultShows(master, "restarted", StartedAt);
+    await finish(run, "master's process killed (restart policy)", writer, at);
+    await expectHealthy(cluster);
+}
+
+/** One Sentinel stopped, then the master killed: the two running Sentinels still fail over. */
+export async function oneSentinelStopped(run: FaultRun): Promise<void> {
+    const { cluster } = run;
+    const [down] = cluster.sentinelNames.slice(-1);
+    const running = cluster.sentinelNames.filter((s) => s !== down);
+    await run.beforeStopping?.([down]);
+    await cluster.container(down).stop({ t: 5 });
+    await cluster.faultShows(down, "stopped");
+    const master = await cluster.settled(60_000, running);
+    await run.beforeStopping?.([master]);
+    const writer = await startWriter(run);
+    const at = Date.now();
+    await cluster.container(master).kill({ signal: "SIGKILL" });
+    await cluster.faultShows(master, "stopped");
+    const moved = await cluster.masterMovedFrom(master, 60_000, running);
+    expect(moved, "the two running Sentinels failed over").to.not.equal(master);
+    await finish(run, "master killed with one Sentinel stopped", writer, at);
+    await started(cluster.container(down).start());
+    await started(cluster.container(master).start());
+    expect(await expectHealthy(cluster)).to.not.equal(master);
+}
+
+/** Two Sentinels stopped: no failover, the verifier fails its quorum check; restarted, quorum is back. */
+export async function twoSentinelsStopped(run: FaultRun): Promise<void> {
+    const { cluster } = run;
+    const down = cluster.sentinelNames.slice(-2);
+    const master = await cluster.settled();
+    await run.beforeStopping?.(down);
+    for (const s of down) await cluster.container(s).stop({ t: 5 });
+    for (const s of down) await cluster.faultShows(s, "stopped");
+    // The running Sentinel counts the stopped ones as usable until they have been silent for
+    // down-after-milliseconds; the verifier fails on their reachability at once, on quorum then.
+    const quorumCheck = `sentinel.${cluster.sentinelNames[0]}.ckquorum`;
+    const report: VerificationReport = await waitFor("the verifier to see no quorum", async () => {
+        const r = await verify(cluster.plan(), cluster.credentials);
+        return r.failed.includes(quorumCheck) ? r : undefined;
+    });
+    expect(report.ok).to.equal(false);
+    const quorum = report.checks.find((c) => c.name === quorumCheck);
+    console.log(`      two Sentinels down: verifier failed ${report.failed.join(", ")}; ${quorum?.name}: ${quorum?.actual}`);
+    expect(report.failed).to.include("sentinel.count");
+    expect(quorum?.ok).to.equal(false);
+    expect(quorum?.actual).to.match(/NOQUORUM.*majority/);
+
+    await run.beforeStopping?.([master]);
+    const writer = await startWriter(run);
+    const at = Date.now();
+    await cluster.container(master).kill({ signal: "SIGKILL" });
+    await cluster.faultShows(master, "stopped");
+    // Several times down-after-milliseconds and failover-timeout: long enough for a failover that must not happen.
+    await sleep(8000);
+    const lone = cluster.direct(cluster.sentinelNames[0]);
+    expect(
+        cluster.nodeAt(((await lone.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", cluster.outputs.masterName)) as string[]).join(":")),
+    ).to.equal(master);
+    for (const n of cluster.nodeNames.filter((n) => n !== master)) {
+        expect(infoFields(await cluster.direct(n).info("replication")).role, n).to.equal("slave");
+    }
+    expect(writer.confirmedSince(at + 2000), "no write confirmed while there is no master").to.equal(0);
+    // The master comes back (its start script cannot reach a majority of Sentinels, so it
+    // trusts its own persisted role), and writes resume without a failover.
+    await started(cluster.container(master).start());
+    await finish(run, "master killed with two Sentinels stopped (no failover; it came back)", writer, at);
+    for (const s of down) await started(cluster.container(s).start());
+    expect(await expectHealthy(cluster)).to.equal(master);
+}
+
+/** A replica killed and restarted: it resyncs and the verifier passes. */
+export async function replicaKilled(run: FaultRun): Promise<void> {
+    const { cluster } = run;
+    const master = await cluster.settled();
+    const replica = cluster.nodeNames.find((n) => n !== master) ?? "";
+    await run.beforeStopping?.([replica]);
+    const writer = await startWriter(run);
+    const at = Date.now();
+    await cluster.container(replica).kill({ signal: "SIGKILL" });
+    await cluster.faultShows(replica, "stopped");
+    await sleep(2000);
+    await started(cluster.container(replica).start());
+    await cluster.settled(90_000);
+    await finish(run, "replica killed and restarted", writer, at);
+    expect(await expectHealthy(cluster)).to.equal(master);
+}
+
+/**
+ * The warmer (through Sentinel, as the tools' login: over TLS with their certificate on a TLS
+ * stack) run with the master killed under it: it completes, and every key it reported written is
+ * on the new master.
+ */
+export async function warmerDuringFailover(run: FaultRun): Promise<void> {
+    const { cluster } = run;
+    const dir = mkdtempSync(path.join(tmpdir(), "appscreens-fault-warm-"));
+    try {
+        const files = { appstore: path.join(dir, "appstore.jsonl"), playstore: path.join(dir, "playstore.jsonl") };
+        // 5,000 apps per store (20,000 keys) stay well under the test stack's maxmemory.
+        await writeJsonlSnapshots(files, 5000);
+        const warmPlan = cluster.plan({
+            cluster: {
+                warmer: { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } },
+            },
+        });
+        const master = await cluster.settled();
+        const before = cluster.direct(master);
+        for (const pattern of ["screenshots:*", "metadata:*"]) await unlinkMatching(before, pattern);
+        await run.beforeStopping?.([master]);
+
+        const warming = runWarm(warmPlan, cluster.credentials, { force: true, vantage: "host" });
+        warming.catch(() => undefined); // awaited below, after the fault's checks: no unhandled rejection meanwhile
+        await sleep(300);
+        const at = Date.now();
+        await cluster.container(master).kill({ signal: "SIGKILL" });
+        // The fault first, while the warmer runs: the container stopped and the master moved.
+        await cluster.faultShows(master, "stopped");
+        const moved = await cluster.masterMovedFrom(master);
+        const report = await warming;
+        console.log(
+            `      ${run.label}: warmer during a failover: ok ${report.ok}, ${report.keysWritten} keys in ${report.durationMs} ms, failover ${Date.now() - at} ms before it ended; reconciliation ${JSON.stringify(report.reconciliation)}`,
+        );
+        expect(report.ok, report.problems.join("; ")).to.equal(true);
+        expect(report.keysWritten).to.equal(20_000);
+        await started(cluster.container(master).start());
+        const now = await expectHealthy(cluster);
+        expect(now).to.equal(moved);
+        const fresh = cluster.direct(now);
+        expect((await countMatching(fresh, "screenshots:*")) + (await countMatching(fresh, "metadata:*"))).to.equal(report.keysWritten);
+        for (const key of report.keySample) expect(await fresh.exists(key), key).to.equal(1);
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
 }

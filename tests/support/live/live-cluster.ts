@@ -217,9 +217,12 @@ export class LiveCluster {
         );
     }
 
-    /** The post-deploy plan of what is deployed now, as the operations tools read it. */
-    plan(): PostDeployPlan {
-        return testPlan(this.overrides);
+    /**
+     * The post-deploy plan of what is deployed now, as the operations tools read it; with `extra`,
+     * of what is deployed plus those settings (a fault case's warmer sources).
+     */
+    plan(extra: StackConfigObject = {}): PostDeployPlan {
+        return testPlan(mergeConfig(this.overrides, extra));
     }
 
     /** The plan's Sentinels of `names` (default all of them): a fault test asks only the running ones. */
