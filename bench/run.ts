@@ -45,7 +45,7 @@ const BENCHMARKS: Record<string, { docker: boolean; run: (argv: string[]) => Pro
     "tls-overhead": {
         docker: false,
         run: tlsOverhead,
-        what: "write speed and the outage after SIGKILL of the master with TLS on against off, alternating (host processes)",
+        what: "the warmer's write speed and the outage after SIGKILL of the master with TLS on against off, alternating (host processes)",
     },
 };
 

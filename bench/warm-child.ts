@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { PROJECT_DIR } from "../settings/stack-file";
 import { Credentials } from "../ops/redis/connect";
 import { postDeployEnvironment, PostDeployPlan } from "../contracts/plan";
+import { tlsEnvironment } from "../contracts/tls-env";
 import { z } from "zod";
 import { warmSummarySchema } from "../contracts/report";
 import { WarmSummary } from "../ops/warm/summary";
@@ -29,9 +30,28 @@ function nodeFlags(projectDir: string): string {
 }
 
 /**
+ * TLS_ENV for the child from credentials as cli/common.ts credentialsWithTls builds them: the CA,
+ * the tools' certificate (the credentials' own) and the warmer's (`credentials.warmer`'s) when each
+ * has one. Empty without TLS: the child connects in plain text, as before.
+ */
+export function tlsEnvironmentOf(credentials: Credentials): Record<string, string> {
+    const { tls } = credentials;
+    if (!tls) return {};
+    const pair = (m: { cert?: string; key?: string } | undefined) => (m?.cert && m.key ? { cert: m.cert, key: m.key } : undefined);
+    const tools = pair(tls);
+    const warmer = pair(credentials.warmer?.tls);
+    return tlsEnvironment({
+        ca: tls.ca,
+        ...(tools ? { tools } : {}),
+        ...(warmer ? { warmer } : {}),
+        renewalWindowHours: tls.renewalWindowHours,
+    });
+}
+
+/**
  * Runs `npm run warm`'s CLI (cli/warm.ts --force --json) in a child process, the way
- * the post-deploy command does (plan and passwords in its environment), and reads back its
- * report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
+ * the post-deploy command does (plan, passwords and on a TLS stack its certificates in its
+ * environment), and reads back its report and its peak memory. `projectDir` is the checkout whose CLI runs (another one for a
  * before/after comparison, bench/side-by-side.ts).
  */
 export async function warmInChild(
@@ -63,6 +83,7 @@ export async function warmInChild(
                     env: {
                         ...process.env,
                         ...postDeployEnvironment(plan, credentials),
+                        ...tlsEnvironmentOf(credentials),
                         BENCH_MEMORY_FILE: memoryFile,
                         ...extra.env,
                     },

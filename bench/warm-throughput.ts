@@ -19,11 +19,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import Redis from "ioredis";
 import { mergeConfig, readStackFile } from "../settings/stack-file";
 import { validateStackConfig } from "../settings/validate";
 import { WarmerConfig } from "../settings/schema";
 import { PostDeployPlan } from "../contracts/plan";
+import { nodeLogin, withDirectClient } from "../ops/redis/connect";
 import { parseSnapshotLine } from "../ops/warm/sources/file-source";
 import { entriesFor } from "../ops/warm/warmer";
 import { startFakeStores } from "../tests/support/fake-stores";
@@ -77,17 +77,13 @@ export function meanValueBytes(files: Files, plan: PostDeployPlan): number {
     return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
 }
 
+/** FLUSHALL on the master, logged in as the tools are (their certificate on a TLS target). */
 export async function flush(target: BenchTarget): Promise<void> {
-    const client = new Redis({ ...(await target.master()), password: target.credentials.redisPassword });
-    try {
-        await client.flushall();
-    } finally {
-        client.disconnect();
-    }
+    await withDirectClient(await target.master(), nodeLogin(target.credentials), (c) => c.flushall());
 }
 
 /** The warmer of one checkout, `--force`, on a flushed database: keys/s, and the end-of-run check's share. */
-async function warmRate(target: BenchTarget, plan: PostDeployPlan, keys: number, projectDir: string | undefined) {
+export async function warmRate(target: BenchTarget, plan: PostDeployPlan, keys: number, projectDir: string | undefined) {
     await flush(target);
     const run = await warmInChild(plan, target.credentials, projectDir);
     if (!run.summary.ok || run.summary.keysWritten !== keys)

@@ -22,6 +22,31 @@ export interface HostClusterOptions {
     readonly failoverTimeoutMs?: number;
 }
 
+/**
+ * A post-deploy plan for processes on 127.0.0.1 (`redis-<i>` on `nodePorts`, `sentinel-<i>` on
+ * `sentinelPorts`): the host stack's settings, every server announcing the address it is reached
+ * at (no network between them and the tools).
+ */
+export function hostPlan(nodePorts: readonly number[], sentinelPorts: readonly number[]): PostDeployPlan {
+    const base = buildPostDeployPlan(
+        validateStackConfig({ stack: "host", keys: [], cluster: { replicas: nodePorts.length - 1 }, secrets: {} }),
+    );
+    const server = (kind: PlanServer["kind"], name: string, port: number): PlanServer => ({
+        name,
+        kind,
+        announced: `127.0.0.1:${port}`,
+        host: "127.0.0.1",
+        port,
+    });
+    return {
+        ...base,
+        servers: [
+            ...nodePorts.map((port, i) => server("redis", `redis-${i}`, port)),
+            ...sentinelPorts.map((port, i) => server("sentinel", `sentinel-${i}`, port)),
+        ],
+    };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class HostCluster {
@@ -43,24 +68,7 @@ export class HostCluster {
 
     /** A post-deploy plan for this cluster: the test stack's settings with host addresses. */
     plan(): PostDeployPlan {
-        const base = buildPostDeployPlan(
-            validateStackConfig({ stack: "host", keys: [], cluster: { replicas: this.nodePorts.length - 1 }, secrets: {} }),
-        );
-        // Every server announces the address it is reached at: no network between them and the tools.
-        const server = (kind: PlanServer["kind"], name: string, port: number): PlanServer => ({
-            name,
-            kind,
-            announced: `127.0.0.1:${port}`,
-            host: "127.0.0.1",
-            port,
-        });
-        return {
-            ...base,
-            servers: [
-                ...this.nodePorts.map((port, i) => server("redis", `redis-${i}`, port)),
-                ...this.sentinelPorts.map((port, i) => server("sentinel", `sentinel-${i}`, port)),
-            ],
-        };
+        return hostPlan(this.nodePorts, this.sentinelPorts);
     }
 
     private spawnServer(name: string, conf: string, sentinel: boolean): void {

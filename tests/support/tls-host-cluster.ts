@@ -13,7 +13,8 @@ import { renderTlsDirectives, TlsFiles } from "../../render/tls-conf";
 import { TlsConfig } from "../../settings/schema";
 import { ClientTlsMaterial, directTlsOptions, sentinelTlsOptions } from "../../ops/redis/tls-options";
 import { retireDetectorOnClose } from "../../ops/redis/failover-detector";
-import { stopProcess } from "./host-cluster";
+import { PostDeployPlan } from "../../contracts/plan";
+import { hostPlan, stopProcess } from "./host-cluster";
 import { caSteps } from "./rig/tls";
 import { run } from "./rig/run";
 
@@ -227,6 +228,11 @@ export class TlsHostCluster {
         const file = path.join(s.dir, s.sentinel ? "sentinel.conf" : "redis.conf");
         if (fresh) writeFileSync(file, `${s.confLines.join("\n")}\n`, { mode: 0o600 });
         s.process = spawn("redis-server", s.sentinel ? [file, "--sentinel"] : [file], { cwd: s.dir, stdio: "ignore" });
+    }
+
+    /** A post-deploy plan for this cluster: the host stack's settings with 127.0.0.1 addresses. */
+    plan(): PostDeployPlan {
+        return hostPlan(this.nodePorts, this.sentinelPorts);
     }
 
     name(port: number): string {
