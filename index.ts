@@ -54,8 +54,8 @@ export const ioredisExample = cluster.ioredisExample;
 export const metricsEndpoints = settings.cluster.metrics.enabled ? cluster.metricsEndpoints : undefined;
 export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
 export const prometheusRules = cluster.prometheusRules;
-/** With cluster.tls.enabled: the stack's CA certificate, which clients trust. */
-export const tlsCaCert = cluster.tls?.caCertPem;
+/** With cluster.tls.enabled: the CA certificates clients trust (PEM): the stack's CA, or both during a CA rotation. */
+export const tlsCaCert = cluster.tls?.trustPem;
 /** With cluster.tls.enabled and authClients yes: the app's client certificate and its key (secret). */
 export const tlsAppClientCert = cluster.tls?.clients.app?.certPem;
 export const tlsAppClientKey = cluster.tls?.clients.app?.keyPem;

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     const what = result.changed.map((c) => `${c.name} ${c.from ?? "(unset)"} -> ${c.to}`);
     if (result.passwordsChanged) what.push("passwords");
     if (result.tls?.renewed) what.push(`certificate ${result.tls.fromSerial} -> ${result.tls.toSerial}`);
+    if (result.tls?.trustChanged) what.push("trusted CAs");
     console.error(`${result.server}: ${what.length ? `changed ${what.join(", ")}` : "already as configured"}`);
     console.log(JSON.stringify(result));
 }

@@ -190,7 +190,7 @@ export class RedisCluster extends pulumi.ComponentResource {
             if (!stackTls) return {};
             const leaf = stackTls.servers[endpoint.name];
             if (!leaf) throw new Error(`no TLS leaf planned for ${endpoint.name}`);
-            return { tls: { ...leaf, caCertPem: stackTls.caCertPem } };
+            return { tls: { ...leaf, caCertPem: stackTls.trustPem } };
         };
 
         const common = { settings, passwords, projectDir: args.projectDir, volumeCheck: firstStep, hostTls: args.hostTls };
@@ -288,7 +288,7 @@ export class RedisCluster extends pulumi.ComponentResource {
                         ? { password: passwords.users.apply((u) => u.passwords[CLIENT_USERS.exporter]), user: CLIENT_USERS.exporter }
                         : { password: exporter.kind === "redis" ? passwords.redis : passwords.sentinel }),
                     // The CA, and the exporter's own client certificate when servers require one.
-                    ...(stackTls ? { tls: { caCertPem: stackTls.caCertPem, client: stackTls.clients.exporter } } : {}),
+                    ...(stackTls ? { tls: { caCertPem: stackTls.trustPem, client: stackTls.clients.exporter } } : {}),
                 },
                 { parent: this, ...(resources.provider ? { providers: [resources.provider] } : {}) },
             );

@@ -29,6 +29,7 @@ export interface ServerContainerArgs {
 
 /** What a server is given of the stack's TLS material. */
 export interface ServerTls extends TlsMaterial {
+    /** The CAs it trusts (StackTls.trustPem): its settings step keeps /data/tls/ca.pem at this through a CA rotation. */
     readonly caCertPem: pulumi.Output<string>;
 }
 

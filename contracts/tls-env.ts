@@ -23,7 +23,7 @@ const clientCertificate = z.strictObject({
 export type ClientCertificate = z.infer<typeof clientCertificate>;
 
 export const tlsClientSchema = z.strictObject({
-    /** The stack's CA certificate: the only issuer the process trusts. */
+    /** The CAs the process trusts: the stack's CA, or both CAs during a CA rotation (docs/tls.md "Rotating the CA"). */
     ca: certificates,
     /** The tools' certificate (`CN=tools`); absent with `tls.authClients: optional`, where none is made. */
     tools: clientCertificate.optional(),

@@ -124,3 +124,43 @@ export function tlsRenewalCommand(files: TlsFiles = TLS_CONTAINER_FILES): string
         ),
     ];
 }
+
+/**
+ * Exists while the server's CA file holds CAs the server has not loaded yet (a CA rotation,
+ * docs/tls.md "Rotating the CA"): made before the new file is renamed into place, removed by the
+ * settings step once the node reloaded or the Sentinel restarted. So a step that failed between the
+ * two leaves the next one a reason to reload, though the file already holds what it wants.
+ */
+export const tlsTrustPendingFile = (files: TlsFiles = TLS_CONTAINER_FILES): string => `${files.caCert}.pending`;
+
+/**
+ * What a CA rotation runs in the container, as root, once the new CA file is staged: hands it to
+ * the `redis` user read-only, marks it not yet loaded, then renames it over the old one.
+ */
+export function tlsTrustInstallCommand(files: TlsFiles = TLS_CONTAINER_FILES): string[] {
+    const staged = stagedTlsFile(files.caCert);
+    return [
+        "/bin/sh",
+        "-c",
+        [
+            `chown ${REDIS_USER}:${REDIS_USER} ${staged}`,
+            `chmod 400 ${staged}`,
+            `: > ${tlsTrustPendingFile(files)}`,
+            `mv -f ${staged} ${files.caCert}`,
+        ].join(" && "),
+    ];
+}
+
+/** Once the server has loaded its CA file: nothing is pending any more. */
+export const tlsTrustLoadedCommand = (files: TlsFiles = TLS_CONTAINER_FILES): string[] => ["rm", "-f", tlsTrustPendingFile(files)];
+
+/**
+ * A node's reload of all three files in one `CONFIG SET`: any of them reloads the whole TLS context
+ * (Redis 7.0.1+ applyTlsCfg), the CA file included, so a rotated CA bundle is trusted from then on
+ * for new connections while established ones (replicas, clients) keep theirs.
+ */
+export const tlsFullReloadArgs = (files: TlsFiles = TLS_CONTAINER_FILES): string[] => [
+    ...tlsReloadArgs(files),
+    "tls-ca-cert-file",
+    files.caCert,
+];

@@ -486,7 +486,26 @@ export const tlsSchema = z.strictObject({
         ),
     caValidityHours: int(HOURS_PER_DAY, 20 * 365 * HOURS_PER_DAY, "the CA must outlive the certificates it signs; 87600 is ten years")
         .default(10 * 365 * HOURS_PER_DAY)
-        .describe("Lifetime of the stack's CA certificate, in hours; at least `validityHours` + `renewalWindowHours`."),
+        .describe(
+            "Lifetime of the stack's CA certificate, in hours; at least `validityHours` + `renewalWindowHours`. A CA keeps the lifetime it was made with: a change applies to the next CA a [rotation](tls.md#rotating-the-ca) makes.",
+        ),
+    caGeneration: int(0, 1000, "0 is the CA the stack was created with; a rotation raises it by one")
+        .default(0)
+        .describe(
+            "The CA that signs the servers' and clients' certificates, by generation: each generation is a key and certificate of its own (generation 0 keeps the names `tls-ca-key`, `tls-ca`). Changed only by a [CA rotation](tls.md#rotating-the-ca)'s switch.",
+        ),
+    caNextGeneration: int(1, 1000, "one more than caGeneration")
+        .optional()
+        .meta({ whenUnset: "no CA rotation in its first phase" })
+        .describe(
+            "CA rotation, deploy 1 of 3: make this generation's CA and trust it beside `caGeneration`'s on every server and client, certificates still signed by `caGeneration` ([rotating the CA](tls.md#rotating-the-ca)). Above `caGeneration`; not with `caPreviousGeneration`.",
+        ),
+    caPreviousGeneration: int(0, 999, "the generation that signed before the switch")
+        .optional()
+        .meta({ whenUnset: "no CA rotation in its second phase" })
+        .describe(
+            "CA rotation, deploy 2 of 3: the generation that signed before `caGeneration` was raised to the new one; still trusted beside it while every certificate is re-issued by the new CA. Removing it is deploy 3, which drops the old CA ([rotating the CA](tls.md#rotating-the-ca)). Below `caGeneration`; not with `caNextGeneration`.",
+        ),
 });
 
 export type TlsConfig = z.infer<typeof tlsSchema>;

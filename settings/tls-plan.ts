@@ -41,8 +41,32 @@ export interface LeafPlan {
     readonly allowedUses: readonly string[];
 }
 
+/** One CA of the stack, by generation (docs/tls.md "Rotating the CA"). */
+export interface CaPlan {
+    readonly generation: number;
+    /** Its key's and certificate's resource names: generation 0 keeps the names stacks were created with. */
+    readonly keyName: string;
+    readonly certName: string;
+    readonly subject: CertSubject;
+    readonly allowedUses: readonly string[];
+    readonly validityHours: number;
+}
+
+/**
+ * Where a CA rotation stands: `none` (one CA), `trust-next` (deploy 1: the next CA trusted, the
+ * current one signs), `trust-previous` (deploy 2: the new CA signs, the previous one still trusted).
+ */
+export type CaRotationPhase = "none" | "trust-next" | "trust-previous";
+
 export interface TlsPlan {
-    readonly ca: { readonly subject: CertSubject; readonly allowedUses: readonly string[]; readonly validityHours: number };
+    /** The CA that signs every leaf: `tls.caGeneration`'s. */
+    readonly ca: CaPlan;
+    /**
+     * Every CA the servers and clients trust, the signing one first: one, or two during a rotation.
+     * Each is declared; a generation no longer listed is deleted with its key.
+     */
+    readonly trusted: readonly CaPlan[];
+    readonly rotation: CaRotationPhase;
     /** One per node, then one per Sentinel, by server name. */
     readonly servers: readonly LeafPlan[];
     /** Only with `authClients: yes`: with `optional` a client connects without one. */
@@ -78,13 +102,37 @@ export const serverIpSans = (server: Endpoint): string[] => [
     ]),
 ];
 
+/** A generation's resource names: 0 keeps `tls-ca-key` / `tls-ca`, so a stack made before rotations existed keeps its CA. */
+export const caResourceNames = (generation: number): { keyName: string; certName: string } =>
+    generation === 0
+        ? { keyName: "tls-ca-key", certName: "tls-ca" }
+        : { keyName: `tls-ca-g${generation}-key`, certName: `tls-ca-g${generation}` };
+
+/**
+ * A generation's subject. Two CAs trusted together must not share a subject: OpenSSL finds a leaf's
+ * issuer in a bundle by its subject name first, so each generation after 0 carries its number.
+ */
+export const caCommonName = (namePrefix: string, generation: number): string =>
+    generation === 0 ? `${namePrefix} CA` : `${namePrefix} CA ${generation}`;
+
 /** The stack's certificates; undefined with TLS off. */
 export function planTls(input: TlsPlanInput): TlsPlan | undefined {
     const { tls, namePrefix } = input;
     if (!tls.enabled) return undefined;
     const subject = (commonName: string): CertSubject => ({ commonName, organization: namePrefix });
+    const caPlan = (generation: number): CaPlan => ({
+        generation,
+        ...caResourceNames(generation),
+        subject: subject(caCommonName(namePrefix, generation)),
+        allowedUses: CA_USES,
+        validityHours: tls.caValidityHours,
+    });
+    const other = tls.caNextGeneration ?? tls.caPreviousGeneration;
+    const ca = caPlan(tls.caGeneration);
     return {
-        ca: { subject: subject(`${namePrefix} CA`), allowedUses: CA_USES, validityHours: tls.caValidityHours },
+        ca,
+        trusted: other === undefined ? [ca] : [ca, caPlan(other)],
+        rotation: tls.caNextGeneration !== undefined ? "trust-next" : tls.caPreviousGeneration !== undefined ? "trust-previous" : "none",
         servers: [...input.plan.nodes, ...input.plan.sentinels].map((server) => ({
             name: server.name,
             subject: subject(server.name),

@@ -3,7 +3,15 @@
 // and the fix. Both are cross-field rules: each value alone is range-checked by the schema.
 import { PROJECT, TlsConfig } from "./schema";
 
-export type TlsRuleKind = "renewal-window-too-long" | "ca-expires-before-leaves";
+export type TlsRuleKind =
+    | "renewal-window-too-long"
+    | "ca-expires-before-leaves"
+    /** caNextGeneration and caPreviousGeneration together: two rotation phases at once. */
+    | "ca-rotation-overlap"
+    /** caNextGeneration not above caGeneration, or caPreviousGeneration not below it. */
+    | "ca-generation-order"
+    /** A rotation setting on a stack without TLS. */
+    | "ca-rotation-without-tls";
 
 export interface TlsRuleFailure {
     readonly kind: TlsRuleKind;
@@ -49,5 +57,67 @@ export function caOutlivesLeaves(tls: TlsConfig): TlsRuleFailure[] {
     ];
 }
 
+/**
+ * A CA rotation (docs/tls.md "Rotating the CA") is three deploys, each a state of the config:
+ * 1. `caNextGeneration: N`: CA N is made and trusted beside `caGeneration` G, which still signs;
+ * 2. `caGeneration: N`, `caPreviousGeneration: G`: N signs (every leaf re-issued), G still trusted;
+ * 3. `caGeneration: N` alone: G is dropped.
+ * What the config alone shows to be wrong is refused here. Whether deploy 1 ran before deploy 2
+ * the config cannot show (deploy 2 looks the same either way): the settings step refuses to install
+ * a leaf of a CA its server does not trust yet (ops/cluster/tls-renewal.ts, kind `ca-not-trusted`).
+ */
+export function caRotationPhase(tls: TlsConfig): TlsRuleFailure[] {
+    const { caGeneration: current, caNextGeneration: next, caPreviousGeneration: previous } = tls;
+    if (next === undefined && previous === undefined) return [];
+    if (!tls.enabled)
+        return [
+            {
+                kind: "ca-rotation-without-tls",
+                message: at(
+                    next !== undefined ? "caNextGeneration" : "caPreviousGeneration",
+                    "a CA rotation needs cluster.tls.enabled: true; remove it (a stack without TLS has no CA)",
+                ),
+            },
+        ];
+    if (next !== undefined && previous !== undefined)
+        return [
+            {
+                kind: "ca-rotation-overlap",
+                message: at(
+                    "caNextGeneration",
+                    `is set together with tls.caPreviousGeneration (${previous}): one rotation at a time. Finish the last one first ` +
+                        `(remove caPreviousGeneration and deploy: its CA is dropped), then set caNextGeneration: ${next} and deploy`,
+                ),
+            },
+        ];
+    if (next !== undefined && next <= current)
+        return [
+            {
+                kind: "ca-generation-order",
+                message: at(
+                    "caNextGeneration",
+                    `${next} is not above tls.caGeneration (${current}): a rotation makes a new CA, so set caNextGeneration: ${current + 1}`,
+                ),
+            },
+        ];
+    if (previous !== undefined && previous >= current)
+        return [
+            {
+                kind: "ca-generation-order",
+                message: at(
+                    "caPreviousGeneration",
+                    `${previous} is not below tls.caGeneration (${current}): the switch raises caGeneration to the new CA's generation ` +
+                        `and names the old one here, e.g. caGeneration: ${previous + 1} with caPreviousGeneration: ${previous}, ` +
+                        `after a deploy with caGeneration: ${previous} and caNextGeneration: ${previous + 1}`,
+                ),
+            },
+        ];
+    return [];
+}
+
 /** Every rule of the `tls` block; checked whether or not TLS is on, so turning it on later meets no surprise. */
-export const checkTls = (tls: TlsConfig): TlsRuleFailure[] => [...renewalWindowFitsValidity(tls), ...caOutlivesLeaves(tls)];
+export const checkTls = (tls: TlsConfig): TlsRuleFailure[] => [
+    ...renewalWindowFitsValidity(tls),
+    ...caOutlivesLeaves(tls),
+    ...caRotationPhase(tls),
+];

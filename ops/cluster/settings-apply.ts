@@ -264,6 +264,9 @@ export async function applySettings(request: SettingsRequest, container: StepCon
                   request.leaf,
                   container.installer,
                   request.deadlineSeconds * 1000,
+                  // The CAs the step trusts are the ones every server must trust: one bundle per
+                  // phase of a CA rotation (components/tls.ts trustPem).
+                  request.tls?.ca,
               )
             : undefined;
         return { server: target.name, connectedWithPrevious: previous, ...result, ...(tls ? { tls } : {}) };

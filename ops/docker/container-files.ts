@@ -5,7 +5,7 @@
 // line or in an environment, so a key or password in it shows nowhere `docker inspect` looks.
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
-import { pack } from "tar-stream";
+import { extract, pack } from "tar-stream";
 
 /** One file of an archive: its name within the directory it is put into, its content and mode. */
 export interface ArchiveFile {
@@ -47,4 +47,35 @@ export async function execAsRoot(container: Docker.Container, cmd: string[]): Pr
         .replace(/[^\x20-\x7e\n]/g, "")
         .trim();
     if (ExitCode !== 0) throw new Error(`\`${cmd.join(" ")}\` exited ${String(ExitCode)}${text ? `: ${text}` : ""}`);
+}
+
+/**
+ * The text of one file in the container (`GET /containers/<id>/archive`), undefined when it does
+ * not exist. For files that are not secret only (a CA bundle): the content crosses the Engine's API.
+ */
+export async function readFile(container: Docker.Container, file: string): Promise<string | undefined> {
+    let archive: NodeJS.ReadableStream;
+    try {
+        archive = (await container.getArchive({ path: file })) as NodeJS.ReadableStream;
+    } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
+    }
+    const tar = extract();
+    const chunks: Buffer[] = [];
+    let files = 0;
+    const done = new Promise<void>((resolve, reject) => {
+        tar.on("entry", (_header, stream, next) => {
+            files += 1;
+            stream.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+            stream.on("end", next);
+            stream.resume();
+        });
+        tar.on("finish", resolve);
+        tar.on("error", reject);
+    });
+    archive.pipe(tar as unknown as NodeJS.WritableStream);
+    await done;
+    if (files !== 1) throw new Error(`${file}: the Engine's archive holds ${files} entries, not the one file`);
+    return Buffer.concat(chunks).toString("utf8");
 }

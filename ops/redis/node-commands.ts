@@ -3,7 +3,7 @@
 // an ioredis client. Replies are read by replies.ts; failures are RedisCommandErrors with a kind.
 import { parseFieldList } from "./replies";
 import { CommandSender, Connection, send } from "./send";
-import { tlsReloadArgs } from "../../render/tls-conf";
+import { tlsFullReloadArgs } from "../../render/tls-conf";
 
 /** CONFIG: a node's runtime settings. */
 export interface NodeConfig {
@@ -36,8 +36,9 @@ export interface NodeReplication {
 /** TLS on a TLS stack's node. */
 export interface NodeTls {
     /**
-     * CONFIG SET tls-cert-file <f> tls-key-file <k> with the paths it already has: a node re-reads
-     * both files (VOLATILE_CONFIG since 7.0.1), in one call so the pair loads together.
+     * CONFIG SET tls-cert-file <f> tls-key-file <k> tls-ca-cert-file <ca> with the paths it already
+     * has: a node re-reads the files (VOLATILE_CONFIG since 7.0.1), in one call so the pair and the
+     * CAs it trusts load together (a renewal or a CA rotation).
      */
     reloadTls(): Promise<void>;
 }
@@ -68,7 +69,7 @@ class IoredisNode implements NodeAdmin, Connection {
     }
 
     async reloadTls(): Promise<void> {
-        await send(this.client, "CONFIG", "SET", ...tlsReloadArgs());
+        await send(this.client, "CONFIG", "SET", ...tlsFullReloadArgs());
     }
 
     async killClients(type: "normal" | "pubsub"): Promise<void> {

@@ -376,6 +376,88 @@ describe("live: a stack created with cluster.users.enabled and cluster.tls.enabl
         await removeCacheKeysOf(cluster, appKey);
     });
 
+    it("rotates the CA through a bundle in three deploys (bundle, switch, old CA dropped), no container replaced, under the app's writer", async () => {
+        // The app takes what the runbook tells it to before each deploy (docs/tls.md "Rotating the CA"):
+        // a writer per deploy, made from the outputs the deploy before left.
+        const tlsWith = (tls: Record<string, unknown>) => ({
+            ...OVERRIDES,
+            cluster: { ...OVERRIDES.cluster, tls: { enabled: true, ...tls } },
+        });
+        const oldCa = String(extra().tlsCaCert);
+        const oldApp = appTls();
+        /** A PING before AUTH over TLS with `material`: NOAUTH when the server accepts its certificate, else how it ended. */
+        const pingWith = (name: string, material: { ca: string; cert: string; key: string }) =>
+            new Promise<string>((resolve) => {
+                const socket = tlsConnect(
+                    { host: "127.0.0.1", port: cluster.outputs.publishedPorts[name], ...tlsConnectionOptions(material) },
+                    () => socket.write("PING\r\n"),
+                );
+                socket.setTimeout(5000, () => (socket.destroy(), resolve("timeout")));
+                socket.once("data", (data) => (socket.destroy(), resolve(data.toString())));
+                socket.once("error", (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+                socket.once("close", () => resolve("closed"));
+            });
+        const ids = new Map<string, string>();
+        for (const name of servers()) ids.set(name, (await cluster.container(name).inspect()).Id);
+        const totals = { confirmed: 0, lost: 0 };
+        for (const [label, tls] of [
+            ["bundle", { caNextGeneration: 1 }],
+            ["switch", { caGeneration: 1, caPreviousGeneration: 0 }],
+            ["drop", { caGeneration: 1 }],
+        ] as const) {
+            await cluster.settled();
+            // Each deploy restarts the Sentinels (a new CA file), and their ACL LOG with them.
+            await expectNoRefusals(cluster.sentinelNames);
+            const writer = new ConfirmedWriter(cluster.outputs, cluster.outputs.appPassword ?? "", appKey, 20, 5, appTls()).start();
+            await waitFor(`20 confirmed batches before the ${label} deploy`, async () =>
+                writer.confirmedSince(0) >= 20 ? true : undefined,
+            );
+            const started = Date.now();
+            const { changes } = await cluster.up(tlsWith(tls));
+            const report = await writer.stop();
+            console.log(
+                `      tls: CA rotation, ${label} deploy in ${((Date.now() - started) / 1000).toFixed(1)} s: ${formatWriterReport(report)}`,
+            );
+            // The exporters are stateless and take a new CA file or client certificate by replacement; no server does.
+            expect(
+                changes.replaced.filter((k) => k.startsWith("docker:") && !k.includes("exporter")),
+                `${label}: no server container or volume replaced`,
+            ).to.deep.equal([]);
+            expect(cluster.verification?.ok, `${label}: verification failed: ${cluster.verification?.failed.join(", ")}`).to.equal(true);
+            totals.confirmed += report.confirmed;
+            totals.lost += report.lostConfirmed;
+        }
+        const newCa = String(extra().tlsCaCert);
+        const certificates = (bundle: string) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+        expect(certificates(newCa), "one CA trusted at the end").to.have.length(1);
+        expect(new X509Certificate(newCa).fingerprint256).to.not.equal(new X509Certificate(oldCa).fingerprint256);
+        for (const name of servers()) {
+            const port = cluster.outputs.publishedPorts[name];
+            const served = await readPeerCertificate({ server: name, host: "127.0.0.1", port, ca: newCa });
+            const installed = new X509Certificate(await cluster.exec(name, ["cat", TLS_CONTAINER_FILES.cert]));
+            expect(installed.serialNumber, `${name} serves what /data/tls holds`).to.equal(served.serialNumber);
+            expect(installed.verify(new X509Certificate(newCa).publicKey), `${name}'s leaf is the new CA's`).to.equal(true);
+            expect(
+                certificates(await cluster.exec(name, ["cat", TLS_CONTAINER_FILES.caCert])),
+                `${name} trusts the new CA only`,
+            ).to.deep.equal(certificates(newCa));
+            const withOld = await readPeerCertificate({ server: name, host: "127.0.0.1", port, ca: oldCa }).then(
+                () => "verified",
+                (err: unknown) => (err as { kind?: string }).kind,
+            );
+            expect(withOld, `${name} under the old CA`).to.equal("handshake");
+            // It trusts the new CA's client certificates, and no longer the old CA's (its CA file reloaded).
+            expect(await pingWith(name, appTls()), `${name} with the app's new certificate`).to.match(/^-NOAUTH/);
+            expect(await pingWith(name, { ...oldApp, ca: newCa }), `${name} with the app's old certificate`).to.not.match(/^-NOAUTH/);
+            expect((await cluster.container(name).inspect()).Id, `${name}'s container is the same`).to.equal(ids.get(name));
+        }
+        console.log(`      tls: CA rotation, three deploys: ${totals.confirmed} confirmed writes, ${totals.lost} lost`);
+        expect(totals.confirmed).to.be.greaterThan(0);
+        expect(totals.lost, "confirmed writes lost").to.equal(0);
+        await cluster.settled();
+        await removeCacheKeysOf(cluster, appKey);
+    });
+
     it("leaves ACL LOG empty on every server but for the refusals this suite asked for", async () => {
         const master = await cluster.settled();
         for (const name of servers()) {

@@ -456,3 +456,58 @@ describe("the servers' and exporters' TLS files under mocks (uploads, secrets, i
         }
     });
 });
+
+describe("a CA rotation's three deploys under mocks: what each trusts and who signs", function () {
+    this.timeout(120_000);
+    /** The CA certificates of a bundle, by subject. */
+    const subjectsOf = (bundle: string) =>
+        (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(
+            (pem) => new X509Certificate(pem).subject.split("\n")[1],
+        );
+    const chainsTo = (d: Declared, leaf: string, ca: string) => certOf(d, leaf).verify(certOf(d, ca).publicKey);
+    /** What every place that trusts holds: the output, each step's TLS_ENV, each server's CA upload. */
+    function trusted(d: Declared): string[] {
+        const bundle = String(d.run.outputs.tlsCaCert);
+        for (const step of d.resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-settings"))) {
+            const value = strings(step.inputs.environment).find((v) => v.text.includes("renewalWindowHours"));
+            expect(parseTlsEnvironment({ [TLS_ENV]: value?.text })?.ca, step.name).to.equal(bundle);
+        }
+        for (const server of SERVERS) {
+            const container = d.resources.find((r) => r.type === "docker:index/container:Container" && r.name === server);
+            const uploads = unwrapSecrets(container?.inputs.uploads) as { file: string; content: string }[];
+            expect(uploads.find((u) => u.file === CONTAINER_PATHS.tlsCaUpload)?.content, server).to.equal(bundle);
+        }
+        return subjectsOf(bundle);
+    }
+
+    it("deploy 1: both CAs trusted everywhere, the old one first, and every leaf still signed by the old one", async () => {
+        const d = await declare({ cluster: { tls: { enabled: true, caNextGeneration: 1 } } });
+        expect(trusted(d)).to.deep.equal(["CN=appscreens-redis-dev CA", "CN=appscreens-redis-dev CA 1"]);
+        expect(certOf(d, "tls-ca-g1").ca).to.equal(true);
+        for (const leaf of [...SERVERS, "client-app", "client-tools"])
+            expect(chainsTo(d, `${leaf}-tls-cert`, "tls-ca"), leaf).to.equal(true);
+        // A CA keeps its lifetime: tls.caValidityHours is for the next generation.
+        for (const ca of ["tls-ca", "tls-ca-g1"])
+            expect(d.run.registrations.get(resourceKey(TLS_TYPES.selfSignedCert, ca))?.ignoreChanges, ca).to.deep.equal([
+                "validityPeriodHours",
+            ]);
+    });
+
+    it("deploy 2: the new CA signs every leaf, the old one still trusted after it", async () => {
+        const d = await declare({ cluster: { tls: { enabled: true, caGeneration: 1, caPreviousGeneration: 0 } } });
+        expect(trusted(d)).to.deep.equal(["CN=appscreens-redis-dev CA 1", "CN=appscreens-redis-dev CA"]);
+        for (const leaf of [...SERVERS, "client-app", "client-tools", "client-warmer", "client-exporter"]) {
+            expect(chainsTo(d, `${leaf}-tls-cert`, "tls-ca-g1"), leaf).to.equal(true);
+            expect(certOf(d, `${leaf}-tls-cert`).issuer, leaf).to.equal("O=appscreens-redis-dev\nCN=appscreens-redis-dev CA 1");
+        }
+        expect(new X509Certificate(String(d.run.outputs.tlsAppClientCert)).checkIssued(certOf(d, "tls-ca-g1"))).to.equal(true);
+    });
+
+    it("deploy 3: only the new CA, declared and trusted; the old one's key and certificate are gone from the program", async () => {
+        const d = await declare({ cluster: { tls: { enabled: true, caGeneration: 1 } } });
+        expect(trusted(d)).to.deep.equal(["CN=appscreens-redis-dev CA 1"]);
+        expect(d.resources.filter((r) => r.type === TLS_TYPES.selfSignedCert).map((r) => r.name)).to.deep.equal(["tls-ca-g1"]);
+        expect(d.resources.some((r) => r.name === "tls-ca-key")).to.equal(false);
+        expect(chainsTo(d, "redis-0-tls-cert", "tls-ca-g1")).to.equal(true);
+    });
+});

@@ -1,7 +1,17 @@
 import { expect } from "chai";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { renderTlsDirectives, stagedTlsFile, TLS_CONTAINER_FILES, tlsReloadArgs, tlsRenewalCommand } from "../../../render/tls-conf";
+import {
+    renderTlsDirectives,
+    stagedTlsFile,
+    TLS_CONTAINER_FILES,
+    tlsFullReloadArgs,
+    tlsReloadArgs,
+    tlsRenewalCommand,
+    tlsTrustInstallCommand,
+    tlsTrustLoadedCommand,
+    tlsTrustPendingFile,
+} from "../../../render/tls-conf";
 import { CONTAINER_PATHS } from "../../../render/paths";
 import { PROJECT_DIR } from "../../../settings/stack-file";
 
@@ -82,5 +92,21 @@ describe("render/tls-conf", () => {
         ]);
         // Staged beside the file it replaces: a rename within one directory is atomic.
         expect(path.dirname(stagedTlsFile(f.cert))).to.equal(path.dirname(f.cert));
+    });
+
+    it("installs a CA rotation's bundle marked pending before it is in place, and reloads it with the leaf in one CONFIG SET", () => {
+        const f = TLS_CONTAINER_FILES;
+        const [shell, flag, script] = tlsTrustInstallCommand();
+        expect([shell, flag]).to.deep.equal(["/bin/sh", "-c"]);
+        // The mark comes first: a step that fails after the rename still leaves the next one a reason to reload.
+        expect(script.split(" && ")).to.deep.equal([
+            `chown redis:redis ${f.caCert}.new`,
+            `chmod 400 ${f.caCert}.new`,
+            `: > ${f.caCert}.pending`,
+            `mv -f ${f.caCert}.new ${f.caCert}`,
+        ]);
+        expect(tlsTrustPendingFile()).to.equal(`${f.caCert}.pending`);
+        expect(tlsTrustLoadedCommand()).to.deep.equal(["rm", "-f", `${f.caCert}.pending`]);
+        expect(tlsFullReloadArgs()).to.deep.equal([...tlsReloadArgs(), "tls-ca-cert-file", f.caCert]);
     });
 });

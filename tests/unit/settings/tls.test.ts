@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { tlsSchema } from "../../../settings/schema";
 import { CLIENT_USES, planTls, SERVER_USES, serverIpSans, TLS_KEY_ALGORITHM } from "../../../settings/tls-plan";
-import { caOutlivesLeaves, checkTls, renewalWindowFitsValidity } from "../../../settings/tls-rules";
+import { caOutlivesLeaves, caRotationPhase, checkTls, renewalWindowFitsValidity } from "../../../settings/tls-rules";
 import { RawStackConfig, StackConfigError, validateStackConfig } from "../../../settings/validate";
 import { settingsFor } from "../../support/settings";
 
@@ -26,6 +26,7 @@ describe("the tls settings", () => {
             validityHours: 8760,
             renewalWindowHours: 720,
             caValidityHours: 87600,
+            caGeneration: 0,
         });
         expect(checkTls(tlsSchema.parse({}))).to.deep.equal([]);
     });
@@ -58,6 +59,68 @@ describe("the tls settings", () => {
     });
 });
 
+describe("a CA rotation's settings", () => {
+    it("accept the three deploys and refuse what the config alone shows to be wrong, naming the setting and the fix", () => {
+        // Deploy 1, 2, 3 of a rotation from generation 0 to 1, and the next rotation's first deploy.
+        for (const ok of [
+            { caNextGeneration: 1 },
+            { caGeneration: 1, caPreviousGeneration: 0 },
+            { caGeneration: 1 },
+            { caGeneration: 1, caNextGeneration: 2 },
+        ])
+            expect(caRotationPhase(tls(ok)), JSON.stringify(ok)).to.deep.equal([]);
+        const [both] = caRotationPhase(tls({ caGeneration: 1, caNextGeneration: 2, caPreviousGeneration: 0 }));
+        expect(both.kind).to.equal("ca-rotation-overlap");
+        expect(both.message).to.match(/^appscreens-redis:cluster\.tls\.caNextGeneration: .*remove caPreviousGeneration and deploy/);
+        const [notAbove] = caRotationPhase(tls({ caGeneration: 2, caNextGeneration: 2 }));
+        expect(notAbove.kind).to.equal("ca-generation-order");
+        expect(notAbove.message).to.include("cluster.tls.caNextGeneration").and.include("set caNextGeneration: 3");
+        // The switch written the wrong way round: the old CA still signing, the new one named as previous.
+        const [backwards] = caRotationPhase(tls({ caGeneration: 0, caPreviousGeneration: 1 }));
+        expect(backwards.kind).to.equal("ca-generation-order");
+        expect(backwards.message)
+            .to.include("cluster.tls.caPreviousGeneration")
+            .and.include("caGeneration: 2 with caPreviousGeneration: 1");
+        const [off] = caRotationPhase(tlsSchema.parse({ caNextGeneration: 1 }));
+        expect(off.kind).to.equal("ca-rotation-without-tls");
+    });
+
+    it("are refused before anything is created", () => {
+        expect(problemsOf({ tls: { enabled: true, caNextGeneration: 1, caPreviousGeneration: 0, caGeneration: 1 } })).to.have.length(1);
+        expect(problemsOf({ tls: { enabled: true, caNextGeneration: 0 } }).join("\n")).to.include(
+            "cluster.tls.caNextGeneration: must be at least 1",
+        );
+    });
+
+    it("plan each phase's CAs: the signing one first in the bundle, new generations under names of their own", () => {
+        const planOf = (over: Record<string, unknown>) => {
+            const settings = settingsFor({ tls: { enabled: true, ...over } });
+            const plan = planTls({ namePrefix: settings.namePrefix, tls: settings.cluster.tls, plan: settings.plan });
+            if (!plan) throw new Error("no plan");
+            return plan;
+        };
+        const names = (over: Record<string, unknown>) => {
+            const plan = planOf(over);
+            return [plan.rotation, plan.ca.certName, ...plan.trusted.map((c) => `${c.keyName}/${c.certName}/${c.subject.commonName}`)];
+        };
+        expect(names({ caNextGeneration: 1 })).to.deep.equal([
+            "trust-next",
+            "tls-ca",
+            "tls-ca-key/tls-ca/appscreens-redis-dev CA",
+            "tls-ca-g1-key/tls-ca-g1/appscreens-redis-dev CA 1",
+        ]);
+        expect(names({ caGeneration: 1, caPreviousGeneration: 0 })).to.deep.equal([
+            "trust-previous",
+            "tls-ca-g1",
+            "tls-ca-g1-key/tls-ca-g1/appscreens-redis-dev CA 1",
+            "tls-ca-key/tls-ca/appscreens-redis-dev CA",
+        ]);
+        expect(names({ caGeneration: 1 })).to.deep.equal(["none", "tls-ca-g1", "tls-ca-g1-key/tls-ca-g1/appscreens-redis-dev CA 1"]);
+        // The leaves do not depend on the phase: only the CA that signs them changes.
+        expect(planOf({ caNextGeneration: 1 }).servers).to.deep.equal(planOf({}).servers);
+    });
+});
+
 describe("planTls", () => {
     it("plans nothing with TLS off", () => {
         const settings = settingsFor({});
@@ -81,10 +144,15 @@ describe("planTls", () => {
             expect(s.subject).to.deep.equal({ commonName: s.name, organization: "appscreens-redis-dev" });
         }
         expect(plan.ca).to.deep.equal({
+            generation: 0,
+            keyName: "tls-ca-key",
+            certName: "tls-ca",
             subject: { commonName: "appscreens-redis-dev CA", organization: "appscreens-redis-dev" },
             allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
             validityHours: 87600,
         });
+        expect(plan.trusted).to.deep.equal([plan.ca]);
+        expect(plan.rotation).to.equal("none");
         expect(plan.clients.map((c) => [c.name, c.subject.commonName, c.ipAddresses, c.allowedUses])).to.deep.equal(
             ["app", "warmer", "exporter", "tools"].map((c) => [`client-${c}`, c, [], [...CLIENT_USES]]),
         );

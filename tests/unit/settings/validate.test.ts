@@ -72,7 +72,14 @@ describe("validateStackConfig", () => {
             },
             // TLS off: a stack declares no key or certificate unless it asks.
             users: { enabled: false, appWrites: false },
-            tls: { enabled: false, authClients: "yes", validityHours: 8760, renewalWindowHours: 720, caValidityHours: 87600 },
+            tls: {
+                enabled: false,
+                authClients: "yes",
+                validityHours: 8760,
+                renewalWindowHours: 720,
+                caValidityHours: 87600,
+                caGeneration: 0,
+            },
             // No hosts: one Docker Engine, as before hosts existed.
             placement: { strategy: "round-robin", pins: {}, survive: "host" },
         };

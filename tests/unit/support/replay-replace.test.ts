@@ -158,6 +158,22 @@ describe("the Pulumi deployer's replace targets (keys -> URNs)", () => {
     });
 });
 
+/** The state after an up of `config` at `deployedAt` (certificates end `validityPeriodHours` later), without Docker. */
+function stateAfterUp(STACK: string, config: Record<string, unknown>, deployedAt: Date): Promise<ReplayState> {
+    return replayStateUnderMocks(STACK, flattenConfig(config), async (type, name, inputs) => {
+        // Keys and certificates as the replay makes them, signed at deployedAt.
+        return (
+            (await tlsResourceState(type, inputs, deployedAt)) ?? {
+                ...inputs,
+                id: `${name}-id`,
+                result: "GeneratedPassw0rdGeneratedPassw0",
+                imageId: "sha256:1",
+                stdout: JSON.stringify(SAMPLE_REPORT),
+            }
+        );
+    });
+}
+
 describe("replay preview of a TLS stack with replace targets and a clock (no Docker)", () => {
     const STACK = "test";
     const config = () => mergeConfig(readStackFile(STACK), { cluster: { tls: { enabled: true } } });
@@ -166,28 +182,12 @@ describe("replay preview of a TLS stack with replace targets and a clock (no Doc
     const ca = resourceKey(TLS_SELF_SIGNED_CERT, "tls-ca");
     let dir: string;
 
-    /** The state after an up at `deployedAt` (certificates end `validityPeriodHours` later), without Docker. */
-    function stateAfterUp(): Promise<ReplayState> {
-        return replayStateUnderMocks(STACK, flattenConfig(config()), async (type, name, inputs) => {
-            // Keys and certificates as the replay makes them, signed at deployedAt.
-            return (
-                (await tlsResourceState(type, inputs, deployedAt)) ?? {
-                    ...inputs,
-                    id: `${name}-id`,
-                    result: "GeneratedPassw0rdGeneratedPassw0",
-                    imageId: "sha256:1",
-                    stdout: JSON.stringify(SAMPLE_REPORT),
-                }
-            );
-        });
-    }
-
     const deployer = (at: Date) => new ReplayDeployer(STACK, "unit", dir, undefined, { now: () => at });
 
     before(async function () {
         this.timeout(60_000);
         dir = mkdtempSync(path.join(tmpdir(), "replay-replace-"));
-        saveState(path.join(dir, `${STACK}.json`), await stateAfterUp());
+        saveState(path.join(dir, `${STACK}.json`), await stateAfterUp(STACK, config(), deployedAt));
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -217,7 +217,9 @@ describe("replay preview of a TLS stack with replace targets and a clock (no Doc
         expect((err as ReplaceTargetError).keys).to.deep.equal([unknown]);
     });
 
-    it("renews every leaf (not the CA) 350 days after a deploy of one-year leaves with a 30-day window, and none at 334", async () => {
+    it("renews every leaf (not the CA) 350 days after a deploy of one-year leaves with a 30-day window, and none at 334", async function () {
+        // Two previews of the whole program: about 2 s, mocha's default.
+        this.timeout(60_000);
         const settings = (config().cluster as { tls?: { validityHours?: number; renewalWindowHours?: number } } | undefined)?.tls;
         // The defaults this case is about: a year's validity, renewed in its last 30 days (from day 335).
         expect([settings?.validityHours ?? 8760, settings?.renewalWindowHours ?? 720]).to.deep.equal([8760, 720]);
@@ -228,5 +230,70 @@ describe("replay preview of a TLS stack with replace targets and a clock (no Doc
         const late = await deployer(new Date(deployedAt.getTime() + 350 * DAY)).preview(config());
         expect(leaves(late.replaced).sort()).to.deep.equal(leaves(early.unchanged).sort());
         expect(late.replaced).to.not.include(ca);
+    });
+});
+
+describe("replay preview of a CA rotation, each deploy against the state the one before left (no Docker)", () => {
+    const STACK = "test";
+    const phase = (tls: Record<string, unknown>) => mergeConfig(readStackFile(STACK), { cluster: { tls: { enabled: true, ...tls } } });
+    const PHASES = [
+        { name: "created", tls: {} },
+        { name: "deploy 1, the bundle", tls: { caNextGeneration: 1 } },
+        { name: "deploy 2, the switch", tls: { caGeneration: 1, caPreviousGeneration: 0 } },
+        { name: "deploy 3, the old CA dropped", tls: { caGeneration: 1 } },
+    ];
+    const deployedAt = new Date("2026-12-04T12:00:00Z");
+    const CA0 = [resourceKey(TLS_SELF_SIGNED_CERT, "tls-ca"), resourceKey(TLS_PRIVATE_KEY, "tls-ca-key")];
+    const CA1 = [resourceKey(TLS_SELF_SIGNED_CERT, "tls-ca-g1"), resourceKey(TLS_PRIVATE_KEY, "tls-ca-g1-key")];
+    const leaves = (keys: string[]) => keys.filter((k) => k.startsWith(`${TLS_LOCALLY_SIGNED_CERT}::`)).sort();
+    const docker = (keys: string[]) => keys.filter((k) => k.startsWith("docker:"));
+    let dir: string;
+    /** The preview of phase `i` against the state phase `i - 1` left. */
+    async function previewOf(i: number) {
+        saveState(path.join(dir, `${STACK}.json`), await stateAfterUp(STACK, phase(PHASES[i - 1].tls), deployedAt));
+        return new ReplayDeployer(STACK, "unit", dir, undefined, { now: () => deployedAt }).preview(phase(PHASES[i].tls));
+    }
+    before(() => (dir = mkdtempSync(path.join(tmpdir(), "replay-rotation-"))));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("deploy 1 adds the new CA and replaces no certificate, container or volume; the settings steps update in place", async function () {
+        this.timeout(60_000);
+        const changes = await previewOf(1);
+        expect(changes.created.sort()).to.deep.equal([...CA1].sort());
+        expect(changes.unchanged).to.include.members(CA0);
+        expect(leaves(changes.replaced)).to.deep.equal([]);
+        expect(docker(changes.replaced), "no container or volume replaced").to.deep.equal([]);
+        expect(changes.updated.filter((k) => k.endsWith("-settings")).length).to.equal(6);
+    });
+
+    it("deploy 2 re-issues every leaf under the new CA, keeps both CAs, and replaces no server container", async function () {
+        this.timeout(60_000);
+        const changes = await previewOf(2);
+        expect(changes.unchanged).to.include.members([...CA0, ...CA1]);
+        expect(leaves(changes.replaced)).to.have.length(10);
+        expect(leaves(changes.unchanged)).to.deep.equal([]);
+        // The exporters are stateless and take their new client certificate by replacement; no server is.
+        expect(
+            docker(changes.replaced).filter((k) => !k.includes("exporter")),
+            "no server container or volume replaced",
+        ).to.deep.equal([]);
+    });
+
+    it("deploy 3 deletes the old CA and its key, and replaces nothing", async function () {
+        this.timeout(60_000);
+        const changes = await previewOf(3);
+        expect(changes.deleted.sort()).to.deep.equal([...CA0].sort());
+        expect(changes.replaced.filter((k) => !k.includes("exporter"))).to.deep.equal([]);
+        expect(changes.unchanged).to.include.members(CA1);
+    });
+
+    it("a new tls.caValidityHours replaces no CA: it is for the next generation", async function () {
+        this.timeout(60_000);
+        saveState(path.join(dir, `${STACK}.json`), await stateAfterUp(STACK, phase({}), deployedAt));
+        const changes = await new ReplayDeployer(STACK, "unit", dir, undefined, { now: () => deployedAt }).preview(
+            phase({ caValidityHours: 50_000 }),
+        );
+        expect(changes.replaced).to.deep.equal([]);
+        expect(changes.unchanged).to.include.members(CA0);
     });
 });
