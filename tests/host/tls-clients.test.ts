@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { writeJsonlSnapshots } from "../../bench/snapshot";
-import { validateStackConfig } from "../../settings/validate";
-import { buildPostDeployPlan, PlanServer, PostDeployPlan } from "../../contracts/plan";
+import { PostDeployPlan } from "../../contracts/plan";
 import { parseTlsEnvironment, tlsEnvironment, TlsClientEnv } from "../../contracts/tls-env";
 import { credentialsWithTls } from "../../cli/common";
 import { Credentials, directClient, nodeLogin, sentinelClient } from "../../ops/redis/connect";
@@ -19,6 +18,7 @@ import { verify } from "../../ops/verify/verifier";
 import { postDeployFailures } from "../../ops/post-deploy";
 import { Check } from "../../ops/verify/report";
 import { TestCa, TlsHostCluster } from "../support/tls-host-cluster";
+import { hostPlan } from "../support/host-cluster";
 import { REDIS_SERVER, requirePrograms } from "../support/require-program";
 
 // Ports (DEVELOPMENT.md): nodes 22740-22741, Sentinels 22760-22762.
@@ -58,29 +58,9 @@ describe("host: the stack's clients over TLS (warmer, verifier, expiry check), a
         };
         const files = { appstore: path.join(dir, "a.jsonl"), playstore: path.join(dir, "p.jsonl") };
         await writeJsonlSnapshots(files, 500);
-        const settings = validateStackConfig({
-            stack: "host",
-            keys: ["cluster"],
-            secrets: {},
-            cluster: {
-                replicas: 1,
-                warmer: { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } },
-            },
+        plan = hostPlan(cluster.nodePorts, cluster.sentinelPorts, {
+            warmer: { appstore: { kind: "file", path: files.appstore }, playstore: { kind: "file", path: files.playstore } },
         });
-        const server = (kind: PlanServer["kind"], name: string, port: number): PlanServer => ({
-            name,
-            kind,
-            announced: `127.0.0.1:${port}`,
-            host: "127.0.0.1",
-            port,
-        });
-        plan = {
-            ...buildPostDeployPlan(settings),
-            servers: [
-                ...cluster.nodePorts.map((port, i) => server("redis", `redis-${i}`, port)),
-                ...cluster.sentinelPorts.map((port, i) => server("sentinel", `sentinel-${i}`, port)),
-            ],
-        };
         // The settle loop is the tools' own (ops/cluster/settle.ts): every Sentinel and node over TLS.
         await waitForSettledCluster(plan, credentials(env), { timeoutMs: 60_000 });
     });

@@ -27,9 +27,19 @@ export interface HostClusterOptions {
  * `sentinelPorts`): the host stack's settings, every server announcing the address it is reached
  * at (no network between them and the tools).
  */
-export function hostPlan(nodePorts: readonly number[], sentinelPorts: readonly number[]): PostDeployPlan {
+export function hostPlan(
+    nodePorts: readonly number[],
+    sentinelPorts: readonly number[],
+    /** More of the host stack's `cluster` settings (the warmer's file sources, say). */
+    cluster: Record<string, unknown> = {},
+): PostDeployPlan {
     const base = buildPostDeployPlan(
-        validateStackConfig({ stack: "host", keys: [], cluster: { replicas: nodePorts.length - 1 }, secrets: {} }),
+        validateStackConfig({
+            stack: "host",
+            keys: ["cluster"],
+            cluster: { ...cluster, replicas: nodePorts.length - 1 },
+            secrets: {},
+        }),
     );
     const server = (kind: PlanServer["kind"], name: string, port: number): PlanServer => ({
         name,
